@@ -1,0 +1,190 @@
+import { randomBytes, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Parses once, fails fast naming the variable, returns a frozen object.
+ * Secrets have no literal defaults: `resolveSecrets` generates missing ones once into DATA_DIR.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 15m, 1h or 2d')
+  .transform((v) => {
+    const n = Number.parseInt(v, 10);
+    const unit = v.replace(/^\d+/, '');
+    const ms = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
+    return n * ms;
+  });
+
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default('0.0.0.0'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'sqlite:<file> or postgres://…')
+      .optional(),
+    STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
+    S3_BUCKET: z.string().min(3).optional(),
+    S3_ENDPOINT: z.string().url().optional(),
+    S3_REGION: z.string().default('eu-north-1'),
+    S3_FORCE_PATH_STYLE: bool.default(false),
+    S3_SSE: z.enum(['none', 'AES256', 'aws:kms']).default('none'),
+    S3_SSE_KMS_KEY_ID: z.string().optional(),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+    /** "when_required" for stores that do not understand aws-chunked trailing checksums (s3rver, some appliances). */
+    S3_REQUEST_CHECKSUM: z.enum(['when_supported', 'when_required']).default('when_supported'),
+    WEBHOOK_SECRETS: z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'whsec_<base64>')).min(1))
+      .optional(),
+    WEBHOOK_TOLERANCE: duration.default(300_000),
+    CALLER_KEY_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'a PEM private key' }).optional(),
+    RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    RETENTION_SCHEDULE: z.string().default('*/15 * * * *'),
+    RETENTION_MARGIN: duration.optional(),
+    ORPHAN_GRACE: duration.default(3_600_000),
+    MAX_RECORDING_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+    SESSION_TTL: duration.default(8 * 3_600_000),
+    TRUST_PROXY: bool.default(false),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.STORAGE_DRIVER === 's3' && !c.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE_DRIVER=s3' });
+    }
+    if (c.S3_SSE === 'aws:kms' && !c.S3_SSE_KMS_KEY_ID) {
+      ctx.addIssue({ code: 'custom', path: ['S3_SSE_KMS_KEY_ID'], message: 'required when S3_SSE=aws:kms' });
+    }
+  });
+
+export interface S3Config {
+  bucket: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  sse: 'none' | 'AES256' | 'aws:kms';
+  sseKmsKeyId?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  requestChecksum: 'when_supported' | 'when_required';
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  storageDriver: 'fs' | 's3';
+  s3?: S3Config;
+  webhookSecrets?: string[];
+  webhookToleranceMs: number;
+  callerKeySecret?: string;
+  auditSigningKey?: string;
+  retentionDays: number;
+  retentionSchedule: string;
+  /** How far past the next run a deletion reaches; default one interval (from the schedule) plus one hour. */
+  retentionMarginMs?: number;
+  orphanGraceMs: number;
+  maxRecordingBytes: number;
+  sessionTtlMs: number;
+  trustProxy: boolean;
+  logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+/** A configuration whose secrets are all present (after `resolveSecrets`). */
+export type ResolvedConfig = Config & {
+  webhookSecrets: string[];
+  callerKeySecret: string;
+  auditSigningKey: string;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const blank = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(blank);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      const given = name in blank && !/SECRET|KEY/.test(name) ? ` (got "${blank[name]}")` : '';
+      return `  ${name}: ${i.message}${given}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'gallra.sqlite')}`,
+    storageDriver: e.STORAGE_DRIVER,
+    s3: e.S3_BUCKET
+      ? {
+          bucket: e.S3_BUCKET,
+          endpoint: e.S3_ENDPOINT,
+          region: e.S3_REGION,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          sse: e.S3_SSE,
+          sseKmsKeyId: e.S3_SSE_KMS_KEY_ID,
+          credentials:
+            e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+              ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+              : undefined,
+          requestChecksum: e.S3_REQUEST_CHECKSUM,
+        }
+      : undefined,
+    webhookSecrets: e.WEBHOOK_SECRETS,
+    webhookToleranceMs: e.WEBHOOK_TOLERANCE,
+    callerKeySecret: e.CALLER_KEY_SECRET,
+    auditSigningKey: e.AUDIT_SIGNING_KEY,
+    retentionDays: e.RETENTION_DAYS,
+    retentionSchedule: e.RETENTION_SCHEDULE,
+    retentionMarginMs: e.RETENTION_MARGIN,
+    orphanGraceMs: e.ORPHAN_GRACE,
+    maxRecordingBytes: e.MAX_RECORDING_BYTES,
+    sessionTtlMs: e.SESSION_TTL,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+  };
+  return Object.freeze(config);
+}
+
+/**
+ * Fills in secrets that were not configured from files in DATA_DIR/secrets, generating each once
+ * (mode 0600). The caller-key secret in particular must never change silently: a new one would make
+ * every opt-out registration unmatchable.
+ */
+export function resolveSecrets(config: Readonly<Config>): Readonly<ResolvedConfig> {
+  const dir = path.join(config.dataDir, 'secrets');
+  const fromFile = (name: string, make: () => string): string => {
+    const file = path.join(dir, name);
+    if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const value = make();
+    writeFileSync(file, value + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return value;
+  };
+  return Object.freeze({
+    ...config,
+    webhookSecrets:
+      config.webhookSecrets ?? [fromFile('webhook-secret', () => `whsec_${randomBytes(32).toString('base64')}`)],
+    callerKeySecret: config.callerKeySecret ?? fromFile('caller-key-secret', () => randomBytes(32).toString('hex')),
+    auditSigningKey:
+      config.auditSigningKey ??
+      fromFile('audit-signing-key.pem', () =>
+        generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trim(),
+      ),
+  });
+}

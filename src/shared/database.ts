@@ -1,0 +1,80 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import knexFactory, { type Knex } from 'knex';
+
+export type Database = Knex;
+export type Transaction = Knex.Transaction;
+
+const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../db/migrations');
+
+/** sqlite:<file> (the embedded default) or postgres://… (several instances). */
+export function createDatabase(url: string): Database {
+  if (url.startsWith('sqlite:')) {
+    const filename = url.slice('sqlite:'.length);
+    return knexFactory({
+      client: 'sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      // One connection: SQLite serialises writers anyway, and a single connection makes every
+      // transaction (and the audit chain's head) strictly ordered.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate: (conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, c: unknown) => void) =>
+          conn.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;', (err) =>
+            done(err, conn),
+          ),
+      },
+    });
+  }
+  return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
+}
+
+export function isPostgres(db: Database | Transaction): boolean {
+  return db.client.config.client === 'pg';
+}
+
+/** True for a unique-constraint violation on either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY/.test(e.message ?? '');
+}
+
+/**
+ * Serialises writers of one logical resource (the audit chain head, a lease) inside a transaction.
+ * SQLite needs nothing: its single connection already serialises transactions.
+ */
+export async function lockForTransaction(trx: Transaction, name: string): Promise<void> {
+  if (!isPostgres(trx)) return;
+  await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [name]);
+}
+
+/** Numbers that PostgreSQL returns as strings (bigint) come back as numbers. */
+export function toNumber(v: unknown): number {
+  return typeof v === 'string' ? Number(v) : (v as number);
+}
+
+/** Loads db/migrations/YYYYMMDDHHMMSS_what.ts in name order; works the same from tsx and scripts. */
+class DirectoryMigrationSource implements Knex.MigrationSource<string> {
+  async getMigrations(): Promise<string[]> {
+    return readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f))
+      .sort();
+  }
+  getMigrationName(file: string): string {
+    return file.replace(/\.(ts|js)$/, '');
+  }
+  async getMigration(file: string): Promise<Knex.Migration> {
+    return import(pathToFileURL(path.join(MIGRATIONS_DIR, file)).href);
+  }
+}
+
+export async function migrateLatest(db: Database): Promise<string[]> {
+  const [, applied] = await db.migrate.latest({ migrationSource: new DirectoryMigrationSource() });
+  return applied as string[];
+}
+
+export async function migrateRollbackAll(db: Database): Promise<void> {
+  await db.migrate.rollback({ migrationSource: new DirectoryMigrationSource() }, true);
+}

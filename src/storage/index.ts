@@ -1,0 +1,3 @@
+export * from './object-store.js';
+export { createFsObjectStore } from './fs-object-store.js';
+export { createS3ObjectStore, createS3Client } from './s3-object-store.js';

@@ -1,0 +1,62 @@
+import type { Readable } from 'node:stream';
+
+/** A byte range, inclusive at both ends as in HTTP Range; `end` omitted means to the last byte. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+export interface StoredObject {
+  body: Readable;
+  /** Bytes in `body` (the range's length when a range was asked for). */
+  bytes: number;
+  /** Size of the whole object. */
+  totalBytes: number;
+  contentType: string;
+}
+
+export interface DeleteResult {
+  /** Keys that are gone (every version, on a versioned bucket); a key that was already missing counts. */
+  deleted: string[];
+  failed: { key: string; error: string }[];
+}
+
+/**
+ * The one port to object storage. Only operations every adapter can honour. Keys are always made by
+ * the server (never from request input); adapters still refuse keys that could escape their root.
+ */
+export interface ObjectStore {
+  /** Streams `body` to `key`. Resolves only when the object is durably stored; on failure nothing is left at `key`. */
+  put(key: string, body: Readable, meta: { contentType: string }): Promise<{ bytes: number }>;
+  /** Throws ObjectNotFound when absent. */
+  get(key: string, range?: ByteRange): Promise<StoredObject>;
+  /** Removes every version of each key. Never throws for a missing key; reports per-key failures. */
+  delete(keys: string[]): Promise<DeleteResult>;
+  exists(key: string): Promise<boolean>;
+  list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }>;
+  /** Cheap reachability check for /readyz. */
+  ping(): Promise<void>;
+}
+
+export class ObjectNotFound extends Error {
+  constructor(readonly key: string) {
+    super(`no object at ${key}`);
+    this.name = 'ObjectNotFound';
+  }
+}
+
+export class InvalidKey extends Error {
+  constructor(readonly key: string) {
+    super(`refused object key ${JSON.stringify(key)}`);
+    this.name = 'InvalidKey';
+  }
+}
+
+/** Keys the server makes: prefix/yyyy/mm/dd/<uuid>. Anything else is refused by every adapter. */
+export const KEY_PATTERN = /^[a-z0-9-]+(\/[A-Za-z0-9._-]+)*$/;
+
+export function assertValidKey(key: string): void {
+  if (!KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..') || key.length > 200) {
+    throw new InvalidKey(key);
+  }
+}
