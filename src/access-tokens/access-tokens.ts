@@ -1,0 +1,79 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AuditLog } from '../audit-log/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { Database } from '../shared/database.js';
+import { InvalidInput, NotFound } from '../shared/errors.js';
+import { ROLES, type Principal, type Role } from '../http/types.js';
+
+export interface AccessToken {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+const hashOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+
+/** Tokens are shown once; only their SHA-256 is kept. Creating and revoking one is audited. */
+export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock: Clock }) {
+  const { db, audit, clock } = deps;
+  return {
+    async create(input: { role: string; name: string }, actor: string): Promise<{ token: string; accessToken: AccessToken }> {
+      if (!ROLES.includes(input.role as Role)) {
+        throw new InvalidInput('invalid-role', `role must be one of ${ROLES.join(', ')}`, { errors: [{ pointer: '/role', detail: `one of ${ROLES.join(', ')}` }] });
+      }
+      const name = input.name.trim();
+      if (!name || name.length > 200) {
+        throw new InvalidInput('invalid-name', 'name must be 1–200 characters', { errors: [{ pointer: '/name', detail: '1–200 characters' }] });
+      }
+      const id = 'tok_' + randomBytes(6).toString('hex');
+      const token = `glr_${randomBytes(32).toString('base64url')}`;
+      const at = clock.now().toISOString();
+      const row = { id, name, role: input.role, token_hash: hashOf(token), created_at: at, revoked_at: null, last_used_at: null };
+      await db.transaction(async (trx) => {
+        await trx('access_tokens').insert(row);
+        await audit.append(trx, { actor, action: 'token.created', subject: `token:${id}`, details: { tokenId: id, role: input.role, name } });
+      });
+      return { token, accessToken: toToken(row) };
+    },
+
+    async list(): Promise<AccessToken[]> {
+      return (await db('access_tokens').orderBy('created_at')).map(toToken);
+    },
+
+    async revoke(id: string, actor: string): Promise<AccessToken> {
+      return db.transaction(async (trx) => {
+        const row = await trx('access_tokens').where({ id }).first();
+        if (!row) throw new NotFound('token-not-found', `No access token ${id}`);
+        if (!row.revoked_at) {
+          row.revoked_at = clock.now().toISOString();
+          await trx('access_tokens').where({ id }).update({ revoked_at: row.revoked_at });
+          await audit.append(trx, { actor, action: 'token.revoked', subject: `token:${id}`, details: { tokenId: id, role: row.role } });
+        }
+        return toToken(row);
+      });
+    },
+
+    /** The principal a bearer token stands for, or undefined when it is unknown or revoked. */
+    async authenticate(token: string): Promise<Principal | undefined> {
+      const row = await db('access_tokens').where({ token_hash: hashOf(token) }).whereNull('revoked_at').first();
+      if (!row) return undefined;
+      return { id: row.id, role: row.role, name: row.name, via: 'token' };
+    },
+  };
+}
+
+export type AccessTokens = ReturnType<typeof createAccessTokens>;
+
+function toToken(r: Record<string, unknown>): AccessToken {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    role: r.role as Role,
+    createdAt: r.created_at as string,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    lastUsedAt: (r.last_used_at as string | null) ?? null,
+  };
+}

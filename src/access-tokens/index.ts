@@ -1,0 +1,1 @@
+export { createAccessTokens, type AccessTokens, type AccessToken } from './access-tokens.js';

@@ -1,0 +1,48 @@
+import type { RequestHandler } from 'express';
+import type { AccessTokens } from '../access-tokens/index.js';
+import { Forbidden, Unauthenticated } from '../shared/errors.js';
+import type { Principal, Role } from './types.js';
+
+/**
+ * Resolves the caller from `Authorization: Bearer <token>` (or from another resolver, such as a browser
+ * session, tried in order). Leaves req.principal unset when none applies; `requireRole` refuses then.
+ */
+export type PrincipalResolver = (req: Parameters<RequestHandler>[0]) => Promise<Principal | undefined | 'invalid'>;
+
+export function bearerResolver(tokens: AccessTokens): PrincipalResolver {
+  return async (req) => {
+    const header = req.get('authorization');
+    if (!header) return undefined;
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) return 'invalid';
+    return (await tokens.authenticate(m[1]!)) ?? 'invalid';
+  };
+}
+
+export function authenticate(resolvers: PrincipalResolver[], onFailure?: (req: Parameters<RequestHandler>[0]) => Promise<void>): RequestHandler {
+  return async (req, _res, next) => {
+    for (const resolve of resolvers) {
+      const p = await resolve(req);
+      if (p === 'invalid') {
+        await onFailure?.(req);
+        throw new Unauthenticated('invalid-credentials', 'The access token or session is not valid');
+      }
+      if (p) {
+        req.principal = p;
+        break;
+      }
+    }
+    next();
+  };
+}
+
+/** Refuses with 401 when nobody is signed in and 403 when the role is not named. */
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.principal) throw new Unauthenticated('authentication-required', 'Send an access token: Authorization: Bearer <token>');
+    if (!roles.includes(req.principal.role)) {
+      throw new Forbidden('forbidden', `This needs one of the roles: ${roles.join(', ')}`);
+    }
+    next();
+  };
+}

@@ -1,0 +1,55 @@
+import { fileTypeFromBuffer } from 'file-type';
+
+/** How many leading bytes the sniffer needs (file-type's own minimum). */
+export const SNIFF_BYTES = 4100;
+
+export interface AudioFormat {
+  contentType: string;
+  /** e.g. "pcm", "alaw", "mulaw", "mp3", "opus", "flac". */
+  codec: string;
+}
+
+const WAV_CODECS: Record<number, string> = { 1: 'pcm', 6: 'alaw', 7: 'mulaw' };
+
+/**
+ * What phone systems export and browsers can play: WAV (PCM, A-law, µ-law), MP3, Ogg/Opus, FLAC.
+ * Judged from the bytes, never from the client's Content-Type or file name.
+ */
+export async function detectAudioFormat(head: Buffer): Promise<AudioFormat | undefined> {
+  const type = await fileTypeFromBuffer(head);
+  switch (type?.mime) {
+    case 'audio/mpeg':
+      return { contentType: 'audio/mpeg', codec: 'mp3' };
+    case 'audio/flac':
+    case 'audio/x-flac':
+      return { contentType: 'audio/flac', codec: 'flac' };
+    case 'audio/ogg; codecs=opus':
+    case 'audio/opus':
+      return { contentType: 'audio/ogg', codec: 'opus' };
+    case 'audio/wav':
+    case 'audio/vnd.wave':
+    case 'audio/x-wav': {
+      const codec = wavCodec(head);
+      return codec ? { contentType: 'audio/wav', codec } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Reads the format tag of the WAV "fmt " chunk (WAVE_FORMAT_EXTENSIBLE: the sub-format's tag). */
+function wavCodec(buf: Buffer): string | undefined {
+  let off = 12;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('latin1', off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === 'fmt ') {
+      if (off + 10 > buf.length) return undefined;
+      let tag = buf.readUInt16LE(off + 8);
+      if (tag === 0xfffe && off + 8 + 26 <= buf.length) tag = buf.readUInt16LE(off + 8 + 24);
+      return WAV_CODECS[tag];
+    }
+    off += 8 + size + (size % 2);
+  }
+  return undefined;
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { CallerKeys } from '../shared/caller-key.js';
+import { BadRequest, DomainError, InvalidInput, type FieldError } from '../shared/errors.js';
+
+/** The webhook's metadata once validated. The number is already gone: only its keyed hash remains. */
+export interface CallMetadata {
+  callId: string;
+  startedAt: Date;
+  endedAt: Date;
+  callerKey: string | null;
+  queue: string | null;
+  agentId: string | null;
+  optOut: boolean;
+}
+
+const isoWithOffset = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'ISO 8601 date-time with an offset, e.g. 2026-11-23T09:15:00+01:00')
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'not a real date-time');
+
+const shortText = z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f]*$/, 'no control characters');
+
+const schema = z.object({
+  callId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -'),
+  startedAt: isoWithOffset,
+  endedAt: isoWithOffset,
+  caller: z.string().max(40, 'at most 40 characters').nullable(),
+  queue: shortText.nullable().optional(),
+  agentId: shortText.nullable().optional(),
+  optOut: z.boolean().optional().default(false),
+});
+
+/** Parses and validates the `metadata` part; errors name each field as a JSON pointer. */
+export function parseCallMetadata(raw: string, callerKeys: CallerKeys): CallMetadata {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new BadRequest('invalid-metadata-json', 'The metadata part is not valid JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new BadRequest('invalid-metadata-json', 'The metadata part must be a JSON object');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const errors: FieldError[] = parsed.error.issues.map((i) => ({
+      pointer: '/' + i.path.join('/'),
+      // zod's message for the caller field never echoes the value.
+      detail: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
+    }));
+    throw new InvalidInput('invalid-metadata', `Invalid metadata: ${errors.map((e) => e.pointer.slice(1)).join(', ')}`, { errors });
+  }
+  const m = parsed.data;
+  const startedAt = new Date(m.startedAt);
+  const endedAt = new Date(m.endedAt);
+  if (endedAt < startedAt) {
+    throw new InvalidInput('invalid-metadata', 'endedAt is before startedAt', { errors: [{ pointer: '/endedAt', detail: 'must be ≥ startedAt' }] });
+  }
+  let callerKey: string | null = null;
+  if (m.caller !== null && m.caller.trim() !== '') {
+    try {
+      callerKey = callerKeys.of(m.caller, '/caller');
+    } catch (e) {
+      if (e instanceof DomainError) throw new InvalidInput('invalid-metadata', 'caller is not a phone number', e.details);
+      throw e;
+    }
+  }
+  return { callId: m.callId, startedAt, endedAt, callerKey, queue: m.queue ?? null, agentId: m.agentId ?? null, optOut: m.optOut };
+}

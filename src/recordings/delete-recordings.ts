@@ -1,0 +1,63 @@
+import type { AuditLog } from '../audit-log/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { Database } from '../shared/database.js';
+import type { Logger } from '../shared/logger.js';
+import type { ObjectStore } from '../storage/index.js';
+import type { Recording } from './recording.js';
+
+export interface DeletionReport {
+  /** Recordings that are now tombstones, each with exactly one `recording.deleted` audit entry. */
+  deleted: string[];
+  /** Recordings whose object could not be removed or verified gone: still stored, retried later. */
+  failed: { id: string; error: string }[];
+}
+
+/**
+ * The one deletion path (retention, manual deletion, opt-out): remove every object (all versions),
+ * which the store verifies gone; only then turn each row into a tombstone and audit it, in one
+ * transaction per recording. The update is conditional on status = 'stored', so a run that crashed
+ * after removing objects is finished by the next one with exactly one audit entry per recording.
+ */
+export function createRecordingDeleter(deps: { db: Database; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger }) {
+  const { db, store, audit, clock, logger } = deps;
+  return async function deleteRecordings(recordings: Recording[], input: { reason: string; actor: string; details?: Record<string, unknown> }): Promise<DeletionReport> {
+    const report: DeletionReport = { deleted: [], failed: [] };
+    const stored = recordings.filter((r) => r.status === 'stored' && r.storageKey);
+    if (!stored.length) return report;
+    let result: Awaited<ReturnType<ObjectStore['delete']>>;
+    try {
+      result = await store.delete(stored.map((r) => r.storageKey!));
+    } catch (err) {
+      const error = (err as Error).message;
+      logger.error('deleting recordings from the store failed', { count: stored.length, err: error });
+      return { deleted: [], failed: stored.map((r) => ({ id: r.id, error })) };
+    }
+    const failedKeys = new Map(result.failed.map((f) => [f.key, f.error]));
+    for (const r of stored) {
+      const failure = failedKeys.get(r.storageKey!);
+      if (failure !== undefined || !result.deleted.includes(r.storageKey!)) {
+        report.failed.push({ id: r.id, error: failure ?? 'not confirmed deleted' });
+        continue;
+      }
+      const at = clock.now().toISOString();
+      const done = await db.transaction(async (trx) => {
+        const n = await trx('recordings')
+          .where({ id: r.id, status: 'stored' })
+          .update({ status: 'deleted', caller_key: null, deleted_at: at, reason: input.reason, updated_at: at });
+        if (n === 0) return false; // someone else finished it first; their entry stands
+        await audit.append(trx, {
+          actor: input.actor,
+          action: 'recording.deleted',
+          subject: `recording:${r.id}`,
+          details: { recordingId: r.id, callId: r.callId, storageKey: r.storageKey, sha256: r.sha256, reason: input.reason, deadline: r.deadline, ...input.details },
+        });
+        return true;
+      });
+      if (done) report.deleted.push(r.id);
+    }
+    if (report.failed.length) logger.error('some recordings could not be deleted; they will be retried', { failed: report.failed.length });
+    return report;
+  };
+}
+
+export type DeleteRecordings = ReturnType<typeof createRecordingDeleter>;

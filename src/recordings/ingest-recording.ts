@@ -1,0 +1,324 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { AuditLog } from '../audit-log/index.js';
+import type { Clock } from '../shared/clock.js';
+import { DAY_MS } from '../shared/clock.js';
+import { isUniqueViolation, type Database, type Transaction } from '../shared/database.js';
+import { Conflict, DomainError, Unauthenticated, Unavailable, UnsupportedMedia } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { ObjectStore } from '../storage/index.js';
+import { detectAudioFormat, SNIFF_BYTES } from './audio-format.js';
+import type { CallMetadata } from './call-metadata.js';
+import type { Recording } from './recording.js';
+import { storageKeyFor } from './recording.js';
+import * as repo from './recording-repository.js';
+
+/**
+ * Decides whether a call must not be kept although it arrived (an opt-out registry, an after-the-fact
+ * opt-out). Asked before the audio is read and again inside the committing transaction, so an opt-out
+ * that lands while the upload streams still wins.
+ */
+export interface DiscardPolicy {
+  reasonToDiscard(db: Database | Transaction, call: { callId: string; callerKey: string | null }): Promise<string | null>;
+  /** Called inside the discarding transaction, e.g. to mark a pending opt-out as used. */
+  onDiscarded?(trx: Transaction, call: { callId: string; recordingId: string; reason: string }): Promise<void>;
+}
+
+export type IngestOutcome =
+  | { outcome: 'stored'; body: StoredBody }
+  | { outcome: 'duplicate'; body: StoredBody | DiscardedBody }
+  | { outcome: 'discarded'; body: DiscardedBody };
+
+export interface StoredBody {
+  id: string;
+  callId: string;
+  status: 'stored' | 'deleted';
+  bytes: number;
+  sha256: string;
+  deadline: string;
+}
+export interface DiscardedBody {
+  callId: string;
+  status: 'discarded';
+  reason: string;
+}
+
+export interface IngestDeps {
+  db: Database;
+  store: ObjectStore;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  retentionDays: number;
+  discardPolicy?: DiscardPolicy;
+}
+
+const WEBHOOK_ACTOR = 'phone-system:webhook';
+
+export function createIngest(deps: IngestDeps) {
+  const { db, store, audit, clock, logger } = deps;
+
+  return {
+    /**
+     * Takes one call's audio as it streams in. `authenticated` settles once the whole request body has
+     * been read and its signature checked; nothing is committed before it says yes.
+     */
+    async receive(meta: CallMetadata, audio: Readable, authenticated: Promise<boolean>): Promise<IngestOutcome> {
+      const now = clock.now();
+      const deadline = new Date(meta.startedAt.getTime() + deps.retentionDays * DAY_MS);
+      const existing = await repo.findByCallId(db, meta.callId);
+
+      if (existing) {
+        const digest = await drain(audio);
+        await mustBeAuthentic(authenticated);
+        return asDuplicate(existing, digest.sha256);
+      }
+
+      const reason = meta.optOut
+        ? 'caller-opted-out'
+        : deadline <= now
+          ? 'retention-expired'
+          : await deps.discardPolicy?.reasonToDiscard(db, { callId: meta.callId, callerKey: meta.callerKey });
+      if (reason) {
+        // Read and thrown away: the store is never called, nothing touches the disk.
+        const digest = await drain(audio);
+        await mustBeAuthentic(authenticated);
+        return discard(meta, deadline, digest, reason, randomUUID());
+      }
+
+      const id = randomUUID();
+      const key = storageKeyFor(id, now);
+      const { head, ended } = await peek(audio, SNIFF_BYTES);
+      const format = await detectAudioFormat(head);
+      if (!format) {
+        audio.resume();
+        throw new UnsupportedMedia('unsupported-audio', 'The audio is not WAV (PCM, A-law, µ-law), MP3, Ogg/Opus or FLAC');
+      }
+
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const body = Readable.from(
+        (async function* () {
+          hash.update(head);
+          bytes += head.length;
+          yield head;
+          if (ended) return;
+          // destroyOnReturn: false — if the store gives up, the rest must still drain so the request completes.
+          for await (const chunk of audio.iterator({ destroyOnReturn: false })) {
+            hash.update(chunk as Buffer);
+            bytes += (chunk as Buffer).length;
+            yield chunk as Buffer;
+          }
+        })(),
+        { objectMode: false },
+      );
+
+      try {
+        await store.put(key, body, { contentType: format.contentType });
+      } catch (err) {
+        audio.resume();
+        await removeQuietly(key);
+        if (err instanceof DomainError) throw err;
+        const cause = (audio as Readable & { errored?: unknown }).errored;
+        if (cause instanceof DomainError) throw cause;
+        logger.error('storing a recording failed', { recordingId: id, err: (err as Error).message });
+        throw new Unavailable('store-unavailable', 'The recording could not be stored; retry later');
+      }
+
+      const digest = { sha256: hash.digest('hex'), bytes };
+      try {
+        await mustBeAuthentic(authenticated);
+        return await commit(meta, id, key, deadline, format.contentType, digest);
+      } catch (err) {
+        await removeQuietly(key);
+        throw err;
+      }
+    },
+
+    /** Every refusal leaves an entry, without personal data: the call id only when the request was authentic. */
+    async recordRefusal(input: { status: number; problem: string; callId?: string; authentic: boolean }): Promise<void> {
+      await db.transaction((trx) =>
+        audit.append(trx, {
+          actor: input.authentic ? WEBHOOK_ACTOR : 'anonymous:webhook',
+          action: 'recording.refused',
+          subject: input.authentic && input.callId ? `call:${input.callId}` : null,
+          details: { status: input.status, problem: input.problem, ...(input.authentic && input.callId ? { callId: input.callId } : {}) },
+        }),
+      );
+    },
+  };
+
+  async function commit(
+    meta: CallMetadata,
+    id: string,
+    key: string,
+    deadline: Date,
+    contentType: string,
+    digest: { sha256: string; bytes: number },
+  ): Promise<IngestOutcome> {
+    const at = clock.now().toISOString();
+    const recording: Recording = {
+      id,
+      callId: meta.callId,
+      startedAt: meta.startedAt.toISOString(),
+      endedAt: meta.endedAt.toISOString(),
+      queue: meta.queue,
+      agentId: meta.agentId,
+      callerKey: meta.callerKey,
+      storageKey: key,
+      contentType,
+      bytes: digest.bytes,
+      sha256: digest.sha256,
+      durationMs: null,
+      status: 'stored',
+      reason: null,
+      deadline: deadline.toISOString(),
+      deletedAt: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    try {
+      const late = await db.transaction(async (trx) => {
+        const reason = await deps.discardPolicy?.reasonToDiscard(trx, { callId: meta.callId, callerKey: meta.callerKey });
+        if (reason) return reason;
+        await repo.insert(trx, recording);
+        await audit.append(trx, {
+          actor: WEBHOOK_ACTOR,
+          action: 'recording.ingested',
+          subject: `recording:${id}`,
+          details: { recordingId: id, callId: meta.callId, storageKey: key, bytes: digest.bytes, sha256: digest.sha256, contentType, deadline: recording.deadline },
+        });
+        return null;
+      });
+      if (late) {
+        // The caller opted out while the audio streamed in: the opt-out wins. Remove the object first,
+        // so a failure here leaves a retry (503) rather than a kept recording.
+        const gone = await store.delete([key]);
+        if (gone.failed.length) throw new Unavailable('store-unavailable', 'The recording could not be removed; retry later');
+        return discard(meta, deadline, digest, late, id);
+      }
+      return { outcome: 'stored', body: storedBody(recording) };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // A concurrent retry of the same call won the race; ours is the copy to drop.
+      await removeQuietly(key);
+      const winner = await repo.findByCallId(db, meta.callId);
+      if (!winner) throw err;
+      return asDuplicate(winner, digest.sha256);
+    }
+  }
+
+  async function discard(
+    meta: CallMetadata,
+    deadline: Date,
+    digest: { sha256: string; bytes: number },
+    reason: string,
+    id: string,
+  ): Promise<IngestOutcome> {
+    const at = clock.now().toISOString();
+    const recording: Recording = {
+      id,
+      callId: meta.callId,
+      startedAt: meta.startedAt.toISOString(),
+      endedAt: meta.endedAt.toISOString(),
+      queue: meta.queue,
+      agentId: meta.agentId,
+      callerKey: null,
+      storageKey: null,
+      contentType: null,
+      bytes: digest.bytes,
+      sha256: digest.sha256,
+      durationMs: null,
+      status: 'discarded',
+      reason,
+      deadline: deadline.toISOString(),
+      deletedAt: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    try {
+      await db.transaction(async (trx) => {
+        await repo.insert(trx, recording);
+        await deps.discardPolicy?.onDiscarded?.(trx, { callId: meta.callId, recordingId: id, reason });
+        await audit.append(trx, {
+          actor: WEBHOOK_ACTOR,
+          action: 'recording.discarded',
+          subject: `recording:${id}`,
+          details: { recordingId: id, callId: meta.callId, reason, bytes: digest.bytes, sha256: digest.sha256 },
+        });
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const winner = await repo.findByCallId(db, meta.callId);
+      if (!winner) throw err;
+      return asDuplicate(winner, digest.sha256);
+    }
+    return { outcome: 'discarded', body: { callId: meta.callId, status: 'discarded', reason } };
+  }
+
+  async function removeQuietly(key: string): Promise<void> {
+    try {
+      const r = await store.delete([key]);
+      if (r.failed.length) logger.warn('could not remove an unfinished upload; the orphan sweep will', { storageKey: key });
+    } catch (err) {
+      logger.warn('could not remove an unfinished upload; the orphan sweep will', { storageKey: key, err: (err as Error).message });
+    }
+  }
+}
+
+export type Ingest = ReturnType<typeof createIngest>;
+
+function storedBody(r: Recording): StoredBody {
+  return { id: r.id, callId: r.callId, status: r.status === 'deleted' ? 'deleted' : 'stored', bytes: r.bytes!, sha256: r.sha256!, deadline: r.deadline };
+}
+
+/** The phone system retries: the same audio gets the first answer again, other audio is a conflict. */
+function asDuplicate(existing: Recording, sha256: string): IngestOutcome {
+  if (existing.sha256 !== sha256) {
+    throw new Conflict('call-id-conflict', `Call ${existing.callId} was already received with different audio`, { callId: existing.callId });
+  }
+  if (existing.status === 'discarded') {
+    return { outcome: 'duplicate', body: { callId: existing.callId, status: 'discarded', reason: existing.reason ?? 'discarded' } };
+  }
+  return { outcome: 'duplicate', body: storedBody(existing) };
+}
+
+async function mustBeAuthentic(authenticated: Promise<boolean>): Promise<void> {
+  if (!(await authenticated)) throw new Unauthenticated('invalid-signature', 'The webhook signature does not match the body');
+}
+
+/** Reads a stream to its end, keeping only its SHA-256 and length. */
+async function drain(audio: Readable): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of audio) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** The first `n` bytes (fewer if the stream ends first), leaving the stream paused for the rest. */
+function peek(stream: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let len = 0;
+    const finish = (ended: boolean) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.pause();
+      resolve({ head: Buffer.concat(chunks), ended });
+    };
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      len += c.length;
+      if (len >= n) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onError = (e: Error) => reject(e);
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+  });
+}
