@@ -40,6 +40,10 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
   return router;
 
   async function receive(req: Request, res: Response, state: { callId?: string; authentic: boolean }): Promise<IngestOutcome> {
+    // Stream errors are observed through the pipeline and the use case; these listeners only keep an
+    // error emitted while nobody is reading (a client hanging up, a recording cut at the cap) from
+    // becoming an uncaught exception.
+    req.on('error', () => undefined);
     const signature = deps.verifier.begin(req.headers);
     if (!req.is('multipart/form-data')) {
       req.resume();
@@ -100,6 +104,7 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
         return;
       }
       const audio = new PassThrough({ highWaterMark: 256 * 1024 });
+      audio.on('error', () => undefined);
       stream.on('limit', () => {
         const err = new TooLarge('recording-too-large', `The recording is larger than ${deps.maxRecordingBytes} bytes`);
         stream.unpipe(audio);
@@ -107,6 +112,8 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
         stream.resume();
         tooLarge?.();
       });
+      // pipe() does not forward errors: a hang-up must reach the use case, or the store would wait forever.
+      stream.on('error', (e) => audio.destroy(e));
       stream.pipe(audio);
       work = deps.ingest.receive(meta, audio, authenticated());
       work.catch(() => undefined);
