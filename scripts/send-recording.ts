@@ -1,0 +1,84 @@
+/**
+ * Posts a recording to gallra the way a phone system should: multipart (metadata, then audio), signed
+ * as Standard Webhooks over the raw bytes. The file is streamed twice (once to sign, once to send), so
+ * any size works without holding it in memory.
+ *
+ *   npm run send-recording -- [--url http://localhost:8080] [--secret whsec_…] [--call-id ID]
+ *        [--caller "070-123 45 67" | --withheld] [--started-at ISO] [--duration 180] [--queue Q]
+ *        [--agent A] [--opt-out] <audio file>
+ *
+ * Without --secret it uses WEBHOOK_SECRETS or the secret the service generated in DATA_DIR.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { loadConfig, resolveSecrets } from '../src/config.js';
+import { fail, parseArgs } from './cli-context.js';
+
+const { flags, positional } = parseArgs(process.argv.slice(2));
+const file = positional[0];
+if (!file) fail('usage: npm run send-recording -- [--url URL] [--caller NUMBER] [--call-id ID] <audio file>');
+let size: number;
+try {
+  size = statSync(file).size;
+} catch {
+  fail(`cannot read ${file}`);
+}
+
+const config = resolveSecrets(loadConfig());
+const secret = typeof flags.secret === 'string' ? flags.secret : config.webhookSecrets[0]!;
+const url = new URL('/v1/recordings', typeof flags.url === 'string' ? flags.url : `http://localhost:${config.port}`);
+const durationS = typeof flags.duration === 'string' ? Number(flags.duration) : 180;
+const startedAt = typeof flags['started-at'] === 'string' ? new Date(flags['started-at']) : new Date(Date.now() - durationS * 1000);
+const metadata = {
+  callId: typeof flags['call-id'] === 'string' ? flags['call-id'] : `demo-${randomUUID()}`,
+  startedAt: startedAt.toISOString(),
+  endedAt: new Date(startedAt.getTime() + durationS * 1000).toISOString(),
+  caller: flags.withheld ? null : typeof flags.caller === 'string' ? flags.caller : '+46 46 35 50 00',
+  queue: typeof flags.queue === 'string' ? flags.queue : 'medborgarcenter',
+  agentId: typeof flags.agent === 'string' ? flags.agent : null,
+  optOut: flags['opt-out'] === true,
+};
+
+const boundary = `----gallra${randomUUID().replace(/-/g, '')}`;
+const head = Buffer.from(
+  `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(metadata)}\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="recording"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+);
+const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+
+const id = `msg_${randomUUID()}`;
+const timestamp = Math.floor(Date.now() / 1000);
+const mac = createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(`${id}.${timestamp}.`).update(head);
+for await (const chunk of createReadStream(file)) mac.update(chunk as Buffer);
+mac.update(tail);
+
+const req = (url.protocol === 'https:' ? https : http).request(url, {
+  method: 'POST',
+  headers: {
+    'content-type': `multipart/form-data; boundary=${boundary}`,
+    'content-length': String(head.length + size! + tail.length),
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': `v1,${mac.digest('base64')}`,
+  },
+});
+const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+  req.on('response', resolve);
+  req.on('error', reject);
+});
+req.write(head);
+for await (const chunk of createReadStream(file)) {
+  if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+}
+req.end(tail);
+try {
+  const res = await response;
+  let text = '';
+  for await (const c of res) text += c;
+  process.stdout.write(`${res.statusCode} ${text}\n`);
+  process.exit(res.statusCode! >= 200 && res.statusCode! < 300 ? 0 : 1);
+} catch (err) {
+  fail(`could not reach ${url.origin}: ${(err as Error).message}`, 1);
+}

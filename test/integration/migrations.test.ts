@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { createAuditLog, readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { createDatabase, migrateLatest, migrateRollbackAll, type Database } from '../../src/shared/database.js';
+import { createPostgresDatabase } from '../helpers/postgres.js';
+
+const backends: [string, () => Promise<{ db: Database; cleanup(): Promise<void> }>][] = [
+  [
+    'SQLite',
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'gallra-mig-'));
+      const db = createDatabase(`sqlite:${path.join(dir, 'm.sqlite')}`);
+      return { db, cleanup: async () => (await db.destroy(), rmSync(dir, { recursive: true, force: true })) };
+    },
+  ],
+  [
+    'PostgreSQL',
+    async () => {
+      const pg = await createPostgresDatabase();
+      const db = createDatabase(pg.url);
+      return { db, cleanup: async () => (await db.destroy(), await pg.drop()) };
+    },
+  ],
+];
+
+for (const [name, open] of backends) {
+  describe(`migrations and the audit chain on ${name}`, () => {
+    let db: Database;
+    let cleanup: () => Promise<void>;
+    before(async () => ({ db, cleanup } = await open()));
+    after(async () => cleanup());
+
+    it('migrates latest → rollback → latest', async () => {
+      const applied = await migrateLatest(db);
+      expect(applied.length).to.be.greaterThan(0);
+      expect(await db.schema.hasTable('recordings')).to.equal(true);
+      await migrateRollbackAll(db);
+      expect(await db.schema.hasTable('recordings')).to.equal(false);
+      expect(await migrateLatest(db)).to.deep.equal(applied);
+    });
+
+    it('keeps one unbroken chain when many transactions append at once', async () => {
+      const audit = createAuditLog({ clock: new ManualClock() });
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => db.transaction((trx) => audit.append(trx, { actor: 'system:test', action: 'test.concurrent', subject: `n:${i}` }))),
+      );
+      const entries = [];
+      for await (const e of readAuditEntries(db)) entries.push(e);
+      const verdict = await verifyChain(entries);
+      expect(verdict.ok, JSON.stringify(verdict.firstProblem)).to.equal(true);
+      expect(entries.filter((e) => e.action === 'test.concurrent')).to.have.length(40);
+    });
+
+    it('rolls the audit entry back with the change it records', async () => {
+      const audit = createAuditLog({ clock: new ManualClock() });
+      const before = await db('audit_entries').count({ n: '*' });
+      try {
+        await db.transaction(async (trx) => {
+          await audit.append(trx, { actor: 'system:test', action: 'test.rolled-back' });
+          throw new Error('the change failed');
+        });
+      } catch {
+        /* expected */
+      }
+      expect(await db('audit_entries').count({ n: '*' })).to.deep.equal(before);
+    });
+  });
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig, resolveSecrets } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('runs on embedded defaults with no configuration at all', () => {
+    const c = loadConfig({});
+    expect(c).to.include({ port: 8080, storageDriver: 'fs', retentionDays: 30, maxRecordingBytes: 512 * 1024 * 1024 });
+    expect(c.databaseUrl).to.equal(`sqlite:${path.resolve('./data/gallra.sqlite')}`);
+    expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ RETENTION_DAYS: '0' }, /RETENTION_DAYS/],
+    [{ STORAGE_DRIVER: 'ftp' }, /STORAGE_DRIVER/],
+    [{ STORAGE_DRIVER: 's3' }, /S3_BUCKET: required when STORAGE_DRIVER=s3/],
+    [{ S3_BUCKET: 'rec', S3_SSE: 'aws:kms' }, /S3_SSE_KMS_KEY_ID/],
+    [{ WEBHOOK_SECRETS: 'hunter2' }, /WEBHOOK_SECRETS/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ RETENTION_MARGIN: 'an hour' }, /RETENTION_MARGIN/],
+  ];
+  for (const [env, message] of bad) {
+    it(`refuses ${JSON.stringify(env)} naming the variable`, () => {
+      expect(() => loadConfig(env)).to.throw(ConfigError, message);
+    });
+  }
+
+  it('never echoes a secret value in its error', () => {
+    try {
+      loadConfig({ CALLER_KEY_SECRET: 'short-secret' });
+      expect.fail('should refuse');
+    } catch (e) {
+      expect((e as Error).message).to.include('CALLER_KEY_SECRET').and.not.include('short-secret');
+    }
+  });
+
+  it('generates missing secrets once, mode 0600, and reuses them on the next start', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gallra-cfg-'));
+    try {
+      const first = resolveSecrets(loadConfig({ DATA_DIR: dir }));
+      const second = resolveSecrets(loadConfig({ DATA_DIR: dir }));
+      expect(second.callerKeySecret).to.equal(first.callerKeySecret);
+      expect(second.webhookSecrets).to.deep.equal(first.webhookSecrets);
+      expect(first.webhookSecrets[0]).to.match(/^whsec_/);
+      const file = path.join(dir, 'secrets/caller-key-secret');
+      expect(statSync(file).mode & 0o777).to.equal(0o600);
+      expect(readFileSync(file, 'utf8').trim()).to.equal(first.callerKeySecret);
+      // Configured secrets win over generated ones.
+      const configured = resolveSecrets(loadConfig({ DATA_DIR: dir, CALLER_KEY_SECRET: 'x'.repeat(40) }));
+      expect(configured.callerKeySecret).to.equal('x'.repeat(40));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
