@@ -1,0 +1,195 @@
+/**
+ * npm run bench:ingest — the webhook's throughput through the S3 adapter to a local S3-compatible
+ * server (s3rver), against a raw baseline (the SDK putting the same bytes to the same server at the
+ * same concurrency), and the service's peak RSS growth while one 1 GiB recording streams in.
+ *
+ * The service runs as a child process (`src/main.ts`, as in production) so its memory is its own.
+ * BENCH_UPLOADS (default 64), BENCH_CONCURRENCY (default 8), BENCH_BIG_MIB (default 1024).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../src/storage/index.js';
+import { startS3Server, s3ConfigFor } from '../test/helpers/s3-server.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 64);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 1024);
+const SECRET = 'whsec_' + Buffer.from('bench-secret-bench-secret-bench!').toString('base64');
+
+// ~2.5 MB WAV: the PCM fixture's header, then its samples repeated.
+const fixture = readFileSync(path.join(ROOT, 'test/fixtures/call-pcm16-8k.wav'));
+const samples = fixture.subarray(44);
+const audio = Buffer.concat([fixture.subarray(0, 44), ...Array.from({ length: 14 }, () => samples)]).subarray(0, 2_500_000);
+
+function multipart(meta: object, boundary: string) {
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n${JSON.stringify(meta)}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\n`,
+  );
+  return { head, tail: Buffer.from(`\r\n--${boundary}--\r\n`) };
+}
+
+function meta() {
+  const start = new Date(Date.now() - 600_000);
+  return { callId: `bench-${randomUUID()}`, startedAt: start.toISOString(), endedAt: new Date(start.getTime() + 300_000).toISOString(), caller: '+46463550000', queue: 'bench', agentId: null, optOut: false };
+}
+
+interface Signed {
+  boundary: string;
+  head: Buffer;
+  tail: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Multipart framing and Standard Webhooks signature for one upload, made before any timing starts. */
+function sign(size: number, chunks: () => Iterable<Buffer>): Signed {
+  const boundary = 'b' + randomUUID().replace(/-/g, '');
+  const { head, tail } = multipart(meta(), boundary);
+  const id = `msg_${randomUUID()}`;
+  const ts = Math.floor(Date.now() / 1000);
+  const mac = createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64')).update(`${id}.${ts}.`).update(head);
+  for (const c of chunks()) mac.update(c);
+  mac.update(tail);
+  return {
+    boundary,
+    head,
+    tail,
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(head.length + size + tail.length),
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': `v1,${mac.digest('base64')}`,
+    },
+  };
+}
+
+/** Sends one signed upload, streaming `chunks()` as the audio; resolves with the status code. */
+function upload(port: number, s: Signed, chunks: () => Iterable<Buffer>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/recordings', headers: s.headers });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    (async () => {
+      req.write(s.head);
+      for (const c of chunks()) if (!req.write(c)) await new Promise((r) => req.once('drain', r));
+      req.end(s.tail);
+    })().catch(reject);
+  });
+}
+
+async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function startService(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+  const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const line = out.split('\n').find((l) => l.includes('gallra is listening'));
+      if (line) resolve({ child, port: JSON.parse(line).port });
+    });
+    child.stderr!.on('data', (c) => (out += c));
+    child.on('exit', (code) => reject(new Error(`service exited ${code}: ${out}`)));
+  });
+}
+
+function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]);
+}
+
+const s3 = await startS3Server();
+const dir = mkdtempSync(path.join(tmpdir(), 'gallra-bench-'));
+const cfg = s3ConfigFor(s3);
+const env = {
+  PATH: process.env.PATH,
+  DATA_DIR: dir,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'info',
+  STORAGE_DRIVER: process.env.BENCH_DRIVER ?? 's3',
+  S3_BUCKET: s3.bucket,
+  S3_ENDPOINT: s3.endpoint,
+  S3_FORCE_PATH_STYLE: 'true',
+  S3_REGION: cfg.region,
+  S3_ACCESS_KEY_ID: cfg.credentials!.accessKeyId,
+  S3_SECRET_ACCESS_KEY: cfg.credentials!.secretAccessKey,
+  S3_REQUEST_CHECKSUM: 'when_required',
+  WEBHOOK_SECRETS: SECRET,
+  MAX_RECORDING_BYTES: String((BIG_MIB + 16) * 1024 * 1024),
+};
+const { child, port } = await startService(env);
+try {
+  const mb = (UPLOADS * audio.length) / 1e6;
+  // Warm both paths once so neither pays for JIT and connection setup in the measurement.
+  await upload(port, sign(audio.length, () => [audio]), () => [audio]);
+  const client = createS3Client(cfg);
+  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'baseline/warm', Body: audio }));
+
+  const baseline = await pool(UPLOADS, CONCURRENCY, async (i) => {
+    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `baseline/${i}`, Body: audio, ContentType: 'audio/wav' }));
+  });
+  let failures = 0;
+  const signed = Array.from({ length: UPLOADS }, () => sign(audio.length, () => [audio]));
+  const service = await pool(UPLOADS, CONCURRENCY, async (i) => {
+    const status = await upload(port, signed[i]!, () => [audio]);
+    if (status !== 201) failures++;
+  });
+
+  const row = (name: string, s: number) => `${name.padEnd(34)} ${(UPLOADS / s).toFixed(1).padStart(8)} uploads/s ${(mb / s).toFixed(1).padStart(8)} MB/s`;
+  console.log(`ingest: ${UPLOADS} uploads of ${(audio.length / 1e6).toFixed(2)} MB, concurrency ${CONCURRENCY}, s3rver on loopback`);
+  console.log(row('baseline (SDK PutObject)', baseline));
+  console.log(row('service (POST /v1/recordings)', service));
+  console.log(`ratio service/baseline: ${(baseline / service).toFixed(2)} (target ≥ 0.85)${failures ? `  — ${failures} uploads failed!` : ''}`);
+
+  // Memory: one big recording streamed in, generated on the fly so the bench never holds it either.
+  const chunk = Buffer.concat(Array.from({ length: 64 }, () => samples)).subarray(0, 8 * 1024 * 1024);
+  const bigSize = BIG_MIB * 1024 * 1024;
+  const bigChunks = function* () {
+    yield fixture.subarray(0, 44);
+    let left = bigSize - 44;
+    while (left > 0) {
+      const n = Math.min(left, chunk.length);
+      yield chunk.subarray(0, n);
+      left -= n;
+    }
+  };
+  const before = rssKiB(child.pid!, 'VmRSS');
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(child.pid!, 'VmRSS'))), 50);
+  const bigSigned = sign(bigSize, bigChunks);
+  const t0 = Date.now();
+  const status = await upload(port, bigSigned, bigChunks);
+  clearInterval(sampler);
+  const hwm = rssKiB(child.pid!, 'VmHWM');
+  console.log(
+    `memory: one ${BIG_MIB} MiB recording → ${status} in ${((Date.now() - t0) / 1000).toFixed(1)} s; service RSS ${(before / 1024).toFixed(0)} MiB before, ` +
+      `peak ${(Math.max(peak, hwm) / 1024).toFixed(0)} MiB; growth ${((Math.max(peak, hwm) - before) / 1024).toFixed(0)} MiB (target < 100 MB)`,
+  );
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  await s3.close();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { access, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RangeNotSatisfiable } from '../shared/errors.js';
+import {
+  assertValidKey,
+  InvalidKey,
+  ObjectNotFound,
+  type ByteRange,
+  type DeleteResult,
+  type ObjectStore,
+  type StoredObject,
+} from './object-store.js';
+
+const TMP_PREFIX = '.tmp-';
+const META_SUFFIX = '.meta.json';
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+/**
+ * The embedded default: objects are files under `root`, the content type in a `<file>.meta.json`
+ * sidecar. Writes go to a `.tmp-*` file in the final directory, are fsynced and renamed into place,
+ * then the directory is fsynced, so a crash leaves either the whole object or nothing at the key.
+ */
+export function createFsObjectStore(opts: { root: string }): ObjectStore {
+  const root = path.resolve(opts.root);
+  let realRoot: Promise<string> | undefined;
+
+  /** The root's real path, created on first use; retried after a failure. */
+  function rootReal(): Promise<string> {
+    realRoot ??= mkdir(root, { recursive: true })
+      .then(() => realpath(root))
+      .catch((err: unknown) => {
+        realRoot = undefined;
+        throw err;
+      });
+    return realRoot;
+  }
+
+  /** The lexical path of a key; refuses invalid keys, reserved file names and anything outside root. */
+  function pathOf(key: string): string {
+    assertValidKey(key);
+    const last = key.slice(key.lastIndexOf('/') + 1);
+    if (last.startsWith(TMP_PREFIX) || last.endsWith(META_SUFFIX)) throw new InvalidKey(key);
+    const file = path.resolve(root, ...key.split('/'));
+    if (!isInside(root, file)) throw new InvalidKey(key);
+    return file;
+  }
+
+  /** Refuses a path whose real location (symlinks followed) is outside the real root. */
+  async function assertContained(key: string, existing: string): Promise<void> {
+    const [base, real] = await Promise.all([rootReal(), realpath(existing)]);
+    if (!isInside(base, real)) throw new InvalidKey(key);
+  }
+
+  /**
+   * Creates `dir` one level at a time, checking each level's real path before creating anything in it,
+   * so a symlink out of the root cannot make a directory appear elsewhere.
+   */
+  async function ensureDir(key: string, dir: string): Promise<void> {
+    const base = await rootReal();
+    let current = root;
+    for (const segment of path.relative(root, dir).split(path.sep).filter(Boolean)) {
+      current = path.join(current, segment);
+      try {
+        await mkdir(current);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      if (!isInside(base, await realpath(current))) throw new InvalidKey(key);
+    }
+  }
+
+  async function readContentType(file: string): Promise<string> {
+    try {
+      const meta = JSON.parse(await readFile(file + META_SUFFIX, 'utf8')) as { contentType?: unknown };
+      return typeof meta.contentType === 'string' ? meta.contentType : DEFAULT_CONTENT_TYPE;
+    } catch (err) {
+      if (isMissing(err) || err instanceof SyntaxError) return DEFAULT_CONTENT_TYPE;
+      throw err;
+    }
+  }
+
+  return {
+    async put(key: string, body: Readable, meta: { contentType: string }): Promise<{ bytes: number }> {
+      let file: string;
+      try {
+        file = pathOf(key);
+      } catch (err) {
+        body.destroy(); // put owns the body: a refused key must not leave the sender stalled
+        throw err;
+      }
+      const dir = path.dirname(file);
+      const tmpData = path.join(dir, `${TMP_PREFIX}${randomUUID()}`);
+      const tmpMeta = path.join(dir, `${TMP_PREFIX}${randomUUID()}`);
+      let bytes = 0;
+      let sidecarPlaced = false;
+      try {
+        await ensureDir(key, dir);
+
+        const fh = await open(tmpData, 'wx', 0o600);
+        try {
+          const counter = new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              bytes += chunk.length;
+              done(null, chunk);
+            },
+          });
+          // flush: the stream fsyncs the file before it closes it, and pipeline waits for the close.
+          await pipeline(body, counter, fh.createWriteStream({ flush: true }));
+        } finally {
+          await fh.close(); // a no-op once the stream has closed it
+        }
+
+        await writeFileDurably(tmpMeta, JSON.stringify({ contentType: meta.contentType }));
+        await rename(tmpMeta, file + META_SUFFIX);
+        sidecarPlaced = true;
+        // The data rename is the commit point: before it nothing is at the key.
+        await rename(tmpData, file);
+        await fsyncDir(dir);
+        return { bytes };
+      } catch (err) {
+        body.destroy();
+        await Promise.all([rm(tmpData, { force: true }), rm(tmpMeta, { force: true })]).catch(() => undefined);
+        if (sidecarPlaced) await rm(file + META_SUFFIX, { force: true }).catch(() => undefined);
+        throw err;
+      }
+    },
+
+    async get(key: string, range?: ByteRange): Promise<StoredObject> {
+      const file = pathOf(key);
+      let fh: FileHandle;
+      try {
+        await assertContained(key, file);
+        fh = await open(file, 'r');
+      } catch (err) {
+        if (isMissing(err)) throw new ObjectNotFound(key);
+        throw err;
+      }
+      try {
+        const info = await fh.stat();
+        if (!info.isFile()) throw new ObjectNotFound(key);
+        const totalBytes = info.size;
+        const contentType = await readContentType(file);
+        if (!range) {
+          return { body: fh.createReadStream(), bytes: totalBytes, totalBytes, contentType };
+        }
+        const { start, end } = satisfiable(range, totalBytes);
+        return { body: fh.createReadStream({ start, end }), bytes: end - start + 1, totalBytes, contentType };
+      } catch (err) {
+        await fh.close();
+        throw err;
+      }
+    },
+
+    async delete(keys: string[]): Promise<DeleteResult> {
+      const files = keys.map((key) => [key, pathOf(key)] as const);
+      const result: DeleteResult = { deleted: [], failed: [] };
+      for (const [key, file] of new Map(files)) {
+        try {
+          const dir = path.dirname(file);
+          try {
+            await assertContained(key, dir);
+          } catch (err) {
+            if (isMissing(err)) {
+              result.deleted.push(key);
+              continue;
+            }
+            throw err;
+          }
+          await rm(file, { force: true });
+          await rm(file + META_SUFFIX, { force: true });
+          await fsyncDir(dir);
+          if (await present(file)) result.failed.push({ key, error: 'still present after delete' });
+          else result.deleted.push(key);
+        } catch (err) {
+          result.failed.push({ key, error: describe(err) });
+        }
+      }
+      return result;
+    },
+
+    async exists(key: string): Promise<boolean> {
+      const file = pathOf(key);
+      try {
+        await assertContained(key, file);
+        return (await stat(file)).isFile();
+      } catch (err) {
+        if (isMissing(err)) return false;
+        throw err;
+      }
+    },
+
+    list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }> {
+      assertValidPrefix(prefix);
+      const dirPart = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+      const start = dirPart ? path.resolve(root, ...dirPart.split('/')) : root;
+      if (!isInside(root, start) && start !== root) throw new InvalidKey(prefix);
+      return walk(start, dirPart, prefix);
+    },
+
+    async ping(): Promise<void> {
+      await rootReal();
+      await access(root, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK);
+    },
+  };
+
+  /** Yields keys under `dir` (whose key is `dirKey`) that start with `prefix`, in S3's byte order. */
+  async function* walk(dir: string, dirKey: string, prefix: string): AsyncGenerator<{ key: string; lastModified: Date }> {
+    let entries;
+    try {
+      if (dir !== root) await assertContained(prefix, dir);
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw err;
+    }
+    const sortName = (e: { name: string; isDirectory(): boolean }) => (e.isDirectory() ? `${e.name}/` : e.name);
+    entries.sort((a, b) => (sortName(a) < sortName(b) ? -1 : sortName(a) > sortName(b) ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith(TMP_PREFIX) || entry.name.endsWith(META_SUFFIX)) continue;
+      const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        // Descend only where a key below could still match the prefix.
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(full, key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        try {
+          yield { key, lastModified: (await lstat(full)).mtime };
+        } catch (err) {
+          if (!isMissing(err)) throw err; // deleted while listing
+        }
+      }
+      // Symlinks and other special files are never objects.
+    }
+  }
+}
+
+function assertValidPrefix(prefix: string): void {
+  if (prefix === '') return;
+  try {
+    assertValidKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+  } catch {
+    throw new InvalidKey(prefix);
+  }
+}
+
+function isInside(base: string, candidate: string): boolean {
+  const rel = path.relative(base, candidate);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+function satisfiable(range: ByteRange, totalBytes: number): { start: number; end: number } {
+  const { start } = range;
+  const end = Math.min(range.end ?? totalBytes - 1, totalBytes - 1);
+  if (!Number.isSafeInteger(start) || start < 0 || start >= totalBytes || (range.end !== undefined && range.end < start)) {
+    throw new RangeNotSatisfiable('range-not-satisfiable', `bytes=${start}-${range.end ?? ''} is outside the object`, {
+      totalBytes,
+    });
+  }
+  return { start, end };
+}
+
+async function writeFileDurably(file: string, content: string): Promise<void> {
+  const fh = await open(file, 'wx', 0o600);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Makes renames and unlinks in `dir` durable. Some platforms refuse to fsync a directory; that is not an error. */
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw err;
+  } finally {
+    await fh?.close();
+  }
+}
+
+async function present(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function describe(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code ?? (err instanceof Error ? err.message : String(err));
+}

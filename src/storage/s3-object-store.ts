@@ -1,0 +1,368 @@
+import {
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  S3Client,
+  type ObjectIdentifier,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { S3Config } from '../config.js';
+import { RangeNotSatisfiable, Unavailable } from '../shared/errors.js';
+import {
+  assertValidKey,
+  InvalidKey,
+  ObjectNotFound,
+  type ByteRange,
+  type DeleteResult,
+  type ObjectStore,
+  type StoredObject,
+} from './object-store.js';
+
+const MiB = 1024 * 1024;
+/** DeleteObjects takes at most 1000 keys per request. */
+const DELETE_BATCH = 1000;
+/** Parallel HeadObject/ListObjectVersions calls while deleting and verifying. */
+const CONCURRENCY = 16;
+
+export interface S3ObjectStoreOptions {
+  client: S3Client;
+  bucket: string;
+  sse: 'none' | 'AES256' | 'aws:kms';
+  sseKmsKeyId?: string;
+  /** Multipart part size in bytes; default 8 MiB, at least 5 MiB. */
+  partSize?: number;
+  /** Parts uploaded in parallel; memory use is about partSize × queueSize. Default 4. */
+  queueSize?: number;
+  /** Whether the bucket keeps versions; detected once with GetBucketVersioning when omitted. */
+  versioned?: boolean;
+}
+
+/**
+ * An S3 client for the configured store. `requestChecksum: 'when_required'` is for stores that do not
+ * understand the aws-chunked framing with trailing checksums that the SDK otherwise sends for streamed
+ * bodies: such stores (s3rver, some appliances) save the framing as part of the object.
+ */
+export function createS3Client(cfg: S3Config): S3Client {
+  const checksum = cfg.requestChecksum === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
+  return new S3Client({
+    region: cfg.region,
+    endpoint: cfg.endpoint,
+    forcePathStyle: cfg.forcePathStyle,
+    credentials: cfg.credentials,
+    requestChecksumCalculation: checksum,
+    responseChecksumValidation: checksum,
+  });
+}
+
+/**
+ * The ObjectStore on an S3 bucket. Uploads are streamed multipart (lib-storage); deletes remove every
+ * version and delete marker on a versioned bucket and are verified afterwards. SDK errors become
+ * `Unavailable` (name, status and request id only, never the SDK's message or request details).
+ */
+export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
+  const { client, bucket } = opts;
+  const partSize = opts.partSize ?? 8 * MiB;
+  const queueSize = opts.queueSize ?? 4;
+  const sse: Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> =
+    opts.sse === 'none'
+      ? {}
+      : opts.sse === 'AES256'
+        ? { ServerSideEncryption: 'AES256' }
+        : { ServerSideEncryption: 'aws:kms', ...(opts.sseKmsKeyId ? { SSEKMSKeyId: opts.sseKmsKeyId } : {}) };
+  let versioned: boolean | undefined = opts.versioned;
+
+  async function isVersioned(): Promise<boolean> {
+    if (versioned !== undefined) return versioned;
+    try {
+      const out = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+      // A suspended bucket still holds the versions written while it was enabled.
+      versioned = out.Status === 'Enabled' || out.Status === 'Suspended';
+      return versioned;
+    } catch (err) {
+      if (isNotImplemented(err)) {
+        versioned = false;
+        return false;
+      }
+      // Unknown this time (and not cached): the version-aware path is correct on either kind of bucket.
+      return true;
+    }
+  }
+
+  /** Every version and delete marker of exactly `key`. */
+  async function versionsOf(key: string): Promise<ObjectIdentifier[]> {
+    const found: ObjectIdentifier[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (;;) {
+      const out = await client.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: key,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
+      for (const v of [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]) {
+        if (v.Key === key) found.push({ Key: key, VersionId: v.VersionId });
+      }
+      if (!out.IsTruncated) return found;
+      keyMarker = out.NextKeyMarker;
+      versionIdMarker = out.NextVersionIdMarker;
+      // Versions are listed in key order: once past `key` nothing more can match.
+      if (keyMarker === undefined || keyMarker > key) return found;
+    }
+  }
+
+  async function headMissing(key: string): Promise<boolean> {
+    try {
+      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return false;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
+    }
+  }
+
+  /** Sends DeleteObjects in batches; returns the per-key failures. */
+  async function deleteBatches(objects: ObjectIdentifier[]): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    for (let i = 0; i < objects.length; i += DELETE_BATCH) {
+      const batch = objects.slice(i, i + DELETE_BATCH);
+      try {
+        const out = await client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }),
+        );
+        for (const e of out.Errors ?? []) {
+          if (e.Key === undefined || e.Code === 'NoSuchKey' || e.Code === 'NoSuchVersion') continue;
+          if (!failed.has(e.Key)) failed.set(e.Key, `${e.Code ?? 'Error'}: ${e.Message ?? 'delete refused'}`);
+        }
+      } catch (err) {
+        for (const o of batch) if (o.Key !== undefined && !failed.has(o.Key)) failed.set(o.Key, describe(err));
+      }
+    }
+    return failed;
+  }
+
+  return {
+    async put(key: string, body: Readable, meta: { contentType: string }): Promise<{ bytes: number }> {
+      try {
+        assertValidKey(key);
+      } catch (err) {
+        body.destroy(); // put owns the body: a refused key must not leave the sender stalled
+        throw err;
+      }
+      let bytes = 0;
+      let firstFailure: 'source' | 'store' | undefined;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: counter, ContentType: meta.contentType, ...sse },
+        partSize,
+        queueSize,
+        leavePartsOnError: false,
+      });
+      const piped = pipeline(body, counter).catch((err: unknown) => {
+        firstFailure ??= 'source';
+        throw err;
+      });
+      // A failed Upload aborts its multipart upload before rejecting, so nothing is left at the key.
+      const stored = upload.done().catch((err: unknown) => {
+        firstFailure ??= 'store';
+        counter.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      });
+      const [source, store] = await Promise.allSettled([piped, stored]);
+      if (source.status === 'fulfilled' && store.status === 'fulfilled') return { bytes };
+      if (firstFailure === 'source' && source.status === 'rejected') throw source.reason;
+      throw storeError('PutObject', store.status === 'rejected' ? store.reason : undefined);
+    },
+
+    async get(key: string, range?: ByteRange): Promise<StoredObject> {
+      assertValidKey(key);
+      if (range) checkRange(range);
+      try {
+        const out = await client.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Range: range ? `bytes=${range.start}-${range.end ?? ''}` : undefined,
+          }),
+        );
+        if (!(out.Body instanceof Readable)) throw new Error('GetObject returned no Node stream');
+        const bytes = out.ContentLength ?? 0;
+        const total = /\/(\d+)$/.exec(out.ContentRange ?? '');
+        return {
+          body: out.Body,
+          bytes,
+          totalBytes: total ? Number(total[1]) : bytes,
+          contentType: out.ContentType ?? 'application/octet-stream',
+        };
+      } catch (err) {
+        if (isNotFound(err)) throw new ObjectNotFound(key);
+        if (range && (statusOf(err) === 416 || nameOf(err) === 'InvalidRange')) {
+          throw new RangeNotSatisfiable('range-not-satisfiable', `bytes=${range.start}-${range.end ?? ''} is outside the object`);
+        }
+        throw storeError('GetObject', err);
+      }
+    },
+
+    async delete(keys: string[]): Promise<DeleteResult> {
+      keys.forEach(assertValidKey);
+      const unique = [...new Set(keys)];
+      const failed = new Map<string, string>();
+      const onVersioned = await isVersioned();
+
+      let targets: ObjectIdentifier[];
+      if (onVersioned) {
+        const listed = await mapLimit(unique, CONCURRENCY, async (key) => {
+          try {
+            return await versionsOf(key);
+          } catch (err) {
+            failed.set(key, describe(err));
+            return [];
+          }
+        });
+        targets = listed.flat();
+      } else {
+        targets = unique.map((key) => ({ Key: key }));
+      }
+      for (const [key, error] of await deleteBatches(targets)) if (!failed.has(key)) failed.set(key, error);
+
+      // Trust nothing the delete call said: a key counts as deleted only when it is verifiably gone.
+      await mapLimit(
+        unique.filter((key) => !failed.has(key)),
+        CONCURRENCY,
+        async (key) => {
+          try {
+            if (!(await headMissing(key))) failed.set(key, 'still present after delete');
+            else if (onVersioned && (await versionsOf(key)).length > 0) failed.set(key, 'versions left after delete');
+          } catch (err) {
+            failed.set(key, describe(err));
+          }
+        },
+      );
+      return {
+        deleted: unique.filter((key) => !failed.has(key)),
+        failed: unique.filter((key) => failed.has(key)).map((key) => ({ key, error: failed.get(key)! })),
+      };
+    },
+
+    async exists(key: string): Promise<boolean> {
+      assertValidKey(key);
+      try {
+        return !(await headMissing(key));
+      } catch (err) {
+        throw storeError('HeadObject', err);
+      }
+    },
+
+    list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }> {
+      assertValidPrefix(prefix);
+      return (async function* () {
+        let token: string | undefined;
+        do {
+          let out;
+          try {
+            out = await client.send(
+              new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+            );
+          } catch (err) {
+            throw storeError('ListObjectsV2', err);
+          }
+          for (const o of out.Contents ?? []) {
+            if (o.Key !== undefined) yield { key: o.Key, lastModified: o.LastModified ?? new Date(0) };
+          }
+          token = out.IsTruncated ? out.NextContinuationToken : undefined;
+        } while (token);
+      })();
+    },
+
+    async ping(): Promise<void> {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch (err) {
+        throw storeError('HeadBucket', err);
+      }
+    },
+  };
+}
+
+function assertValidPrefix(prefix: string): void {
+  if (prefix === '') return;
+  try {
+    assertValidKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+  } catch {
+    throw new InvalidKey(prefix);
+  }
+}
+
+/** S3 ignores a Range it cannot parse and sends the whole object, so bad ranges are refused here. */
+function checkRange(range: ByteRange): void {
+  const ok =
+    Number.isSafeInteger(range.start) &&
+    range.start >= 0 &&
+    (range.end === undefined || (Number.isSafeInteger(range.end) && range.end >= range.start));
+  if (!ok) {
+    throw new RangeNotSatisfiable('range-not-satisfiable', `bytes=${range.start}-${range.end ?? ''} is not a valid range`);
+  }
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function nameOf(err: unknown): string | undefined {
+  return (err as { name?: unknown } | undefined)?.name as string | undefined;
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = nameOf(err);
+  if (name === 'NoSuchBucket') return false;
+  return name === 'NoSuchKey' || name === 'NotFound' || statusOf(err) === 404;
+}
+
+function isNotImplemented(err: unknown): boolean {
+  const status = statusOf(err);
+  const name = nameOf(err);
+  return name === 'NotImplemented' || name === 'MethodNotAllowed' || status === 501 || status === 405;
+}
+
+/** Name and status only: SDK messages and error fields can carry request details (e.g. StringToSign). */
+function describe(err: unknown): string {
+  const status = statusOf(err);
+  return `${nameOf(err) ?? 'Error'}${status ? ` (HTTP ${status})` : ''}`;
+}
+
+function storeError(operation: string, err: unknown): Unavailable {
+  const requestId = (err as { $metadata?: { requestId?: string } } | undefined)?.$metadata?.requestId;
+  return new Unavailable('storage-unavailable', `object store ${operation} failed: ${describe(err)}`, {
+    operation,
+    status: statusOf(err),
+    ...(requestId ? { requestId } : {}),
+  });
+}
