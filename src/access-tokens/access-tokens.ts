@@ -16,9 +16,18 @@ export interface AccessToken {
 
 const hashOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
+/**
+ * How long a successful token lookup is reused. Short, because another process (the token CLI, another
+ * instance) may revoke: such a revocation takes effect within this time; one made here, at once.
+ */
+export const TOKEN_CACHE_TTL_MS = 2_000;
+const TOKEN_CACHE_MAX = 1_000;
+
 /** Tokens are shown once; only their SHA-256 is kept. Creating and revoking one is audited. */
 export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock: Clock }) {
   const { db, audit, clock } = deps;
+  // token hash → principal; measured with the monotonic clock: it is a cache lifetime, not business time.
+  const cache = new Map<string, { principal: Principal; until: number }>();
   return {
     async create(input: { role: string; name: string }, actor: string): Promise<{ token: string; accessToken: AccessToken }> {
       if (!ROLES.includes(input.role as Role)) {
@@ -44,7 +53,7 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
     },
 
     async revoke(id: string, actor: string): Promise<AccessToken> {
-      return db.transaction(async (trx) => {
+      const revoked = await db.transaction(async (trx) => {
         const row = await trx('access_tokens').where({ id }).first();
         if (!row) throw new NotFound('token-not-found', `No access token ${id}`);
         if (!row.revoked_at) {
@@ -54,13 +63,25 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
         }
         return toToken(row);
       });
+      // After the commit, so a lookup racing the revocation cannot put the token back.
+      for (const [hash, entry] of cache) if (entry.principal.id === id) cache.delete(hash);
+      return revoked;
     },
 
     /** The principal a bearer token stands for, or undefined when it is unknown or revoked. */
     async authenticate(token: string): Promise<Principal | undefined> {
-      const row = await db('access_tokens').where({ token_hash: hashOf(token) }).whereNull('revoked_at').first();
-      if (!row) return undefined;
-      return { id: row.id, role: row.role, name: row.name, via: 'token' };
+      const hash = hashOf(token);
+      const hit = cache.get(hash);
+      if (hit && hit.until > performance.now()) return hit.principal;
+      const row = await db('access_tokens').where({ token_hash: hash }).whereNull('revoked_at').first();
+      if (!row) {
+        cache.delete(hash);
+        return undefined;
+      }
+      const principal: Principal = { id: row.id, role: row.role, name: row.name, via: 'token' };
+      if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
+      cache.set(hash, { principal, until: performance.now() + TOKEN_CACHE_TTL_MS });
+      return principal;
     },
   };
 }

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditLog } from '../audit-log/index.js';
+import { recordingRepository, type DeleteRecordings } from '../recordings/index.js';
+import type { CallerKeys } from '../shared/caller-key.js';
+import type { Clock } from '../shared/clock.js';
+import { isUniqueViolation, lockForTransaction, type Database, type Transaction } from '../shared/database.js';
+import { Unavailable } from '../shared/errors.js';
+import * as repo from './opt-out-repository.js';
+
+export const OPT_OUT_SOURCES = ['ivr', 'agent', 'web', 'letter'] as const;
+export type OptOutSource = (typeof OPT_OUT_SOURCES)[number];
+
+/** The reason recordings of a registered number are discarded or deleted with. */
+export const NUMBER_OPTED_OUT = 'number-opted-out';
+
+export interface RegistryDeps {
+  db: Database;
+  audit: AuditLog;
+  clock: Clock;
+  callerKeys: CallerKeys;
+  deleteRecordings: DeleteRecordings;
+}
+
+/**
+ * Serialises everything that decides about one caller key: a registration, and an upload's final
+ * check before it commits (see the discard policy). On PostgreSQL this closes the window where both
+ * would see "nothing yet" and commit; SQLite's single connection serialises them anyway.
+ */
+export function lockCaller(trx: Transaction, callerKey: string): Promise<void> {
+  return lockForTransaction(trx, `opt-out:caller:${callerKey}`);
+}
+
+/** The number is normalised and hashed at once and never leaves this module in clear. */
+export function createOptOutRegistry(deps: RegistryDeps) {
+  const { db, audit, clock, callerKeys, deleteRecordings } = deps;
+
+  async function isCallerOptedOut(dbOrTrx: Database | Transaction, callerKey: string | null): Promise<boolean> {
+    if (!callerKey) return false; // a withheld number cannot match
+    return (await repo.findActiveId(dbOrTrx, callerKey)) !== undefined;
+  }
+
+  return {
+    isCallerOptedOut,
+
+    /** Throws InvalidInput (pointer /number) for a number that cannot be understood. */
+    async check(number: string): Promise<{ optedOut: boolean }> {
+      return { optedOut: await isCallerOptedOut(db, callerKeys.of(number, '/number')) };
+    },
+
+    /**
+     * Registers the number (or finds its registration) and, with `deleteExisting`, deletes every
+     * recording of it still stored. Registration commits first, so an upload finishing meanwhile either
+     * sees it and is discarded, or has committed and is found and deleted here.
+     */
+    async register(
+      input: { number: string; deleteExisting?: boolean; source?: OptOutSource },
+      actor: string,
+    ): Promise<{ id: string; createdAt: string; created: boolean; deletedRecordings?: number }> {
+      const callerKey = callerKeys.of(input.number, '/number');
+      const { optOut, created } = await registerKey(callerKey, input, actor);
+      if (!input.deleteExisting) return { id: optOut.id, createdAt: optOut.createdAt, created };
+
+      const stored = (await repo.storedRecordingRowsOf(db, callerKey)).map(recordingRepository.fromRow);
+      const report = await deleteRecordings(stored, { reason: NUMBER_OPTED_OUT, actor, details: { optOutId: optOut.id } });
+      if (report.failed.length) {
+        // The registration stands; repeating the request retries the deletion.
+        throw new Unavailable('opt-out-deletion-incomplete', 'The opt-out is registered, but some recordings could not be deleted yet; repeat the request', {
+          optOutId: optOut.id,
+          failedRecordings: report.failed.length,
+        });
+      }
+      return { id: optOut.id, createdAt: optOut.createdAt, created, deletedRecordings: report.deleted.length };
+    },
+
+    /** The caller consents to recording again. True when a registration was in force. */
+    async remove(number: string, actor: string): Promise<{ removed: boolean; id?: string }> {
+      const callerKey = callerKeys.of(number, '/number');
+      return db.transaction(async (trx) => {
+        await lockCaller(trx, callerKey);
+        const existing = await repo.findActive(trx, callerKey);
+        if (!existing) return { removed: false };
+        await repo.markRemoved(trx, existing.id, clock.now().toISOString(), actor);
+        await audit.append(trx, { actor, action: 'opt-out.removed', subject: `opt-out:${existing.id}`, details: { optOutId: existing.id } });
+        return { removed: true, id: existing.id };
+      });
+    },
+  };
+
+  async function registerKey(callerKey: string, input: { deleteExisting?: boolean; source?: OptOutSource }, actor: string): Promise<{ optOut: repo.OptOut; created: boolean }> {
+    try {
+      return await db.transaction(async (trx) => {
+        await lockCaller(trx, callerKey);
+        const existing = await repo.findActive(trx, callerKey);
+        if (existing) return { optOut: existing, created: false };
+        const optOut: repo.OptOut = { id: 'opt_' + randomBytes(8).toString('hex'), source: input.source ?? null, createdAt: clock.now().toISOString(), createdBy: actor };
+        await repo.insert(trx, { ...optOut, callerKey });
+        await audit.append(trx, {
+          actor,
+          action: 'opt-out.registered',
+          subject: `opt-out:${optOut.id}`,
+          details: { optOutId: optOut.id, source: optOut.source, deleteExisting: input.deleteExisting ?? false },
+        });
+        return { optOut, created: true };
+      });
+    } catch (err) {
+      // The lock already serialises registrations of one key; the unique index is the last word anyway.
+      if (!isUniqueViolation(err)) throw err;
+      const winner = await repo.findActive(db, callerKey);
+      if (!winner) throw err;
+      return { optOut: winner, created: false };
+    }
+  }
+}
+
+export type OptOutRegistry = ReturnType<typeof createOptOutRegistry>;
