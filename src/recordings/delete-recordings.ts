@@ -5,6 +5,9 @@ import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { Recording } from './recording.js';
 
+/** Enough to make a purge of thousands cheap, few enough that ingest never waits long for SQLite's lock. */
+const TOMBSTONES_PER_TRANSACTION = 200;
+
 export interface DeletionReport {
   /** Recordings that are now tombstones, each with exactly one `recording.deleted` audit entry. */
   deleted: string[];
@@ -14,8 +17,8 @@ export interface DeletionReport {
 
 /**
  * The one deletion path (retention, manual deletion, opt-out): remove every object (all versions),
- * which the store verifies gone; only then turn each row into a tombstone and audit it, in one
- * transaction per recording. The update is conditional on status = 'stored', so a run that crashed
+ * which the store verifies gone; only then turn each row into a tombstone and audit it (one entry per
+ * recording, in the transaction that writes its tombstone). The update is conditional on status = 'stored', so a run that crashed
  * after removing objects is finished by the next one with exactly one audit entry per recording.
  */
 export function createRecordingDeleter(deps: { db: Database; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger }) {
@@ -33,27 +36,37 @@ export function createRecordingDeleter(deps: { db: Database; store: ObjectStore;
       return { deleted: [], failed: stored.map((r) => ({ id: r.id, error })) };
     }
     const failedKeys = new Map(result.failed.map((f) => [f.key, f.error]));
+    const deletedKeys = new Set(result.deleted);
+    const gone: Recording[] = [];
     for (const r of stored) {
       const failure = failedKeys.get(r.storageKey!);
-      if (failure !== undefined || !result.deleted.includes(r.storageKey!)) {
-        report.failed.push({ id: r.id, error: failure ?? 'not confirmed deleted' });
-        continue;
-      }
+      if (failure !== undefined || !deletedKeys.has(r.storageKey!)) report.failed.push({ id: r.id, error: failure ?? 'not confirmed deleted' });
+      else gone.push(r);
+    }
+    // Tombstones are written in groups: one commit (one fsync) per group instead of per recording,
+    // still one audit entry each. A group that fails leaves its rows 'stored'; their objects are
+    // already gone, so the next run finds them missing, counts them deleted, and writes them down then.
+    for (let i = 0; i < gone.length; i += TOMBSTONES_PER_TRANSACTION) {
+      const group = gone.slice(i, i + TOMBSTONES_PER_TRANSACTION);
       const at = clock.now().toISOString();
-      const done = await db.transaction(async (trx) => {
-        const n = await trx('recordings')
-          .where({ id: r.id, status: 'stored' })
-          .update({ status: 'deleted', caller_key: null, deleted_at: at, reason: input.reason, updated_at: at });
-        if (n === 0) return false; // someone else finished it first; their entry stands
-        await audit.append(trx, {
-          actor: input.actor,
-          action: 'recording.deleted',
-          subject: `recording:${r.id}`,
-          details: { recordingId: r.id, callId: r.callId, storageKey: r.storageKey, sha256: r.sha256, reason: input.reason, deadline: r.deadline, ...input.details },
-        });
-        return true;
+      const written = await db.transaction(async (trx) => {
+        const ids: string[] = [];
+        for (const r of group) {
+          const n = await trx('recordings')
+            .where({ id: r.id, status: 'stored' })
+            .update({ status: 'deleted', caller_key: null, deleted_at: at, reason: input.reason, updated_at: at });
+          if (n === 0) continue; // someone else finished it first; their entry stands
+          await audit.append(trx, {
+            actor: input.actor,
+            action: 'recording.deleted',
+            subject: `recording:${r.id}`,
+            details: { recordingId: r.id, callId: r.callId, storageKey: r.storageKey, sha256: r.sha256, reason: input.reason, deadline: r.deadline, ...input.details },
+          });
+          ids.push(r.id);
+        }
+        return ids;
       });
-      if (done) report.deleted.push(r.id);
+      report.deleted.push(...written);
     }
     if (report.failed.length) logger.error('some recordings could not be deleted; they will be retried', { failed: report.failed.length });
     return report;

@@ -63,6 +63,17 @@ class FakeBucket {
         if (!current || current.deleteMarker) throw sdkError('NotFound', 404, 'UnknownError');
         return { ContentLength: 1 };
       }
+      case 'ListObjectsV2Command': {
+        // Current, non-deleted keys in key order, 1000 a page as S3 pages them.
+        const keys = [...this.objects.entries()]
+          .filter(([key, versions]) => key.startsWith(input.Prefix ?? '') && versions[0] && !versions[0].deleteMarker)
+          .map(([key]) => key)
+          .sort();
+        const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
+        const page = keys.slice(start, start + 1000);
+        const more = start + 1000 < keys.length;
+        return { Contents: page.map((Key) => ({ Key })), IsTruncated: more, NextContinuationToken: more ? String(start + 1000) : undefined };
+      }
       case 'PutObjectCommand':
         this.add(input.Key, `v${this.nextVersion++}`);
         return { ETag: '"etag"' };
@@ -259,6 +270,22 @@ describe('S3 object store (SDK-level fake)', () => {
       expect(result.deleted).to.deep.equal(keys);
       expect(result.failed).to.deep.equal([]);
       expect(bucket.objects.size).to.equal(0);
+      // Verified with a listing of the shared folder, not 2500 HEAD requests.
+      expect(bucket.named('HeadObjectCommand')).to.have.length(0);
+      expect(bucket.named('ListObjectsV2Command')).to.have.length(1);
+    });
+
+    it('reports a key that a listing still shows after the delete as failed, not deleted', async () => {
+      const keys = Array.from({ length: 100 }, (_, i) => `recordings/2024/05/02/k${String(i).padStart(3, '0')}`);
+      for (const key of keys) bucket.add(key, 'null');
+      bucket.add('recordings/2024/05/02/other', 'null');
+      bucket.ignoresDeleteOf.add(keys[42]!);
+
+      const result = await store({ versioned: false }).delete(keys);
+
+      expect(result.failed).to.deep.equal([{ key: keys[42], error: 'still present after delete' }]);
+      expect(result.deleted).to.have.length(99);
+      expect(result.deleted).to.not.include(keys[42]);
     });
 
     it('reports a per-key error from DeleteObjects as failed and still deletes the rest', async () => {

@@ -1,0 +1,155 @@
+/**
+ * npm run bench:retention — the retention job against a local S3-compatible server (s3rver on
+ * loopback) beside a raw baseline: the SDK's DeleteObjects on the same number of keys, batches of
+ * 1000, with as many batches in flight as the job (BATCHES_IN_FLIGHT).
+ *
+ * BENCH_RECORDINGS=100000 for the full size (default 5000, which finishes in a few minutes on 2 cores).
+ * Prints wall times, deletions/s and the ratio job ÷ baseline (deletions/s).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { recordingRepository, storageKeyFor, type Recording } from '../src/recordings/index.js';
+import { BATCHES_IN_FLIGHT } from '../src/retention/index.js';
+import { createServices } from '../src/services.js';
+import { DAY_MS, ManualClock } from '../src/shared/clock.js';
+import { createDatabase, migrateLatest, type Database } from '../src/shared/database.js';
+import { createLogger } from '../src/shared/logger.js';
+import { createS3Client, createS3ObjectStore } from '../src/storage/index.js';
+import { startS3Server, s3ConfigFor } from '../test/helpers/s3-server.js';
+import { testConfig } from '../test/helpers/test-app.js';
+
+const N = Number(process.env.BENCH_RECORDINGS ?? 5000);
+const BATCH = 1000;
+const PUT_CONCURRENCY = 16;
+const BODY = Buffer.alloc(2048, 1);
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function seedObjects(client: S3Client, bucket: string, keys: string[]): Promise<void> {
+  await mapLimit(keys, PUT_CONCURRENCY, async (Key) => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: BODY, ContentType: 'audio/wav' }));
+  });
+}
+
+/** Keys as ingest makes them over the retention period: spread across 30 day prefixes. */
+function keysFor(n: number, at: Date): { id: string; key: string }[] {
+  return Array.from({ length: n }, (_, i) => {
+    const id = randomUUID();
+    return { id, key: storageKeyFor(id, new Date(at.getTime() - (i % 30) * DAY_MS)) };
+  });
+}
+
+async function seedRows(db: Database, items: { id: string; key: string }[], now: Date): Promise<void> {
+  const deadline = new Date(now.getTime() - 60_000); // every one already due
+  const started = new Date(deadline.getTime() - 30 * DAY_MS);
+  const rows = items.map(({ id, key }) =>
+    recordingRepository.toRow({
+      id, callId: `call-${id}`, startedAt: started.toISOString(), endedAt: started.toISOString(), queue: null, agentId: null,
+      callerKey: null, storageKey: key, contentType: 'audio/wav', bytes: BODY.length, sha256: '0'.repeat(64), durationMs: null,
+      status: 'stored', reason: null, deadline: deadline.toISOString(), deletedAt: null, createdAt: started.toISOString(), updatedAt: started.toISOString(),
+    } satisfies Recording),
+  );
+  // SQLite allows 999 bound variables per statement: 18 columns × 50 rows stays below.
+  await db.transaction(async (trx) => {
+    for (let i = 0; i < rows.length; i += 50) await trx('recordings').insert(rows.slice(i, i + 50));
+  });
+}
+
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function main(): Promise<void> {
+  const server = await startS3Server();
+  const dir = mkdtempSync(path.join(tmpdir(), 'gallra-bench-'));
+  const s3 = s3ConfigFor(server);
+  const client = createS3Client(s3);
+  const now = new Date();
+  try {
+    process.stderr.write(`bench:retention — ${N} recordings on s3rver ${server.endpoint}\n`);
+
+    // Baseline: raw DeleteObjects on N keys, 1000 per request, the job's number of requests in flight.
+    const raw = keysFor(N, now);
+    let t0 = performance.now();
+    await seedObjects(client, s3.bucket, raw.map((k) => k.key));
+    process.stderr.write(`  seeded ${N} objects for the baseline in ${fmt(performance.now() - t0)}\n`);
+    t0 = performance.now();
+    const batches = Array.from({ length: Math.ceil(raw.length / BATCH) }, (_, i) => raw.slice(i * BATCH, (i + 1) * BATCH));
+    await mapLimit(batches, BATCHES_IN_FLIGHT, async (batch) => {
+      const out = await client.send(
+        new DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: batch.map((k) => ({ Key: k.key })), Quiet: true } }),
+      );
+      if (out.Errors?.length) throw new Error(`baseline delete failed: ${out.Errors[0]!.Code}`);
+    });
+    const baselineMs = performance.now() - t0;
+
+    // The job: same number of keys, with rows, through services.retention.run().
+    const config = testConfig(dir, { storageDriver: 's3', s3 });
+    const db = createDatabase(config.databaseUrl);
+    await migrateLatest(db);
+    const s3store = createS3ObjectStore({ client, bucket: s3.bucket, sse: 'none' });
+    // Time inside the store's delete (DeleteObjects + verification), summed over the batches in flight.
+    let storeDeleteMs = 0;
+    const store = {
+      ...s3store,
+      async delete(keys: string[]) {
+        const t = performance.now();
+        try {
+          return await s3store.delete(keys);
+        } finally {
+          storeDeleteMs += performance.now() - t;
+        }
+      },
+    };
+    const logger = createLogger({ level: 'warn', stream: new PassThrough() });
+    const services = createServices({ config, db, store, logger, clock: new ManualClock(now) });
+    const items = keysFor(N, now);
+    t0 = performance.now();
+    await seedObjects(client, s3.bucket, items.map((k) => k.key));
+    await seedRows(db, items, now);
+    process.stderr.write(`  seeded ${N} objects and rows for the job in ${fmt(performance.now() - t0)}\n`);
+    t0 = performance.now();
+    const report = await services.retention.run();
+    const jobMs = performance.now() - t0;
+    await db.destroy();
+    if (report.deleted.length !== N || report.failed.length) {
+      const reasons = [...new Set(report.failed.map((f) => f.error))].slice(0, 5).join('; ');
+      throw new Error(`the job deleted ${report.deleted.length} of ${N} (${report.failed.length} failed: ${reasons})`);
+    }
+
+    const baselineRate = N / (baselineMs / 1000);
+    const jobRate = N / (jobMs / 1000);
+    const result = {
+      recordings: N,
+      batchSize: BATCH,
+      batchesInFlight: BATCHES_IN_FLIGHT,
+      baseline: { wallMs: Math.round(baselineMs), deletionsPerSecond: Math.round(baselineRate) },
+      job: { wallMs: Math.round(jobMs), deletionsPerSecond: Math.round(jobRate), storeDeleteMsSummedOverBatches: Math.round(storeDeleteMs) },
+      ratio: Number((jobRate / baselineRate).toFixed(3)),
+    };
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    process.stderr.write(
+      `  baseline DeleteObjects: ${fmt(baselineMs)} (${Math.round(baselineRate)}/s)\n` +
+        `  retention job:          ${fmt(jobMs)} (${Math.round(jobRate)}/s), verified gone, tombstoned and audited\n` +
+        `  ratio job ÷ baseline:   ${result.ratio} (target ≥ 0.8)\n`,
+    );
+  } finally {
+    client.destroy();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:retention failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+/**
+ * npm run retention [-- --dry-run] — one retention run from the shell, under the same lease as the
+ * service's scheduled runs. --dry-run lists what a run would delete and changes nothing. Prints the
+ * report as JSON; exits 1 when anything failed or is overdue, 2 on a configuration error, 75 when
+ * another instance holds the lease.
+ */
+import path from 'node:path';
+import { runRetentionOnce } from '../jobs/retention.js';
+import { ConfigError, loadConfig, resolveSecrets, type ResolvedConfig } from '../src/config.js';
+import { createServices } from '../src/services.js';
+import { systemClock } from '../src/shared/clock.js';
+import { createDatabase, migrateLatest } from '../src/shared/database.js';
+import { createLogger } from '../src/shared/logger.js';
+import { createFsObjectStore, createS3Client, createS3ObjectStore, type ObjectStore } from '../src/storage/index.js';
+
+function storeFor(config: ResolvedConfig): ObjectStore {
+  if (config.storageDriver === 's3') {
+    const s3 = config.s3!;
+    return createS3ObjectStore({ client: createS3Client(s3), bucket: s3.bucket, sse: s3.sse, sseKmsKeyId: s3.sseKmsKeyId });
+  }
+  return createFsObjectStore({ root: path.join(config.dataDir, 'objects') });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const unknown = argv.filter((a) => a !== '--dry-run');
+  if (unknown.length) {
+    process.stderr.write(`retention: unknown argument ${unknown[0]}\nusage: npm run retention [-- --dry-run]\n`);
+    return 2;
+  }
+  const dryRun = argv.includes('--dry-run');
+  let config: ResolvedConfig;
+  try {
+    config = resolveSecrets(loadConfig());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`retention: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const db = createDatabase(config.databaseUrl);
+  try {
+    await migrateLatest(db);
+    const logger = createLogger({ level: config.logLevel, stream: process.stderr });
+    const services = createServices({ config, db, store: storeFor(config), logger, clock: systemClock });
+    const r = await runRetentionOnce(services, { dryRun });
+    if (!r.ran) {
+      process.stderr.write('retention: another instance is running retention right now; nothing done\n');
+      return 75;
+    }
+    const { report } = r;
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    process.stderr.write(
+      `${dryRun ? 'would delete' : 'deleted'} ${report.deleted.length} of ${report.due} due (cutoff ${report.cutoff}), ` +
+        `${report.held.length} held, ${report.failed.length} failed, ${report.orphans.deleted.length} orphans, ${report.overdue} overdue\n`,
+    );
+    return report.failed.length || report.overdue ? 1 : 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`retention failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(3);
+  },
+);

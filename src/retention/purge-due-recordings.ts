@@ -1,0 +1,206 @@
+import type { DeleteRecordings } from '../recordings/index.js';
+import { recordingRepository, type Recording } from '../recordings/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { Database } from '../shared/database.js';
+import { Conflict, NotFound, Unavailable } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { Holds } from './holds.js';
+import type { RetentionMetrics } from './retention-metrics.js';
+import type { DeletionHorizon } from './run-schedule.js';
+import type { OrphanReport, SweepOrphans } from './sweep-orphans.js';
+
+export const RETENTION_ACTOR = 'system:retention';
+/** Rows per batch: one DeleteObjects request (at most 1000 keys) per batch on S3. */
+const PAGE = 1000;
+/** Batches deleted concurrently; the benchmark's raw baseline uses the same number. */
+export const BATCHES_IN_FLIGHT = 2;
+
+export interface RetentionRunReport {
+  dryRun: boolean;
+  startedAt: string;
+  /** Every stored recording with a deadline before this moment was due. */
+  cutoff: string;
+  due: number;
+  deleted: string[];
+  failed: { id: string; error: string }[];
+  held: string[];
+  lapsedHolds: string[];
+  orphans: OrphanReport;
+  /** Recordings still stored past their deadline after the run (held ones excluded). */
+  overdue: number;
+  durationMs: number;
+}
+
+export interface OverdueRecording {
+  id: string;
+  callId: string;
+  startedAt: string;
+  deadline: string;
+  holdId: string | null;
+}
+
+/**
+ * The retention rule: a run deletes every stored, unheld recording whose deadline is before the
+ * horizon (next run + margin), through the one deletion path. Failures stay stored and are retried by
+ * the next run; nothing is written down as done unless the store confirmed the object gone.
+ */
+export function createRetention(deps: {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  holds: Holds;
+  deleteRecordings: DeleteRecordings;
+  horizon: DeletionHorizon;
+  sweepOrphans: SweepOrphans;
+  metrics: () => RetentionMetrics;
+}) {
+  const { db, clock, logger, holds, deleteRecordings, horizon, sweepOrphans } = deps;
+
+  async function overdueRows(now: Date): Promise<Recording[]> {
+    const rows = await db('recordings').where({ status: 'stored' }).andWhere('deadline', '<=', now.toISOString()).orderBy('deadline');
+    return rows.map(recordingRepository.fromRow);
+  }
+
+  async function overdueCount(): Promise<number> {
+    const now = clock.now();
+    const rows = await overdueRows(now);
+    const held = await holds.activeHoldIds(db, rows.map((r) => r.id), now);
+    return rows.length - held.size;
+  }
+
+  return {
+    horizon,
+    overdueCount,
+
+    async listOverdue(): Promise<OverdueRecording[]> {
+      const now = clock.now();
+      const rows = await overdueRows(now);
+      const held = await holds.activeHoldIds(db, rows.map((r) => r.id), now);
+      return rows.map((r) => ({ id: r.id, callId: r.callId, startedAt: r.startedAt, deadline: r.deadline, holdId: held.get(r.id) ?? null }));
+    },
+
+    /** One retention run: lapse holds, delete what is due, sweep orphans, report the overdue count. */
+    async run(opts: { dryRun?: boolean } = {}): Promise<RetentionRunReport> {
+      const dryRun = opts.dryRun ?? false;
+      const started = clock.now();
+      const t0 = performance.now();
+      const cutoff = horizon.cutoff(started);
+      const metrics = deps.metrics();
+      const report: RetentionRunReport = {
+        dryRun,
+        startedAt: started.toISOString(),
+        cutoff: cutoff.toISOString(),
+        due: 0,
+        deleted: [],
+        failed: [],
+        held: [],
+        lapsedHolds: [],
+        orphans: { deleted: [], failed: [], young: 0 },
+        overdue: 0,
+        durationMs: 0,
+      };
+
+      if (!dryRun) report.lapsedHolds = await holds.lapseExpired(RETENTION_ACTOR);
+
+      const inFlight = new Set<Promise<void>>();
+      const deleteBatch = async (todo: Recording[]): Promise<void> => {
+        if (!todo.length) return;
+        try {
+          const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff } });
+          report.deleted.push(...result.deleted);
+          report.failed.push(...result.failed);
+          metrics.deletions.inc({ reason: 'retention' }, result.deleted.length);
+          metrics.failures.inc(result.failed.length);
+        } catch (err) {
+          // e.g. the database failed between removing objects and writing tombstones: the next run
+          // finds the rows still stored, the objects already gone, and finishes them.
+          const error = (err as Error).message;
+          logger.error('a retention batch failed; it will be retried by the next run', { count: todo.length, err: error });
+          report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
+          metrics.failures.inc(todo.length);
+        }
+      };
+
+      // Keyset pagination over (deadline, id): rows that failed stay 'stored' and must not be read again.
+      let after: { deadline: string; id: string } | undefined;
+      for (;;) {
+        const q = db('recordings').where({ status: 'stored' }).andWhere('deadline', '<', cutoff.toISOString());
+        if (after) {
+          const a = after;
+          q.andWhere((w) => w.where('deadline', '>', a.deadline).orWhere((x) => x.where('deadline', a.deadline).andWhere('id', '>', a.id)));
+        }
+        const page = (await q.orderBy([{ column: 'deadline' }, { column: 'id' }]).limit(PAGE)).map(recordingRepository.fromRow);
+        if (!page.length) break;
+        const last = page[page.length - 1]!;
+        after = { deadline: last.deadline, id: last.id };
+        report.due += page.length;
+
+        const held = await holds.activeHoldIds(db, page.map((r) => r.id), clock.now());
+        report.held.push(...held.keys());
+        const todo = page.filter((r) => !held.has(r.id));
+        if (dryRun) {
+          report.deleted.push(...todo.map((r) => r.id));
+          continue;
+        }
+        // One batch's store round trips overlap the previous batch's tombstone writes.
+        if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+        const batch = deleteBatch(todo).finally(() => inFlight.delete(batch));
+        inFlight.add(batch);
+      }
+      await Promise.all(inFlight);
+
+      try {
+        report.orphans = await sweepOrphans({ actor: RETENTION_ACTOR, dryRun });
+        if (!dryRun) {
+          metrics.deletions.inc({ reason: 'orphan' }, report.orphans.deleted.length);
+          metrics.failures.inc(report.orphans.failed.length);
+        }
+      } catch (err) {
+        logger.error('the orphan sweep failed; it will be retried by the next run', { err: (err as Error).message });
+        report.orphans.failed.push({ key: '*', error: (err as Error).message });
+      }
+
+      report.overdue = await overdueCount();
+      report.durationMs = Math.round(performance.now() - t0);
+      if (!dryRun) {
+        metrics.runDuration.observe(report.durationMs / 1000);
+        if (!report.failed.length && !report.orphans.failed.length) metrics.lastSuccess.set(clock.now().getTime() / 1000);
+      }
+      if (report.overdue > 0) {
+        logger.error('recordings are stored past their deadline', { overdue: report.overdue, failed: report.failed.length });
+      }
+      logger.info(dryRun ? 'retention dry run' : 'retention run finished', {
+        cutoff: report.cutoff,
+        due: report.due,
+        deleted: report.deleted.length,
+        failed: report.failed.length,
+        held: report.held.length,
+        lapsedHolds: report.lapsedHolds.length,
+        orphansDeleted: report.orphans.deleted.length,
+        overdue: report.overdue,
+        durationMs: report.durationMs,
+      });
+      return report;
+    },
+
+    /** Manual deletion (DELETE /v1/recordings/:id): the same path, refused while a hold is active. */
+    async deleteOne(id: string, input: { reason: string; actor: string }): Promise<Recording> {
+      const recording = await recordingRepository.findById(db, id);
+      if (!recording) throw new NotFound('recording-not-found', `No recording ${id}`);
+      if (recording.status !== 'stored') {
+        throw new Conflict('recording-not-stored', `Recording ${id} is already ${recording.status}`, { recordingStatus: recording.status });
+      }
+      const held = await holds.activeHoldIds(db, [id], clock.now());
+      if (held.has(id)) throw new Conflict('recording-held', `Recording ${id} is held and cannot be deleted`, { holdId: held.get(id) });
+      const result = await deleteRecordings([recording], { reason: 'manual', actor: input.actor, details: { note: input.reason } });
+      const metrics = deps.metrics();
+      metrics.deletions.inc({ reason: 'manual' }, result.deleted.length);
+      metrics.failures.inc(result.failed.length);
+      if (result.failed.length) throw new Unavailable('store-unavailable', 'The recording could not be deleted from the store; retry later');
+      const after = await recordingRepository.findById(db, id);
+      return after!;
+    },
+  };
+}
+
+export type Retention = ReturnType<typeof createRetention>;

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { readAuditEntries, type AuditEntry } from '../../src/audit-log/index.js';
+import { recordingRepository, storageKeyFor, type Recording } from '../../src/recordings/index.js';
+import { DAY_MS } from '../../src/shared/clock.js';
+import type { Database } from '../../src/shared/database.js';
+import type { DeleteResult, ObjectStore } from '../../src/storage/index.js';
+
+/**
+ * A stored recording put straight into the store and the table, bypassing ingest (which refuses calls
+ * this close to their deadline): retention tests need recordings whose deadline is near.
+ */
+export async function seedRecording(
+  ctx: { db: Database; store: ObjectStore },
+  opts: { deadline: Date; retentionDays?: number; at?: Date },
+): Promise<Recording> {
+  const id = randomUUID();
+  const started = new Date(opts.deadline.getTime() - (opts.retentionDays ?? 30) * DAY_MS);
+  const key = storageKeyFor(id, opts.at ?? started);
+  await ctx.store.put(key, Readable.from([Buffer.from(`audio of ${id}`)]), { contentType: 'audio/wav' });
+  const iso = (opts.at ?? started).toISOString();
+  const r: Recording = {
+    id,
+    callId: `call-${id}`,
+    startedAt: started.toISOString(),
+    endedAt: new Date(started.getTime() + 120_000).toISOString(),
+    queue: 'bygglov',
+    agentId: 'agent-1',
+    callerKey: 'a'.repeat(64),
+    storageKey: key,
+    contentType: 'audio/wav',
+    bytes: 10,
+    sha256: 'b'.repeat(64),
+    durationMs: null,
+    status: 'stored',
+    reason: null,
+    deadline: opts.deadline.toISOString(),
+    deletedAt: null,
+    createdAt: iso,
+    updatedAt: iso,
+  };
+  await ctx.db.transaction((trx) => recordingRepository.insert(trx, r));
+  return r;
+}
+
+export async function auditEntries(db: Database, action?: string): Promise<AuditEntry[]> {
+  const out: AuditEntry[] = [];
+  for await (const e of readAuditEntries(db)) if (!action || e.action === action) out.push(e);
+  return out;
+}
+
+/** Wraps a store so a test can take its deletes down and bring them back. */
+export function switchableStore(inner: ObjectStore): ObjectStore & { down: boolean; deleteCalls: string[][] } {
+  const s = {
+    down: false,
+    deleteCalls: [] as string[][],
+    put: inner.put.bind(inner),
+    get: inner.get.bind(inner),
+    exists: inner.exists.bind(inner),
+    list: inner.list.bind(inner),
+    ping: inner.ping.bind(inner),
+    async delete(keys: string[]): Promise<DeleteResult> {
+      s.deleteCalls.push(keys);
+      if (s.down) throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+      return inner.delete(keys);
+    },
+  };
+  return s;
+}
