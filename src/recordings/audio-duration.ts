@@ -1,0 +1,38 @@
+import { parseStream } from 'music-metadata';
+import type { Logger } from '../shared/logger.js';
+import type { ObjectStore } from '../storage/index.js';
+
+/**
+ * The parser is chosen by extension rather than by MIME type: music-metadata's MIME lookup goes through
+ * a CommonJS helper that fails when the module graph is loaded through require (as mocha does), while
+ * the extension lookup works everywhere.
+ */
+const EXTENSION: Record<string, string> = { 'audio/wav': '.wav', 'audio/mpeg': '.mp3', 'audio/ogg': '.ogg', 'audio/flac': '.flac' };
+
+/**
+ * The audio's length in milliseconds, read from the stored object right after `put`. Reading it back
+ * (rather than teeing the upload) keeps the upload path untouched: a slow parser can never stall or
+ * buffer the incoming request. With the size given, music-metadata reads only headers (WAV, FLAC, Ogg)
+ * or estimates from the bitrate (MP3), and the stream is dropped as soon as it answers. Null when the
+ * audio does not say; a missing duration never refuses a recording.
+ */
+export async function audioDurationMs(
+  store: ObjectStore,
+  key: string,
+  meta: { contentType: string; bytes: number },
+  logger: Logger,
+): Promise<number | null> {
+  let body: NodeJS.ReadableStream & { destroy(): void } | undefined;
+  try {
+    const obj = await store.get(key);
+    body = obj.body;
+    const md = await parseStream(obj.body, { path: `audio${EXTENSION[meta.contentType] ?? ''}`, size: meta.bytes }, { skipCovers: true });
+    const seconds = md.format.duration;
+    return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : null;
+  } catch (err) {
+    logger.warn('could not read the duration of a recording', { storageKey: key, err: (err as Error).message });
+    return null;
+  } finally {
+    body?.destroy();
+  }
+}

@@ -1,0 +1,352 @@
+// Gallra's browser interface: plain modules, no dependencies, nothing fetched from outside this origin.
+// The menu only helps: every view asks the API, and the server decides what each role may see.
+
+const TEXT = {
+  sv: {
+    skip: 'Hoppa till innehållet', signOut: 'Logga ut', menu: 'Huvudmeny', other: 'English',
+    signInTitle: 'Logga in', token: 'Åtkomsttoken', signIn: 'Logga in', signedInAs: 'Inloggad som',
+    roles: { trainer: 'utbildare', auditor: 'granskare', admin: 'administratör', 'phone-system': 'telefonisystem' },
+    recordings: 'Inspelningar', audit: 'Granskningslogg', verification: 'Kedjeverifiering', report: 'Gallringsrapport',
+    holds: 'Spärrar', optOuts: 'Avregistreringar', overdue: 'Försenad gallring',
+    from: 'Från', to: 'Till', queue: 'Kö', agent: 'Handläggare', filter: 'Filtrera', date: 'Datum', duration: 'Längd',
+    daysLeft: 'Dagar till gallring', status: 'Status', play: 'Spela', playing: 'Spelar', next: 'Nästa sida', prev: 'Föregående sida',
+    none: 'Inga träffar.', player: 'Uppspelning', loading: 'Hämtar…',
+    action: 'Händelse', actor: 'Utförare', subject: 'Objekt', time: 'Tid', seq: 'Nr', exportCsv: 'Exportera (CSV)',
+    chainOk: 'Kedjan är obruten', chainBad: 'Kedjan är bruten', entries: 'Poster', head: 'Senaste post',
+    checkpoint: 'Senaste kontrollpunkt', noCheckpoint: 'Ingen kontrollpunkt ännu.', verifyAgain: 'Verifiera igen', firstProblem: 'Första fel',
+    show: 'Visa', downloadCsv: 'Ladda ner CSV', recordingId: 'Inspelnings-id', reason: 'Anledning', until: 'Till och med (valfritt)',
+    placeHold: 'Lägg spärr', releaseHold: 'Släpp spärr', number: 'Telefonnummer', register: 'Registrera', remove: 'Ta bort',
+    deleteExisting: 'Radera befintliga inspelningar', deadline: 'Gallringsdag', count: 'Antal', done: 'Klart.',
+    refused: 'Åtkomst nekad', problem: 'Något gick fel', notSignedIn: 'Logga in för att fortsätta.', yes: 'ja', no: 'nej',
+  },
+  en: {
+    skip: 'Skip to content', signOut: 'Sign out', menu: 'Main menu', other: 'Svenska',
+    signInTitle: 'Sign in', token: 'Access token', signIn: 'Sign in', signedInAs: 'Signed in as',
+    roles: { trainer: 'trainer', auditor: 'auditor', admin: 'administrator', 'phone-system': 'phone system' },
+    recordings: 'Recordings', audit: 'Audit log', verification: 'Chain verification', report: 'Retention report',
+    holds: 'Holds', optOuts: 'Opt-outs', overdue: 'Overdue deletions',
+    from: 'From', to: 'To', queue: 'Queue', agent: 'Agent', filter: 'Filter', date: 'Date', duration: 'Duration',
+    daysLeft: 'Days until deletion', status: 'Status', play: 'Play', playing: 'Playing', next: 'Next page', prev: 'Previous page',
+    none: 'Nothing found.', player: 'Player', loading: 'Loading…',
+    action: 'Action', actor: 'Actor', subject: 'Subject', time: 'Time', seq: 'No.', exportCsv: 'Export (CSV)',
+    chainOk: 'The chain is intact', chainBad: 'The chain is broken', entries: 'Entries', head: 'Latest entry',
+    checkpoint: 'Latest checkpoint', noCheckpoint: 'No checkpoint yet.', verifyAgain: 'Verify again', firstProblem: 'First problem',
+    show: 'Show', downloadCsv: 'Download CSV', recordingId: 'Recording id', reason: 'Reason', until: 'Until (optional)',
+    placeHold: 'Place hold', releaseHold: 'Release hold', number: 'Phone number', register: 'Register', remove: 'Remove',
+    deleteExisting: 'Delete existing recordings', deadline: 'Deadline', count: 'Count', done: 'Done.',
+    refused: 'Access refused', problem: 'Something went wrong', notSignedIn: 'Sign in to continue.', yes: 'yes', no: 'no',
+  },
+};
+
+let lang = localStorage.getItem('gallra.lang') === 'en' ? 'en' : 'sv';
+let me = null; // { role, name } once signed in
+const t = (k) => TEXT[lang][k] ?? k;
+
+const VIEWS = {
+  recordings: { roles: ['trainer', 'auditor', 'admin'], render: recordingsView },
+  audit: { roles: ['auditor', 'admin'], render: auditView },
+  verification: { roles: ['auditor', 'admin'], render: verificationView },
+  report: { roles: ['auditor', 'admin'], render: reportView },
+  holds: { roles: ['admin'], render: holdsView },
+  optOuts: { roles: ['admin'], render: optOutsView },
+  overdue: { roles: ['admin', 'auditor'], render: overdueView },
+};
+const MENU = { trainer: ['recordings'], auditor: ['recordings', 'audit', 'verification', 'report'], admin: ['recordings', 'holds', 'optOuts', 'overdue'] };
+
+/** Builds an element; strings become text nodes, so data is never parsed as HTML. */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+/** Calls the API with the session cookie. Problems come back as { ok: false, problem }. */
+async function api(method, path, body) {
+  const headers = { 'X-Requested-With': 'gallra', Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    return { ok: false, status: 0, problem: { title: t('problem'), detail: String(e) } };
+  }
+  const type = res.headers.get('content-type') || '';
+  if (!res.ok) {
+    const problem = type.includes('json') ? await res.json().catch(() => ({})) : { title: res.statusText };
+    return { ok: false, status: res.status, problem };
+  }
+  if (res.status === 204) return { ok: true, status: 204 };
+  if (type.includes('ndjson')) return { ok: true, status: res.status, data: (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  if (type.includes('json')) return { ok: true, status: res.status, data: await res.json() };
+  return { ok: true, status: res.status, data: await res.text() };
+}
+
+function problemBox(r) {
+  const title = r.status === 403 ? t('refused') : r.problem?.title || t('problem');
+  const errs = r.problem?.errors?.map((e) => `${e.pointer}: ${e.detail}`) ?? [];
+  return h('div', { class: 'problem', role: 'alert', 'data-status': r.status },
+    h('strong', {}, `${title} (${r.status})`), r.problem?.detail ? h('p', {}, r.problem.detail) : null,
+    errs.length ? h('ul', {}, errs.map((e) => h('li', {}, e))) : null);
+}
+
+const fmtDate = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'sv' ? 'sv-SE' : 'en-GB') : '–');
+const fmtDuration = (ms) => {
+  if (ms == null) return '–';
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+const dayStart = (d) => (d ? new Date(`${d}T00:00:00`).toISOString() : undefined);
+const dayEnd = (d) => (d ? new Date(new Date(`${d}T00:00:00`).getTime() + 86_400_000).toISOString() : undefined);
+const query = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')).toString();
+
+function field(label, input) {
+  return h('label', {}, label, input);
+}
+
+function table(head, rows) {
+  return h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, rows)));
+}
+
+// ---- views ----
+
+function signInView(main, note) {
+  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'card', id: 'sign-in' }, field(t('token'), input), h('button', { type: 'submit' }, t('signIn')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const r = await api('POST', '/v1/session', { token: input.value });
+    if (!r.ok) return out.replaceChildren(problemBox(r));
+    input.value = '';
+    me = r.data;
+    location.hash = `#/${MENU[me.role]?.[0] ?? 'recordings'}`;
+    render();
+  });
+  main.replaceChildren(h('h1', {}, t('signInTitle')), note ? h('p', {}, note) : null, form, out);
+  input.focus();
+}
+
+async function recordingsView(main) {
+  const f = { from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }), queue: h('input', { name: 'queue', maxlength: 64 }), agentId: h('input', { name: 'agentId', maxlength: 64 }) };
+  const list = h('div', { id: 'recordings-list', 'aria-live': 'polite' });
+  const player = h('section', { class: 'player', id: 'player-section', 'aria-labelledby': 'player-title', hidden: true });
+  const cursors = [null];
+  const form = h('form', { class: 'filters', role: 'search' },
+    field(t('from'), f.from), field(t('to'), f.to), field(t('queue'), f.queue), field(t('agent'), f.agentId), h('button', { type: 'submit' }, t('filter')));
+  form.addEventListener('submit', (e) => { e.preventDefault(); cursors.length = 1; load(); });
+  main.replaceChildren(h('h1', {}, t('recordings')), form, list, player);
+
+  async function load() {
+    list.replaceChildren(h('p', {}, t('loading')));
+    const q = query({ from: dayStart(f.from.value), to: dayEnd(f.to.value), queue: f.queue.value.trim(), agentId: f.agentId.value.trim(), limit: 20, cursor: cursors[cursors.length - 1] ?? undefined });
+    const r = await api('GET', `/v1/recordings?${q}`);
+    if (!r.ok) return list.replaceChildren(problemBox(r));
+    const canPlay = me && (me.role === 'trainer' || me.role === 'admin');
+    const rows = r.data.items.map((it) => h('tr', { 'data-id': it.id },
+      h('td', {}, fmtDate(it.startedAt)), h('td', {}, it.queue ?? '–'), h('td', {}, it.agentId ?? '–'),
+      h('td', { class: 'num' }, fmtDuration(it.durationMs)), h('td', { class: 'num' }, it.status === 'stored' ? String(it.daysLeft) : '–'),
+      me?.role !== 'trainer' ? h('td', {}, it.status) : null,
+      canPlay ? h('td', {}, it.status === 'stored' ? h('button', { type: 'button', class: 'play', 'aria-label': `${t('play')} ${fmtDate(it.startedAt)} ${it.queue ?? ''}`, onclick: () => play(it) }, t('play')) : '') : null));
+    const head = [t('date'), t('queue'), t('agent'), t('duration'), t('daysLeft'), me?.role !== 'trainer' ? t('status') : null, canPlay ? t('play') : null].filter(Boolean);
+    const pager = h('div', { class: 'pager' },
+      cursors.length > 1 ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursors.pop(); load(); } }, t('prev')) : null,
+      r.data.nextCursor ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursors.push(r.data.nextCursor); load(); } }, t('next')) : null);
+    list.replaceChildren(rows.length ? table(head, rows) : h('p', {}, t('none')), pager);
+  }
+
+  function play(it) {
+    const audio = h('audio', { controls: true, preload: 'metadata', id: 'player', src: `/v1/recordings/${encodeURIComponent(it.id)}/audio` });
+    player.hidden = false;
+    player.replaceChildren(h('h2', { id: 'player-title' }, `${t('player')}: ${fmtDate(it.startedAt)} · ${it.queue ?? ''} · ${it.agentId ?? ''}`), audio);
+    audio.play().catch(() => undefined);
+    audio.focus();
+  }
+  await load();
+}
+
+async function auditView(main) {
+  const f = { action: h('input', { name: 'action', placeholder: 'recording.played' }), from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }) };
+  const out = h('div', { id: 'audit-list', 'aria-live': 'polite' });
+  const exportLink = h('a', { id: 'audit-export', download: 'audit.csv' }, t('exportCsv'));
+  const afters = [undefined];
+  const PAGE = 50;
+  const filter = () => ({ action: f.action.value.trim(), from: dayStart(f.from.value), to: dayEnd(f.to.value) });
+  const form = h('form', { class: 'filters', role: 'search' }, field(t('action'), f.action), field(t('from'), f.from), field(t('to'), f.to), h('button', { type: 'submit' }, t('filter')));
+  form.addEventListener('submit', (e) => { e.preventDefault(); afters.length = 1; load(); });
+  main.replaceChildren(h('h1', {}, t('audit')), form, h('p', {}, exportLink), out);
+
+  async function load() {
+    exportLink.href = `/v1/audit?${query({ ...filter(), format: 'csv' })}`;
+    out.replaceChildren(h('p', {}, t('loading')));
+    const r = await api('GET', `/v1/audit?${query({ ...filter(), after: afters[afters.length - 1], limit: PAGE, format: 'ndjson' })}`);
+    if (!r.ok) return out.replaceChildren(problemBox(r));
+    const rows = r.data.map((e) => h('tr', {}, h('td', { class: 'num' }, String(e.seq)), h('td', {}, fmtDate(e.at)), h('td', {}, e.actor), h('td', {}, e.action), h('td', {}, e.subject ?? '–')));
+    const last = r.data[r.data.length - 1];
+    out.replaceChildren(rows.length ? table([t('seq'), t('time'), t('actor'), t('action'), t('subject')], rows) : h('p', {}, t('none')),
+      h('div', { class: 'pager' },
+        afters.length > 1 ? h('button', { type: 'button', class: 'secondary', onclick: () => { afters.pop(); load(); } }, t('prev')) : null,
+        r.data.length === PAGE && last ? h('button', { type: 'button', class: 'secondary', onclick: () => { afters.push(last.seq); load(); } }, t('next')) : null));
+  }
+  await load();
+}
+
+async function verificationView(main) {
+  const out = h('div', { id: 'verification', 'aria-live': 'polite' }, h('p', {}, t('loading')));
+  main.replaceChildren(h('h1', {}, t('verification')), out, h('button', { type: 'button', onclick: () => verificationView(main) }, t('verifyAgain')));
+  const [v, c] = await Promise.all([api('GET', '/v1/audit/verify'), api('GET', '/v1/audit/checkpoints')]);
+  const parts = [];
+  if (!v.ok) parts.push(problemBox(v));
+  else {
+    parts.push(h('p', { class: `status ${v.data.ok ? 'ok' : 'bad'}`, id: 'chain-status', 'data-ok': String(v.data.ok) }, v.data.ok ? t('chainOk') : t('chainBad')));
+    parts.push(h('dl', { class: 'facts' }, h('dt', {}, t('entries')), h('dd', {}, String(v.data.entries)),
+      v.data.head ? [h('dt', {}, t('head')), h('dd', {}, `#${v.data.head.seq} ${v.data.head.hash}`)] : null,
+      v.data.firstProblem ? [h('dt', {}, t('firstProblem')), h('dd', {}, JSON.stringify(v.data.firstProblem))] : null));
+  }
+  parts.push(h('h2', {}, t('checkpoint')));
+  if (!c.ok) parts.push(problemBox(c));
+  else {
+    const list = c.data.checkpoints ?? [];
+    const latest = list[list.length - 1];
+    parts.push(latest ? h('dl', { class: 'facts', id: 'latest-checkpoint' }, Object.entries(latest).filter(([, val]) => typeof val !== 'object').map(([k, val]) => [h('dt', {}, k), h('dd', {}, String(val))])) : h('p', {}, t('noCheckpoint')));
+  }
+  out.replaceChildren(...parts);
+}
+
+async function reportView(main) {
+  const today = new Date().toISOString().slice(0, 10);
+  const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+  const from = h('input', { type: 'date', name: 'from', value: monthAgo, required: true });
+  const to = h('input', { type: 'date', name: 'to', value: today, required: true });
+  const csv = h('a', { id: 'report-csv', download: 'retention-report.csv' }, t('downloadCsv'));
+  const out = h('div', { id: 'report', 'aria-live': 'polite' });
+  const range = () => ({ from: dayStart(from.value), to: dayEnd(to.value) });
+  const form = h('form', { class: 'filters' }, field(t('from'), from), field(t('to'), to), h('button', { type: 'submit' }, t('show')));
+  form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  main.replaceChildren(h('h1', {}, t('report')), form, h('p', {}, csv), out);
+  async function load() {
+    csv.href = `/v1/reports/retention?${query({ ...range(), format: 'csv' })}`;
+    out.replaceChildren(h('p', {}, t('loading')));
+    const r = await api('GET', `/v1/reports/retention?${query({ ...range(), format: 'json' })}`);
+    if (!r.ok) return out.replaceChildren(problemBox(r));
+    const summary = Object.entries(r.data).filter(([, v]) => typeof v !== 'object' || v === null);
+    const lists = Object.entries(r.data).filter(([, v]) => Array.isArray(v));
+    out.replaceChildren(h('dl', { class: 'facts' }, summary.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])),
+      ...lists.flatMap(([k, v]) => [h('h2', {}, `${k} (${v.length})`), v.length && typeof v[0] === 'object'
+        ? table(Object.keys(v[0]), v.slice(0, 200).map((row) => h('tr', {}, Object.values(row).map((c) => h('td', {}, c === null ? '–' : typeof c === 'object' ? JSON.stringify(c) : String(c))))))
+        : h('p', {}, t('none'))]));
+  }
+  await load();
+}
+
+function holdsView(main) {
+  const out = h('div', { 'aria-live': 'polite', id: 'holds-result' });
+  const id = h('input', { name: 'recordingId', required: true, size: 38, spellcheck: 'false' });
+  const reason = h('input', { name: 'reason', required: true, maxlength: 500 });
+  const until = h('input', { name: 'until', type: 'date' });
+  const place = h('form', { class: 'card' }, field(t('recordingId'), id), field(t('reason'), reason), field(t('until'), until), h('button', { type: 'submit' }, t('placeHold')));
+  place.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) };
+    show(await api('POST', `/v1/recordings/${encodeURIComponent(id.value.trim())}/hold`, body));
+  });
+  const rid = h('input', { name: 'releaseId', required: true, size: 38, spellcheck: 'false' });
+  const release = h('form', { class: 'card' }, field(t('recordingId'), rid), h('button', { type: 'submit' }, t('releaseHold')));
+  release.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    show(await api('DELETE', `/v1/recordings/${encodeURIComponent(rid.value.trim())}/hold`));
+  });
+  const show = (r) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, t('done'), ' ', h('code', {}, JSON.stringify(r.data ?? {}))) : problemBox(r));
+  main.replaceChildren(h('h1', {}, t('holds')), h('h2', {}, t('placeHold')), place, h('h2', {}, t('releaseHold')), release, out);
+}
+
+function optOutsView(main) {
+  const out = h('div', { 'aria-live': 'polite', id: 'opt-outs-result' });
+  // The number is only ever sent in a request body and cleared from the page afterwards.
+  const num = h('input', { name: 'number', type: 'tel', required: true, autocomplete: 'off', maxlength: 40 });
+  const del = h('input', { name: 'deleteExisting', type: 'checkbox', checked: true });
+  const reg = h('form', { class: 'card' }, field(t('number'), num), h('label', {}, h('span', {}, t('deleteExisting')), del), h('button', { type: 'submit' }, t('register')));
+  reg.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const r = await api('POST', '/v1/opt-outs', { number: num.value, deleteExisting: del.checked });
+    num.value = '';
+    show(r);
+  });
+  const num2 = h('input', { name: 'removeNumber', type: 'tel', required: true, autocomplete: 'off', maxlength: 40 });
+  const rem = h('form', { class: 'card' }, field(t('number'), num2), h('button', { type: 'submit' }, t('remove')));
+  rem.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const r = await api('POST', '/v1/opt-outs/remove', { number: num2.value });
+    num2.value = '';
+    show(r);
+  });
+  const show = (r) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, t('done'), ' ', h('code', {}, JSON.stringify(r.data ?? {}))) : problemBox(r));
+  main.replaceChildren(h('h1', {}, t('optOuts')), h('h2', {}, t('register')), reg, h('h2', {}, t('remove')), rem, out);
+}
+
+async function overdueView(main) {
+  const out = h('div', { id: 'overdue', 'aria-live': 'polite' }, h('p', {}, t('loading')));
+  main.replaceChildren(h('h1', {}, t('overdue')), out);
+  const r = await api('GET', '/v1/retention/overdue');
+  if (!r.ok) return out.replaceChildren(problemBox(r));
+  const recs = r.data.recordings ?? [];
+  out.replaceChildren(h('p', {}, `${t('count')}: ${r.data.count ?? recs.length}`),
+    recs.length ? table(Object.keys(recs[0]), recs.map((row) => h('tr', {}, Object.values(row).map((c) => h('td', {}, c === null ? '–' : String(c)))))) : h('p', {}, t('none')));
+}
+
+// ---- shell ----
+
+function currentView() {
+  const m = /^#\/([A-Za-z]+)/.exec(location.hash);
+  return m && VIEWS[m[1]] ? m[1] : null;
+}
+
+function renderChrome() {
+  document.documentElement.lang = lang;
+  document.querySelectorAll('[data-i18n]').forEach((el) => (el.textContent = t(el.dataset.i18n)));
+  const langBtn = document.getElementById('lang');
+  langBtn.textContent = t('other');
+  langBtn.lang = lang === 'sv' ? 'en' : 'sv';
+  document.getElementById('signout').hidden = !me;
+  document.getElementById('who').textContent = me ? `${t('signedInAs')} ${me.name} (${t('roles')[me.role] ?? me.role})` : '';
+  const menu = document.getElementById('menu');
+  menu.setAttribute('aria-label', t('menu'));
+  const current = currentView();
+  menu.replaceChildren(me ? h('ul', {}, (MENU[me.role] ?? []).map((v) => h('li', {}, h('a', { href: `#/${v}`, 'aria-current': v === current ? 'page' : undefined }, t(v))))) : '');
+}
+
+async function render() {
+  renderChrome();
+  const main = document.getElementById('main');
+  if (!me) return signInView(main);
+  const view = currentView() ?? MENU[me.role]?.[0];
+  if (!view) return main.replaceChildren(problemBox({ status: 403, problem: { detail: me.role } }));
+  if (!currentView()) history.replaceState(null, '', `#/${view}`);
+  renderChrome();
+  document.title = `${t(view)} – Gallra`;
+  await VIEWS[view].render(main);
+}
+
+document.getElementById('lang').addEventListener('click', () => {
+  lang = lang === 'sv' ? 'en' : 'sv';
+  localStorage.setItem('gallra.lang', lang);
+  render();
+});
+document.getElementById('signout').addEventListener('click', async () => {
+  await api('DELETE', '/v1/session');
+  me = null;
+  history.replaceState(null, '', '#/');
+  render();
+});
+window.addEventListener('hashchange', () => {
+  render().then(() => document.getElementById('main').focus());
+});
+
+const who = await api('GET', '/v1/session');
+me = who.ok ? who.data : null;
+render();

@@ -1,0 +1,33 @@
+import path from 'node:path';
+import express, { Router } from 'express';
+
+const PUBLIC_DIR = path.resolve(import.meta.dirname, 'public');
+
+/**
+ * The browser interface's Content-Security-Policy: everything from this origin only: no inline
+ * scripts or styles, no external fonts, scripts or CDNs. `upgrade-insecure-requests` is left out
+ * so the interface also works over plain HTTP on a developer's loopback.
+ */
+export const WEB_CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    fontSrc: ["'self'"],
+    mediaSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    baseUri: ["'self'"],
+    objectSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+  },
+};
+
+/** The static web interface at `/`. The pages hold no data; every view asks the API, which enforces roles. */
+export function webRoutes(): Router {
+  const router = Router();
+  router.use(express.static(PUBLIC_DIR, { index: 'index.html', fallthrough: true, setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
+  return router;
+}
