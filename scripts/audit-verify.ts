@@ -1,0 +1,57 @@
+/**
+ * npm run audit:verify — recomputes the audit chain in the configured database and holds it against
+ * every signed checkpoint (database rows and store objects). Prints the verdict as JSON; exits 1 and
+ * names the first broken entry when the log does not verify, 2 on a configuration error.
+ */
+import path from 'node:path';
+import { createAuditCheckpoints } from '../src/audit-log/index.js';
+import { ConfigError, loadConfig, resolveSecrets, type ResolvedConfig } from '../src/config.js';
+import { systemClock } from '../src/shared/clock.js';
+import { createDatabase, migrateLatest } from '../src/shared/database.js';
+import { createLogger } from '../src/shared/logger.js';
+import { createFsObjectStore, createS3Client, createS3ObjectStore, type ObjectStore } from '../src/storage/index.js';
+
+function storeFor(config: ResolvedConfig): ObjectStore {
+  if (config.storageDriver === 's3') {
+    const s3 = config.s3!;
+    return createS3ObjectStore({ client: createS3Client(s3), bucket: s3.bucket, sse: s3.sse, sseKmsKeyId: s3.sseKmsKeyId });
+  }
+  return createFsObjectStore({ root: path.join(config.dataDir, 'objects') });
+}
+
+async function main(): Promise<number> {
+  let config: ResolvedConfig;
+  try {
+    config = resolveSecrets(loadConfig());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`audit:verify: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const db = createDatabase(config.databaseUrl);
+  try {
+    await migrateLatest(db);
+    const checkpoints = createAuditCheckpoints({ db, store: storeFor(config), clock: systemClock, logger: createLogger({ level: 'silent' }), signingKeyPem: config.auditSigningKey });
+    const verdict = await checkpoints.verify();
+    process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
+    if (verdict.ok) {
+      process.stderr.write(`audit log OK: ${verdict.entries} entries, head seq ${verdict.head?.seq ?? 0}, ${verdict.checkpoints.valid} checkpoints\n`);
+      return 0;
+    }
+    const p = verdict.firstProblem!;
+    process.stderr.write(`audit log BROKEN at seq ${p.seq} (${p.kind}): ${p.detail}\n`);
+    return 1;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`audit:verify failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(3);
+  },
+);

@@ -1,0 +1,78 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Router } from 'express';
+import { z } from 'zod';
+import { requireRole } from '../http/auth.js';
+import { actorOf } from '../http/types.js';
+import { InvalidInput } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { AuditCheckpoints } from './checkpoints.js';
+import type { AuditReader, ExportFormat } from './export.js';
+
+const isoInstant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
+
+const exportQuery = z.strictObject({
+  from: isoInstant.optional(),
+  to: isoInstant.optional(),
+  action: z.string().regex(/^[a-z-]+\.[a-z-]+$/, 'an action name such as recording.deleted').optional(),
+  // The filter is written into the audit.exported entry, so it may only have the shape subjects have
+  // ("recording:<uuid>", "token:tok_…", "call:<callId>"): never free text such as a phone number.
+  subject: z
+    .string()
+    .regex(/^(recording|call|token|opt-out|session|object|checkpoint):[A-Za-z0-9._:-]{1,128}$/, 'a subject such as recording:<id>, call:<callId> or token:<id>')
+    .refine((v) => !/^(call:)?\+?\d[\d\s-]{6,}$/.test(v.replace(/^[a-z-]+:/, '')), 'must not look like a phone number')
+    .optional(),
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  format: z.enum(['ndjson', 'csv']).optional(),
+});
+
+/** Parses a query string against a zod schema; every bad field becomes a FieldError pointer. */
+export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
+  const r = schema.safeParse(query);
+  if (r.success) return r.data;
+  const errors = r.error.issues.map((i) => ({
+    pointer: '/' + (i.path.length ? i.path.join('/') : ((i as { keys?: string[] }).keys ?? []).join(',')),
+    detail: i.message,
+  }));
+  throw new InvalidInput('invalid-query', `Invalid query: ${errors.map((e) => e.pointer.slice(1)).join(', ')}`, { errors });
+}
+
+export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheckpoints; logger: Logger }): Router {
+  const router = Router();
+  const roles = requireRole('auditor', 'admin');
+
+  router.get('/v1/audit', roles, async (req, res) => {
+    const q = parseQuery(exportQuery, req.query);
+    const format: ExportFormat = q.format ?? (req.accepts(['application/x-ndjson', 'text/csv']) === 'text/csv' ? 'csv' : 'ndjson');
+    const { format: _f, ...filter } = q;
+    const lines = await deps.reader.export(actorOf(req.principal!), filter, format);
+    res
+      .status(200)
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .set('Cache-Control', 'no-store');
+    if (format === 'csv') res.set('Content-Disposition', 'attachment; filename="audit.csv"');
+    try {
+      await pipeline(Readable.from(lines), res);
+    } catch (err) {
+      // Headers are out: the client sees a cut-off stream, the log says why.
+      deps.logger.error('audit export failed mid-stream', { requestId: req.requestId, err: (err as Error).message });
+      res.destroy();
+    }
+  });
+
+  router.get('/v1/audit/verify', roles, async (req, res) => {
+    const verdict = await deps.reader.verify(actorOf(req.principal!));
+    res.set('Cache-Control', 'no-store').json(verdict);
+  });
+
+  router.get('/v1/audit/checkpoints', roles, async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ keyId: deps.checkpoints.keyId(), checkpoints: await deps.checkpoints.list() });
+  });
+
+  router.get('/v1/audit/public-key', roles, (_req, res) => {
+    res.type('application/x-pem-file').set('X-Key-Id', deps.checkpoints.keyId()).send(deps.checkpoints.publicKeyPem());
+  });
+
+  return router;
+}

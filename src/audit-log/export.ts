@@ -1,0 +1,87 @@
+import type { Database } from '../shared/database.js';
+import type { AuditLog } from './append.js';
+import * as repo from './audit-repository.js';
+import { canonicalJson, type AuditEntry } from './canonical.js';
+import type { AuditCheckpoints } from './checkpoints.js';
+import type { AuditVerdict } from './verify-log.js';
+
+export type ExportFormat = 'ndjson' | 'csv';
+
+export interface ExportQuery {
+  from?: string;
+  to?: string;
+  action?: string;
+  subject?: string;
+  after?: number;
+  limit?: number;
+}
+
+/** One NDJSON line: the entry's fields in a fixed order, details as a JSON object. */
+export function ndjsonLine(e: AuditEntry): string {
+  return (
+    JSON.stringify({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, details: e.details, prevHash: e.prevHash, hash: e.hash }) + '\n'
+  );
+}
+
+export const CSV_HEADER = 'seq,at,actor,action,subject,details,prevHash,hash\r\n';
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. details as canonical JSON. */
+export function csvLine(e: AuditEntry): string {
+  const cells = [String(e.seq), e.at, e.actor, e.action, e.subject ?? '', canonicalJson(e.details), e.prevHash, e.hash];
+  return cells.map((c) => (/[",\r\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c)).join(',') + '\r\n';
+}
+
+/** Parses one NDJSON export line back into an entry (for verifiers). */
+export function parseNdjsonLine(line: string): AuditEntry {
+  const o = JSON.parse(line) as AuditEntry;
+  return { seq: o.seq, at: o.at, actor: o.actor, action: o.action, subject: o.subject, details: o.details, prevHash: o.prevHash, hash: o.hash };
+}
+
+/** Auditor-facing reads of the log. Each read is itself audited before any entry is returned. */
+export function createAuditReader(deps: { db: Database; audit: AuditLog; checkpoints: AuditCheckpoints }) {
+  const { db, audit, checkpoints } = deps;
+  return {
+    /**
+     * Audits the export, then streams matching entries up to and including that audit entry, so the
+     * export is a consistent snapshot and records its own reading.
+     */
+    async export(actor: string, q: ExportQuery, format: ExportFormat): Promise<AsyncIterable<string>> {
+      const filter = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
+      const own = await db.transaction((trx) => audit.append(trx, { actor, action: 'audit.exported', subject: null, details: { format, filter } }));
+      const entries = repo.query(db, { from: q.from, to: q.to, action: q.action, subject: q.subject, afterSeq: q.after, limit: q.limit, untilSeq: own.seq });
+      return (async function* () {
+        if (format === 'csv') yield CSV_HEADER;
+        // Batch lines into larger chunks: one res.write per entry costs more than the formatting.
+        let buf = '';
+        for await (const e of entries) {
+          buf += format === 'csv' ? csvLine(e) : ndjsonLine(e);
+          if (buf.length >= 64 * 1024) {
+            yield buf;
+            buf = '';
+          }
+        }
+        if (buf) yield buf;
+      })();
+    },
+
+    async verify(actor: string): Promise<AuditVerdict> {
+      const verdict = await checkpoints.verify();
+      await db.transaction((trx) =>
+        audit.append(trx, {
+          actor,
+          action: 'audit.verified',
+          subject: null,
+          details: {
+            ok: verdict.ok,
+            entries: verdict.entries,
+            headSeq: verdict.head?.seq ?? 0,
+            ...(verdict.firstProblem ? { problemSeq: verdict.firstProblem.seq, problemKind: verdict.firstProblem.kind } : {}),
+          },
+        }),
+      );
+      return verdict;
+    },
+  };
+}
+
+export type AuditReader = ReturnType<typeof createAuditReader>;

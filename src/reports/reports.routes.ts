@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { parseQuery } from '../audit-log/index.js';
+import { requireRole } from '../http/auth.js';
+import { actorOf } from '../http/types.js';
+import { InvalidInput } from '../shared/errors.js';
+import { reportCsv, type RetentionReportUseCase } from './retention-report.js';
+
+/** A day (YYYY-MM-DD, midnight UTC) or an instant with an offset; always returned as ISO UTC. */
+const instant = z
+  .union([z.iso.date().transform((d) => `${d}T00:00:00.000Z`), z.iso.datetime({ offset: true })])
+  .transform((v) => new Date(v).toISOString());
+
+const query = z.strictObject({ from: instant, to: instant, format: z.enum(['json', 'csv']).optional() });
+
+export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase }): Router {
+  const router = Router();
+  router.get('/v1/reports/retention', requireRole('auditor', 'admin'), async (req, res) => {
+    const q = parseQuery(query, req.query);
+    if (q.to <= q.from) throw new InvalidInput('invalid-query', 'to must be after from', { errors: [{ pointer: '/to', detail: 'must be after from' }] });
+    const format = q.format ?? (req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json');
+    const report = await deps.retentionReport(actorOf(req.principal!), { from: q.from, to: q.to, format });
+    res.set('Cache-Control', 'no-store');
+    if (format === 'csv') res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="retention-report.csv"').send(reportCsv(report));
+    else res.json(report);
+  });
+  return router;
+}

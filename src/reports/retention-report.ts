@@ -1,0 +1,145 @@
+import type { AuditEntry, AuditLog } from '../audit-log/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { Database } from '../shared/database.js';
+import * as repo from './report-repository.js';
+
+export const OUTCOMES = ['deleted-on-time', 'deleted-late', 'held', 'discarded', 'stored-not-yet-due', 'overdue'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface ReportRow {
+  id: string;
+  callId: string;
+  startedAt: string;
+  deadline: string;
+  deletedAt: string | null;
+  reason: string | null;
+  outcome: Outcome;
+  /** deleted-late: how long after the deadline; overdue: how long past it now. ISO-8601 duration. */
+  late?: string;
+  lateMs?: number;
+  /** held: the hold in force. */
+  holdId?: string;
+}
+
+export type DiscrepancyKind = 'deleted-without-audit' | 'discarded-without-audit' | 'audit-without-recording' | 'audit-without-tombstone' | 'duplicate-audit';
+
+export interface Discrepancy {
+  kind: DiscrepancyKind;
+  recordingId: string;
+  /** The audit entry concerned, when there is one. */
+  seq?: number;
+  detail: string;
+}
+
+export interface RetentionReport {
+  from: string;
+  to: string;
+  generatedAt: string;
+  recordings: ReportRow[];
+  totals: Record<Outcome, number> & { all: number };
+  discrepancies: Discrepancy[];
+}
+
+/** 93784000 → "P1DT2H3M4S". */
+export function isoDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60 + (ms % 1000) / 1000;
+  const time = `${h ? `${h}H` : ''}${m ? `${m}M` : ''}${sec || (!d && !h && !m) ? `${sec}S` : ''}`;
+  return `P${d ? `${d}D` : ''}${time ? `T${time}` : ''}`;
+}
+
+const recordingIdOf = (e: AuditEntry): string | undefined =>
+  typeof e.details.recordingId === 'string' ? e.details.recordingId : e.subject?.startsWith('recording:') ? e.subject.slice('recording:'.length) : undefined;
+
+/**
+ * What happened to every call that started in [from, to), from the tombstones, the holds and the audit
+ * log, cross-checked: a tombstone needs its audit entry and an audit entry needs its tombstone.
+ */
+export function createRetentionReport(deps: { db: Database; audit: AuditLog; clock: Clock; retentionDays: number }) {
+  const { db, audit, clock } = deps;
+  return async function retentionReport(actor: string, input: { from: string; to: string; format: 'json' | 'csv' }): Promise<RetentionReport> {
+    const now = clock.now();
+    const nowIso = now.toISOString();
+    const recs = await repo.recordingsStartedIn(db, input.from, input.to);
+    const holds = await repo.activeHolds(db, recs.filter((r) => r.status === 'stored').map((r) => r.id), nowIso);
+    const evidence = await repo.disposalEntriesSince(db, input.from);
+    const byRecording = new Map<string, AuditEntry[]>();
+    for (const e of evidence) {
+      const id = recordingIdOf(e);
+      if (id) byRecording.set(id, [...(byRecording.get(id) ?? []), e]);
+    }
+
+    const discrepancies: Discrepancy[] = [];
+    const rows = recs.map((r): ReportRow => {
+      const base = { id: r.id, callId: r.callId, startedAt: r.startedAt, deadline: r.deadline, deletedAt: r.deletedAt, reason: r.reason };
+      const entries = byRecording.get(r.id) ?? [];
+      const expected = r.status === 'deleted' ? 'recording.deleted' : r.status === 'discarded' ? 'recording.discarded' : undefined;
+      const matching = entries.filter((e) => e.action === expected);
+      if (expected && matching.length === 0) {
+        discrepancies.push({ kind: r.status === 'deleted' ? 'deleted-without-audit' : 'discarded-without-audit', recordingId: r.id, detail: `the recording is ${r.status} but the audit log has no ${expected} entry for it` });
+      }
+      if (matching.length > 1) {
+        discrepancies.push({ kind: 'duplicate-audit', recordingId: r.id, seq: matching[1]!.seq, detail: `${matching.length} ${expected} entries for one recording` });
+      }
+      for (const e of entries.filter((e) => e.action !== expected)) {
+        discrepancies.push({ kind: 'audit-without-tombstone', recordingId: r.id, seq: e.seq, detail: `audit entry ${e.seq} says ${e.action} but the recording is ${r.status}` });
+      }
+      if (r.status === 'discarded') return { ...base, outcome: 'discarded' };
+      if (r.status === 'deleted') {
+        const lateMs = Date.parse(r.deletedAt ?? nowIso) - Date.parse(r.deadline);
+        return lateMs > 0 ? { ...base, outcome: 'deleted-late', lateMs, late: isoDuration(lateMs) } : { ...base, outcome: 'deleted-on-time' };
+      }
+      const holdId = holds.get(r.id);
+      if (holdId) return { ...base, outcome: 'held', holdId };
+      const overdueMs = now.getTime() - Date.parse(r.deadline);
+      return overdueMs >= 0 ? { ...base, outcome: 'overdue', lateMs: overdueMs, late: isoDuration(overdueMs) } : { ...base, outcome: 'stored-not-yet-due' };
+    });
+
+    // Audit entries about recordings with no row at all: in the period when the entry's deadline says
+    // the call started in it, or (without a deadline) when the entry itself falls in it.
+    const inPeriod = new Set(recs.map((r) => r.id));
+    const unknown = [...byRecording.keys()].filter((id) => !inPeriod.has(id));
+    const existing = await repo.recordingIdsExisting(db, unknown);
+    const retentionMs = deps.retentionDays * 86_400_000;
+    for (const id of unknown) {
+      if (existing.has(id)) continue;
+      for (const e of byRecording.get(id)!) {
+        const startedAt = typeof e.details.deadline === 'string' ? new Date(Date.parse(e.details.deadline) - retentionMs).toISOString() : e.at;
+        if (startedAt >= input.from && startedAt < input.to) {
+          discrepancies.push({ kind: 'audit-without-recording', recordingId: id, seq: e.seq, detail: `audit entry ${e.seq} (${e.action}) names a recording that does not exist` });
+        }
+      }
+    }
+
+    const totals = Object.fromEntries([...OUTCOMES.map((o) => [o, 0]), ['all', rows.length]]) as RetentionReport['totals'];
+    for (const r of rows) totals[r.outcome]++;
+    await db.transaction((trx) =>
+      audit.append(trx, {
+        actor,
+        action: 'report.retention',
+        subject: null,
+        details: { from: input.from, to: input.to, format: input.format, recordings: rows.length, discrepancies: discrepancies.length },
+      }),
+    );
+    return { from: input.from, to: input.to, generatedAt: nowIso, recordings: rows, totals, discrepancies };
+  };
+}
+
+export type RetentionReportUseCase = ReturnType<typeof createRetentionReport>;
+
+const CSV_COLUMNS = ['id', 'callId', 'startedAt', 'deadline', 'deletedAt', 'reason', 'outcome', 'late', 'holdId'] as const;
+const cell = (v: unknown) => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+};
+
+/** One CSV table per section (recordings, totals, discrepancies), separated by a blank line. */
+export function reportCsv(r: RetentionReport): string {
+  const lines = [CSV_COLUMNS.join(','), ...r.recordings.map((row) => CSV_COLUMNS.map((c) => cell(row[c])).join(','))];
+  lines.push('', 'outcome,count', ...[...OUTCOMES, 'all' as const].map((o) => `${o},${r.totals[o]}`));
+  lines.push('', 'discrepancy,recordingId,seq,detail', ...r.discrepancies.map((d) => [d.kind, d.recordingId, d.seq, d.detail].map(cell).join(',')));
+  return lines.join('\r\n') + '\r\n';
+}
