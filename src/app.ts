@@ -1,11 +1,16 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { auditRoutes } from './audit-log/index.js';
+import { reportsRoutes } from './reports/index.js';
 import { authenticate, bearerResolver } from './http/auth.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
-import { ingestRoutes } from './recordings/index.js';
+import { ingestRoutes, playbackRoutes } from './recordings/index.js';
+import { optOutRoutes } from './opt-outs/index.js';
+import { retentionRoutes } from './retention/index.js';
 import type { Services } from './services.js';
+import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes, WEB_CSP, webRoutes } from './web/index.js';
 
 export interface AppOptions {
   readinessChecks?: ReadinessCheck[];
@@ -16,7 +21,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', s.config.trustProxy);
-  app.use(helmet());
+  app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
   app.use(requestId(s.logger));
   app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
   app.get('/metrics', async (_req, res) => {
@@ -26,8 +31,17 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   // The webhook authenticates by signature and streams its own body: mounted before the JSON parser.
   app.use(ingestRoutes({ ingest: s.ingest, verifier: s.verifier, callerKeys: s.callerKeys, maxRecordingBytes: s.config.maxRecordingBytes, logger: s.logger }));
 
+  app.use(webRoutes());
   app.use(express.json({ limit: '64kb', strict: true }));
-  app.use(authenticate([bearerResolver(s.tokens)]));
+  const limiter = createAuthFailureLimiter();
+  app.use(limiter.middleware);
+  app.use(authenticate([bearerResolver(s.tokens), sessionResolver(s.sessions)], onAuthFailure(s.sessions, limiter, s.logger)));
+  app.use(sessionRoutes({ sessions: s.sessions, limiter, ttlMs: s.config.sessionTtlMs, logger: s.logger }));
+  app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
+  app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));
+  app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));
+  app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, logger: s.logger }));
+  app.use(reportsRoutes({ retentionReport: s.retentionReport }));
 
   app.use((req, res) => {
     sendProblem(res, { type: 'https://gallra.example/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}`, request_id: req.requestId });

@@ -1,6 +1,7 @@
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
 
 /**
@@ -51,7 +52,7 @@ const schema = z
     CALLER_KEY_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'a PEM private key' }).optional(),
     RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-    RETENTION_SCHEDULE: z.string().default('*/15 * * * *'),
+    RETENTION_SCHEDULE: z.string().default('*/15 * * * *').refine((v) => cron.validate(v), 'a cron expression of 5 or 6 fields, read in UTC'),
     RETENTION_MARGIN: duration.optional(),
     ORPHAN_GRACE: duration.default(3_600_000),
     MAX_RECORDING_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),

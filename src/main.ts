@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { scheduleAuditCheckpoints } from '../jobs/audit-checkpoint.js';
+import { startRetentionJob } from '../jobs/retention.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, resolveSecrets, type ResolvedConfig } from './config.js';
+import { overdueReadinessCheck } from './retention/index.js';
 import { createServices } from './services.js';
 import { systemClock } from './shared/clock.js';
 import { createDatabase, migrateLatest } from './shared/database.js';
@@ -29,7 +32,9 @@ async function main(): Promise<void> {
   if (applied.length) logger.info('database migrated', { applied });
   const store = createStore(config);
   const services = createServices({ config, db, store, logger, clock: systemClock });
-  const app = createApp(services);
+  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention)] });
+  const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, logger });
+  const retentionJob = startRetentionJob(services);
 
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
@@ -52,6 +57,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('shutting down: letting in-flight requests finish', { signal });
     server.close(async () => {
+      await auditCheckpointJob.stop();
+      await retentionJob.stop();
       await db.destroy();
       logger.info('stopped');
       process.exit(0);

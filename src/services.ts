@@ -1,14 +1,18 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokens } from './access-tokens/index.js';
-import { createAuditLog } from './audit-log/index.js';
+import { createAuditCheckpoints, createAuditLog, createAuditReader } from './audit-log/index.js';
+import { createRetentionReport } from './reports/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
-import { createIngest, createRecordingDeleter } from './recordings/index.js';
+import { createIngest, createPlayback, createRecordingDeleter } from './recordings/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
 import type { Clock } from './shared/clock.js';
 import type { Database } from './shared/database.js';
 import type { Logger } from './shared/logger.js';
 import type { ObjectStore } from './storage/index.js';
+import { createSessions } from './web/index.js';
+import { createOptOuts } from './opt-outs/index.js';
+import { createCronSchedule, createDeletionHorizon, createRetentionServices } from './retention/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
 export interface Infrastructure {
@@ -25,12 +29,21 @@ export function createServices(infra: Infrastructure) {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const audit = createAuditLog({ clock });
+  const auditCheckpoints = createAuditCheckpoints({ db, store, clock, logger, signingKeyPem: config.auditSigningKey });
+  const auditReader = createAuditReader({ db, audit, checkpoints: auditCheckpoints });
+  const retentionReport = createRetentionReport({ db, audit, clock, retentionDays: config.retentionDays });
   const callerKeys = createCallerKeys(config.callerKeySecret);
   const tokens = createAccessTokens({ db, audit, clock });
   const verifier = createWebhookVerifier({ secrets: config.webhookSecrets, toleranceMs: config.webhookToleranceMs, clock });
   const deleteRecordings = createRecordingDeleter({ db, store, audit, clock, logger });
-  const ingest = createIngest({ db, store, audit, clock, logger, retentionDays: config.retentionDays });
-  return { ...infra, metrics, audit, callerKeys, tokens, verifier, ingest, deleteRecordings };
+  const optOuts = createOptOuts({ db, audit, clock, callerKeys, deleteRecordings });
+  // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
+  const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
+  const ingest = createIngest({ db, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff });
+  const { holds, retention, leases: runLeases } = createRetentionServices({ db, store, audit, clock, logger, metrics, deleteRecordings, horizon: retentionHorizon, orphanGraceMs: config.orphanGraceMs });
+  const playback = createPlayback({ db, store, audit, clock, logger, optOuts });
+  const sessions = createSessions({ db, tokens, audit, clock, ttlMs: config.sessionTtlMs });
+  return { ...infra, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -5,3 +5,5 @@ export { detectAudioFormat } from './audio-format.js';
 export { storageKeyFor, RECORDINGS_PREFIX, type Recording } from './recording.js';
 export * as recordingRepository from './recording-repository.js';
 export { createRecordingDeleter, type DeleteRecordings, type DeletionReport } from './delete-recordings.js';
+export { createPlayback, type Playback, type RecordingView, type OptOutCheck } from './playback.js';
+export { playbackRoutes } from './playback.routes.js';

@@ -8,6 +8,7 @@ import { Conflict, DomainError, Unauthenticated, Unavailable, UnsupportedMedia }
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
 import { detectAudioFormat, SNIFF_BYTES } from './audio-format.js';
+import { audioDurationMs } from './audio-duration.js';
 import type { CallMetadata } from './call-metadata.js';
 import type { Recording } from './recording.js';
 import { storageKeyFor } from './recording.js';
@@ -20,8 +21,11 @@ import * as repo from './recording-repository.js';
  */
 export interface DiscardPolicy {
   reasonToDiscard(db: Database | Transaction, call: { callId: string; callerKey: string | null }): Promise<string | null>;
-  /** Called inside the discarding transaction, e.g. to mark a pending opt-out as used. */
-  onDiscarded?(trx: Transaction, call: { callId: string; recordingId: string; reason: string }): Promise<void>;
+  /**
+   * Called inside the discarding transaction, e.g. to mark a pending opt-out as used. What it returns is
+   * added to the discard's audit entry (e.g. the opt-out's id; never a number or caller key).
+   */
+  onDiscarded?(trx: Transaction, call: { callId: string; recordingId: string; reason: string; callerKey: string | null }): Promise<Record<string, unknown> | void>;
 }
 
 export type IngestOutcome =
@@ -51,6 +55,11 @@ export interface IngestDeps {
   logger: Logger;
   retentionDays: number;
   discardPolicy?: DiscardPolicy;
+  /**
+   * The retention horizon (next retention run + margin): a call whose deadline falls before it would be
+   * stored past its deadline if the next run failed, so it is discarded like an expired one.
+   */
+  deletionCutoff?: (now: Date) => Date;
 }
 
 const WEBHOOK_ACTOR = 'phone-system:webhook';
@@ -76,7 +85,7 @@ export function createIngest(deps: IngestDeps) {
 
       const reason = meta.optOut
         ? 'caller-opted-out'
-        : deadline <= now
+        : deadline <= now || (deps.deletionCutoff && deadline < deps.deletionCutoff(now))
           ? 'retention-expired'
           : await deps.discardPolicy?.reasonToDiscard(db, { callId: meta.callId, callerKey: meta.callerKey });
       if (reason) {
@@ -128,7 +137,8 @@ export function createIngest(deps: IngestDeps) {
       const digest = { sha256: hash.digest('hex'), bytes };
       try {
         await mustBeAuthentic(authenticated);
-        return await commit(meta, id, key, deadline, format.contentType, digest);
+        const durationMs = await audioDurationMs(store, key, { contentType: format.contentType, bytes }, logger);
+        return await commit(meta, id, key, deadline, format.contentType, digest, durationMs);
       } catch (err) {
         await removeQuietly(key);
         throw err;
@@ -155,28 +165,10 @@ export function createIngest(deps: IngestDeps) {
     deadline: Date,
     contentType: string,
     digest: { sha256: string; bytes: number },
+    durationMs: number | null = null,
   ): Promise<IngestOutcome> {
     const at = clock.now().toISOString();
-    const recording: Recording = {
-      id,
-      callId: meta.callId,
-      startedAt: meta.startedAt.toISOString(),
-      endedAt: meta.endedAt.toISOString(),
-      queue: meta.queue,
-      agentId: meta.agentId,
-      callerKey: meta.callerKey,
-      storageKey: key,
-      contentType,
-      bytes: digest.bytes,
-      sha256: digest.sha256,
-      durationMs: null,
-      status: 'stored',
-      reason: null,
-      deadline: deadline.toISOString(),
-      deletedAt: null,
-      createdAt: at,
-      updatedAt: at,
-    };
+    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'stored', callerKey: meta.callerKey, storageKey: key, contentType, durationMs });
     try {
       const late = await db.transaction(async (trx) => {
         const reason = await deps.discardPolicy?.reasonToDiscard(trx, { callId: meta.callId, callerKey: meta.callerKey });
@@ -216,35 +208,17 @@ export function createIngest(deps: IngestDeps) {
     id: string,
   ): Promise<IngestOutcome> {
     const at = clock.now().toISOString();
-    const recording: Recording = {
-      id,
-      callId: meta.callId,
-      startedAt: meta.startedAt.toISOString(),
-      endedAt: meta.endedAt.toISOString(),
-      queue: meta.queue,
-      agentId: meta.agentId,
-      callerKey: null,
-      storageKey: null,
-      contentType: null,
-      bytes: digest.bytes,
-      sha256: digest.sha256,
-      durationMs: null,
-      status: 'discarded',
-      reason,
-      deadline: deadline.toISOString(),
-      deletedAt: null,
-      createdAt: at,
-      updatedAt: at,
-    };
+    // A discarded call keeps no caller key and no storage: only what proves it arrived and was dropped.
+    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'discarded', reason });
     try {
       await db.transaction(async (trx) => {
         await repo.insert(trx, recording);
-        await deps.discardPolicy?.onDiscarded?.(trx, { callId: meta.callId, recordingId: id, reason });
+        const because = await deps.discardPolicy?.onDiscarded?.(trx, { callId: meta.callId, recordingId: id, reason, callerKey: meta.callerKey });
         await audit.append(trx, {
           actor: WEBHOOK_ACTOR,
           action: 'recording.discarded',
           subject: `recording:${id}`,
-          details: { recordingId: id, callId: meta.callId, reason, bytes: digest.bytes, sha256: digest.sha256 },
+          details: { recordingId: id, callId: meta.callId, reason, bytes: digest.bytes, sha256: digest.sha256, ...(because ?? {}) },
         });
       });
     } catch (err) {
@@ -267,6 +241,37 @@ export function createIngest(deps: IngestDeps) {
 }
 
 export type Ingest = ReturnType<typeof createIngest>;
+
+/** The row for a call that arrived, from its metadata and what was read of its audio. */
+function recordingOf(
+  meta: CallMetadata,
+  id: string,
+  deadline: Date,
+  digest: { sha256: string; bytes: number },
+  at: string,
+  fields: Pick<Recording, 'status'> & Partial<Recording>,
+): Recording {
+  return {
+    id,
+    callId: meta.callId,
+    startedAt: meta.startedAt.toISOString(),
+    endedAt: meta.endedAt.toISOString(),
+    queue: meta.queue,
+    agentId: meta.agentId,
+    callerKey: null,
+    storageKey: null,
+    contentType: null,
+    bytes: digest.bytes,
+    sha256: digest.sha256,
+    durationMs: null,
+    reason: null,
+    deadline: deadline.toISOString(),
+    deletedAt: null,
+    createdAt: at,
+    updatedAt: at,
+    ...fields,
+  };
+}
 
 function storedBody(r: Recording): StoredBody {
   return { id: r.id, callId: r.callId, status: r.status === 'deleted' ? 'deleted' : 'stored', bytes: r.bytes!, sha256: r.sha256!, deadline: r.deadline };

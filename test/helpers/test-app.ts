@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,11 +7,15 @@ import type { Express } from 'express';
 import { createApp, type AppOptions } from '../../src/app.js';
 import type { ResolvedConfig } from '../../src/config.js';
 import type { Role } from '../../src/http/types.js';
+import { overdueReadinessCheck } from '../../src/retention/index.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createDatabase, migrateLatest, type Database } from '../../src/shared/database.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.js';
+
+/** One Ed25519 key for every test app: generating one per test would only cost time. */
+const TEST_AUDIT_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 export const TEST_WEBHOOK_SECRET = 'whsec_' + Buffer.from('gallra-test-webhook-secret-32byt').toString('base64');
 
@@ -40,7 +44,7 @@ export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {})
     webhookSecrets: [TEST_WEBHOOK_SECRET],
     webhookToleranceMs: 300_000,
     callerKeySecret: randomBytes(32).toString('hex'),
-    auditSigningKey: '',
+    auditSigningKey: TEST_AUDIT_KEY,
     retentionDays: 30,
     retentionSchedule: '*/15 * * * *',
     orphanGraceMs: 3_600_000,
@@ -70,7 +74,7 @@ export async function startTestApp(
   sink.on('data', (c: Buffer) => (logText += c.toString('utf8')));
   const logger = createLogger({ level: 'debug', stream: sink });
   const services = createServices({ config, db, store, logger, clock });
-  const app = createApp(services, opts.app);
+  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention)], ...opts.app });
   return {
     services,
     app,
