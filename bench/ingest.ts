@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../src/storage/index.js';
-import { startS3Server, s3ConfigFor } from '../test/helpers/s3-server.js';
+import { s3ConfigFor } from '../test/helpers/s3-server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 64);
@@ -119,7 +119,18 @@ function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]);
 }
 
-const s3 = await startS3Server();
+// The S3-compatible server runs in a process of its own: sharing one with the benchmark's client would
+// let the client's work (which is larger on the service path: it also sends every byte to the service)
+// starve the store and measure the bench rather than the service.
+const s3Child = spawn(process.execPath, ['--import', 'tsx', 'bench/s3rver-process.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+const s3 = await new Promise<{ endpoint: string; bucket: string }>((resolve, reject) => {
+  let out = '';
+  s3Child.stdout!.on('data', (c) => {
+    out += c;
+    if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+  });
+  s3Child.on('exit', (code) => reject(new Error(`s3rver exited ${code}`)));
+});
 const dir = mkdtempSync(path.join(tmpdir(), 'gallra-bench-'));
 const cfg = s3ConfigFor(s3);
 const env = {
@@ -158,7 +169,7 @@ try {
   });
 
   const row = (name: string, s: number) => `${name.padEnd(34)} ${(UPLOADS / s).toFixed(1).padStart(8)} uploads/s ${(mb / s).toFixed(1).padStart(8)} MB/s`;
-  console.log(`ingest: ${UPLOADS} uploads of ${(audio.length / 1e6).toFixed(2)} MB, concurrency ${CONCURRENCY}, s3rver on loopback`);
+  console.log(`ingest: ${UPLOADS} uploads of ${(audio.length / 1e6).toFixed(2)} MB, concurrency ${CONCURRENCY}, s3rver on loopback in its own process`);
   console.log(row('baseline (SDK PutObject)', baseline));
   console.log(row('service (POST /v1/recordings)', service));
   console.log(`ratio service/baseline: ${(baseline / service).toFixed(2)} (target ≥ 0.85)${failures ? `  — ${failures} uploads failed!` : ''}`);
@@ -190,6 +201,7 @@ try {
 } finally {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  await s3.close();
+  s3Child.kill('SIGTERM');
+  await new Promise((r) => s3Child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
 }
