@@ -1,10 +1,10 @@
+import { parseInput } from '../http/validate.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../http/types.js';
-import { InvalidInput } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { AuditCheckpoints } from './checkpoints.js';
 import type { AuditReader, ExportFormat } from './export.js';
@@ -27,23 +27,13 @@ const exportQuery = z.strictObject({
   format: z.enum(['ndjson', 'csv']).optional(),
 });
 
-/** Parses a query string against a zod schema; every bad field becomes a FieldError pointer. */
-export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
-  const r = schema.safeParse(query);
-  if (r.success) return r.data;
-  const errors = r.error.issues.map((i) => ({
-    pointer: '/' + (i.path.length ? i.path.join('/') : ((i as { keys?: string[] }).keys ?? []).join(',')),
-    detail: i.message,
-  }));
-  throw new InvalidInput('invalid-query', `Invalid query: ${errors.map((e) => e.pointer.slice(1)).join(', ')}`, { errors });
-}
 
 export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheckpoints; logger: Logger }): Router {
   const router = Router();
   const roles = requireRole('auditor', 'admin');
 
   router.get('/v1/audit', roles, async (req, res) => {
-    const q = parseQuery(exportQuery, req.query);
+    const q = parseInput(exportQuery, req.query, { code: 'invalid-query', what: 'query' });
     const format: ExportFormat = q.format ?? (req.accepts(['application/x-ndjson', 'text/csv']) === 'text/csv' ? 'csv' : 'ndjson');
     const { format: _f, ...filter } = q;
     const lines = await deps.reader.export(actorOf(req.principal!), filter, format);

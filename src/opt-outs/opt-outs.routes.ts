@@ -1,8 +1,8 @@
+import { parseInput } from '../http/validate.js';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../http/types.js';
-import { InvalidInput, type FieldError } from '../shared/errors.js';
 import type { CallOptOuts } from './call-opt-out.js';
 import { OPT_OUT_SOURCES, type OptOutRegistry } from './opt-out-registry.js';
 
@@ -13,16 +13,6 @@ const numberBody = z.object({ number });
 const callBody = z.object({ source: z.enum(OPT_OUT_SOURCES).optional() });
 const callId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -');
 
-/** Body → typed input, or InvalidInput naming each field; zod's messages never echo the value. */
-function parse<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
-  const r = schema.safeParse(value ?? {});
-  if (r.success) return r.data;
-  const errors: FieldError[] = r.error.issues.map((i) => ({
-    pointer: prefix + '/' + i.path.join('/'),
-    detail: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
-  }));
-  throw new InvalidInput('invalid-input', `Invalid ${errors.map((e) => e.pointer.slice(1) || 'body').join(', ')}`, { errors });
-}
 
 export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOuts }): Router {
   const router = Router();
@@ -30,18 +20,18 @@ export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOut
   const actor = (req: Request) => actorOf(req.principal!);
 
   router.post('/v1/opt-outs/check', allowed, async (req, res) => {
-    const { number: n } = parse(numberBody, req.body);
+    const { number: n } = parseInput(numberBody, req.body);
     res.set('Cache-Control', 'no-store').json(await deps.registry.check(n));
   });
 
   router.post('/v1/opt-outs/remove', allowed, async (req, res) => {
-    const { number: n } = parse(numberBody, req.body);
+    const { number: n } = parseInput(numberBody, req.body);
     const r = await deps.registry.remove(n, actor(req));
     res.set('Cache-Control', 'no-store').json({ removed: r.removed, ...(r.id ? { id: r.id } : {}) });
   });
 
   router.post('/v1/opt-outs', allowed, async (req, res) => {
-    const input = parse(registerBody, req.body);
+    const input = parseInput(registerBody, req.body);
     const r = await deps.registry.register(input, actor(req));
     res
       .status(r.created ? 201 : 200)
@@ -50,8 +40,8 @@ export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOut
   });
 
   router.post('/v1/calls/:callId/opt-out', allowed, async (req, res) => {
-    const id = parse(z.object({ callId }), { callId: req.params.callId });
-    const input = parse(callBody, req.body);
+    const id = parseInput(z.object({ callId }), { callId: req.params.callId });
+    const input = parseInput(callBody, req.body);
     const r = await deps.calls.optOutCall(id.callId, input, actor(req));
     res.status(r.status === 'pending' && r.created ? 202 : 200).set('Cache-Control', 'no-store').json({ id: r.id, callId: r.callId, status: r.status });
   });

@@ -1,8 +1,9 @@
+import { parseInput } from '../http/validate.js';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
-import { BadRequest, InvalidInput, RangeNotSatisfiable, type FieldError } from '../shared/errors.js';
+import { InvalidInput, RangeNotSatisfiable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ByteRange } from '../storage/index.js';
 import type { Playback } from './playback.js';
@@ -30,7 +31,7 @@ export function playbackRoutes(deps: { playback: Playback; logger: Logger }): Ro
   const router = Router();
 
   router.get('/v1/recordings', requireRole('trainer', 'auditor', 'admin'), async (req, res) => {
-    const q = parse(listQuery, req.query);
+    const q = parseInput(listQuery, req.query, { code: 'invalid-query', what: 'query' });
     res.set('Cache-Control', 'no-store').json(await playback.list(req.principal!.role, q));
   });
 
@@ -92,10 +93,3 @@ function recordingId(req: Request): string {
   return p.data;
 }
 
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const p = schema.safeParse(input);
-  if (p.success) return p.data;
-  const errors: FieldError[] = p.error.issues.map((i) => ({ pointer: '/' + i.path.join('/'), detail: i.message }));
-  if (errors.length) throw new InvalidInput('invalid-query', `Invalid query: ${errors.map((e) => e.pointer.slice(1)).join(', ')}`, { errors });
-  throw new BadRequest('invalid-query', 'Invalid query');
-}

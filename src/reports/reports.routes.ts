@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseQuery } from '../audit-log/index.js';
+import { parseInput } from '../http/validate.js';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../http/types.js';
 import { InvalidInput } from '../shared/errors.js';
@@ -16,7 +16,7 @@ const query = z.strictObject({ from: instant, to: instant, format: z.enum(['json
 export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase }): Router {
   const router = Router();
   router.get('/v1/reports/retention', requireRole('auditor', 'admin'), async (req, res) => {
-    const q = parseQuery(query, req.query);
+    const q = parseInput(query, req.query, { code: 'invalid-query', what: 'query' });
     if (q.to <= q.from) throw new InvalidInput('invalid-query', 'to must be after from', { errors: [{ pointer: '/to', detail: 'must be after from' }] });
     const format = q.format ?? (req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json');
     const report = await deps.retentionReport(actorOf(req.principal!), { from: q.from, to: q.to, format });

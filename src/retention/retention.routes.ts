@@ -1,8 +1,8 @@
+import { parseInput } from '../http/validate.js';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../http/types.js';
-import { InvalidInput, type FieldError } from '../shared/errors.js';
 import type { Holds } from './holds.js';
 import type { Retention } from './purge-due-recordings.js';
 
@@ -17,18 +17,8 @@ const reason = z
 const holdBody = z.object({ reason, until: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset' }).optional() }).strict();
 const deleteBody = z.object({ reason }).strict();
 
-/** Body → typed input, or InvalidInput naming each field; zod's messages never echo the value. */
-function parse<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
-  const r = schema.safeParse(value ?? {});
-  if (r.success) return r.data;
-  const errors: FieldError[] = r.error.issues.map((i) => ({
-    pointer: prefix + '/' + i.path.join('/'),
-    detail: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
-  }));
-  throw new InvalidInput('invalid-input', `Invalid ${errors.map((e) => e.pointer.slice(1) || 'body').join(', ')}`, { errors });
-}
 
-const idOf = (req: Request) => parse(z.object({ id: recordingId }), { id: req.params.id }).id;
+const idOf = (req: Request) => parseInput(z.object({ id: recordingId }), { id: req.params.id }).id;
 
 /** Holds, manual deletion and the overdue list. No caller fields are ever returned. */
 export function retentionRoutes(deps: { retention: Retention; holds: Holds }): Router {
@@ -37,7 +27,7 @@ export function retentionRoutes(deps: { retention: Retention; holds: Holds }): R
 
   router.post('/v1/recordings/:id/hold', admin, async (req, res) => {
     const id = idOf(req);
-    const body = parse(holdBody, req.body);
+    const body = parseInput(holdBody, req.body);
     const hold = await deps.holds.place({ recordingId: id, reason: body.reason, until: body.until ? new Date(body.until) : undefined }, actorOf(req.principal!));
     res.status(201).set('Cache-Control', 'no-store').json(hold);
   });
@@ -49,7 +39,7 @@ export function retentionRoutes(deps: { retention: Retention; holds: Holds }): R
 
   router.delete('/v1/recordings/:id', admin, async (req, res) => {
     const id = idOf(req);
-    const body = parse(deleteBody, req.body);
+    const body = parseInput(deleteBody, req.body);
     const r = await deps.retention.deleteOne(id, { reason: body.reason, actor: actorOf(req.principal!) });
     res.set('Cache-Control', 'no-store').json({ id: r.id, callId: r.callId, status: r.status, reason: r.reason, deadline: r.deadline, deletedAt: r.deletedAt, sha256: r.sha256 });
   });
