@@ -35,7 +35,15 @@ export function createServices(infra: Infrastructure) {
   const callerKeys = createCallerKeys(config.callerKeySecret);
   const tokens = createAccessTokens({ db, audit, clock });
   const verifier = createWebhookVerifier({ secrets: config.webhookSecrets, toleranceMs: config.webhookToleranceMs, clock });
-  const deleteRecordings = createRecordingDeleter({ db, store, audit, clock, logger });
+  // `holds` is made below (retention needs the deleter); the deleter only asks it at deletion time.
+  const deleteRecordings = createRecordingDeleter({
+    db,
+    store,
+    audit,
+    clock,
+    logger,
+    heldAmong: async (ids) => new Set((await holds.activeHoldIds(db, ids, clock.now())).keys()),
+  });
   const optOuts = createOptOuts({ db, audit, clock, callerKeys, deleteRecordings });
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
   const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });

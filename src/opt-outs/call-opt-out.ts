@@ -15,7 +15,7 @@ export function lockCall(trx: Transaction, callId: string): Promise<void> {
   return lockForTransaction(trx, `opt-out:call:${callId}`);
 }
 
-export type CallOptOutStatus = 'deleted' | 'discarded' | 'pending';
+export type CallOptOutStatus = 'held' | 'deleted' | 'discarded' | 'pending';
 
 export interface CallOptOutResult {
   id: string;
@@ -71,6 +71,8 @@ export function createCallOptOuts(deps: { db: Database; audit: AuditLog; clock: 
             callOptOutId: optOut.id,
           });
         }
+        // A hold (restriction of processing) suspends deletion; the opt-out still keeps it from playback.
+        if (report.held.length) return { id: optOut.id, callId, status: 'held', created };
         return { id: optOut.id, callId, status: 'deleted', created };
       }
       return { id: optOut.id, callId, status: recording.status === 'discarded' ? 'discarded' : 'deleted', created };

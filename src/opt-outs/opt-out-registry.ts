@@ -55,7 +55,7 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     async register(
       input: { number: string; deleteExisting?: boolean; source?: OptOutSource },
       actor: string,
-    ): Promise<{ id: string; createdAt: string; created: boolean; deletedRecordings?: number }> {
+    ): Promise<{ id: string; createdAt: string; created: boolean; deletedRecordings?: number; keptUnderHold?: number }> {
       const callerKey = callerKeys.of(input.number, '/number');
       const { optOut, created } = await registerKey(callerKey, input, actor);
       if (!input.deleteExisting) return { id: optOut.id, createdAt: optOut.createdAt, created };
@@ -69,7 +69,7 @@ export function createOptOutRegistry(deps: RegistryDeps) {
           failedRecordings: report.failed.length,
         });
       }
-      return { id: optOut.id, createdAt: optOut.createdAt, created, deletedRecordings: report.deleted.length };
+      return { id: optOut.id, createdAt: optOut.createdAt, created, deletedRecordings: report.deleted.length, keptUnderHold: report.held.length };
     },
 
     /** The caller consents to recording again. True when a registration was in force. */

@@ -36,7 +36,7 @@ export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOut
     res
       .status(r.created ? 201 : 200)
       .set('Cache-Control', 'no-store')
-      .json({ id: r.id, createdAt: r.createdAt, ...(r.deletedRecordings !== undefined ? { deletedRecordings: r.deletedRecordings } : {}) });
+      .json({ id: r.id, createdAt: r.createdAt, ...(r.deletedRecordings !== undefined ? { deletedRecordings: r.deletedRecordings, keptUnderHold: r.keptUnderHold } : {}) });
   });
 
   router.post('/v1/calls/:callId/opt-out', allowed, async (req, res) => {

@@ -13,6 +13,8 @@ export interface DeletionReport {
   deleted: string[];
   /** Recordings whose object could not be removed or verified gone: still stored, retried later. */
   failed: { id: string; error: string }[];
+  /** Recordings left alone because a hold (restriction of processing) suspends their deletion. */
+  held: string[];
 }
 
 /**
@@ -21,11 +23,23 @@ export interface DeletionReport {
  * recording, in the transaction that writes its tombstone). The update is conditional on status = 'stored', so a run that crashed
  * after removing objects is finished by the next one with exactly one audit entry per recording.
  */
-export function createRecordingDeleter(deps: { db: Database; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger }) {
+export function createRecordingDeleter(deps: {
+  db: Database;
+  store: ObjectStore;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  /** Which of these recordings are under an active hold: every deletion, whoever asks for it, leaves them. */
+  heldAmong?: (recordingIds: string[]) => Promise<Set<string>>;
+}) {
   const { db, store, audit, clock, logger } = deps;
   return async function deleteRecordings(recordings: Recording[], input: { reason: string; actor: string; details?: Record<string, unknown> }): Promise<DeletionReport> {
-    const report: DeletionReport = { deleted: [], failed: [] };
-    const stored = recordings.filter((r) => r.status === 'stored' && r.storageKey);
+    const report: DeletionReport = { deleted: [], failed: [], held: [] };
+    const candidates = recordings.filter((r) => r.status === 'stored' && r.storageKey);
+    if (!candidates.length) return report;
+    const held = (await deps.heldAmong?.(candidates.map((r) => r.id))) ?? new Set<string>();
+    report.held = candidates.filter((r) => held.has(r.id)).map((r) => r.id);
+    const stored = candidates.filter((r) => !held.has(r.id));
     if (!stored.length) return report;
     let result: Awaited<ReturnType<ObjectStore['delete']>>;
     try {
@@ -33,7 +47,7 @@ export function createRecordingDeleter(deps: { db: Database; store: ObjectStore;
     } catch (err) {
       const error = (err as Error).message;
       logger.error('deleting recordings from the store failed', { count: stored.length, err: error });
-      return { deleted: [], failed: stored.map((r) => ({ id: r.id, error })) };
+      return { deleted: [], failed: stored.map((r) => ({ id: r.id, error })), held: report.held };
     }
     const failedKeys = new Map(result.failed.map((f) => [f.key, f.error]));
     const deletedKeys = new Set(result.deleted);
