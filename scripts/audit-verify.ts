@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { createAuditCheckpoints } from '../src/audit-log/index.js';
-import { ConfigError, loadConfig, resolveSecrets, type ResolvedConfig } from '../src/config.js';
+import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { createLogger } from '../src/shared/logger.js';
@@ -22,7 +22,7 @@ function storeFor(config: ResolvedConfig): ObjectStore {
 async function main(): Promise<number> {
   let config: ResolvedConfig;
   try {
-    config = resolveSecrets(loadConfig());
+    config = loadResolvedConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`audit:verify: ${err.message}\n`);

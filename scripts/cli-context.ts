@@ -1,14 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { ConfigError, loadConfig, resolveSecrets, type ResolvedConfig } from '../src/config.js';
+import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { createDatabase, migrateLatest, type Database } from '../src/shared/database.js';
 
 /** What every CLI needs: validated config (secrets resolved as the service resolves them) and a migrated database. */
 export async function openCli(): Promise<{ config: ResolvedConfig; db: Database }> {
   let config: ResolvedConfig;
   try {
-    const base = loadConfig();
-    mkdirSync(base.dataDir, { recursive: true });
-    config = resolveSecrets(base);
+    config = loadResolvedConfig();
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;

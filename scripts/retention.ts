@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { runRetentionOnce } from '../jobs/retention.js';
-import { ConfigError, loadConfig, resolveSecrets, type ResolvedConfig } from '../src/config.js';
+import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const dryRun = argv.includes('--dry-run');
   let config: ResolvedConfig;
   try {
-    config = resolveSecrets(loadConfig());
+    config = loadResolvedConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`retention: ${err.message}\n`);

@@ -13,7 +13,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { loadConfig, resolveSecrets } from '../src/config.js';
+import { loadResolvedConfig } from '../src/config.js';
 import { fail, parseArgs } from './cli-context.js';
 
 const { flags, positional } = parseArgs(process.argv.slice(2));
@@ -26,7 +26,7 @@ try {
   fail(`cannot read ${file}`);
 }
 
-const config = resolveSecrets(loadConfig());
+const config = loadResolvedConfig();
 const secret = typeof flags.secret === 'string' ? flags.secret : config.webhookSecrets[0]!;
 const url = new URL('/v1/recordings', typeof flags.url === 'string' ? flags.url : `http://localhost:${config.port}`);
 const durationS = typeof flags.duration === 'string' ? Number(flags.duration) : 180;

@@ -162,6 +162,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
 }
 
 /**
+ * The configuration a process runs with: parsed, DATA_DIR created, missing secrets generated or read
+ * back. Throws ConfigError naming the variable; the service and every CLI start here.
+ */
+export function loadResolvedConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ResolvedConfig> {
+  const base = loadConfig(env);
+  mkdirSync(base.dataDir, { recursive: true });
+  return resolveSecrets(base);
+}
+
+/**
  * Fills in secrets that were not configured from files in DATA_DIR/secrets, generating each once
  * (mode 0600). The caller-key secret in particular must never change silently: a new one would make
  * every opt-out registration unmatchable.

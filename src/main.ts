@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { scheduleAuditCheckpoints } from '../jobs/audit-checkpoint.js';
 import { startRetentionJob } from '../jobs/retention.js';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, resolveSecrets, type ResolvedConfig } from './config.js';
+import { ConfigError, loadResolvedConfig, type ResolvedConfig } from './config.js';
 import { overdueReadinessCheck } from './retention/index.js';
 import { createServices } from './services.js';
 import { systemClock } from './shared/clock.js';
@@ -16,9 +15,7 @@ import { createFsObjectStore, createS3Client, createS3ObjectStore, type ObjectSt
 async function main(): Promise<void> {
   let config: ResolvedConfig;
   try {
-    const base = loadConfig();
-    mkdirSync(base.dataDir, { recursive: true });
-    config = resolveSecrets(base);
+    config = loadResolvedConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`gallra: ${err.message}\n`);

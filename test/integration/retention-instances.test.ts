@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,11 +11,11 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { createDatabase, migrateLatest, migrateRollbackAll, type Database } from '../../src/shared/database.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.js';
+import { createPostgresDatabase } from '../helpers/postgres.js';
 import { auditEntries, seedRecording } from '../helpers/retention.js';
 import { testConfig } from '../helpers/test-app.js';
 
 const MIN = 60_000;
-const PG_ADMIN = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Two instances of the service: each its own pool on one database, one shared store, one clock. */
 function instance(url: string, dir: string, store: ObjectStore, clock: ManualClock): { services: Services; db: Database } {
@@ -30,7 +29,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`two instances racing the retention job (${dialect})`, function () {
     let dir: string;
     let url: string;
-    let dbName: string | undefined;
+    let pg: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
     let a: ReturnType<typeof instance>;
     let b: ReturnType<typeof instance>;
     let clock: ManualClock;
@@ -39,11 +38,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     beforeEach(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'gallra-race-'));
       if (dialect === 'postgres') {
-        dbName = `gallra_test_${randomBytes(6).toString('hex')}`;
-        const admin = createDatabase(PG_ADMIN);
-        await admin.raw(`create database ${dbName}`);
-        await admin.destroy();
-        url = PG_ADMIN.replace(/\/[^/]*$/, `/${dbName}`);
+        pg = await createPostgresDatabase();
+        url = pg.url;
       } else {
         url = `sqlite:${path.join(dir, 'gallra.sqlite')}`;
       }
@@ -58,12 +54,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       sinon.restore();
       await a.db.destroy();
       await b.db.destroy();
-      if (dbName) {
-        const admin = createDatabase(PG_ADMIN);
-        await admin.raw(`drop database if exists ${dbName} with (force)`);
-        await admin.destroy();
-        dbName = undefined;
-      }
+      await pg?.drop();
+      pg = undefined;
       rmSync(dir, { recursive: true, force: true });
     });
 
