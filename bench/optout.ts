@@ -7,11 +7,15 @@
  *   2. stack     — the app's own middleware (helmet, request id + log line, JSON parser) and a constant;
  *   3. auth      — the same plus bearer-token authentication and a constant;
  *   4. check     — the real app: POST /v1/opt-outs/check, authenticated, with realistic bodies.
- * Prints req/s and p50/p99 latency for each and the ratio check/bare against the targets
- * (ratio ≥ 0.7, p99 < 5 ms). Figures, not a test: nothing fails the process.
+ * Each is driven twice: flat out (throughput: req/s, and the latency a saturated server shows, which is
+ * only queueing: connections ÷ throughput), and at a fixed rate of OPTOUT_BENCH_RATE requests/s (the
+ * latency an IVR waits for under a stated load). Prints the ratio check/bare of throughput against
+ * the target ≥ 0.7, and check's p99 at the fixed rate against the target < 5 ms. Figures, not a
+ * test: nothing fails the process. autocannon records whole milliseconds, so "4" means under 5.
  *
  * OPTOUT_BENCH_DURATION (s per run, default 5), OPTOUT_BENCH_ROUNDS (default 3; figures are medians over
- * rounds), OPTOUT_BENCH_CONNECTIONS (default 10). The default run takes about two minutes.
+ * rounds), OPTOUT_BENCH_CONNECTIONS (default 10), OPTOUT_BENCH_RATE (default 500 req/s, far above a
+ * contact centre's call rate). The default run takes about three minutes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,6 +40,7 @@ const NUMBERS = Number(process.env.OPTOUT_BENCH_NUMBERS ?? 100_000);
 const DURATION = Number(process.env.OPTOUT_BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.OPTOUT_BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.OPTOUT_BENCH_CONNECTIONS ?? 10);
+const RATE = Number(process.env.OPTOUT_BENCH_RATE ?? 500);
 
 /** The i-th seeded number: +4670 followed by seven digits. */
 const seeded = (i: number) => `+4670${String(i).padStart(7, '0')}`;
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
     const stack = (withAuth: boolean) => () => {
       const app = express();
       app.disable('x-powered-by');
+      app.set('etag', false);
       app.use(helmet());
       app.use(requestId(logger));
       app.use(express.json({ limit: '64kb', strict: true }));
@@ -128,11 +134,14 @@ async function main(): Promise<void> {
       if (r.status !== 200 || j.optedOut !== expected) throw new Error(`check answered ${r.status} ${JSON.stringify(j)} for ${body}`);
     }
 
-    const runs: { name: string; app: () => Express; path: string; headers: Record<string, string> }[] = [
-      { name: 'bare   (constant, bare Express)', app: bare, path: '/const', headers: { 'content-type': 'application/json' } },
-      { name: 'stack  (constant, app middleware)', app: stack(false), path: '/const', headers: { 'content-type': 'application/json' } },
+    const json = { 'content-type': 'application/json' };
+    const runs: { name: string; app: () => Express; path: string; headers: Record<string, string>; rate?: number }[] = [
+      { name: 'bare   (constant, bare Express)', app: bare, path: '/const', headers: json },
+      { name: 'stack  (constant, app middleware)', app: stack(false), path: '/const', headers: json },
       { name: 'auth   (constant, + bearer auth)', app: stack(true), path: '/const', headers: auth },
       { name: 'check  (POST /v1/opt-outs/check)', app: real, path: '/v1/opt-outs/check', headers: auth },
+      { name: `bare   at ${RATE} req/s`, app: bare, path: '/const', headers: json, rate: RATE },
+      { name: `check  at ${RATE} req/s`, app: real, path: '/v1/opt-outs/check', headers: auth, rate: RATE },
     ];
     type Figures = { rps: number; p50: number; p99: number; non2xx: number };
     const rounds: Record<string, Figures[]> = Object.fromEntries(runs.map((r) => [r.name, []]));
@@ -146,6 +155,7 @@ async function main(): Promise<void> {
           connections: CONNECTIONS,
           duration: DURATION,
           requests: bodies.map((body) => ({ method: 'POST' as const, headers: run.headers, body })),
+          ...(run.rate ? { overallRate: run.rate } : {}),
         };
         await autocannon({ ...opts, url: (await listen(run.app())) + run.path, duration: 1 }); // warm-up (JIT, SQLite page cache)
         const r = await autocannon({ ...opts, url: (await listen(run.app())) + run.path });
@@ -169,10 +179,11 @@ async function main(): Promise<void> {
     const base = results[runs[0]!.name]!;
     const stackR = results[runs[1]!.name]!;
     const check = results[runs[3]!.name]!;
+    const checkAtRate = results[runs[5]!.name]!;
     const ratio = check.rps / base.rps;
-    process.stdout.write(`\nratio check/bare  = ${ratio.toFixed(2)}   (target ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'NOT met'})\n`);
+    process.stdout.write(`\nratio check/bare  = ${ratio.toFixed(2)}   (throughput flat out; target ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'NOT met'})\n`);
     process.stdout.write(`ratio check/stack = ${(check.rps / stackR.rps).toFixed(2)}   (against the same middleware: the cost of auth + lookup)\n`);
-    process.stdout.write(`check p99         = ${check.p99.toFixed(2)} ms (target < 5 ms: ${check.p99 < 5 ? 'met' : 'NOT met'})\n`);
+    process.stdout.write(`check p99         = ${checkAtRate.p99.toFixed(2)} ms at ${RATE} req/s (target < 5 ms: ${checkAtRate.p99 < 5 ? 'met' : 'NOT met'}); flat out ${check.p99.toFixed(2)} ms, which is queueing behind ${CONNECTIONS} connections\n`);
   } finally {
     // Let requests still waiting for the database finish before it closes (autocannon stops mid-flight).
     const pool = (db.client as { pool?: { numUsed(): number; numPendingAcquires(): number } }).pool;

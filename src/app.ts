@@ -7,7 +7,7 @@ import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
 import { ingestRoutes, playbackRoutes } from './recordings/index.js';
-import { optOutRoutes } from './opt-outs/index.js';
+import { optOutCheck, optOutRoutes } from './opt-outs/index.js';
 import { retentionRoutes } from './retention/index.js';
 import type { Services } from './services.js';
 import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes, WEB_CSP, webRoutes } from './web/index.js';
@@ -22,7 +22,18 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', s.config.trustProxy);
   app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
+  // Responses of the API are not cached (no-store); computing an ETag for each was pure cost.
+  // The web interface's static files carry their own, from express.static.
+  app.set('etag', false);
   app.use(requestId(s.logger));
+
+  const parseJson = express.json({ limit: '64kb', strict: true });
+  const limiter = createAuthFailureLimiter();
+  const authenticated = authenticate([bearerResolver(s.tokens), sessionResolver(s.sessions)], onAuthFailure(s.sessions, limiter, s.logger));
+  // The IVR's pre-call check: first in line, so the caller's wait does not include walking every
+  // router mounted below; it passes the same parser, failed-sign-in limiter and authentication.
+  app.post('/v1/opt-outs/check', parseJson, limiter.middleware, authenticated, ...optOutCheck({ registry: s.optOuts.registry }));
+
   app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', s.metrics.contentType).send(await s.metrics.metrics());
@@ -32,10 +43,9 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(ingestRoutes({ ingest: s.ingest, verifier: s.verifier, callerKeys: s.callerKeys, maxRecordingBytes: s.config.maxRecordingBytes, logger: s.logger }));
 
   app.use(webRoutes());
-  app.use(express.json({ limit: '64kb', strict: true }));
-  const limiter = createAuthFailureLimiter();
+  app.use(parseJson);
   app.use(limiter.middleware);
-  app.use(authenticate([bearerResolver(s.tokens), sessionResolver(s.sessions)], onAuthFailure(s.sessions, limiter, s.logger)));
+  app.use(authenticated);
   app.use(sessionRoutes({ sessions: s.sessions, limiter, ttlMs: s.config.sessionTtlMs, logger: s.logger }));
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));

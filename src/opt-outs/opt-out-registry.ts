@@ -3,8 +3,9 @@ import type { AuditLog } from '../audit-log/index.js';
 import { recordingRepository, type DeleteRecordings } from '../recordings/index.js';
 import type { CallerKeys } from '../shared/caller-key.js';
 import type { Clock } from '../shared/clock.js';
-import { isUniqueViolation, lockForTransaction, type Database, type Transaction } from '../shared/database.js';
+import { isPostgres, isUniqueViolation, lockForTransaction, type Database, type Transaction } from '../shared/database.js';
 import { Unavailable } from '../shared/errors.js';
+import { createOptOutIndex } from './opt-out-index.js';
 import * as repo from './opt-out-repository.js';
 
 export const OPT_OUT_SOURCES = ['ivr', 'agent', 'web', 'letter'] as const;
@@ -33,6 +34,8 @@ export function lockCaller(trx: Transaction, callerKey: string): Promise<void> {
 /** The number is normalised and hashed at once and never leaves this module in clear. */
 export function createOptOutRegistry(deps: RegistryDeps) {
   const { db, audit, clock, callerKeys, deleteRecordings } = deps;
+  // Only this process writes the registry on SQLite; on PostgreSQL other instances do (see opt-out-index).
+  const index = isPostgres(db) ? undefined : createOptOutIndex(db);
 
   async function isCallerOptedOut(dbOrTrx: Database | Transaction, callerKey: string | null): Promise<boolean> {
     if (!callerKey) return false; // a withheld number cannot match
@@ -44,7 +47,8 @@ export function createOptOutRegistry(deps: RegistryDeps) {
 
     /** Throws InvalidInput (pointer /number) for a number that cannot be understood. */
     async check(number: string): Promise<{ optedOut: boolean }> {
-      return { optedOut: await isCallerOptedOut(db, callerKeys.of(number, '/number')) };
+      const callerKey = callerKeys.of(number, '/number');
+      return { optedOut: index ? await index.has(callerKey) : await isCallerOptedOut(db, callerKey) };
     },
 
     /**
@@ -58,6 +62,7 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     ): Promise<{ id: string; createdAt: string; created: boolean; deletedRecordings?: number; keptUnderHold?: number }> {
       const callerKey = callerKeys.of(input.number, '/number');
       const { optOut, created } = await registerKey(callerKey, input, actor);
+      index?.added(callerKey);
       if (!input.deleteExisting) return { id: optOut.id, createdAt: optOut.createdAt, created };
 
       const stored = (await repo.storedRecordingRowsOf(db, callerKey)).map(recordingRepository.fromRow);
@@ -75,7 +80,7 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     /** The caller consents to recording again. True when a registration was in force. */
     async remove(number: string, actor: string): Promise<{ removed: boolean; id?: string }> {
       const callerKey = callerKeys.of(number, '/number');
-      return db.transaction(async (trx) => {
+      const result = await db.transaction(async (trx) => {
         await lockCaller(trx, callerKey);
         const existing = await repo.findActive(trx, callerKey);
         if (!existing) return { removed: false };
@@ -83,6 +88,8 @@ export function createOptOutRegistry(deps: RegistryDeps) {
         await audit.append(trx, { actor, action: 'opt-out.removed', subject: `opt-out:${existing.id}`, details: { optOutId: existing.id } });
         return { removed: true, id: existing.id };
       });
+      if (result.removed) index?.removed(callerKey);
+      return result;
     },
   };
 

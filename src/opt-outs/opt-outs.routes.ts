@@ -1,5 +1,5 @@
 import { parseInput } from '../http/validate.js';
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../http/types.js';
@@ -14,15 +14,24 @@ const callBody = z.object({ source: z.enum(OPT_OUT_SOURCES).optional() });
 const callId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -');
 
 
+/**
+ * POST /v1/opt-outs/check — the IVR's pre-call check. A handler, not a router: the app mounts it
+ * first in line with only the middleware it needs, because a caller is waiting on the answer.
+ */
+export function optOutCheck(deps: { registry: OptOutRegistry }): RequestHandler[] {
+  return [
+    requireRole('phone-system', 'admin'),
+    async (req, res) => {
+      const { number: n } = parseInput(numberBody, req.body);
+      res.set('Cache-Control', 'no-store').json(await deps.registry.check(n));
+    },
+  ];
+}
+
 export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOuts }): Router {
   const router = Router();
   const allowed = requireRole('phone-system', 'admin');
   const actor = (req: Request) => actorOf(req.principal!);
-
-  router.post('/v1/opt-outs/check', allowed, async (req, res) => {
-    const { number: n } = parseInput(numberBody, req.body);
-    res.set('Cache-Control', 'no-store').json(await deps.registry.check(n));
-  });
 
   router.post('/v1/opt-outs/remove', allowed, async (req, res) => {
     const { number: n } = parseInput(numberBody, req.body);

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
+import { createApp } from '../../src/app.js';
 import { readAuditEntries, verifyChain, type AuditEntry } from '../../src/audit-log/index.js';
+import { createServices } from '../../src/services.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders, type CallMeta } from '../helpers/webhook.js';
@@ -104,6 +107,19 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       await register({ number: '+46701234567' });
       expect((await check('+46701234568')).body).to.deep.equal({ optedOut: false });
       expect((await check('08-123 456 78')).body).to.deep.equal({ optedOut: false });
+    });
+
+    it('answers the check for registrations made before this process started (the in-memory index loads them)', async () => {
+      const auth = { Authorization: `Bearer ${phone}` };
+      expect((await request(t.app).post('/v1/opt-outs').set(auth).send({ number: '070-123 45 67' })).status).to.equal(201);
+      expect((await request(t.app).post('/v1/opt-outs').set(auth).send({ number: '070-765 43 21' })).status).to.equal(201);
+      expect((await request(t.app).post('/v1/opt-outs/remove').set(auth).send({ number: '070-765 43 21' })).body.removed).to.equal(true);
+      // A restart: new services over the same database, nothing carried over in memory.
+      const restarted = createApp(createServices({ config: t.config, db: t.db, store: t.store, logger: createLogger({ level: 'error' }), clock: t.clock }));
+      const check = async (number: string) => (await request(restarted).post('/v1/opt-outs/check').set(auth).send({ number })).body;
+      expect(await check('+46701234567')).to.deep.equal({ optedOut: true });
+      expect(await check('+46707654321')).to.deep.equal({ optedOut: false });
+      expect(await check('+46709999999')).to.deep.equal({ optedOut: false });
     });
 
     it('stores only the keyed hash of the number', async () => {

@@ -14,10 +14,12 @@ function upload(t: TestApp, meta: CallMeta) {
 describe('opt-outs on PostgreSQL (concurrent connections)', () => {
   let t: TestApp;
   let drop: () => Promise<void>;
+  let url: string;
   let phone: string;
   beforeEach(async () => {
     const pg = await createPostgresDatabase();
     drop = pg.drop;
+    url = pg.url;
     t = await startTestApp({ db: createDatabase(pg.url) });
     phone = await t.token('phone-system');
   });
@@ -35,6 +37,24 @@ describe('opt-outs on PostgreSQL (concurrent connections)', () => {
     expect((await request(t.app).post('/v1/opt-outs/check').set(auth).send({ number: '+46701234567' })).body).to.deep.equal({ optedOut: true });
     expect((await request(t.app).post('/v1/opt-outs/remove').set(auth).send({ number: '+46701234567' })).body.removed).to.equal(true);
     expect((await request(t.app).post('/v1/opt-outs/check').set(auth).send({ number: '+46701234567' })).body).to.deep.equal({ optedOut: false });
+  });
+
+  it('answers a check on one instance for a number registered or removed on another at once (no in-memory copy on PostgreSQL)', async () => {
+    // A second instance: its own app and connection pool, the same database and caller-key secret.
+    const pg2 = createDatabase(url);
+    const other = await startTestApp({ db: pg2, config: { callerKeySecret: t.config.callerKeySecret } });
+    try {
+      const here = { Authorization: `Bearer ${phone}` };
+      const there = { Authorization: `Bearer ${await other.token('phone-system')}` };
+      const check = async () => (await request(other.app).post('/v1/opt-outs/check').set(there).send({ number: '070-123 45 67' })).body;
+      expect(await check()).to.deep.equal({ optedOut: false }); // the other instance has answered once before the registration
+      expect((await request(t.app).post('/v1/opt-outs').set(here).send({ number: '+46701234567' })).status).to.equal(201);
+      expect(await check()).to.deep.equal({ optedOut: true });
+      expect((await request(t.app).post('/v1/opt-outs/remove').set(here).send({ number: '+46701234567' })).body.removed).to.equal(true);
+      expect(await check()).to.deep.equal({ optedOut: false });
+    } finally {
+      await other.close();
+    }
   });
 
   it('leaves nothing of the number stored when deleteExisting lands in the middle of many concurrent uploads', async () => {
