@@ -16,6 +16,7 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../src/storage/index.js';
 import { s3ConfigFor } from '../test/helpers/s3-server.js';
+import { startS3rverProcess } from './s3rver-child.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 64);
@@ -114,6 +115,12 @@ function startService(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; po
   });
 }
 
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz on Linux)
+}
+
 function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]);
@@ -122,15 +129,7 @@ function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 // The S3-compatible server runs in a process of its own: sharing one with the benchmark's client would
 // let the client's work (which is larger on the service path: it also sends every byte to the service)
 // starve the store and measure the bench rather than the service.
-const s3Child = spawn(process.execPath, ['--import', 'tsx', 'bench/s3rver-process.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-const s3 = await new Promise<{ endpoint: string; bucket: string }>((resolve, reject) => {
-  let out = '';
-  s3Child.stdout!.on('data', (c) => {
-    out += c;
-    if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
-  });
-  s3Child.on('exit', (code) => reject(new Error(`s3rver exited ${code}`)));
-});
+const s3 = await startS3rverProcess();
 const dir = mkdtempSync(path.join(tmpdir(), 'gallra-bench-'));
 const cfg = s3ConfigFor(s3);
 const env = {
@@ -158,20 +157,30 @@ try {
   const client = createS3Client(cfg);
   await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'baseline/warm', Body: audio }));
 
+  const cpu = () => ({ bench: process.cpuUsage(), s3: cpuSeconds(s3.pid), service: cpuSeconds(child.pid!) });
+  const cpuSince = (c: ReturnType<typeof cpu>) => {
+    const b = process.cpuUsage(c.bench);
+    const per = (x: number) => ((x * 1000) / UPLOADS).toFixed(1);
+    return `CPU ms per upload: bench ${per((b.user + b.system) / 1e6)}, s3rver ${per(cpuSeconds(s3.pid) - c.s3)}, service ${per(cpuSeconds(child.pid!) - c.service)}`;
+  };
+  let c0 = cpu();
   const baseline = await pool(UPLOADS, CONCURRENCY, async (i) => {
     await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `baseline/${i}`, Body: audio, ContentType: 'audio/wav' }));
   });
+  const baselineCpu = cpuSince(c0);
   let failures = 0;
   const signed = Array.from({ length: UPLOADS }, () => sign(audio.length, () => [audio]));
+  c0 = cpu();
   const service = await pool(UPLOADS, CONCURRENCY, async (i) => {
     const status = await upload(port, signed[i]!, () => [audio]);
     if (status !== 201) failures++;
   });
+  const serviceCpu = cpuSince(c0);
 
   const row = (name: string, s: number) => `${name.padEnd(34)} ${(UPLOADS / s).toFixed(1).padStart(8)} uploads/s ${(mb / s).toFixed(1).padStart(8)} MB/s`;
   console.log(`ingest: ${UPLOADS} uploads of ${(audio.length / 1e6).toFixed(2)} MB, concurrency ${CONCURRENCY}, s3rver on loopback in its own process`);
-  console.log(row('baseline (SDK PutObject)', baseline));
-  console.log(row('service (POST /v1/recordings)', service));
+  console.log(row('baseline (SDK PutObject)', baseline) + `   ${baselineCpu}`);
+  console.log(row('service (POST /v1/recordings)', service) + `   ${serviceCpu}`);
   console.log(`ratio service/baseline: ${(baseline / service).toFixed(2)} (target ≥ 0.85)${failures ? `  — ${failures} uploads failed!` : ''}`);
 
   // Memory: one big recording streamed in, generated on the fly so the bench never holds it either.
@@ -201,7 +210,6 @@ try {
 } finally {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  s3Child.kill('SIGTERM');
-  await new Promise((r) => s3Child.once('exit', r));
+  await s3.stop();
   rmSync(dir, { recursive: true, force: true });
 }

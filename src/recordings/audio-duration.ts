@@ -1,6 +1,7 @@
-import { parseStream } from 'music-metadata';
+import { parseBuffer, parseStream } from 'music-metadata';
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
+import { wavDurationMs } from './audio-format.js';
 
 /**
  * The parser is chosen by extension rather than by MIME type: music-metadata's MIME lookup goes through
@@ -10,7 +11,9 @@ import type { ObjectStore } from '../storage/index.js';
 const EXTENSION: Record<string, string> = { 'audio/wav': '.wav', 'audio/mpeg': '.mp3', 'audio/ogg': '.ogg', 'audio/flac': '.flac' };
 
 /**
- * The audio's length in milliseconds, read from the stored object right after `put`. Reading it back
+ * The audio's length in milliseconds. WAV and FLAC say it in their first bytes (`head`, already read
+ * to sniff the format): WAV by our own header arithmetic, FLAC's STREAMINFO by music-metadata. MP3 and
+ * Ogg need more (frames, the last page), so for them it is read from the stored object right after `put`. Reading it back
  * (rather than teeing the upload) keeps the upload path untouched: a slow parser can never stall or
  * buffer the incoming request. With the size given, music-metadata reads only headers (WAV, FLAC, Ogg)
  * or estimates from the bitrate (MP3), and the stream is dropped as soon as it answers. Null when the
@@ -19,9 +22,18 @@ const EXTENSION: Record<string, string> = { 'audio/wav': '.wav', 'audio/mpeg': '
 export async function audioDurationMs(
   store: ObjectStore,
   key: string,
-  meta: { contentType: string; bytes: number },
+  meta: { contentType: string; bytes: number; head: Buffer },
   logger: Logger,
 ): Promise<number | null> {
+  if (meta.contentType === 'audio/wav') return wavDurationMs(meta.head, meta.bytes) ?? null;
+  if (meta.contentType === 'audio/flac') {
+    try {
+      const seconds = (await parseBuffer(meta.head, { path: 'audio.flac', size: meta.bytes }, { skipCovers: true })).format.duration;
+      if (seconds !== undefined && Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+    } catch {
+      // A header music-metadata cannot read from the first bytes: read the stored object as for other formats.
+    }
+  }
   let body: NodeJS.ReadableStream & { destroy(): void } | undefined;
   try {
     const obj = await store.get(key);

@@ -53,3 +53,27 @@ function wavCodec(buf: Buffer): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A WAV recording's length from its header alone: the "data" chunk's size over the "fmt " chunk's
+ * average bytes per second. A data size that is missing, zero or larger than what arrived (recorders
+ * that stream write a placeholder) is replaced by the bytes that follow the chunk header. Undefined
+ * when the header does not say (no fmt or data chunk in `head`).
+ */
+export function wavDurationMs(head: Buffer, totalBytes: number): number | undefined {
+  let off = 12;
+  let byteRate: number | undefined;
+  while (off + 8 <= head.length) {
+    const id = head.toString('latin1', off, off + 4);
+    const size = head.readUInt32LE(off + 4);
+    if (id === 'fmt ' && off + 20 <= head.length) byteRate = head.readUInt32LE(off + 16); // fmt: tag, channels, rate, then bytes per second
+    if (id === 'data') {
+      if (!byteRate) return undefined;
+      const arrived = totalBytes - (off + 8);
+      const dataBytes = size > 0 && size <= arrived ? size : arrived;
+      return Math.round((dataBytes / byteRate) * 1000);
+    }
+    off += 8 + size + (size % 2);
+  }
+  return undefined;
+}

@@ -122,8 +122,11 @@ export function createIngest(deps: IngestDeps) {
         { objectMode: false },
       );
 
+      // The store may ask for the digest once the body has ended (S3 signs the payload with it).
+      let sha256: string | undefined;
+      const digestOfBody = () => (sha256 ??= hash.digest('hex'));
       try {
-        await store.put(key, body, { contentType: format.contentType });
+        await store.put(key, body, { contentType: format.contentType, sha256: digestOfBody });
       } catch (err) {
         audio.resume();
         await removeQuietly(key);
@@ -134,10 +137,10 @@ export function createIngest(deps: IngestDeps) {
         throw new Unavailable('store-unavailable', 'The recording could not be stored; retry later');
       }
 
-      const digest = { sha256: hash.digest('hex'), bytes };
+      const digest = { sha256: digestOfBody(), bytes };
       try {
         await mustBeAuthentic(authenticated);
-        const durationMs = await audioDurationMs(store, key, { contentType: format.contentType, bytes }, logger);
+        const durationMs = await audioDurationMs(store, key, { contentType: format.contentType, bytes, head }, logger);
         return await commit(meta, id, key, deadline, format.contentType, digest, durationMs);
       } catch (err) {
         await removeQuietly(key);

@@ -21,10 +21,15 @@ export interface Recording {
   updatedAt: string;
 }
 
-/** Storage keys are made by the server: recordings/yyyy/mm/dd/<id>. The id ties an object to its row. */
+/**
+ * Storage keys are made by the server: recordings/yyyy/mm/dd/hhmmssSSS-<id> (UTC, at upload). The id
+ * ties an object to its row; the time first makes keys in a folder sort in upload order, so recordings
+ * that fall due together (deadline order) sit side by side and a deletion batch can be verified with a
+ * short listing of its key range instead of a request per key.
+ */
 export function storageKeyFor(id: string, at: Date): string {
-  const d = at.toISOString();
-  return `recordings/${d.slice(0, 4)}/${d.slice(5, 7)}/${d.slice(8, 10)}/${id}`;
+  const d = at.toISOString(); // 2026-11-23T10:15:12.345Z
+  return `recordings/${d.slice(0, 4)}/${d.slice(5, 7)}/${d.slice(8, 10)}/${d.slice(11, 13)}${d.slice(14, 16)}${d.slice(17, 19)}${d.slice(20, 23)}-${id}`;
 }
 
 export const RECORDINGS_PREFIX = 'recordings/';

@@ -26,8 +26,13 @@ export interface DeleteResult {
  * the server (never from request input); adapters still refuse keys that could escape their root.
  */
 export interface ObjectStore {
-  /** Streams `body` to `key`. Resolves only when the object is durably stored; on failure nothing is left at `key`. */
-  put(key: string, body: Readable, meta: { contentType: string }): Promise<{ bytes: number }>;
+  /**
+   * Streams `body` to `key`. Resolves only when the object is durably stored; on failure nothing is left at `key`.
+   * `sha256`, when given, returns the hex SHA-256 of the whole body and may be called once the body has
+   * ended: a store that must hash what it sends (S3's signed payload) uses it instead of hashing again,
+   * and a store that checks it refuses a body that does not match.
+   */
+  put(key: string, body: Readable, meta: { contentType: string; sha256?: () => string }): Promise<{ bytes: number }>;
   /** Throws ObjectNotFound when absent. */
   get(key: string, range?: ByteRange): Promise<StoredObject>;
   /** Removes every version of each key. Never throws for a missing key; reports per-key failures. */

@@ -4,8 +4,10 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  PutObjectCommand,
   S3Client,
   type ObjectIdentifier,
   type PutObjectCommandInput,
@@ -30,8 +32,8 @@ const MiB = 1024 * 1024;
 const DELETE_BATCH = 1000;
 /** Parallel HeadObject/ListObjectVersions calls while deleting and verifying. */
 const CONCURRENCY = 16;
-/** From this many deleted keys in one folder on, verify with a listing instead of a HEAD per key. */
-const LIST_VERIFY_MIN = 32;
+/** Keys asked for by the first listing page that verifies a deleted range. */
+const VERIFY_FIRST_PAGE = 8;
 
 export interface S3ObjectStoreOptions {
   client: S3Client;
@@ -44,6 +46,19 @@ export interface S3ObjectStoreOptions {
   queueSize?: number;
   /** Whether the bucket keeps versions; detected once with GetBucketVersioning when omitted. */
   versioned?: boolean;
+}
+
+/** Reads `body` until `limit` bytes or its end, whichever comes first. */
+async function readUpTo(body: Readable, limit: number): Promise<{ chunks: Buffer[]; ended: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // destroyOnReturn: false — stopping here at the limit must leave the rest readable.
+  for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= limit) return { chunks, ended: false };
+  }
+  return { chunks, ended: true };
 }
 
 /**
@@ -133,42 +148,46 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   }
 
   /**
-   * Which of `keys` are still present. Keys that share a folder (recordings/yyyy/mm/dd/) in numbers
-   * are checked with one listing of that folder rather than a HEAD each: a purge of a thousand keys
-   * then costs a page or two of ListObjectsV2 instead of a thousand requests. S3 listings are strongly
-   * consistent after a delete.
+   * Which of `keys` are still present, from listings rather than a HEAD per key. The keys are sorted
+   * and grouped by folder (recordings/yyyy/mm/dd/), and each group's key range is listed from just
+   * before its first key until past its last: a listing is sorted, so any key of the group still there
+   * shows up before the listing passes the group's last key. Keys sort by upload time within a folder
+   * and the retention job deletes in deadline order, so a batch is mostly one contiguous range and
+   * its check one short listing per folder. S3 listings are strongly consistent after a delete.
+   *
+   * ListObjects (v1) pages with a marker, which is a key; ListObjectsV2's continuation tokens are opaque
+   * and some S3-compatible stores cannot make them (s3rver on Node ≥ 17 answers 500 to a truncated V2
+   * listing, its token being DES-encrypted).
    */
   async function stillPresent(keys: string[]): Promise<{ present: Set<string>; errors: Map<string, string> }> {
     const present = new Set<string>();
     const errors = new Map<string, string>();
     const byFolder = new Map<string, string[]>();
-    for (const key of keys) {
+    for (const key of [...keys].sort()) {
       const folder = key.slice(0, key.lastIndexOf('/') + 1);
-      byFolder.set(folder, [...(byFolder.get(folder) ?? []), key]);
+      const group = byFolder.get(folder);
+      if (group) group.push(key);
+      else byFolder.set(folder, [key]);
     }
-    const singles: string[] = [];
-    for (const [folder, group] of byFolder) {
-      if (group.length < LIST_VERIFY_MIN || !folder) {
-        singles.push(...group);
-        continue;
-      }
+    await mapLimit([...byFolder], CONCURRENCY, async ([folder, group]) => {
       const wanted = new Set(group);
+      const last = group[group.length - 1]!;
+      // The first key without its last character sorts just before it: the listing starts at the group.
+      let marker = group[0]!.slice(0, -1);
+      // A first page of a few keys: after a clean delete, the key that follows the range is all there is to see.
+      let maxKeys = VERIFY_FIRST_PAGE;
       try {
-        let token: string | undefined;
-        do {
-          const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder, ContinuationToken: token }));
-          for (const o of out.Contents ?? []) if (o.Key && wanted.has(o.Key)) present.add(o.Key);
-          token = out.IsTruncated ? out.NextContinuationToken : undefined;
-        } while (token);
+        for (;;) {
+          const out = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: folder, Marker: marker, MaxKeys: maxKeys }));
+          const listed = out.Contents ?? [];
+          for (const o of listed) if (o.Key !== undefined && wanted.has(o.Key)) present.add(o.Key);
+          const lastListed = listed[listed.length - 1]?.Key;
+          if (!out.IsTruncated || lastListed === undefined || lastListed >= last) break;
+          marker = lastListed;
+          maxKeys = 1000;
+        }
       } catch (err) {
         for (const key of group) errors.set(key, describe(err));
-      }
-    }
-    await mapLimit(singles, CONCURRENCY, async (key) => {
-      try {
-        if (!(await headMissing(key))) present.add(key);
-      } catch (err) {
-        errors.set(key, describe(err));
       }
     });
     return { present, errors };
@@ -195,13 +214,36 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   }
 
   return {
-    async put(key: string, body: Readable, meta: { contentType: string }): Promise<{ bytes: number }> {
+    async put(key: string, body: Readable, meta: { contentType: string; sha256?: () => string }): Promise<{ bytes: number }> {
       try {
         assertValidKey(key);
       } catch (err) {
         body.destroy(); // put owns the body: a refused key must not leave the sender stalled
         throw err;
       }
+      // A recording that fits in one part goes up in one PutObject, signed with the caller's SHA-256 of
+      // it: the SDK would otherwise hash every byte again to sign the payload. S3 checks the bytes
+      // against that hash, so a caller's digest that does not match is refused, never stored.
+      const first = await readUpTo(body, partSize); // a source failure propagates as it is
+      if (first.ended && meta.sha256) {
+        const content = Buffer.concat(first.chunks);
+        const command = new PutObjectCommand({ Bucket: bucket, Key: key, Body: content, ContentLength: content.length, ContentType: meta.contentType, ...sse });
+        const payloadHash = meta.sha256();
+        command.middlewareStack.add(
+          (next) => async (args) => {
+            (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = payloadHash;
+            return next(args);
+          },
+          { step: 'build', name: 'payloadHashFromCaller' },
+        );
+        try {
+          await client.send(command);
+        } catch (err) {
+          throw storeError('PutObject', err);
+        }
+        return { bytes: content.length };
+      }
+
       let bytes = 0;
       let firstFailure: 'source' | 'store' | undefined;
       const counter = new Transform({
@@ -217,7 +259,15 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         queueSize,
         leavePartsOnError: false,
       });
-      const piped = pipeline(body, counter).catch((err: unknown) => {
+      // What was read to decide, then the rest of the body.
+      const rest = Readable.from(
+        (async function* () {
+          yield* first.chunks;
+          if (!first.ended) yield* body.iterator({ destroyOnReturn: true });
+        })(),
+        { objectMode: false },
+      );
+      const piped = pipeline(rest, counter).catch((err: unknown) => {
         firstFailure ??= 'source';
         throw err;
       });

@@ -37,4 +37,36 @@ describe('ingest through the S3 adapter to a local S3-compatible server', functi
     expect(Buffer.concat(chunks).length).to.equal(audio.length);
     expect(sha(Buffer.concat(chunks))).to.equal(sha(audio));
   });
+
+  it('sends a recording that fits in one part as one PutObject signed with its own SHA-256, byte for byte', async () => {
+    const client = createS3Client(s3ConfigFor(s3));
+    // What went over the wire, after signing: the request the store actually received.
+    const sent: { method: string; headers: Record<string, string> }[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const r = args.request as { method: string; headers: Record<string, string> };
+        sent.push({ method: r.method, headers: { ...r.headers } });
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'recordRequests' },
+    );
+    const store = createS3ObjectStore({ client, bucket: s3.bucket, sse: 'none' });
+    t = await startTestApp({ store });
+    const audio = fixture('call-pcm16-8k.wav');
+    const { body, contentType } = recordingBody(callMeta(t.clock.now()), audio);
+    const res = await request(t.app).post('/v1/recordings').set(signedHeaders(body, t.clock.now())).set('Content-Type', contentType).send(body);
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+
+    const puts = sent.filter((r) => r.method === 'PUT');
+    expect(puts, 'one PutObject, no multipart upload').to.have.length(1);
+    expect(puts[0]!.headers['x-amz-content-sha256']).to.equal(sha(audio));
+    expect(puts[0]!.headers.authorization).to.match(/SignedHeaders=[^,]*x-amz-content-sha256/);
+    expect(sent.filter((r) => r.method === 'GET'), 'the duration comes from the WAV header, not a read-back').to.have.length(0);
+    const row = await t.db('recordings').where({ id: res.body.id }).first();
+    const got = await store.get(row.storage_key);
+    const chunks: Buffer[] = [];
+    for await (const c of got.body) chunks.push(c as Buffer);
+    expect(sha(Buffer.concat(chunks))).to.equal(sha(audio));
+    expect(row.duration_ms).to.equal(11_487);
+  });
 });

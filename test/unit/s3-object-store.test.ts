@@ -63,12 +63,15 @@ class FakeBucket {
         if (!current || current.deleteMarker) throw sdkError('NotFound', 404, 'UnknownError');
         return { ContentLength: 1 };
       }
+      case 'ListObjectsCommand': {
+        // v1: keys after the marker in key order, MaxKeys (at most 1000) a page; the marker is a key.
+        const keys = this.currentKeys(input.Prefix).filter((k) => input.Marker === undefined || k > input.Marker);
+        const page = keys.slice(0, Math.min(input.MaxKeys ?? 1000, 1000));
+        return { Contents: page.map((Key) => ({ Key })), IsTruncated: page.length < keys.length };
+      }
       case 'ListObjectsV2Command': {
         // Current, non-deleted keys in key order, 1000 a page as S3 pages them.
-        const keys = [...this.objects.entries()]
-          .filter(([key, versions]) => key.startsWith(input.Prefix ?? '') && versions[0] && !versions[0].deleteMarker)
-          .map(([key]) => key)
-          .sort();
+        const keys = this.currentKeys(input.Prefix);
         const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
         const page = keys.slice(start, start + 1000);
         const more = start + 1000 < keys.length;
@@ -82,6 +85,14 @@ class FakeBucket {
       default:
         throw new Error(`FakeBucket does not implement ${cmd.constructor.name}`);
     }
+  }
+
+  /** Current, non-deleted keys under the prefix, in key order. */
+  private currentKeys(prefix: string | undefined): string[] {
+    return [...this.objects.entries()]
+      .filter(([key, versions]) => key.startsWith(prefix ?? '') && versions[0] && !versions[0].deleteMarker)
+      .map(([key]) => key)
+      .sort();
   }
 
   private listVersions(prefix: string, keyMarker?: string, versionIdMarker?: string) {
@@ -270,9 +281,49 @@ describe('S3 object store (SDK-level fake)', () => {
       expect(result.deleted).to.deep.equal(keys);
       expect(result.failed).to.deep.equal([]);
       expect(bucket.objects.size).to.equal(0);
-      // Verified with a listing of the shared folder, not 2500 HEAD requests.
+      // Verified with one listing of the shared folder's key range, not 2500 HEAD requests.
       expect(bucket.named('HeadObjectCommand')).to.have.length(0);
-      expect(bucket.named('ListObjectsV2Command')).to.have.length(1);
+      expect(bucket.named('ListObjectsCommand')).to.have.length(1);
+    });
+
+    it('verifies a contiguous range with one short listing, however many keys follow it in the folder', async () => {
+      const keys = Array.from({ length: 3000 }, (_, i) => `recordings/2024/05/03/k${String(i).padStart(4, '0')}`);
+      for (const key of keys) bucket.add(key, 'null');
+
+      const result = await store({ versioned: false }).delete(keys.slice(1000, 2000));
+
+      expect(result.deleted).to.have.length(1000);
+      const lists = bucket.named('ListObjectsCommand');
+      expect(lists).to.have.length(1);
+      expect(lists[0]!.input).to.deep.include({ Prefix: 'recordings/2024/05/03/', MaxKeys: 8 });
+      expect(lists[0]!.input.Marker < keys[1000]! && lists[0]!.input.Marker > keys[999]!).to.equal(true);
+    });
+
+    it('finds a key left behind deep inside a range interleaved with other recordings, paging past the first page', async () => {
+      // Due and not-yet-due recordings alternate in the folder; one due key survives its delete.
+      const due = Array.from({ length: 400 }, (_, i) => `recordings/2024/05/04/k${String(i).padStart(4, '0')}a`);
+      const notDue = Array.from({ length: 400 }, (_, i) => `recordings/2024/05/04/k${String(i).padStart(4, '0')}b`);
+      for (const key of [...due, ...notDue]) bucket.add(key, 'null');
+      bucket.ignoresDeleteOf.add(due[390]!);
+
+      const result = await store({ versioned: false }).delete(due);
+
+      expect(result.failed).to.deep.equal([{ key: due[390], error: 'still present after delete' }]);
+      expect(result.deleted).to.have.length(399);
+      expect(bucket.named('ListObjectsCommand').map((c) => c.input.MaxKeys)).to.deep.equal([8, 1000]);
+      expect(bucket.objects.size).to.equal(401); // the other recordings untouched
+    });
+
+    it('checks each folder of a batch that spans several on its own', async () => {
+      const keys = ['recordings/2024/05/05/a', 'recordings/2024/05/06/b', 'recordings/2024/05/05/c', 'recordings/2024/05/06/d'];
+      for (const key of [...keys, 'recordings/2024/05/05/b']) bucket.add(key, 'null');
+      bucket.ignoresDeleteOf.add('recordings/2024/05/06/d');
+
+      const result = await store({ versioned: false }).delete(keys);
+
+      expect(result.failed).to.deep.equal([{ key: 'recordings/2024/05/06/d', error: 'still present after delete' }]);
+      expect(result.deleted.sort()).to.deep.equal(['recordings/2024/05/05/a', 'recordings/2024/05/05/c', 'recordings/2024/05/06/b']);
+      expect(bucket.named('ListObjectsCommand').map((c) => c.input.Prefix).sort()).to.deep.equal(['recordings/2024/05/05/', 'recordings/2024/05/06/']);
     });
 
     it('reports a key that a listing still shows after the delete as failed, not deleted', async () => {
