@@ -1,7 +1,11 @@
 /**
  * npm run bench:retention — the retention job against a local S3-compatible server (s3rver on
- * loopback) beside a raw baseline: the SDK's DeleteObjects on the same number of keys, batches of
- * 1000, with as many batches in flight as the job (BATCHES_IN_FLIGHT).
+ * loopback, in a process of its own as a store would be) beside a raw baseline: the SDK's
+ * DeleteObjects on the same number of keys, batches of 1000, with as many batches in flight as the
+ * job (BATCHES_IN_FLIGHT).
+ *
+ * The recordings are what a month of calls leaves behind: call starts spread evenly over 30 days,
+ * each uploaded five minutes after it started, every one past its deadline (a catch-up run).
  *
  * BENCH_RECORDINGS=100000 for the full size (default 5000, which finishes in a few minutes on 2 cores).
  * Prints wall times, deletions/s and the ratio job ÷ baseline (deletions/s).
@@ -19,8 +23,9 @@ import { DAY_MS, ManualClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest, type Database } from '../src/shared/database.js';
 import { createLogger } from '../src/shared/logger.js';
 import { createS3Client, createS3ObjectStore } from '../src/storage/index.js';
-import { startS3Server, s3ConfigFor } from '../test/helpers/s3-server.js';
+import { s3ConfigFor } from '../test/helpers/s3-server.js';
 import { testConfig } from '../test/helpers/test-app.js';
+import { startS3rverProcess } from './s3rver-child.js';
 
 const N = Number(process.env.BENCH_RECORDINGS ?? 5000);
 const BATCH = 1000;
@@ -42,24 +47,31 @@ async function seedObjects(client: S3Client, bucket: string, keys: string[]): Pr
   });
 }
 
-/** Keys as ingest makes them over the retention period: spread across 30 day prefixes. */
-function keysFor(n: number, at: Date): { id: string; key: string }[] {
+interface Seeded {
+  id: string;
+  key: string;
+  startedAt: Date;
+}
+
+/** Recordings as a month of calls leaves them: starts spread over 30 days, all past their deadline. */
+function recordingsFor(n: number, now: Date): Seeded[] {
+  const newest = now.getTime() - 30 * DAY_MS - 3_600_000;
   return Array.from({ length: n }, (_, i) => {
     const id = randomUUID();
-    return { id, key: storageKeyFor(id, new Date(at.getTime() - (i % 30) * DAY_MS)) };
+    const startedAt = new Date(newest - Math.floor((i / n) * 30 * DAY_MS));
+    return { id, startedAt, key: storageKeyFor(id, new Date(startedAt.getTime() + 5 * 60_000)) };
   });
 }
 
-async function seedRows(db: Database, items: { id: string; key: string }[], now: Date): Promise<void> {
-  const deadline = new Date(now.getTime() - 60_000); // every one already due
-  const started = new Date(deadline.getTime() - 30 * DAY_MS);
-  const rows = items.map(({ id, key }) =>
-    recordingRepository.toRow({
-      id, callId: `call-${id}`, startedAt: started.toISOString(), endedAt: started.toISOString(), queue: null, agentId: null,
+async function seedRows(db: Database, items: Seeded[]): Promise<void> {
+  const rows = items.map(({ id, key, startedAt }) => {
+    const started = startedAt.toISOString();
+    return recordingRepository.toRow({
+      id, callId: `call-${id}`, startedAt: started, endedAt: started, queue: null, agentId: null,
       callerKey: null, storageKey: key, contentType: 'audio/wav', bytes: BODY.length, sha256: '0'.repeat(64), durationMs: null,
-      status: 'stored', reason: null, deadline: deadline.toISOString(), deletedAt: null, createdAt: started.toISOString(), updatedAt: started.toISOString(),
-    } satisfies Recording),
-  );
+      status: 'stored', reason: null, deadline: new Date(startedAt.getTime() + 30 * DAY_MS).toISOString(), deletedAt: null, createdAt: started, updatedAt: started,
+    } satisfies Recording);
+  });
   // SQLite allows 999 bound variables per statement: 18 columns × 50 rows stays below.
   await db.transaction(async (trx) => {
     for (let i = 0; i < rows.length; i += 50) await trx('recordings').insert(rows.slice(i, i + 50));
@@ -69,7 +81,7 @@ async function seedRows(db: Database, items: { id: string; key: string }[], now:
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function main(): Promise<void> {
-  const server = await startS3Server();
+  const server = await startS3rverProcess();
   const dir = mkdtempSync(path.join(tmpdir(), 'gallra-bench-'));
   const s3 = s3ConfigFor(server);
   const client = createS3Client(s3);
@@ -78,7 +90,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench:retention — ${N} recordings on s3rver ${server.endpoint}\n`);
 
     // Baseline: raw DeleteObjects on N keys, 1000 per request, the job's number of requests in flight.
-    const raw = keysFor(N, now);
+    const raw = recordingsFor(N, now);
     let t0 = performance.now();
     await seedObjects(client, s3.bucket, raw.map((k) => k.key));
     process.stderr.write(`  seeded ${N} objects for the baseline in ${fmt(performance.now() - t0)}\n`);
@@ -112,10 +124,10 @@ async function main(): Promise<void> {
     };
     const logger = createLogger({ level: 'warn', stream: new PassThrough() });
     const services = createServices({ config, db, store, logger, clock: new ManualClock(now) });
-    const items = keysFor(N, now);
+    const items = recordingsFor(N, now);
     t0 = performance.now();
     await seedObjects(client, s3.bucket, items.map((k) => k.key));
-    await seedRows(db, items, now);
+    await seedRows(db, items);
     process.stderr.write(`  seeded ${N} objects and rows for the job in ${fmt(performance.now() - t0)}\n`);
     t0 = performance.now();
     const report = await services.retention.run();
@@ -144,7 +156,7 @@ async function main(): Promise<void> {
     );
   } finally {
     client.destroy();
-    await server.close();
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

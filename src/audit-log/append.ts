@@ -19,26 +19,32 @@ export interface AuditLog {
    * records does. Never pass personal data (numbers, caller keys) in details.
    */
   append(trx: Transaction, input: AuditInput): Promise<AuditEntry>;
+  /** Appends several entries, in order, as one step of the chain (one head read, multi-row inserts). */
+  appendAll(trx: Transaction, inputs: AuditInput[]): Promise<AuditEntry[]>;
 }
 
 export function createAuditLog(deps: { clock: Clock }): AuditLog {
+  async function appendAll(trx: Transaction, inputs: AuditInput[]): Promise<AuditEntry[]> {
+    if (!inputs.length) return [];
+    await lockForTransaction(trx, 'audit-chain');
+    const last = await repo.head(trx);
+    let seq = last?.seq ?? 0;
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    const at = deps.clock.now().toISOString();
+    const rows = inputs.map((input) => {
+      const details = input.details ?? {};
+      const unsigned = { seq: ++seq, at, actor: input.actor, action: input.action, subject: input.subject ?? null, details, prevHash };
+      const entry: AuditEntry = { ...unsigned, hash: hashEntry(unsigned) };
+      prevHash = entry.hash;
+      return { entry, canonicalDetails: canonicalJson(details) };
+    });
+    await repo.insertAll(trx, rows);
+    return rows.map((r) => r.entry);
+  }
   return {
     async append(trx, input) {
-      await lockForTransaction(trx, 'audit-chain');
-      const last = await repo.head(trx);
-      const details = input.details ?? {};
-      const unsigned = {
-        seq: (last?.seq ?? 0) + 1,
-        at: deps.clock.now().toISOString(),
-        actor: input.actor,
-        action: input.action,
-        subject: input.subject ?? null,
-        details,
-        prevHash: last?.hash ?? GENESIS_HASH,
-      };
-      const entry: AuditEntry = { ...unsigned, hash: hashEntry(unsigned) };
-      await repo.insert(trx, entry, canonicalJson(details));
-      return entry;
+      return (await appendAll(trx, [input]))[0]!;
     },
+    appendAll,
   };
 }

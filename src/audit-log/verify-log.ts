@@ -96,7 +96,8 @@ export async function verifyAuditPages(
 
   let expected = 1;
   let prevHash = GENESIS_HASH;
-  let head: AuditVerdict['head'] = null;
+  // The last entry that verified; the verdict's head is made from it once, not once per entry.
+  let last: AuditEntry | StoredAuditEntry | undefined;
   let prevCheckpointSeq = 0;
   let chainProblem: AuditProblem | undefined;
   pages: for await (const page of pages) {
@@ -124,11 +125,12 @@ export async function verifyAuditPages(
         if (cp) prevCheckpointSeq = n;
       }
       if (chainProblem) break pages;
-      head = { seq: e.seq, hash: e.hash };
+      last = e;
       prevHash = e.hash;
       expected++;
     }
   }
+  const head = last ? { seq: last.seq, hash: last.hash } : null;
   if (!chainProblem && lastCp && (head?.seq ?? 0) < lastCp.seq) {
     const end = head?.seq ?? 0;
     chainProblem = {

@@ -5,8 +5,12 @@ import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { Recording } from './recording.js';
 
-/** Enough to make a purge of thousands cheap, few enough that ingest never waits long for SQLite's lock. */
-const TOMBSTONES_PER_TRANSACTION = 200;
+/**
+ * Enough to make a purge of thousands cheap (one UPDATE, a few multi-row audit inserts, one commit per
+ * group), few enough that ingest never waits long for SQLite's lock; 500 ids stay below SQLite's older
+ * limit of 999 bound variables.
+ */
+const TOMBSTONES_PER_TRANSACTION = 500;
 
 export interface DeletionReport {
   /** Recordings that are now tombstones, each with exactly one `recording.deleted` audit entry. */
@@ -33,7 +37,16 @@ export function createRecordingDeleter(deps: {
   heldAmong?: (recordingIds: string[]) => Promise<Set<string>>;
 }) {
   const { db, store, audit, clock, logger } = deps;
-  return async function deleteRecordings(recordings: Recording[], input: { reason: string; actor: string; details?: Record<string, unknown> }): Promise<DeletionReport> {
+  return async function deleteRecordings(
+    recordings: Recording[],
+    input: {
+      reason: string;
+      actor: string;
+      details?: Record<string, unknown>;
+      /** Called once the store's part is over (before the tombstones are written), so a caller can start the next batch's. */
+      onStoreDone?: () => void;
+    },
+  ): Promise<DeletionReport> {
     const report: DeletionReport = { deleted: [], failed: [], held: [] };
     const candidates = recordings.filter((r) => r.status === 'stored' && r.storageKey);
     if (!candidates.length) return report;
@@ -48,6 +61,8 @@ export function createRecordingDeleter(deps: {
       const error = (err as Error).message;
       logger.error('deleting recordings from the store failed', { count: stored.length, err: error });
       return { deleted: [], failed: stored.map((r) => ({ id: r.id, error })), held: report.held };
+    } finally {
+      input.onStoreDone?.();
     }
     const failedKeys = new Map(result.failed.map((f) => [f.key, f.error]));
     const deletedKeys = new Set(result.deleted);
@@ -58,27 +73,29 @@ export function createRecordingDeleter(deps: {
       else gone.push(r);
     }
     // Tombstones are written in groups: one commit (one fsync) per group instead of per recording,
-    // still one audit entry each. A group that fails leaves its rows 'stored'; their objects are
+    // still one audit entry each, in the transaction that writes its tombstone. A group that fails leaves its rows 'stored'; their objects are
     // already gone, so the next run finds them missing, counts them deleted, and writes them down then.
     for (let i = 0; i < gone.length; i += TOMBSTONES_PER_TRANSACTION) {
       const group = gone.slice(i, i + TOMBSTONES_PER_TRANSACTION);
       const at = clock.now().toISOString();
       const written = await db.transaction(async (trx) => {
-        const ids: string[] = [];
-        for (const r of group) {
-          const n = await trx('recordings')
-            .where({ id: r.id, status: 'stored' })
-            .update({ status: 'deleted', caller_key: null, deleted_at: at, reason: input.reason, updated_at: at });
-          if (n === 0) continue; // someone else finished it first; their entry stands
-          await audit.append(trx, {
+        // Conditional on 'stored': a recording someone else finished first keeps their entry and gets none here.
+        const updated = (await trx('recordings')
+          .whereIn('id', group.map((r) => r.id))
+          .where('status', 'stored')
+          .update({ status: 'deleted', caller_key: null, deleted_at: at, reason: input.reason, updated_at: at }, ['id'])) as { id: string }[];
+        const tombstoned = new Set(updated.map((u) => u.id));
+        const done = group.filter((r) => tombstoned.has(r.id));
+        await audit.appendAll(
+          trx,
+          done.map((r) => ({
             actor: input.actor,
             action: 'recording.deleted',
             subject: `recording:${r.id}`,
             details: { recordingId: r.id, callId: r.callId, storageKey: r.storageKey, sha256: r.sha256, reason: input.reason, deadline: r.deadline, ...input.details },
-          });
-          ids.push(r.id);
-        }
-        return ids;
+          })),
+        );
+        return done.map((r) => r.id);
       });
       report.deleted.push(...written);
     }

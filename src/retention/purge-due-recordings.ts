@@ -12,8 +12,13 @@ import type { OrphanReport, SweepOrphans } from './sweep-orphans.js';
 export const RETENTION_ACTOR = 'system:retention';
 /** Rows per batch: one DeleteObjects request (at most 1000 keys) per batch on S3. */
 const PAGE = 1000;
-/** Batches deleted concurrently; the benchmark's raw baseline uses the same number. */
+/** Batches whose objects are being deleted at once (DeleteObjects + verification); the benchmark's raw baseline uses the same number. */
 export const BATCHES_IN_FLIGHT = 2;
+/**
+ * Batches under way in all, including those whose objects are gone and whose tombstones are still
+ * being written: the store gets its next batch while the database writes the last one down.
+ */
+const BATCHES_PENDING = 4;
 
 export interface RetentionRunReport {
   dryRun: boolean;
@@ -37,6 +42,29 @@ export interface OverdueRecording {
   startedAt: string;
   deadline: string;
   holdId: string | null;
+}
+
+/** A counting semaphore; each acquire gives a release that frees its slot once, however often it is called. */
+function slots(n: number): { acquire(): Promise<() => void> } {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  const releaser = () => {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    };
+  };
+  return {
+    async acquire() {
+      if (free > 0) free--;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      return releaser();
+    },
+  };
 }
 
 /**
@@ -103,10 +131,10 @@ export function createRetention(deps: {
       if (!dryRun) report.lapsedHolds = await holds.lapseExpired(RETENTION_ACTOR);
 
       const inFlight = new Set<Promise<void>>();
-      const deleteBatch = async (todo: Recording[]): Promise<void> => {
-        if (!todo.length) return;
+      const storeSlots = slots(BATCHES_IN_FLIGHT);
+      const deleteBatch = async (todo: Recording[], storeDone: () => void): Promise<void> => {
         try {
-          const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff } });
+          const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff }, onStoreDone: storeDone });
           report.deleted.push(...result.deleted);
           report.failed.push(...result.failed);
           metrics.deletions.inc({ reason: 'retention' }, result.deleted.length);
@@ -118,6 +146,8 @@ export function createRetention(deps: {
           logger.error('a retention batch failed; it will be retried by the next run', { count: todo.length, err: error });
           report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
           metrics.failures.inc(todo.length);
+        } finally {
+          storeDone();
         }
       };
 
@@ -142,9 +172,11 @@ export function createRetention(deps: {
           report.deleted.push(...todo.map((r) => r.id));
           continue;
         }
-        // One batch's store round trips overlap the previous batch's tombstone writes.
-        if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
-        const batch = deleteBatch(todo).finally(() => inFlight.delete(batch));
+        if (!todo.length) continue;
+        // Store round trips of BATCHES_IN_FLIGHT batches at a time, overlapping earlier batches' tombstone writes.
+        while (inFlight.size >= BATCHES_PENDING) await Promise.race(inFlight);
+        const release = await storeSlots.acquire();
+        const batch = deleteBatch(todo, release).finally(() => inFlight.delete(batch));
         inFlight.add(batch);
       }
       await Promise.all(inFlight);

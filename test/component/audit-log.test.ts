@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
 import { scheduleAuditCheckpoints } from '../../jobs/audit-checkpoint.js';
-import { readAuditEntries, type AuditEntry } from '../../src/audit-log/index.js';
+import { readStoredPages } from '../../src/audit-log/audit-repository.js';
+import { readAuditEntries, verifyAuditPages, type AuditEntry } from '../../src/audit-log/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const run = promisify(execFile);
@@ -115,6 +116,66 @@ describe('the audit log API (/v1/audit)', () => {
     await t.db('audit_entries').where({ seq: 4 }).update({ details: JSON.stringify(JSON.parse(row.details), null, 1) });
     const v = await t.services.auditCheckpoints.verify();
     expect(v.firstProblem).to.include({ seq: 4, kind: 'hash-mismatch' });
+  });
+
+  it('reads the table a page at a time and locates an edit, a removal or a BLOB on either side of a page boundary', async () => {
+    // Text that JSON escapes, or that is not ASCII, reaches the hash exactly as stored.
+    await t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'trainer:tok_åäö', action: 'recording.played', subject: 'recording:r😀', details: { note: 'tab\t nl\n \u0001 \u2028 "q" \\ 😀 ö' } }));
+    await seed(t, 13); // 20 entries: pages of 4 are seq 1–4, 5–8, …, 17–20
+    const verifyInPagesOf4 = () => verifyAuditPages(readStoredPages(t.db, 4, 3), [], null);
+    const clean = await verifyInPagesOf4();
+    expect(clean).to.include({ ok: true, entries: 20 });
+    expect(clean.head).to.deep.equal({ seq: 20, hash: (await entries(t)).at(-1)!.hash });
+
+    /** Changes one row, verifies, and puts the row back. */
+    const tampered = async (seq: number, change: (row: Record<string, unknown>) => Promise<unknown>) => {
+      const row = await t.db('audit_entries').where({ seq }).first();
+      await change(row);
+      const v = await verifyInPagesOf4();
+      await t.db('audit_entries').where({ seq }).del();
+      await t.db('audit_entries').insert(row);
+      return v;
+    };
+    for (const seq of [8, 9, 20]) {
+      const v = await tampered(seq, () => t.db('audit_entries').where({ seq }).update({ details: '{"i":99}' }));
+      expect(v.firstProblem, `edit of ${seq}`).to.include({ seq, kind: 'hash-mismatch' });
+      expect(v.entries).to.equal(seq - 1);
+    }
+    for (const seq of [4, 5, 12]) {
+      const v = await tampered(seq, () => t.db('audit_entries').where({ seq }).del());
+      expect(v.firstProblem, `removal of ${seq}`).to.include({ seq, kind: 'seq-gap' });
+    }
+    // A NUL and what follows it must reach the hash: C string functions would stop at the NUL and hide the tail.
+    const nul = await tampered(14, (row) => t.db('audit_entries').where({ seq: 14 }).update({ actor: `${row.actor}\u0000x` }));
+    expect(nul.firstProblem).to.include({ seq: 14, kind: 'hash-mismatch' });
+    // The separator of the page text inside a value: that page is read as rows, and the edit still found.
+    const separator = await tampered(15, (row) => t.db('audit_entries').where({ seq: 15 }).update({ actor: `${row.actor}\u001f` }));
+    expect(separator.firstProblem).to.include({ seq: 15, kind: 'hash-mismatch' });
+    // A seq written as text that reads as the same number ("0x10" is 16) is not the entry that was hashed.
+    await t.db('audit_entries').where({ seq: 16 }).update({ seq: '0x10' });
+    expect((await verifyInPagesOf4()).firstProblem).to.include({ seq: 16, kind: 'seq-gap' });
+    await t.db('audit_entries').where({ seq: '0x10' }).update({ seq: 16 });
+    // SQLite keeps a BLOB even in a text column.
+    const blob = await tampered(10, () => t.db('audit_entries').where({ seq: 10 }).update({ actor: Buffer.from('trainer:tok_other') }));
+    expect(blob.firstProblem).to.include({ seq: 10, kind: 'hash-mismatch' });
+    expect(await verifyInPagesOf4()).to.include({ ok: true, entries: 20 });
+  });
+
+  it('verifies entries whose text holds the separator of the page text, and still locates an edit among them', async () => {
+    // A callId is the phone system's text; nothing stops it from holding U+001F.
+    for (let i = 0; i < 3; i++) {
+      await t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'phone-system:webhook', action: 'recording.ingested', subject: `call:odd\u001fid-${i}`, details: { callId: `odd\u001fid-${i}` } }));
+    }
+    expect(await verifyAuditPages(readStoredPages(t.db, 4, 3), [], null)).to.include({ ok: true, entries: 9 });
+    expect(await t.services.auditCheckpoints.verify()).to.include({ ok: true, entries: 9 });
+    await t.db('audit_entries').where({ seq: 7 }).update({ subject: 'call:odd\u001fid-9' });
+    expect((await t.services.auditCheckpoints.verify()).firstProblem).to.include({ seq: 7, kind: 'hash-mismatch' });
+  });
+
+  it('locates a BLOB written into a text column through the service’s own verification', async () => {
+    await t.db('audit_entries').where({ seq: 2 }).update({ details: Buffer.from('{"i":1,"note":"a \\"quoted\\", comma!"}') });
+    const v = await t.services.auditCheckpoints.verify();
+    expect(v.firstProblem).to.include({ seq: 2, kind: 'hash-mismatch' });
   });
 
   it('signs checkpoints into the table and the store, lists them and serves the public key', async () => {

@@ -9,7 +9,7 @@ import { readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
 import { recordingRepository } from '../../src/recordings/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createFsObjectStore } from '../../src/storage/index.js';
-import { auditEntries, seedRecording, switchableStore } from '../helpers/retention.js';
+import { auditEntries, seedRecording, seedRecordings, switchableStore } from '../helpers/retention.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 
@@ -54,6 +54,34 @@ describe('retention: deleting every recording before its deadline', () => {
       expect(entries).to.have.length(1);
       expect(entries[0]).to.include({ actor: 'system:retention', subject: `recording:${due.id}` });
       expect(entries[0]!.details).to.include({ storageKey: due.storageKey, sha256: due.sha256, reason: 'retention' });
+    });
+
+    it('deletes a backlog of several thousand across pages: at most two batches in the store at once, each recording one audit entry', async () => {
+      const now = t.clock.now();
+      await seedRecordings(t, Array.from({ length: 2300 }, (_, i) => ({ deadline: new Date(now.getTime() - DAY + i * 1000), at: new Date(now.getTime() - 31 * DAY) })));
+      let storing = 0;
+      let mostAtOnce = 0;
+      const del = t.store.delete.bind(t.store);
+      sinon.stub(t.store, 'delete').callsFake(async (keys) => {
+        mostAtOnce = Math.max(mostAtOnce, ++storing);
+        try {
+          return await del(keys);
+        } finally {
+          storing--;
+        }
+      });
+
+      const report = await t.services.retention.run();
+
+      expect(report.due).to.equal(2300);
+      expect(report.deleted).to.have.length(2300);
+      expect(report.failed).to.deep.equal([]);
+      expect(mostAtOnce).to.equal(2); // three pages: two batches overlap in the store, never more
+      expect(await t.db('recordings').where({ status: 'stored' })).to.have.length(0);
+      const entries = await auditEntries(t.db, 'recording.deleted');
+      expect(new Set(entries.map((e) => e.subject)).size).to.equal(2300);
+      expect(entries).to.have.length(2300);
+      expect((await verifyChain(readAuditEntries(t.db))).ok).to.equal(true);
     });
 
     it('lists without deleting on a dry run', async () => {
@@ -111,14 +139,14 @@ describe('retention: deleting every recording before its deadline', () => {
 
     it('heals a crash between removing the object and writing the tombstone, with exactly one audit entry', async () => {
       const r = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 30 * MIN), at: new Date(t.clock.now().getTime() - DAY) });
-      const append = t.services.audit.append.bind(t.services.audit);
+      const appendAll = t.services.audit.appendAll.bind(t.services.audit);
       let crashed = false;
-      sinon.stub(t.services.audit, 'append').callsFake(async (trx, input) => {
-        if (input.action === 'recording.deleted' && !crashed) {
+      sinon.stub(t.services.audit, 'appendAll').callsFake(async (trx, inputs) => {
+        if (inputs.some((i) => i.action === 'recording.deleted') && !crashed) {
           crashed = true;
           throw new Error('process killed');
         }
-        return append(trx, input);
+        return appendAll(trx, inputs);
       });
       const first = await t.services.retention.run();
       expect(crashed).to.equal(true);

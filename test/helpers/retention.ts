@@ -14,6 +14,25 @@ export async function seedRecording(
   ctx: { db: Database; store: ObjectStore },
   opts: { deadline: Date; retentionDays?: number; at?: Date },
 ): Promise<Recording> {
+  const r = await seedObject(ctx, opts);
+  await ctx.db.transaction((trx) => recordingRepository.insert(trx, r));
+  return r;
+}
+
+/** Many at once: objects 20 at a time, rows in one transaction. */
+export async function seedRecordings(
+  ctx: { db: Database; store: ObjectStore },
+  all: { deadline: Date; retentionDays?: number; at?: Date }[],
+): Promise<Recording[]> {
+  const out: Recording[] = [];
+  for (let i = 0; i < all.length; i += 20) out.push(...(await Promise.all(all.slice(i, i + 20).map((opts) => seedObject(ctx, opts)))));
+  await ctx.db.transaction(async (trx) => {
+    for (const r of out) await recordingRepository.insert(trx, r);
+  });
+  return out;
+}
+
+async function seedObject(ctx: { store: ObjectStore }, opts: { deadline: Date; retentionDays?: number; at?: Date }): Promise<Recording> {
   const id = randomUUID();
   const started = new Date(opts.deadline.getTime() - (opts.retentionDays ?? 30) * DAY_MS);
   const key = storageKeyFor(id, opts.at ?? started);
@@ -39,7 +58,6 @@ export async function seedRecording(
     createdAt: iso,
     updatedAt: iso,
   };
-  await ctx.db.transaction((trx) => recordingRepository.insert(trx, r));
   return r;
 }
 

@@ -1,10 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import sinon from 'sinon';
 import {
   canonicalEntry, canonicalJson, createSigner, GENESIS_HASH, hashEntry, verifyAuditLog, type AuditEntry, type SignedCheckpoint,
 } from '../../src/audit-log/index.js';
+import { entriesFromPageText } from '../../src/audit-log/audit-repository.js';
 
 const signer = createSigner(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 const ACTIONS = ['recording.ingested', 'recording.deleted', 'recording.played', 'token.created', 'hold.placed'];
@@ -210,5 +211,99 @@ describe('audit log verification (property tests over 1 000-entry logs)', () => 
     log[2] = { ...log[2]!, details: { n: 1.5 } };
     const v = await verifyAuditLog(log, [], signer.publicKey);
     expect(v.firstProblem).to.include({ seq: 3, kind: 'hash-mismatch' });
+  });
+});
+
+describe('a page of stored entries read as one text of values', () => {
+  /** The eight values of a row as the page query writes them: subject as `s…`, or `n` for null. */
+  const row = (seq: string, subject = 'n') => [seq, '2026-11-23T09:00:00.000Z', 'system:test', 'recording.played', subject, '{}', 'p'.repeat(64), 'h'.repeat(64)];
+  /** The page text of some rows, as the database joins it. */
+  const page = (...rows: string[][]) => rows.flat().join('\u001f');
+  const seqs = (text: string, count: number) => entriesFromPageText(text, count)?.map((e) => e.seq);
+
+  it('makes entries of the values, keeping rows that arrive in seq order and ordering rows that do not', () => {
+    expect(seqs(page(row('1'), row('2'), row('3')), 3)).to.deep.equal([1, 2, 3]);
+    expect(seqs(page(row('7'), row('5'), row('9'), row('6')), 4)).to.deep.equal([5, 6, 7, 9]);
+    expect(entriesFromPageText(page(row('4', 'srecording:r1')), 1)![0]).to.deep.equal({
+      seq: 4, at: '2026-11-23T09:00:00.000Z', actor: 'system:test', action: 'recording.played', subject: 'recording:r1', detailsJson: '{}', prevHash: 'p'.repeat(64), hash: 'h'.repeat(64),
+    });
+    expect(entriesFromPageText(page(row('1', 'n'), row('2', 's'), row('3', 'sn')), 3)!.map((e) => e.subject)).to.deep.equal([null, '', 'n']);
+  });
+
+  it('refuses a text with a separator too many or too few, so that no value is ever shifted into another', () => {
+    const text = page(row('1'), row('2'));
+    expect(entriesFromPageText(text, 2)).to.have.length(2);
+    expect(entriesFromPageText(text + '\u001f', 2)).to.equal(undefined);
+    expect(entriesFromPageText(text.replace('system:test', 'system:\u001ftest'), 2)).to.equal(undefined);
+    expect(entriesFromPageText(text.replace('\u001f{}', ''), 2)).to.equal(undefined);
+    expect(entriesFromPageText(text, 3)).to.equal(undefined);
+    expect(entriesFromPageText(text, 1)).to.equal(undefined);
+  });
+
+  it('takes only plain decimal digits for a seq, so a tampered seq text is never read as another number', () => {
+    for (const text of ['0x1A', ' 26', '26.0', '2.6e1', '+26', '026', '']) {
+      expect(seqs(page(row(text)), 1)![0], JSON.stringify(text)).to.be.NaN;
+    }
+    expect(seqs(page(row('26')), 1)).to.deep.equal([26]);
+    // Not ordered by, so the verifier finds it where the database put it.
+    expect(seqs(page(row('1'), row('x'), row('2')), 3)).to.deep.equal([1, Number.NaN, 2]);
+  });
+});
+
+/** §2 of docs/audit-log.md written as plainly as possible: the reference the fast code is held to. */
+function specCanonical(v: unknown): string {
+  if (Array.isArray(v)) return '[' + v.map(specCanonical).join(',') + ']';
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    return '{' + keys.map((k) => JSON.stringify(k) + ':' + specCanonical(o[k])).join(',') + '}';
+  }
+  return JSON.stringify(v);
+}
+
+describe('canonical JSON against the specification in docs/audit-log.md', () => {
+  const leaf = fc.oneof(fc.string({ unit: 'binary' }), fc.maxSafeInteger(), fc.boolean(), fc.constant(null));
+  /**
+   * Objects with one of a few key lists each, in the same order, as details of a few actions interleaved
+   * are (the canonicaliser remembers recent key lists), nested too.
+   */
+  const keyList = fc.uniqueArray(fc.string({ unit: 'binary', maxLength: 8 }), { minLength: 0, maxLength: 6 });
+  const sameKeyObjects = fc.array(keyList, { minLength: 1, maxLength: 3 }).chain((keyLists) => {
+    const withKeys = (keys: string[], values: unknown[]) => {
+      const o: Record<string, unknown> = {};
+      keys.forEach((k, i) => Object.defineProperty(o, k, { value: values[i], enumerable: true, writable: true, configurable: true }));
+      return o;
+    };
+    const object = fc.letrec<{ value: unknown; object: Record<string, unknown> }>((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('value'), { maxLength: 3 }), tie('object')),
+      object: fc.nat(keyLists.length - 1).chain((which) => {
+        const keys = keyLists[which]!;
+        return fc.array(fc.option(tie('value'), { nil: undefined }), { minLength: keys.length, maxLength: keys.length }).map((values) => withKeys(keys, values));
+      }),
+    })).object;
+    return fc.array(object, { minLength: 1, maxLength: 12 });
+  });
+
+  it('writes objects whose key lists repeat, interleaved and nested, exactly as the specification does', () => {
+    fc.assert(
+      fc.property(sameKeyObjects, (objects) => {
+        for (const o of objects) expect(canonicalJson(o)).to.equal(specCanonical(o));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('hashes entries with such details exactly as SHA-256 over the specified canonical form', () => {
+    fc.assert(
+      fc.property(sameKeyObjects, fc.option(fc.string({ unit: 'binary' })), fc.string({ unit: 'binary' }), (objects, subject, actor) => {
+        objects.forEach((details, i) => {
+          const e = { seq: i + 1, at: '2026-11-23T09:00:00.000Z', actor: i % 2 ? actor : 'system:test', action: 'recording.played', subject, details, prevHash: GENESIS_HASH };
+          const spec = specCanonical(e);
+          expect(canonicalEntry(e)).to.equal(spec);
+          expect(hashEntry(e)).to.equal(createHash('sha256').update(spec, 'utf8').digest('hex'));
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 });
