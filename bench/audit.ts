@@ -12,8 +12,8 @@
  * a service process (or `npm run audit:verify`) has, rather than inheriting what building and loading
  * the log left behind, about 1.8 GB: with it, every young-generation collection during step 3 took
  * 8–16 ms instead of 2–3 ms, a quarter of the step's time and none of it the verifier's. Steps 1 and 2
- * are measured as before: a full collection just before them resets V8's heap sizing, and the floor
- * then ran about a third slower, which would flatter every ratio.
+ * are left as they were: a full collection just before a phase also changes how V8 sizes the heap
+ * during it, and before the floor it made the floor slower, which would flatter every ratio.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -262,7 +262,8 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       // What was read to decide, then the rest of the body.
       const rest = Readable.from(
         (async function* () {
-          yield* first.chunks;
+          // Handed on one by one and let go, so the decision's buffer is not held for the whole upload.
+          for (let c = first.chunks.shift(); c; c = first.chunks.shift()) yield c;
           if (!first.ended) yield* body.iterator({ destroyOnReturn: true });
         })(),
         { objectMode: false },
