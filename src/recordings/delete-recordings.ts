@@ -73,8 +73,9 @@ export function createRecordingDeleter(deps: {
       else gone.push(r);
     }
     // Tombstones are written in groups: one commit (one fsync) per group instead of per recording,
-    // still one audit entry each, in the transaction that writes its tombstone. A group that fails leaves its rows 'stored'; their objects are
-    // already gone, so the next run finds them missing, counts them deleted, and writes them down then.
+    // still one audit entry each, in the transaction that writes its tombstone. A group that fails
+    // leaves its rows 'stored'; their objects are already gone, so the next run finds them missing,
+    // counts them deleted, and writes them down then.
     for (let i = 0; i < gone.length; i += TOMBSTONES_PER_TRANSACTION) {
       const group = gone.slice(i, i + TOMBSTONES_PER_TRANSACTION);
       const at = clock.now().toISOString();
