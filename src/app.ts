@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { auditRoutes } from './audit-log/index.js';
 import { reportsRoutes } from './reports/index.js';
-import { authenticate, bearerResolver } from './http/auth.js';
+import { authenticate, bearerResolver, principalOf } from './http/auth.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
@@ -29,10 +29,17 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
 
   const parseJson = express.json({ limit: '64kb', strict: true });
   const limiter = createAuthFailureLimiter();
-  const authenticated = authenticate([bearerResolver(s.tokens), sessionResolver(s.sessions)], onAuthFailure(s.sessions, limiter, s.logger));
+  const resolvers = [bearerResolver(s.tokens), sessionResolver(s.sessions)];
+  const failed = onAuthFailure(s.sessions, limiter, s.logger);
+  const authenticated = authenticate(resolvers, failed);
   // The IVR's pre-call check: first in line, so the caller's wait does not include walking every
-  // router mounted below; it passes the same parser, failed-sign-in limiter and authentication.
-  app.post('/v1/opt-outs/check', parseJson, limiter.middleware, authenticated, ...optOutCheck({ registry: s.optOuts.registry }));
+  // router mounted below; it takes the same limiter and authentication as every other route, as calls.
+  const caller = principalOf(resolvers, failed);
+  const checkCaller = (req: express.Request) => {
+    limiter.refuseIfBlocked(req);
+    return caller(req);
+  };
+  app.post('/v1/opt-outs/check', optOutCheck({ registry: s.optOuts.registry, principalOf: checkCaller }));
 
   app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
   app.get('/metrics', async (_req, res) => {

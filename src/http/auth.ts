@@ -19,30 +19,47 @@ export function bearerResolver(tokens: AccessTokens): PrincipalResolver {
   };
 }
 
-export function authenticate(resolvers: PrincipalResolver[], onFailure?: (req: Parameters<RequestHandler>[0]) => Promise<void>): RequestHandler {
-  return async (req, _res, next) => {
+/**
+ * The caller of a request from the first resolver that applies, or undefined when none does. An invalid
+ * credential is refused (401) after `onFailure` has seen it.
+ */
+export function principalOf(
+  resolvers: PrincipalResolver[],
+  onFailure?: (req: Parameters<RequestHandler>[0]) => Promise<void>,
+): (req: Parameters<RequestHandler>[0]) => Promise<Principal | undefined> {
+  return async (req) => {
     for (const resolve of resolvers) {
       const p = await resolve(req);
       if (p === 'invalid') {
         await onFailure?.(req);
         throw new Unauthenticated('invalid-credentials', 'The access token or session is not valid');
       }
-      if (p) {
-        req.principal = p;
-        break;
-      }
+      if (p) return p;
     }
+    return undefined;
+  };
+}
+
+export function authenticate(resolvers: PrincipalResolver[], onFailure?: (req: Parameters<RequestHandler>[0]) => Promise<void>): RequestHandler {
+  const resolve = principalOf(resolvers, onFailure);
+  return async (req, _res, next) => {
+    const p = await resolve(req);
+    if (p) req.principal = p;
     next();
   };
 }
 
 /** Refuses with 401 when nobody is signed in and 403 when the role is not named. */
+export function assertRole(principal: Principal | undefined, roles: readonly Role[]): asserts principal is Principal {
+  if (!principal) throw new Unauthenticated('authentication-required', 'Send an access token: Authorization: Bearer <token>');
+  if (!roles.includes(principal.role)) {
+    throw new Forbidden('forbidden', `This needs one of the roles: ${roles.join(', ')}`);
+  }
+}
+
 export function requireRole(...roles: Role[]): RequestHandler {
   return (req, _res, next) => {
-    if (!req.principal) throw new Unauthenticated('authentication-required', 'Send an access token: Authorization: Bearer <token>');
-    if (!roles.includes(req.principal.role)) {
-      throw new Forbidden('forbidden', `This needs one of the roles: ${roles.join(', ')}`);
-    }
+    assertRole(req.principal, roles);
     next();
   };
 }

@@ -1,8 +1,9 @@
 import { parseInput } from '../http/validate.js';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { requireRole } from '../http/auth.js';
-import { actorOf } from '../http/types.js';
+import { assertRole, requireRole } from '../http/auth.js';
+import { readJsonBody } from '../http/json-body.js';
+import { actorOf, type Principal } from '../http/types.js';
 import type { CallOptOuts } from './call-opt-out.js';
 import { OPT_OUT_SOURCES, type OptOutRegistry } from './opt-out-registry.js';
 
@@ -13,19 +14,39 @@ const numberBody = z.object({ number });
 const callBody = z.object({ source: z.enum(OPT_OUT_SOURCES).optional() });
 const callId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -');
 
+/** At most this much JSON for `{ "number": … }`: a number is at most 40 characters. */
+const CHECK_BODY_LIMIT = 1024;
+const CHECKERS = ['phone-system', 'admin'] as const;
+const CHECK_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
+// The only two answers there are, as the bytes JSON.stringify would make.
+const OPTED_OUT = JSON.stringify({ optedOut: true });
+const NOT_OPTED_OUT = JSON.stringify({ optedOut: false });
 
 /**
- * POST /v1/opt-outs/check — the IVR's pre-call check. A handler, not a router: the app mounts it
- * first in line with only the middleware it needs, because a caller is waiting on the answer.
+ * POST /v1/opt-outs/check — the IVR's pre-call check, as one handler.
+ *
+ * Why one handler: the phone system asks before every call it records, and a caller waits for the
+ * answer. Through the app's usual chain (express.json, the failed-sign-in limiter, authenticate,
+ * requireRole, then res.json) the check cost about 230 µs of CPU per request against 135 µs for a bare
+ * Express route answering a constant (bench:optout, 2 cores); express.json alone was about 20 µs of
+ * it, the rest spread over the layers, the limiter's look-up and res.json. This handler takes the same
+ * steps in the same order, with the same refusals, as plain calls: the limiter (429), the caller and
+ * role (401/403), then the body (at most 1 KiB of JSON: 413, 400, 415; a bad number 422),
+ * then the look-up. The app's own middleware (helmet, request id and log line) still runs first.
  */
-export function optOutCheck(deps: { registry: OptOutRegistry }): RequestHandler[] {
-  return [
-    requireRole('phone-system', 'admin'),
-    async (req, res) => {
-      const { number: n } = parseInput(numberBody, req.body);
-      res.set('Cache-Control', 'no-store').json(await deps.registry.check(n));
-    },
-  ];
+export function optOutCheck(deps: {
+  registry: OptOutRegistry;
+  /** Refuses a blocked address, then resolves the caller (app.ts: limiter + bearer/session resolvers). */
+  principalOf: (req: Request) => Promise<Principal | undefined>;
+}): RequestHandler {
+  return async (req, res) => {
+    req.principal = await deps.principalOf(req);
+    assertRole(req.principal, CHECKERS);
+    const { number: n } = parseInput(numberBody, await readJsonBody(req, CHECK_BODY_LIMIT));
+    const { optedOut } = await deps.registry.check(n);
+    const body = optedOut ? OPTED_OUT : NOT_OPTED_OUT;
+    res.writeHead(200, { ...CHECK_HEADERS, 'Content-Length': body.length }).end(body);
+  };
 }
 
 export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOuts }): Router {

@@ -17,19 +17,40 @@ export const SESSION_COOKIE = 'gallra_session';
  */
 export function createAuthFailureLimiter(opts: { limit?: number; windowMs?: number } = {}) {
   const limit = opts.limit ?? 10;
+  const windowMs = opts.windowMs ?? 15 * 60_000;
   const store = new MemoryStore();
-  store.init({ windowMs: opts.windowMs ?? 15 * 60_000 } as Parameters<MemoryStore['init']>[0]);
+  store.init({ windowMs } as Parameters<MemoryStore['init']>[0]);
   const keyOf = (req: Request) => req.ip ?? 'unknown';
+  // Addresses at the limit, until their window resets: asked on every request that carries credentials
+  // (the IVR's check among them), so it is a plain map look-up, skipped while nobody is blocked.
+  const blocked = new Map<string, number>();
+  /** 429 for a request that carries credentials from an address with too many recent refusals. */
+  function refuseIfBlocked(req: Request): void {
+    if (blocked.size === 0) return;
+    const key = keyOf(req);
+    const until = blocked.get(key);
+    if (until === undefined) return;
+    if (until <= Date.now()) {
+      blocked.delete(key);
+      return;
+    }
+    const carriesCredentials = !!req.get('authorization') || (req.method === 'POST' && req.path === '/v1/session');
+    if (carriesCredentials) {
+      throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins from this address; wait a while and try again');
+    }
+  }
   return {
-    middleware: (async (req, _res, next) => {
-      const carriesCredentials = !!req.get('authorization') || (req.method === 'POST' && req.path === '/v1/session');
-      if (carriesCredentials && ((await store.get(keyOf(req)))?.totalHits ?? 0) >= limit) {
-        throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins from this address; wait a while and try again');
-      }
+    refuseIfBlocked,
+    middleware: ((req, _res, next) => {
+      refuseIfBlocked(req);
       next();
     }) as RequestHandler,
     async record(req: Request): Promise<void> {
-      await store.increment(keyOf(req));
+      const key = keyOf(req);
+      const { totalHits, resetTime } = await store.increment(key);
+      if (totalHits < limit) return;
+      if (blocked.size >= 10_000) for (const [k, until] of blocked) if (until <= Date.now()) blocked.delete(k);
+      blocked.set(key, resetTime?.getTime() ?? Date.now() + windowMs);
     },
     shutdown: () => store.shutdown(),
   };

@@ -170,6 +170,35 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       expect((await check('+46701234567', admin)).body).to.deep.equal({ optedOut: true });
     });
 
+    it('answers the check with the headers of an API answer: JSON, no-store, and the security headers', async () => {
+      const res = await check('+46701234567');
+      expect(res.status).to.equal(200);
+      expect(res.headers['content-type']).to.equal('application/json; charset=utf-8');
+      expect(res.headers['cache-control']).to.equal('no-store');
+      expect(res.headers['x-content-type-options']).to.equal('nosniff');
+      expect(res.headers['x-request-id']).to.be.a('string');
+      expect(res.text).to.equal('{"optedOut":false}');
+    });
+
+    it('refuses a check body that is not JSON, is too large or is malformed, with problem+json naming why', async () => {
+      const post = () => request(t.app).post('/v1/opt-outs/check').set('Authorization', `Bearer ${phone}`);
+      const cases: [string, () => request.Test, number, string][] = [
+        ['form-encoded', () => post().type('form').send('number=%2B46701234567'), 415, 'expected-json'],
+        ['over 1 KiB', () => post().type('json').send(JSON.stringify({ number: '+46701234567', pad: 'x'.repeat(1100) })), 413, 'body-too-large'],
+        ['malformed JSON', () => post().type('json').send('{"number": '), 400, 'invalid-json'],
+        ['no body at all', () => post(), 422, 'invalid-input'],
+      ];
+      for (const [what, send, status, type] of cases) {
+        const res = await send();
+        expect(res.status, what).to.equal(status);
+        expect(res.headers['content-type'], what).to.match(/^application\/problem\+json/);
+        expect(res.body.type, what).to.equal(`https://gallra.example/problems/${type}`);
+      }
+      // An unauthenticated request is refused before its body is read.
+      const anonymous = await request(t.app).post('/v1/opt-outs/check').type('form').send('x=1');
+      expect(anonymous.status).to.equal(401);
+    });
+
     it('removes a registration: the caller is recorded again, the key is forgotten, removal audited once', async () => {
       const reg = await register({ number: '+46701234567' });
       const res = await remove('070-123 45 67');
