@@ -4,14 +4,21 @@
  * same concurrency), and the service's peak RSS growth while one 1 GiB recording streams in.
  *
  * The service runs as a child process (`src/main.ts`, as in production) so its memory is its own.
- * BENCH_UPLOADS (default 64), BENCH_CONCURRENCY (default 8), BENCH_BIG_MIB (default 1024).
+ * Beside it runs the floor (bench/ingest-floor-server.ts): a receiver that does only what no receiver
+ * can skip (multipart, HMAC, SHA-256, one PutObject) and nothing else, so that the bench shows in the
+ * same run how much of the gap to the baseline is this service and how much is the machine. Every
+ * row prints the CPU each process spent per upload: with three processes on two cores, throughput
+ * is mostly a matter of CPU.
+ *
+ * BENCH_UPLOADS (default 64), BENCH_CONCURRENCY (default 8), BENCH_ROUNDS (default 3; medians),
+ * BENCH_BIG_MIB (default 1024), BENCH_CPU_PROFILE (a folder: the service and floor write .cpuprofile).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../src/storage/index.js';
@@ -22,6 +29,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 64);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 1024);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECRET = 'whsec_' + Buffer.from('bench-secret-bench-secret-bench!').toString('base64');
 
 // ~2.5 MB WAV: the PCM fixture's header, then its samples repeated.
@@ -100,25 +108,32 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-function startService(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+/** Starts `script` (the service, or the floor) as a child process and waits for the port it prints. */
+function startServer(script: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (c) => {
       out += c;
-      const line = out.split('\n').find((l) => l.includes('gallra is listening'));
+      const line = out.split('\n').find((l) => l.includes('is listening'));
       if (line) resolve({ child, port: JSON.parse(line).port });
     });
     child.stderr!.on('data', (c) => (out += c));
-    child.on('exit', (code) => reject(new Error(`service exited ${code}: ${out}`)));
+    child.on('exit', (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
   });
 }
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
 function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of a process, from /proc (clock ticks, 100 Hz on Linux). */
+function cpuSplit(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz on Linux)
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
 function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -149,39 +164,72 @@ const env = {
   WEBHOOK_SECRETS: SECRET,
   MAX_RECORDING_BYTES: String((BIG_MIB + 16) * 1024 * 1024),
 };
-const { child, port } = await startService(env);
+const { child, port } = await startServer('src/main.ts', env);
+const floor = await startServer('bench/ingest-floor-server.ts', env);
 try {
   const mb = (UPLOADS * audio.length) / 1e6;
-  // Warm both paths once so neither pays for JIT and connection setup in the measurement.
+  // Warm every path once so none pays for JIT and connection setup in the measurement.
   await upload(port, sign(audio.length, () => [audio]), () => [audio]);
+  await upload(floor.port, sign(audio.length, () => [audio]), () => [audio]);
   const client = createS3Client(cfg);
   await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'baseline/warm', Body: audio }));
 
-  const cpu = () => ({ bench: process.cpuUsage(), s3: cpuSeconds(s3.pid), service: cpuSeconds(child.pid!) });
-  const cpuSince = (c: ReturnType<typeof cpu>) => {
-    const b = process.cpuUsage(c.bench);
+  /** CPU ms per upload of each process while `work` runs; `server` is the receiving process, if any. */
+  async function measured(server: ChildProcess | undefined, work: () => Promise<number>): Promise<{ seconds: number; cpu: string }> {
+    const bench0 = process.cpuUsage();
+    const s30 = cpuSeconds(s3.pid);
+    const server0 = server ? cpuSplit(server.pid!) : undefined;
+    const seconds = await work();
+    const b = process.cpuUsage(bench0);
     const per = (x: number) => ((x * 1000) / UPLOADS).toFixed(1);
-    return `CPU ms per upload: bench ${per((b.user + b.system) / 1e6)}, s3rver ${per(cpuSeconds(s3.pid) - c.s3)}, service ${per(cpuSeconds(child.pid!) - c.service)}`;
-  };
-  let c0 = cpu();
-  const baseline = await pool(UPLOADS, CONCURRENCY, async (i) => {
-    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `baseline/${i}`, Body: audio, ContentType: 'audio/wav' }));
-  });
-  const baselineCpu = cpuSince(c0);
+    let cpu = `CPU ms per upload: bench ${per((b.user + b.system) / 1e6)}, s3rver ${per(cpuSeconds(s3.pid) - s30)}`;
+    if (server && server0) {
+      const now = cpuSplit(server.pid!);
+      const user = now.user - server0.user;
+      const system = now.system - server0.system;
+      cpu += `, receiver ${per(user + system)} (${per(user)} user + ${per(system)} system)`;
+    }
+    return { seconds, cpu };
+  }
   let failures = 0;
-  const signed = Array.from({ length: UPLOADS }, () => sign(audio.length, () => [audio]));
-  c0 = cpu();
-  const service = await pool(UPLOADS, CONCURRENCY, async (i) => {
-    const status = await upload(port, signed[i]!, () => [audio]);
-    if (status !== 201) failures++;
-  });
-  const serviceCpu = cpuSince(c0);
+  const through = (to: ChildProcess, toPort: number) => {
+    const signed = Array.from({ length: UPLOADS }, () => sign(audio.length, () => [audio]));
+    return measured(to, () =>
+      pool(UPLOADS, CONCURRENCY, async (i) => {
+        const status = await upload(toPort, signed[i]!, () => [audio]);
+        if (status !== 201) failures++;
+      }),
+    );
+  };
 
-  const row = (name: string, s: number) => `${name.padEnd(34)} ${(UPLOADS / s).toFixed(1).padStart(8)} uploads/s ${(mb / s).toFixed(1).padStart(8)} MB/s`;
-  console.log(`ingest: ${UPLOADS} uploads of ${(audio.length / 1e6).toFixed(2)} MB, concurrency ${CONCURRENCY}, s3rver on loopback in its own process`);
-  console.log(row('baseline (SDK PutObject)', baseline) + `   ${baselineCpu}`);
-  console.log(row('service (POST /v1/recordings)', service) + `   ${serviceCpu}`);
-  console.log(`ratio service/baseline: ${(baseline / service).toFixed(2)} (target ≥ 0.85)${failures ? `  — ${failures} uploads failed!` : ''}`);
+  // Rounds interleave the three, and each figure is the median over rounds: this machine's speed
+  // drifts by ±20 % from minute to minute, and that drift must hit every row alike.
+  const runs: Record<'baseline' | 'floor' | 'service', { seconds: number; cpu: string }[]> = { baseline: [], floor: [], service: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.baseline.push(
+      await measured(undefined, () =>
+        pool(UPLOADS, CONCURRENCY, async (i) => {
+          await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `baseline/${round}-${i}`, Body: audio, ContentType: 'audio/wav' }));
+        }),
+      ),
+    );
+    runs.floor.push(await through(floor.child, floor.port));
+    runs.service.push(await through(child, port));
+  }
+  const median = (xs: { seconds: number; cpu: string }[]) => [...xs].sort((a, b) => a.seconds - b.seconds)[Math.floor(xs.length / 2)]!;
+  const baseline = median(runs.baseline);
+  const floorRun = median(runs.floor);
+  const service = median(runs.service);
+
+  const row = (name: string, r: { seconds: number; cpu: string }) =>
+    `${name.padEnd(34)} ${(UPLOADS / r.seconds).toFixed(1).padStart(8)} uploads/s ${(mb / r.seconds).toFixed(1).padStart(8)} MB/s   ${r.cpu}`;
+  console.log(`ingest: ${UPLOADS} uploads of ${(audio.length / 1e6).toFixed(2)} MB, concurrency ${CONCURRENCY}, s3rver on loopback in its own process, median of ${ROUNDS} rounds, ${cpus().length} cores`);
+  console.log(row('baseline (SDK PutObject)', baseline));
+  console.log(row('floor (bench/ingest-floor-server)', floorRun));
+  console.log(row('service (POST /v1/recordings)', service));
+  const perRound = (name: 'floor' | 'service') => runs[name].map((r, i) => (runs.baseline[i]!.seconds / r.seconds).toFixed(2)).join(' ');
+  console.log(`ratio floor/baseline:   ${(baseline.seconds / floorRun.seconds).toFixed(2)} (rounds: ${perRound('floor')}) — the ceiling for any receiver on this machine`);
+  console.log(`ratio service/baseline: ${(baseline.seconds / service.seconds).toFixed(2)} (rounds: ${perRound('service')}) (target ≥ 0.85)${failures ? `  — ${failures} uploads failed!` : ''}`);
 
   // Memory: one big recording streamed in, generated on the fly so the bench never holds it either.
   const chunk = Buffer.concat(Array.from({ length: 64 }, () => samples)).subarray(0, 8 * 1024 * 1024);
@@ -208,8 +256,10 @@ try {
       `peak ${(Math.max(peak, hwm) / 1024).toFixed(0)} MiB; growth ${((Math.max(peak, hwm) - before) / 1024).toFixed(0)} MiB (target < 100 MB)`,
   );
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  for (const c of [child, floor.child]) {
+    c.kill('SIGTERM');
+    await new Promise((r) => c.once('exit', r));
+  }
   await s3.stop();
   rmSync(dir, { recursive: true, force: true });
 }
