@@ -24,7 +24,7 @@ export function readJsonBody(req: Request, limit: number): Promise<unknown> {
     const chunks: Buffer[] = [];
     let size = 0;
     const done = (err: Error | undefined, value?: unknown) => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      req.off('data', onData).off('end', onEnd).off('error', onEnded).off('close', onEnded);
       if (err) reject(err);
       else resolve(value);
     };
@@ -40,8 +40,8 @@ export function readJsonBody(req: Request, limit: number): Promise<unknown> {
         done(new BadRequest('invalid-json', 'The request body is not valid JSON'));
       }
     };
-    const onError = () => done(new BadRequest('incomplete-body', 'The request body ended early'));
-    const onAborted = onError;
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+    // An error, or the connection closing before 'end' (the client hung up): the body is incomplete.
+    const onEnded = () => done(new BadRequest('incomplete-body', 'The request body ended early'));
+    req.on('data', onData).on('end', onEnd).on('error', onEnded).on('close', onEnded);
   });
 }

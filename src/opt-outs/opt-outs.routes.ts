@@ -17,10 +17,11 @@ const callId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters 
 /** At most this much JSON for `{ "number": … }`: a number is at most 40 characters. */
 const CHECK_BODY_LIMIT = 1024;
 const CHECKERS = ['phone-system', 'admin'] as const;
-const CHECK_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
-// The only two answers there are, as the bytes JSON.stringify would make.
-const OPTED_OUT = JSON.stringify({ optedOut: true });
-const NOT_OPTED_OUT = JSON.stringify({ optedOut: false });
+/** The only two answers there are, with their headers, made once. */
+const CHECK_ANSWERS = [false, true].map((optedOut) => {
+  const body = JSON.stringify({ optedOut });
+  return { body, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store' } };
+});
 
 /**
  * POST /v1/opt-outs/check — the IVR's pre-call check, as one handler.
@@ -44,8 +45,8 @@ export function optOutCheck(deps: {
     assertRole(req.principal, CHECKERS);
     const { number: n } = parseInput(numberBody, await readJsonBody(req, CHECK_BODY_LIMIT));
     const { optedOut } = await deps.registry.check(n);
-    const body = optedOut ? OPTED_OUT : NOT_OPTED_OUT;
-    res.writeHead(200, { ...CHECK_HEADERS, 'Content-Length': body.length }).end(body);
+    const answer = CHECK_ANSWERS[optedOut ? 1 : 0]!;
+    res.writeHead(200, answer.headers).end(answer.body);
   };
 }
 

@@ -13,11 +13,11 @@ const EXTENSION: Record<string, string> = { 'audio/wav': '.wav', 'audio/mpeg': '
 /**
  * The audio's length in milliseconds. WAV and FLAC say it in their first bytes (`head`, already read
  * to sniff the format): WAV by our own header arithmetic, FLAC's STREAMINFO by music-metadata. MP3 and
- * Ogg need more (frames, the last page), so for them it is read from the stored object right after `put`. Reading it back
- * (rather than teeing the upload) keeps the upload path untouched: a slow parser can never stall or
- * buffer the incoming request. With the size given, music-metadata reads only headers (WAV, FLAC, Ogg)
- * or estimates from the bitrate (MP3), and the stream is dropped as soon as it answers. Null when the
- * audio does not say; a missing duration never refuses a recording.
+ * Ogg need more (frames, the last page), so for them it is read from the stored object right after
+ * `put`. Reading it back (rather than teeing the upload) keeps the upload path untouched: a slow
+ * parser can never stall or buffer the incoming request. With the size given, music-metadata reads
+ * only headers (WAV, FLAC, Ogg) or estimates from the bitrate (MP3), and the stream is dropped as soon
+ * as it answers. Null when the audio does not say; a missing duration never refuses a recording.
  */
 export async function audioDurationMs(
   store: ObjectStore,
