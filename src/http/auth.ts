@@ -6,17 +6,36 @@ import type { Principal, Role } from './types.js';
 /**
  * Resolves the caller from `Authorization: Bearer <token>` (or from another resolver, such as a browser
  * session, tried in order). Leaves req.principal unset when none applies; `requireRole` refuses then.
+ * `atHand` answers the same without waiting where it can (a token looked up moments ago), else undefined.
  */
-export type PrincipalResolver = (req: Parameters<RequestHandler>[0]) => Promise<Principal | undefined | 'invalid'>;
+export type PrincipalResolver = ((req: Parameters<RequestHandler>[0]) => Promise<Principal | undefined | 'invalid'>) & {
+  atHand?: (req: Parameters<RequestHandler>[0]) => Principal | undefined;
+};
+
+const BEARER = /^Bearer\s+(\S+)$/i;
 
 export function bearerResolver(tokens: AccessTokens): PrincipalResolver {
-  return async (req) => {
-    const header = req.get('authorization');
+  const resolve: PrincipalResolver = async (req) => {
+    const header = req.headers.authorization;
     if (!header) return undefined;
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const m = BEARER.exec(header);
     if (!m) return 'invalid';
     return (await tokens.authenticate(m[1]!)) ?? 'invalid';
   };
+  resolve.atHand = (req) => {
+    const m = BEARER.exec(req.headers.authorization ?? '');
+    return m ? tokens.cached(m[1]!) : undefined;
+  };
+  return resolve;
+}
+
+/**
+ * What `principalOf` would resolve, without waiting, where the first resolver has it at hand; undefined
+ * otherwise (then ask principalOf). Only the first: a later one applies only when those before it do not.
+ */
+export function principalAtHand(resolvers: PrincipalResolver[]): (req: Parameters<RequestHandler>[0]) => Principal | undefined {
+  const first = resolvers[0]?.atHand;
+  return (req) => first?.(req);
 }
 
 /**

@@ -17,6 +17,8 @@ import type { Database } from '../shared/database.js';
  */
 export interface OptOutIndex {
   has(callerKey: string): Promise<boolean>;
+  /** The same answer without waiting, once the index is loaded; undefined before. */
+  hasNow(callerKey: string): boolean | undefined;
   /** Called by the registry after a registration commits, before it answers. */
   added(callerKey: string): void;
   /** Called by the registry after a removal commits, before it answers. */
@@ -59,6 +61,9 @@ export function createOptOutIndex(db: Database): OptOutIndex {
   return {
     async has(callerKey) {
       return (keys ?? (await load())).has(compact(callerKey));
+    },
+    hasNow(callerKey) {
+      return keys?.has(compact(callerKey));
     },
     added(callerKey) {
       const k = compact(callerKey);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
+import { TOKEN_CACHE_TTL_MS } from '../../src/access-tokens/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 describe('bearer token lookups are cached briefly, revocation still takes effect', () => {
@@ -20,6 +21,20 @@ describe('bearer token lookups are cached briefly, revocation still takes effect
     expect((await check()).status).to.equal(200);
     await t.services.tokens.revoke(accessToken.id, 'system:test');
     expect((await check()).status).to.equal(401);
+  });
+
+  it('has a token at hand without waiting only after a lookup, until revoked or its cache lifetime has passed', async () => {
+    const clock = sinon.useFakeTimers({ toFake: ['performance'] });
+    const { token, accessToken } = await t.services.tokens.create({ role: 'phone-system', name: 'ivr' }, 'system:test');
+    expect(t.services.tokens.cached(token), 'before any lookup').to.equal(undefined);
+    expect((await t.services.tokens.authenticate(token))?.id).to.equal(accessToken.id);
+    expect(t.services.tokens.cached(token)?.id).to.equal(accessToken.id);
+    expect(t.services.tokens.cached('glr_unknown')).to.equal(undefined);
+    clock.tick(TOKEN_CACHE_TTL_MS + 1);
+    expect(t.services.tokens.cached(token), 'after the cache lifetime').to.equal(undefined);
+    expect((await t.services.tokens.authenticate(token))?.id).to.equal(accessToken.id);
+    await t.services.tokens.revoke(accessToken.id, 'system:test');
+    expect(t.services.tokens.cached(token), 'after revocation').to.equal(undefined);
   });
 
   it('asks the database once for repeated requests with the same token within the cache lifetime', async () => {
