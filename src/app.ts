@@ -1,11 +1,11 @@
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import { auditRoutes } from './audit-log/index.js';
 import { reportsRoutes } from './reports/index.js';
-import { authenticate, bearerResolver, principalOf } from './http/auth.js';
+import { authenticate, bearerResolver, principalAtHand, principalOf } from './http/auth.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
+import { securityHeaders } from './http/security-headers.js';
 import { ingestRoutes, playbackRoutes } from './recordings/index.js';
 import { optOutCheck, optOutRoutes } from './opt-outs/index.js';
 import { retentionRoutes } from './retention/index.js';
@@ -21,25 +21,29 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', s.config.trustProxy);
-  app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
   // Responses of the API are not cached (no-store); computing an ETag for each was pure cost.
   // The web interface's static files carry their own, from express.static.
   app.set('etag', false);
-  app.use(requestId(s.logger));
 
+  const security = securityHeaders({ contentSecurityPolicy: WEB_CSP });
   const parseJson = express.json({ limit: '64kb', strict: true });
   const limiter = createAuthFailureLimiter();
   const resolvers = [bearerResolver(s.tokens), sessionResolver(s.sessions)];
   const failed = onAuthFailure(s.sessions, limiter, s.logger);
   const authenticated = authenticate(resolvers, failed);
-  // The IVR's pre-call check: first in line, so the caller's wait does not include walking every
-  // router mounted below; it takes the same limiter and authentication as every other route, as calls.
+  // The IVR's pre-call check: first in line, ahead even of helmet and the request id, because it takes
+  // those steps itself, as calls, with the same limiter and authentication as every other route (see
+  // optOutCheck for why and how its answers still carry the same headers).
   const caller = principalOf(resolvers, failed);
+  const callerAtHand = principalAtHand(resolvers);
   const checkCaller = (req: express.Request) => {
     limiter.refuseIfBlocked(req);
-    return caller(req);
+    return callerAtHand(req) ?? caller(req);
   };
-  app.post('/v1/opt-outs/check', optOutCheck({ registry: s.optOuts.registry, principalOf: checkCaller }));
+  app.post('/v1/opt-outs/check', optOutCheck({ registry: s.optOuts.registry, caller: checkCaller, securityHeaders: security.list, logger: s.logger }));
+
+  app.use(security.middleware);
+  app.use(requestId(s.logger));
 
   app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
   app.get('/metrics', async (_req, res) => {

@@ -180,6 +180,55 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       expect(res.text).to.equal('{"optedOut":false}');
     });
 
+    it('gives the check and each of its refusals every header an ordinary answer has, with the same value', async () => {
+      // An ordinary answer: through helmet and the request-id middleware (here the 404 of an unknown path).
+      const ordinary = await request(t.app).get('/v1/no-such-route');
+      const perAnswer = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'x-request-id', 'cache-control', 'etag']);
+      const shared = Object.entries(ordinary.headers).filter(([name]) => !perAnswer.has(name));
+      expect(shared.map(([name]) => name)).to.include.members(['content-security-policy', 'x-content-type-options', 'x-frame-options', 'strict-transport-security']);
+      const post = () => request(t.app).post('/v1/opt-outs/check');
+      const answers: [string, request.Response, number][] = [
+        ['answer', await check('+46701234567'), 200],
+        ['no token', await post().send({ number: '+46701234567' }), 401],
+        ['trainer', await check('+46701234567', await t.token('trainer')), 403],
+        ['form body', await post().set('Authorization', `Bearer ${phone}`).type('form').send('number=1'), 415],
+        ['bad number', await check('not a number'), 422],
+      ];
+      for (const [what, res, status] of answers) {
+        expect(res.status, what).to.equal(status);
+        for (const [name, value] of shared) expect(res.headers[name], `${what}: ${name}`).to.equal(value);
+        expect(res.headers['x-request-id'], what).to.match(/^[0-9a-f-]{36}$/);
+        if (status !== 200) expect(res.body.request_id, what).to.equal(res.headers['x-request-id']);
+      }
+    });
+
+    it('keeps a sane X-Request-Id from the phone system and logs one request line for the check, naming the caller and never the number', async () => {
+      const answered = await request(t.app).post('/v1/opt-outs/check').set('Authorization', `Bearer ${phone}`).set('X-Request-Id', 'ivr-call-0001').send({ number: '070-123 45 67' });
+      expect(answered.headers['x-request-id']).to.equal('ivr-call-0001');
+      const refused = await request(t.app).post('/v1/opt-outs/check').set('Authorization', `Bearer ${phone}`).set('X-Request-Id', 'ivr-call-0002').send({ number: 'x' });
+      expect(refused.status).to.equal(422);
+      expect(refused.body.request_id).to.equal('ivr-call-0002');
+      const lines = t.logs().split('\n').filter((l) => l.includes('"message":"request"') && l.includes('ivr-call-000'));
+      expect(lines).to.have.length(2);
+      const [first, second] = lines.map((l) => JSON.parse(l));
+      expect(first).to.include({ requestId: 'ivr-call-0001', method: 'POST', path: '/v1/opt-outs/check', status: 200 });
+      expect(first.principal).to.match(/^tok_/);
+      expect(second).to.include({ requestId: 'ivr-call-0002', status: 422 });
+      expect(t.logs()).not.to.match(/070-123 45 67|0701234567|46701234567/);
+    });
+
+    it('answers from the in-memory index without waiting once it is loaded, the same as asking', async () => {
+      const { registry } = t.services.optOuts;
+      expect(registry.checkNow('+46701234567'), 'before the first check loads the index').to.equal(undefined);
+      expect(await registry.check('+46701234567')).to.deep.equal({ optedOut: false });
+      expect(registry.checkNow('070-123 45 67')).to.deep.equal({ optedOut: false });
+      await register({ number: '+46701234567' });
+      for (const n of NUMBER_FORMATS) expect(registry.checkNow(n), n).to.deep.equal({ optedOut: true });
+      await remove('+46701234567');
+      expect(registry.checkNow('0701234567')).to.deep.equal({ optedOut: false });
+      expect(() => registry.checkNow('not a number')).to.throw('could not be understood');
+    });
+
     it('refuses a check body that is not JSON, is too large or is malformed, with problem+json naming why', async () => {
       const post = () => request(t.app).post('/v1/opt-outs/check').set('Authorization', `Bearer ${phone}`);
       const cases: [string, () => request.Test, number, string][] = [
