@@ -191,7 +191,7 @@ async function main(): Promise<void> {
       const ratio = check.rps / base.rps;
       process.stdout.write(`\nratio check/bare  = ${ratio.toFixed(2)}   (throughput flat out; target ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'NOT met'})\n`);
     }
-    if (stackR && check) process.stdout.write(`ratio check/stack = ${(check.rps / stackR.rps).toFixed(2)}   (against the same middleware: the cost of auth + lookup)\n`);
+    if (stackR && check) process.stdout.write(`ratio check/stack = ${(check.rps / stackR.rps).toFixed(2)}   (against the app's usual middleware answering a constant: the check skips its layers)\n`);
     if (checkAlone && check) {
       process.stdout.write(`check p99         = ${checkAlone.p99.toFixed(2)} ms over one connection (target < 5 ms: ${checkAlone.p99 < 5 ? 'met' : 'NOT met'}); flat out ${check.p99.toFixed(2)} ms, mostly queueing behind ${CONNECTIONS} connections\n`);
     }
