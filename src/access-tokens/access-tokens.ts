@@ -29,6 +29,10 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
   const { db, audit, clock } = deps;
   // token hash → principal; measured with the monotonic clock: it is a cache lifetime, not business time.
   const cache = new Map<string, { principal: Principal; until: number }>();
+  const fresh = (hash: string): Principal | undefined => {
+    const hit = cache.get(hash);
+    return hit && hit.until > performance.now() ? hit.principal : undefined;
+  };
   return {
     async create(input: { role: string; name: string }, actor: string): Promise<{ token: string; accessToken: AccessToken }> {
       if (!ROLES.includes(input.role as Role)) {
@@ -74,15 +78,14 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
      * when it has to be asked (authenticate). For the IVR's pre-call check, where each wait costs.
      */
     cached(token: string): Principal | undefined {
-      const hit = cache.get(hashOf(token));
-      return hit && hit.until > performance.now() ? hit.principal : undefined;
+      return fresh(hashOf(token));
     },
 
     /** The principal a bearer token stands for, or undefined when it is unknown or revoked. */
     async authenticate(token: string): Promise<Principal | undefined> {
       const hash = hashOf(token);
-      const hit = cache.get(hash);
-      if (hit && hit.until > performance.now()) return hit.principal;
+      const hit = fresh(hash);
+      if (hit) return hit;
       const row = await db('access_tokens').where({ token_hash: hash }).whereNull('revoked_at').first();
       if (!row) {
         cache.delete(hash);

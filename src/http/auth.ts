@@ -14,17 +14,22 @@ export type PrincipalResolver = ((req: Parameters<RequestHandler>[0]) => Promise
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The bearer token of a request; undefined without an Authorization header, null for a malformed one. */
+function bearerToken(req: Parameters<RequestHandler>[0]): string | undefined | null {
+  const header = req.headers.authorization;
+  return header ? (BEARER.exec(header)?.[1] ?? null) : undefined;
+}
+
 export function bearerResolver(tokens: AccessTokens): PrincipalResolver {
   const resolve: PrincipalResolver = async (req) => {
-    const header = req.headers.authorization;
-    if (!header) return undefined;
-    const m = BEARER.exec(header);
-    if (!m) return 'invalid';
-    return (await tokens.authenticate(m[1]!)) ?? 'invalid';
+    const token = bearerToken(req);
+    if (token === undefined) return undefined;
+    if (token === null) return 'invalid';
+    return (await tokens.authenticate(token)) ?? 'invalid';
   };
   resolve.atHand = (req) => {
-    const m = BEARER.exec(req.headers.authorization ?? '');
-    return m ? tokens.cached(m[1]!) : undefined;
+    const token = bearerToken(req);
+    return token ? tokens.cached(token) : undefined;
   };
   return resolve;
 }
