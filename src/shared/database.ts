@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
 
 export type Database = Knex;
 export type Transaction = Knex.Transaction;
@@ -28,8 +29,24 @@ export function createDatabase(url: string): Database {
       },
     });
   }
-  return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
+  return knexFactory({ client: 'pg', connection: { connectionString: url, types: PG_TYPES }, pool: { min: 0, max: 10 } });
 }
+
+/**
+ * PostgreSQL answers bigint (count(*), seq, bytes) as text, SQLite as a number: read it as a number so
+ * that both dialects return the same row. Our bigints stay far below 2^53; one that did not would
+ * lose digits, so it fails loudly instead.
+ */
+const PG_TYPES: Knex.PgCustomTypesConfig = {
+  getTypeParser: (oid, format) => {
+    if (oid !== pg.types.builtins.INT8) return pg.types.getTypeParser(oid, format as 'text' | 'binary');
+    return (text: string) => {
+      const n = Number(text);
+      if (!Number.isSafeInteger(n)) throw new RangeError(`bigint ${text} does not fit a JavaScript number`);
+      return n;
+    };
+  },
+};
 
 export function isPostgres(db: Database | Transaction): boolean {
   return db.client.config.client === 'pg';

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { scheduleAuditCheckpoints } from '../../jobs/audit-checkpoint.js';
 import { readStoredPages } from '../../src/audit-log/audit-repository.js';
 import { readAuditEntries, verifyAuditPages, type AuditEntry } from '../../src/audit-log/index.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { itOn, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -118,7 +118,7 @@ describe('the audit log API (/v1/audit)', () => {
     expect(v.firstProblem).to.include({ seq: 4, kind: 'hash-mismatch' });
   });
 
-  it('reads the table a page at a time and locates an edit, a removal or a BLOB on either side of a page boundary', async () => {
+  itOn('sqlite')('reads the SQLite table a page at a time and locates an edit, a removal, a NUL, a text seq or a BLOB on either side of a page boundary', async () => {
     // Text that JSON escapes, or that is not ASCII, reaches the hash exactly as stored.
     await t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'trainer:tok_åäö', action: 'recording.played', subject: 'recording:r😀', details: { note: 'tab\t nl\n \u0001 \u2028 "q" \\ 😀 ö' } }));
     await seed(t, 13); // 20 entries: pages of 4 are seq 1–4, 5–8, …, 17–20

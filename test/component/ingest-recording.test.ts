@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -228,12 +228,7 @@ describe('POST /v1/recordings (webhook ingest)', () => {
     }
     const keys = await t.db('recordings').pluck('caller_key');
     expect(new Set(keys).size).to.equal(1); // every format is the same caller
-    await t.db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
-    const dbBytes = Buffer.concat(
-      readdirSync(t.dir)
-        .filter((f) => f.startsWith('gallra.sqlite'))
-        .map((f) => readFileSync(path.join(t.dir, f))),
-    );
+    const dbBytes = await t.databaseContents();
     const haystacks = [dbBytes.toString('latin1'), t.logs()];
     for (const needle of ['701234567', '70-123', '070-123 45 67', '+46701234567', '0046701234567', '123 45 67']) {
       for (const h of haystacks) expect(h.includes(needle), `found ${needle}`).to.equal(false);

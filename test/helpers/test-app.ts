@@ -10,9 +10,12 @@ import type { Role } from '../../src/http/types.js';
 import { overdueReadinessCheck } from '../../src/retention/index.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { createDatabase, migrateLatest, type Database } from '../../src/shared/database.js';
+import { isPostgres, migrateLatest, type Database } from '../../src/shared/database.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.js';
+import { createTestDatabase, type DatabaseKind } from './test-database.js';
+
+export { describeOn, itOn, TEST_DATABASE, type DatabaseKind } from './test-database.js';
 
 /** One Ed25519 key for every test app: generating one per test would only cost time. */
 const TEST_AUDIT_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -23,12 +26,16 @@ export interface TestApp {
   services: Services;
   app: Express;
   db: Database;
+  /** The database kind the app runs on: the run's (GALLRA_TEST_DB), or that of a `db` passed in. */
+  kind: DatabaseKind;
   store: ObjectStore;
   clock: ManualClock;
   config: ResolvedConfig;
   dir: string;
   /** Everything the service logged, as text (to grep for numbers that must not be there). */
   logs(): string;
+  /** Every byte the database holds, to search for what must not be there (see TestDatabase.contents). */
+  databaseContents(): Promise<Buffer>;
   /** A fresh bearer token for the role. */
   token(role: Role): Promise<string>;
   close(): Promise<void>;
@@ -57,16 +64,19 @@ export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {})
 }
 
 /**
- * The real app on SQLite in a temp directory, with the filesystem store unless another is given, a
- * manual clock, and logs captured in memory.
+ * The real app on a fresh database of the run's kind (SQLite in its temp directory, or a throwaway
+ * PostgreSQL database; see test-database.ts), with the filesystem store unless another is given, a
+ * manual clock, and logs captured in memory. A `db` passed in (a second instance on the same database)
+ * is migrated but neither owned nor dropped.
  */
 export async function startTestApp(
   opts: { store?: ObjectStore; clock?: ManualClock; config?: Partial<ResolvedConfig>; app?: AppOptions; db?: Database } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gallra-test-'));
-  const config = testConfig(dir, opts.config);
-  const db = opts.db ?? createDatabase(config.databaseUrl);
-  await migrateLatest(db);
+  const own = opts.db ? undefined : await createTestDatabase(dir);
+  const config = testConfig(dir, { ...(own && { databaseUrl: own.url }), ...opts.config });
+  const db = opts.db ?? own!.db;
+  if (opts.db) await migrateLatest(db);
   const store = opts.store ?? createFsObjectStore({ root: path.join(dir, 'objects') });
   const clock = opts.clock ?? new ManualClock(new Date());
   let logText = '';
@@ -79,17 +89,22 @@ export async function startTestApp(
     services,
     app,
     db,
+    kind: own?.kind ?? (isPostgres(db) ? 'postgres' : 'sqlite'),
     store,
     clock,
     config,
     dir,
     logs: () => logText,
+    async databaseContents() {
+      if (!own) throw new Error('databaseContents() reads only a database the test app made itself');
+      return own.contents();
+    },
     async token(role) {
       const { token } = await services.tokens.create({ role, name: `test ${role}` }, 'system:test');
       return token;
     },
     async close() {
-      await db.destroy();
+      await (own ? own.close() : db.destroy());
       rmSync(dir, { recursive: true, force: true });
     },
   };

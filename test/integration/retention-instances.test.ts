@@ -13,7 +13,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { createPostgresDatabase } from '../helpers/postgres.js';
 import { auditEntries, seedRecording } from '../helpers/retention.js';
-import { testConfig } from '../helpers/test-app.js';
+import { TEST_DATABASE, testConfig } from '../helpers/test-app.js';
 
 const MIN = 60_000;
 
@@ -25,7 +25,7 @@ function instance(url: string, dir: string, store: ObjectStore, clock: ManualClo
   return { services: createServices({ config, db, store, logger, clock }), db };
 }
 
-for (const dialect of ['sqlite', 'postgres'] as const) {
+for (const dialect of [TEST_DATABASE]) {
   describe(`two instances racing the retention job (${dialect})`, function () {
     let dir: string;
     let url: string;
