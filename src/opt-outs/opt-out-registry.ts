@@ -54,16 +54,6 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     },
 
     /**
-     * The same answer as check, without waiting, where the in-memory index has it (SQLite, once
-     * loaded); undefined where it must be asked (PostgreSQL, or the first checks). For the IVR's
-     * pre-call check: each wait there cost more than the look-up itself.
-     */
-    checkNow(number: string): { optedOut: boolean } | undefined {
-      const optedOut = index?.hasNow(callerKeys.of(number, '/number'));
-      return optedOut === undefined ? undefined : { optedOut };
-    },
-
-    /**
      * Registers an already-hashed caller key (a data-subject objection, whose case keeps only the key),
      * or finds its registration. Deleting existing recordings is the caller's business.
      */
