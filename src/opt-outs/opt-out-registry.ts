@@ -53,6 +53,12 @@ export function createOptOutRegistry(deps: RegistryDeps) {
       return { optedOut: index ? await index.has(callerKey) : await isCallerOptedOut(db, callerKey) };
     },
 
+    /** How many recordings of the number are stored: what `deleteExisting` would delete. */
+    async preview(number: string): Promise<{ storedRecordings: number }> {
+      const callerKey = callerKeys.of(number, '/number');
+      return { storedRecordings: (await repo.storedRecordingRowsOf(db, callerKey)).length };
+    },
+
     /**
      * Registers an already-hashed caller key (a data-subject objection, whose case keeps only the key),
      * or finds its registration. Deleting existing recordings is the caller's business.
