@@ -167,7 +167,8 @@ async function main() {
     const audits = await db('audit_entries').where({ action: 'subject-request.package' }).count({ n: '*' });
     out(`package: ${(packageBytes / 1e6).toFixed(1)} MB, ${CALLS + 3} files; audit entries for packages: ${(audits[0] as { n: number }).n}`);
     out(`median throughput: baseline (store → zip) ${median(base).toFixed(0)} MB/s, service (HTTP package) ${median(serv).toFixed(0)} MB/s`);
-    out(`ratio service/baseline: ${ratio.toFixed(2)} (target ≥ 0.80) ${ratio >= 0.8 ? 'MET' : 'NOT MET'}`);
+    const perRound = median(serv.map((x, i) => x / base[i]!));
+    out(`ratio service/baseline: ${ratio.toFixed(2)} of the medians, ${perRound.toFixed(2)} median of the rounds' ratios (target ≥ 0.80) ${Math.min(ratio, perRound) >= 0.8 ? 'MET' : 'NOT MET'}`);
     out(`peak RSS growth while streaming: ${(maxGrowth / 1e6).toFixed(1)} MB (target < 50 MB) ${maxGrowth < 50e6 ? 'MET' : 'NOT MET'}`);
   } finally {
     stopChild();
