@@ -31,7 +31,7 @@ import autocannon from 'autocannon';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { createApp } from '../src/app.js';
-import type { ResolvedConfig } from '../src/config.js';
+import { loadConfig, type ResolvedConfig } from '../src/config.js';
 import { authenticate, bearerResolver } from '../src/http/auth.js';
 import { requestId } from '../src/http/request-id.js';
 import { createServices } from '../src/services.js';
@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     retentionSchedule: '*/15 * * * *',
     orphanGraceMs: 3_600_000,
     maxRecordingBytes: 512 * 1024 * 1024,
+    maxCallDurationMs: 24 * 3_600_000,
+    edge: loadConfig({}).edge,
     sessionTtlMs: 8 * 3_600_000,
     trustProxy: false,
     // The request line is still formatted and filtered per request, as in production; only not printed.

@@ -51,7 +51,20 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   });
 
   // The webhook authenticates by signature and streams its own body: mounted before the JSON parser.
-  app.use(ingestRoutes({ ingest: s.ingest, verifier: s.verifier, callerKeys: s.callerKeys, maxRecordingBytes: s.config.maxRecordingBytes, logger: s.logger }));
+  app.use(
+    ingestRoutes({
+      ingest: s.ingest,
+      verifier: s.verifier,
+      callerKeys: s.callerKeys,
+      clock: s.clock,
+      maxRecordingBytes: s.config.maxRecordingBytes,
+      futureToleranceMs: s.config.webhookToleranceMs,
+      maxCallDurationMs: s.config.maxCallDurationMs,
+      quarantine: s.quarantine,
+      refusals: s.refusals,
+      logger: s.logger,
+    }),
+  );
 
   app.use(webRoutes());
   app.use(parseJson);

@@ -39,7 +39,7 @@ describe('Browser sessions and failed sign-ins', () => {
   });
 
   it('marks the cookie Secure when the request came over TLS through a trusted proxy', async () => {
-    const tls = await startTestApp({ config: { trustProxy: true } });
+    const tls = await startTestApp({ config: { trustProxy: 1 } });
     try {
       const res = await request(tls.app).post('/v1/session').set('X-Forwarded-Proto', 'https').send({ token: await tls.token('auditor') });
       expect(cookieOf(res)).to.match(/; Secure/);

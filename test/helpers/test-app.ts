@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Express } from 'express';
 import { createApp, type AppOptions } from '../../src/app.js';
-import type { ResolvedConfig } from '../../src/config.js';
+import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import type { Role } from '../../src/http/types.js';
 import { overdueReadinessCheck } from '../../src/retention/index.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -49,6 +49,8 @@ export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {})
     retentionSchedule: '*/15 * * * *',
     orphanGraceMs: 3_600_000,
     maxRecordingBytes: 5 * 1024 * 1024,
+    maxCallDurationMs: 24 * 3_600_000,
+    edge: loadConfig({}).edge,
     sessionTtlMs: 8 * 3_600_000,
     trustProxy: false,
     logLevel: 'info',
