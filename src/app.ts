@@ -3,6 +3,7 @@ import { auditRoutes } from './audit-log/index.js';
 import { reportsRoutes } from './reports/index.js';
 import { authenticate, bearerResolver, principalAtHand, principalOf } from './http/auth.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
+import { metricsRoutes } from './http/metrics.routes.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -14,6 +15,18 @@ import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes
 
 export interface AppOptions {
   readinessChecks?: ReadinessCheck[];
+}
+
+/** The app METRICS_LISTEN serves: /metrics only, without a token. */
+export function createMetricsApp(s: Services): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(metricsRoutes({ metrics: s.metrics, open: true }));
+  app.use((_req, res) => {
+    sendProblem(res, { type: 'https://gallra.example/problems/not-found', title: 'Not found', status: 404, detail: 'Only /metrics is served here' });
+  });
+  app.use(problemHandler(s.logger));
+  return app;
 }
 
 /** Builds the Express app; it never listens (main.ts does, tests use port 0). */
@@ -46,9 +59,8 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(requestId(s.logger));
 
   app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', s.metrics.contentType).send(await s.metrics.metrics());
-  });
+  // On the main listener only with the metrics token; METRICS_LISTEN serves them on their own (main.ts).
+  app.use(metricsRoutes({ metrics: s.metrics, token: s.config.edge.metricsListen ? undefined : s.config.edge.metricsToken }));
 
   // The webhook authenticates by signature and streams its own body: mounted before the JSON parser.
   app.use(
