@@ -42,17 +42,14 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   const parseJson = express.json({ limit: '64kb', strict: true });
   const limiter = createAuthFailureLimiter();
   const resolvers = [bearerResolver(s.tokens), sessionResolver(s.sessions)];
-  const failed = onAuthFailure(s.sessions, limiter, s.logger);
+  const failed = onAuthFailure(limiter, s.refusals);
   const authenticated = authenticate(resolvers, failed);
   // The IVR's pre-call check: first in line, ahead even of helmet and the request id, because it takes
   // those steps itself, as calls, with the same limiter and authentication as every other route (see
   // optOutCheck for why and how its answers still carry the same headers).
   const caller = principalOf(resolvers, failed);
   const callerAtHand = principalAtHand(resolvers);
-  const checkCaller = (req: express.Request) => {
-    limiter.refuseIfBlocked(req);
-    return callerAtHand(req) ?? caller(req);
-  };
+  const checkCaller = (req: express.Request) => callerAtHand(req) ?? caller(req);
   app.post('/v1/opt-outs/check', optOutCheck({ registry: s.optOuts.registry, caller: checkCaller, securityHeaders: security.list, logger: s.logger }));
 
   app.use(security.middleware);
@@ -80,9 +77,8 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
 
   app.use(webRoutes());
   app.use(parseJson);
-  app.use(limiter.middleware);
   app.use(authenticated);
-  app.use(sessionRoutes({ sessions: s.sessions, limiter, ttlMs: s.config.sessionTtlMs, logger: s.logger }));
+  app.use(sessionRoutes({ sessions: s.sessions, limiter, refusals: s.refusals, ttlMs: s.config.sessionTtlMs, logger: s.logger }));
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));

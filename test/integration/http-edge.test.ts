@@ -189,7 +189,7 @@ describe('/metrics', () => {
   afterEach(async () => t.close());
 
   it('is not served on the main listener without METRICS_TOKEN', async () => {
-    t = await startTestApp();
+    t = await startTestApp({ config: { edge: { ...(await import('../../src/config.js')).loadConfig({}).edge, metricsToken: undefined } } });
     const res = await request(t.app).get('/metrics');
     expect(res.status).to.equal(404);
     expect(res.text).to.not.include('nodejs_version_info');
