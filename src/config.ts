@@ -109,6 +109,8 @@ const schema = z
     METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
     SESSION_TTL: duration.default(8 * 3_600_000),
     TRUST_PROXY: trustProxy.default(false),
+    /** Keep an open access request's calls from deletion (as held) until it is answered, three months at most. */
+    SUBJECT_REQUEST_PRESERVE: bool.default(true),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
@@ -156,6 +158,8 @@ export interface Config {
   /** Express's "trust proxy": false, a hop count, or proxy addresses/subnets. */
   trustProxy: false | number | string[];
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
+  subjectRequestPreserve?: boolean;
 }
 
 export interface EdgeConfig {
@@ -248,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     sessionTtlMs: e.SESSION_TTL,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
   };
   return Object.freeze(config);
 }
