@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
@@ -123,6 +123,28 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(entries).to.have.length(1);
       expect(entries[0]!.subject).to.equal(`subject-request:${c.id}`);
       expect(entries[0]!.details).to.include({ requestId: c.id, recordings: 2, files: 5, packageBytes: zip.length, packageSha256: sha256(zip) });
+    });
+
+    it('cuts the download off when a stored object no longer matches its SHA-256, and audits no package', async () => {
+      const a1 = await ingest(A);
+      const row = await t.db('recordings').where({ id: a1.id }).first();
+      const file = path.join(t.dir, 'objects', row.storage_key);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 1] ^= 0xff;
+      writeFileSync(file, bytes);
+      const c = await open('access', A);
+      let zip: Buffer | undefined;
+      try {
+        zip = (await request(t.app).get(`/v1/subject-requests/${c.id}/package`).set(auth()).buffer(true).parse(binary)).body as Buffer;
+      } catch {
+        // the connection was cut: that is the point
+      }
+      if (zip) {
+        const unzipped = await unzip(zip).then(() => 'read', () => 'refused');
+        expect(unzipped, 'a cut-off ZIP must not read').to.equal('refused');
+      }
+      expect(await audit('subject-request.package')).to.have.length(0);
+      expect(t.logs()).to.include('does not match its SHA-256');
     });
 
     it('finds the same calls for the number in every common Swedish format', async () => {
