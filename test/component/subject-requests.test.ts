@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createDatabase } from '../../src/shared/database.js';
 import { DAY_MS } from '../../src/shared/clock.js';
 import { createPostgresDatabase } from '../helpers/postgres.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 import { unzip } from '../helpers/zip.js';
 
@@ -198,10 +198,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(ext.body).to.include({ status: 'extended', extendedUntil: '2027-02-28', effectiveDueDate: '2027-02-28' });
       expect(await audit('subject-request.extended')).to.have.length(1);
 
-      const metrics = await request(t.app).get('/metrics');
+      const metrics = await request(t.app).get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`);
       expect(metrics.text).to.match(/gallra_subject_requests_overdue 4/);
       await t.services.subjectRequests.requests.answer(jan.id, 'admin:test');
-      const after = await request(t.app).get('/metrics');
+      const after = await request(t.app).get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`);
       expect(after.text).to.match(/gallra_subject_requests_overdue 3/);
     });
 
