@@ -13,6 +13,7 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Config } from '../config.js';
@@ -46,6 +47,13 @@ export interface S3ObjectStoreOptions {
   queueSize?: number;
   /** Whether the bucket keeps versions; detected once with GetBucketVersioning when omitted. */
   versioned?: boolean;
+}
+
+/** Answers to a conditional put whose key is taken: 412, or 409 while another conditional write to it is in flight. */
+function isTaken(err: unknown): boolean {
+  const name = nameOf(err);
+  const status = statusOf(err);
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
 }
 
 /** Reads `body` until `limit` bytes or its end, whichever comes first. */
@@ -282,6 +290,36 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       if (source.status === 'fulfilled' && store.status === 'fulfilled') return { bytes };
       if (firstFailure === 'source' && source.status === 'rejected') throw source.reason;
       throw storeError('PutObject', store.status === 'rejected' ? store.reason : undefined);
+    },
+
+    async create(key: string, body: Buffer, meta: { contentType: string; retainUntil?: Date }): Promise<{ created: boolean }> {
+      assertValidKey(key);
+      // The HEAD is for S3-compatible stores that ignore If-None-Match on PUT (s3rver does): there it
+      // still refuses a replacement that is not concurrent. On S3 the conditional put is the atomic test.
+      if (!(await headMissing(key).catch((err: unknown) => { throw storeError('HeadObject', err); }))) return { created: false };
+      const lock: Pick<PutObjectCommandInput, 'ObjectLockMode' | 'ObjectLockRetainUntilDate'> = meta.retainUntil
+        ? { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: meta.retainUntil }
+        : {};
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentLength: body.length,
+            ContentType: meta.contentType,
+            IfNoneMatch: '*',
+            // Object Lock puts must carry an integrity header; S3 checks the bytes against it.
+            ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+            ...lock,
+            ...sse,
+          }),
+        );
+        return { created: true };
+      } catch (err) {
+        if (isTaken(err)) return { created: false };
+        throw storeError('PutObject', err);
+      }
     },
 
     async get(key: string, range?: ByteRange): Promise<StoredObject> {
