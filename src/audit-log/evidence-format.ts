@@ -117,7 +117,7 @@ export interface PublishedKey {
  * Throws TypeError naming what is wrong: a verifier must not run with keys it misread.
  */
 export function parseKeyFile(text: string): VerificationKey[] {
-  if (text.includes('-----BEGIN PUBLIC KEY-----')) {
+  if (text.trimStart().startsWith('-----BEGIN PUBLIC KEY-----')) {
     const publicKey = createPublicKey(text);
     return [{ keyId: keyIdOf(publicKey), publicKey }];
   }
