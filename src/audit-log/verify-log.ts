@@ -101,7 +101,14 @@ export function checkCheckpoints(copies: CheckpointCopy[], keys: VerificationKey
   const problems: AuditProblem[] = [];
   const valid: SignedCheckpoint[] = [];
   let invalid = 0;
+  // A checkpoint held in several places (a row and its store copy) counts once.
+  const seen = new Set<string>();
   for (const c of copies) {
+    if (!isMalformed(c)) {
+      const id = JSON.stringify([c.seq, c.hash, c.at, c.signature, c.keyId]);
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
     const where = c.source ? ` (${c.source})` : '';
     if (isMalformed(c)) {
       invalid++;

@@ -373,3 +373,36 @@ describe('npm run audit:checkpoint and audit:fetch-checkpoints', () => {
     }
   });
 });
+
+describe('rotating the signing key (AUDIT_KEY_LIST)', () => {
+  it('keeps verifying the old key’s checkpoints after rotation when the key list names it, and serves the key list', async () => {
+    const t = await startTestApp({ config: { auditSigningKey: KEY } });
+    try {
+      await growTo(t.services, 4);
+      const old = (await t.services.auditCheckpoints.create())!;
+      const rotatedAt = t.clock.now().toISOString();
+      const newKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const keyList = JSON.stringify({ keys: [{ publicKey: createSigner(KEY).publicKeyPem, notAfter: rotatedAt }] });
+      const build = (keyListText?: string) =>
+        createServices({ config: { ...t.config, auditSigningKey: newKey, auditKeyList: keyListText }, db: t.db, store: t.store, logger: createLogger({ level: 'silent' }), clock: t.clock });
+
+      const without = build();
+      expect((await without.auditCheckpoints.verify()).firstProblem).to.include({ seq: 4, kind: 'checkpoint-key-id' });
+
+      const rotated = build(keyList);
+      expect(await rotated.auditCheckpoints.verify()).to.include({ ok: true });
+      await growTo(rotated, 7);
+      t.clock.advance(60_000);
+      const next = (await rotated.auditCheckpoints.create())!;
+      expect(next.keyId).to.not.equal(old.keyId);
+      expect(await rotated.auditCheckpoints.verify()).to.deep.include({ ok: true, checkpoints: { valid: 2, invalid: 0, last: { seq: 7, hash: next.hash, at: next.at } } });
+      const app = createApp(rotated);
+      const auditor = (await rotated.tokens.create({ role: 'auditor', name: 'a' }, 'system:test')).token;
+      const keys = (await request(app).get('/v1/audit/public-keys').set('Authorization', `Bearer ${auditor}`).expect(200)).body.keys;
+      expect(keys.map((k: { keyId: string }) => k.keyId)).to.deep.equal([next.keyId, old.keyId]);
+      expect(keys[1]).to.include({ notAfter: rotatedAt });
+    } finally {
+      await t.close();
+    }
+  });
+});
