@@ -7,9 +7,11 @@
  */
 import { DomainError } from '../src/shared/errors.js';
 import { auditCheckpointsFor } from './audit-cli.js';
+import { AUDIT_CHECKPOINT_HELP, cliArgs, parseNoArgs } from './cli-args.js';
 import { openCli } from './cli-context.js';
 
 async function main(): Promise<number> {
+  cliArgs('audit:checkpoint', AUDIT_CHECKPOINT_HELP, parseNoArgs);
   const { config, db } = await openCli();
   try {
     const checkpoint = await auditCheckpointsFor(config, db, 'error').request('system:audit-checkpoint-cli');

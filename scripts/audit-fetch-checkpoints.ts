@@ -1,5 +1,5 @@
 /**
- * npm run audit:fetch-checkpoints -- --into DIR [--url https://gallra.example] --token-file FILE
+ * npm run audit:fetch-checkpoints -- --into DIR --token-file FILE [--url https://gallra.example]
  *
  * For auditors: keeps your own copies of the service's signed checkpoints, one file per seq
  * (DIR/000000000042.json, the same bytes as the store's object). A copy you already have is never
@@ -9,17 +9,13 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { checkpointObjectBody, parseCheckpointFile } from '../src/audit-log/index.js';
+import { AUDIT_FETCH_CHECKPOINTS_HELP, cliArgs, parseFetchCheckpointsArgs } from './cli-args.js';
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { into: { type: 'string' }, url: { type: 'string' }, 'token-file': { type: 'string' } } });
-  if (!values.into || !values['token-file']) {
-    process.stderr.write('usage: audit:fetch-checkpoints -- --into DIR [--url URL] --token-file FILE\n');
-    return 2;
-  }
-  const token = readFileSync(values['token-file'], 'utf8').trim();
-  const url = new URL('/v1/audit/checkpoints', values.url ?? 'http://localhost:8080');
+  const values = cliArgs('audit:fetch-checkpoints', AUDIT_FETCH_CHECKPOINTS_HELP, parseFetchCheckpointsArgs);
+  const token = readFileSync(values.tokenFile, 'utf8').trim();
+  const url = new URL('/v1/audit/checkpoints', values.url);
   const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
   if (!res.ok) {
     process.stderr.write(`audit:fetch-checkpoints: ${url} answered ${res.status}\n`);

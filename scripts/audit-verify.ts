@@ -6,8 +6,10 @@
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { auditCheckpointsFor } from './audit-cli.js';
+import { AUDIT_VERIFY_HELP, cliArgs, parseNoArgs } from './cli-args.js';
 
 async function main(): Promise<number> {
+  cliArgs('audit:verify', AUDIT_VERIFY_HELP, parseNoArgs);
   let config: ResolvedConfig;
   try {
     config = loadResolvedConfig();

@@ -1,7 +1,7 @@
 /**
  * Offline verifier: needs neither the service nor its database.
  *
- *   node --import tsx scripts/verify-audit-export.ts --export audit.ndjson --public-key audit-public.pem \
+ *   npm run verify-audit-export -- --export audit.ndjson --public-key audit-public.pem \
  *     [--public-key keys.json …] [--checkpoints dir-or-file …]
  *
  * Checks a complete NDJSON export (from seq 1) against the checkpoint JSON files (as stored under
@@ -13,8 +13,8 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { parseCheckpointFile, parseExportLine, parseKeyFile, verifyAuditLog, type AuditEntry, type CheckpointCopy, type MalformedEntry } from '../src/audit-log/index.js';
+import { cliArgs, parseVerifyAuditExportArgs, VERIFY_AUDIT_EXPORT_HELP } from './cli-args.js';
 
 async function* readExport(file: string): AsyncIterable<AuditEntry | MalformedEntry> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -34,15 +34,9 @@ function readCheckpoints(paths: string[]): CheckpointCopy[] {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { export: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, checkpoints: { type: 'string', multiple: true } },
-  });
-  if (!values.export || !values['public-key']?.length) {
-    process.stderr.write('usage: verify-audit-export --export audit.ndjson --public-key <key.pem|keys.json> [--public-key …] [--checkpoints <dir|file> …]\n');
-    return 2;
-  }
-  const keys = values['public-key'].flatMap((f) => parseKeyFile(readFileSync(f, 'utf8')));
-  const verdict = await verifyAuditLog(readExport(values.export), readCheckpoints(values.checkpoints ?? []), keys);
+  const args = cliArgs('verify-audit-export', VERIFY_AUDIT_EXPORT_HELP, parseVerifyAuditExportArgs);
+  const keys = args.publicKeys.flatMap((f) => parseKeyFile(readFileSync(f, 'utf8')));
+  const verdict = await verifyAuditLog(readExport(args.exportFile), readCheckpoints(args.checkpoints), keys);
   process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
   if (verdict.ok) {
     process.stderr.write(`export OK: ${verdict.entries} entries, head seq ${verdict.head?.seq ?? 0}, ${verdict.checkpoints.valid} valid checkpoints\n`);
