@@ -6,6 +6,7 @@ import { ConfigError, loadResolvedConfig, type ResolvedConfig } from './config.j
 import { auditChainReadinessCheck } from './audit-log/index.js';
 import { overdueReadinessCheck } from './retention/index.js';
 import { createServices } from './services.js';
+import { subjectRequestReadinessCheck } from './subject-requests/index.js';
 import { systemClock } from './shared/clock.js';
 import { createDatabase, migrateLatest } from './shared/database.js';
 import { createLogger } from './shared/logger.js';
@@ -31,7 +32,13 @@ async function main(): Promise<void> {
   const services = createServices({ config, db, store, logger, clock: systemClock });
   // Verified before the service takes requests: a chain that does not verify is reported from the start.
   await services.auditCheckpoints.check('start');
-  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), auditChainReadinessCheck(services.auditCheckpoints.state)] });
+  const app = createApp(services, {
+    readinessChecks: [
+      overdueReadinessCheck(services.retention),
+      subjectRequestReadinessCheck(services.subjectRequests.requests),
+      auditChainReadinessCheck(services.auditCheckpoints.state),
+    ],
+  });
   const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, logger });
   const retentionJob = startRetentionJob(services);
 
