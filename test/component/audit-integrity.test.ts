@@ -19,7 +19,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { createS3Client, createS3ObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { createPostgresDatabase } from '../helpers/postgres.js';
 import { s3ConfigFor, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -169,7 +169,7 @@ for (const variant of VARIANTS) {
 
       const ready = await request(r.app).get('/readyz').expect(503);
       expect(ready.body.checks['audit-chain']).to.include({ ok: false, firstBrokenSeq: 60, kind: 'checkpoint-mismatch' });
-      const metrics = await request(r.app).get('/metrics').expect(200);
+      const metrics = await request(r.app).get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`).expect(200);
       expect(metrics.text).to.match(/^gallra_audit_chain_ok 0$/m);
 
       // The attacker holds the signing key too and signs the forged head himself: the store keeps the original.
