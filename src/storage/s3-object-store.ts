@@ -41,9 +41,13 @@ export interface S3ObjectStoreOptions {
   bucket: string;
   sse: 'none' | 'AES256' | 'aws:kms';
   sseKmsKeyId?: string;
-  /** Multipart part size in bytes; default 8 MiB, at least 5 MiB. */
+  /**
+   * Multipart part size in bytes, at least 5 MiB (the default); a recording up to this size goes up in
+   * one PutObject. Memory use while a larger one streams in is about partSize × (queueSize + 2): the
+   * parts being uploaded, the one being gathered and its concatenation.
+   */
   partSize?: number;
-  /** Parts uploaded in parallel; memory use is about partSize × queueSize. Default 4. */
+  /** Parts uploaded in parallel. Default 2. */
   queueSize?: number;
   /** Whether the bucket keeps versions; detected once with GetBucketVersioning when omitted. */
   versioned?: boolean;
@@ -86,8 +90,8 @@ export function createS3Client(cfg: S3Config): S3Client {
  */
 export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   const { client, bucket } = opts;
-  const partSize = opts.partSize ?? 8 * MiB;
-  const queueSize = opts.queueSize ?? 4;
+  const partSize = opts.partSize ?? 5 * MiB;
+  const queueSize = opts.queueSize ?? 2;
   const sse: Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> =
     opts.sse === 'none'
       ? {}
