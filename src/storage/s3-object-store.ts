@@ -42,9 +42,13 @@ export interface S3ObjectStoreOptions {
   bucket: string;
   sse: 'none' | 'AES256' | 'aws:kms';
   sseKmsKeyId?: string;
-  /** Multipart part size in bytes; default 8 MiB, at least 5 MiB. */
+  /**
+   * Multipart part size in bytes, at least 5 MiB (the default); a recording up to this size goes up in
+   * one PutObject. Memory use while a larger one streams in is about partSize × (queueSize + 2): the
+   * parts being uploaded, the one being gathered and its concatenation.
+   */
   partSize?: number;
-  /** Parts uploaded in parallel; memory use is about partSize × queueSize. Default 4. */
+  /** Parts uploaded in parallel. Default 2. */
   queueSize?: number;
   /** Whether the bucket keeps versions; detected once with GetBucketVersioning when omitted. */
   versioned?: boolean;
@@ -94,8 +98,8 @@ export function createS3Client(cfg: S3Config): S3Client {
  */
 export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   const { client, bucket } = opts;
-  const partSize = opts.partSize ?? 8 * MiB;
-  const queueSize = opts.queueSize ?? 4;
+  const partSize = opts.partSize ?? 5 * MiB;
+  const queueSize = opts.queueSize ?? 2;
   const sse: Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> =
     opts.sse === 'none'
       ? {}
@@ -235,9 +239,19 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       // against that hash, so a caller's digest that does not match is refused, never stored.
       const first = await readUpTo(body, partSize); // a source failure propagates as it is
       if (first.ended && meta.sha256) {
-        const content = Buffer.concat(first.chunks);
-        const command = new PutObjectCommand({ Bucket: bucket, Key: key, Body: content, ContentLength: content.length, ContentType: meta.contentType, ...sse });
+        const { chunks } = first;
+        const bytes = chunks.reduce((n, c) => n + c.length, 0);
         const payloadHash = meta.sha256();
+        const command = new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentLength: bytes,
+          ContentType: meta.contentType,
+          // A checksum of our own keeps the SDK from computing one, which for a stream body would
+          // mean aws-chunked framing (that some stores keep as part of the object).
+          ChecksumSHA256: Buffer.from(payloadHash, 'hex').toString('base64'),
+          ...sse,
+        });
         command.middlewareStack.add(
           (next) => async (args) => {
             (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = payloadHash;
@@ -245,12 +259,21 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           },
           { step: 'build', name: 'payloadHashFromCaller' },
         );
+        // The chunks already read are the body, without copying them into one buffer: a new stream
+        // over them for every attempt, set below the retry middleware (which retries no stream body).
+        command.middlewareStack.add(
+          (next) => async (args) => {
+            (args.request as { body: unknown }).body = Readable.from(chunks, { objectMode: false });
+            return next(args);
+          },
+          { step: 'deserialize', name: 'bodyFromChunks' },
+        );
         try {
           await client.send(command);
         } catch (err) {
           throw storeError('PutObject', err);
         }
-        return { bytes: content.length };
+        return { bytes };
       }
 
       let bytes = 0;
