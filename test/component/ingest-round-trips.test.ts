@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createDatabase } from '../../src/shared/database.js';
-import { createPostgresDatabase } from '../helpers/postgres.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTestApp, TEST_DATABASE, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 
 /** The SQL statements (transaction control included) that one request sends to the database. */
@@ -23,19 +21,14 @@ function upload(t: TestApp, meta: ReturnType<typeof callMeta>) {
   return request(t.app).post('/v1/recordings').set(signedHeaders(body, t.clock.now())).set('Content-Type', contentType).send(body);
 }
 
-for (const dialect of ['sqlite', 'postgres'] as const) {
+for (const dialect of [TEST_DATABASE]) {
   describe(`ingest's database round trips (${dialect})`, () => {
     let t: TestApp;
-    let pg: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
     beforeEach(async () => {
-      if (dialect === 'postgres') {
-        pg = await createPostgresDatabase();
-        t = await startTestApp({ db: createDatabase(pg.url), config: { databaseUrl: pg.url } });
-      } else t = await startTestApp();
+      t = await startTestApp();
     });
     afterEach(async () => {
       await t.close();
-      await pg?.drop();
     });
 
     // Before the audio: is it a retry, has the call opted out. After it: the transaction that
