@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CallerKeys } from '../shared/caller-key.js';
+import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import { BadRequest, DomainError, InvalidInput, type FieldError } from '../shared/errors.js';
 
 /** The webhook's metadata once validated. The number is already gone: only its keyed hash remains. */
@@ -18,7 +19,14 @@ const isoWithOffset = z
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'ISO 8601 date-time with an offset, e.g. 2026-11-23T09:15:00+01:00')
   .refine((v) => !Number.isNaN(Date.parse(v)), 'not a real date-time');
 
-const shortText = z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f]*$/, 'no control characters');
+// Stored and shown to trainers: never a phone number, however it is spelled.
+const shortText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[^\u0000-\u001f]*$/, 'no control characters')
+  .refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED);
 
 const schema = z.object({
   callId: z
