@@ -11,7 +11,7 @@ import type { AuditReader, ExportFormat } from './export.js';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 
-const exportQuery = z.strictObject({
+export const exportQuery = z.strictObject({
   from: isoInstant.optional(),
   to: isoInstant.optional(),
   action: z.string().regex(/^[a-z-]+\.[a-z-]+$/, 'an action name such as recording.deleted').optional(),

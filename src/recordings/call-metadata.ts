@@ -28,7 +28,8 @@ const shortText = z
   .regex(/^[^\u0000-\u001f]*$/, 'no control characters')
   .refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED);
 
-const schema = z.object({
+/** The `metadata` part as JSON. */
+export const callMetadataSchema = z.object({
   callId: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -')
@@ -64,7 +65,7 @@ export function parseCallMetadata(raw: string, callerKeys: CallerKeys, limits: C
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new BadRequest('invalid-metadata-json', 'The metadata part must be a JSON object');
   }
-  const parsed = schema.safeParse(json);
+  const parsed = callMetadataSchema.safeParse(json);
   if (!parsed.success) {
     const errors: FieldError[] = parsed.error.issues.map((i) => ({
       pointer: '/' + i.path.join('/'),

@@ -14,7 +14,7 @@ const when = z
   .transform((v) => new Date(v).toISOString());
 const text = z.string().trim().min(1).max(64);
 
-const listQuery = z.object({
+export const listQuery = z.object({
   from: when.optional(),
   to: when.optional(),
   queue: text.optional(),

@@ -15,8 +15,8 @@ const reason = z
   .min(1, 'must not be empty')
   .max(500, 'at most 500 characters')
   .refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED);
-const holdBody = z.object({ reason, until: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset' }).optional() }).strict();
-const deleteBody = z.object({ reason }).strict();
+export const holdBody = z.object({ reason, until: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset' }).optional() }).strict();
+export const deleteBody = z.object({ reason }).strict();
 
 
 const idOf = (req: Request) => parseInput(z.object({ id: recordingId }), { id: req.params.id }).id;
