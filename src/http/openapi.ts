@@ -178,7 +178,7 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         post: op({ summary: 'Open a data-subject request', security: bearer, requestBody: anyBody, responses: { 201: json(subjectRequest, 'Opened') } }),
         get: op({ summary: 'Open and recent cases', security: bearer, responses: { 200: json(z.object({ items: z.array(subjectRequest) })) } }),
       },
-      '/v1/subject-requests/{id}': { get: op({ summary: 'One case', security: bearer, requestParams: { path: subjectRequestIdParam }, responses: { 200: json(subjectRequest) }, extraProblems: [404] }) },
+      '/v1/subject-requests/{id}': { get: op({ summary: 'One case and its calls', security: bearer, requestParams: { path: subjectRequestIdParam }, responses: { 200: json(z.looseObject({ request: subjectRequest })) }, extraProblems: [404] }) },
       '/v1/subject-requests/{id}/package': {
         get: op({ summary: 'The register extract (ZIP)', security: bearer, requestParams: { path: subjectRequestIdParam }, responses: { 200: { description: 'ZIP', content: { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } } } }, extraProblems: [404, 409, 410] }),
       },

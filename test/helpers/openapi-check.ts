@@ -39,7 +39,7 @@ export function checkAgainstOpenApi(method: string, path: string, status: number
   if (method === 'HEAD' || status === 204) return undefined;
   const type = (contentType ?? '').split(';')[0]!.trim();
   if (!response.content[type]) return `${where}: content type ${type || '(none)'} is not described (${Object.keys(response.content).join(', ')})`;
-  if (!/json$/.test(type) || !body) return undefined;
+  if (!/^application\/(?:[\w.-]+\+)?json$/.test(type) || !body) return undefined;
   const key = pointer('paths', template.path, verb, 'responses', String(status), 'content', type, 'schema');
   let validate = validators.get(key);
   if (!validate) {
