@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import { createApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import type { Role } from '../../src/http/types.js';
+import { auditChainReadinessCheck } from '../../src/audit-log/index.js';
 import { overdueReadinessCheck } from '../../src/retention/index.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
@@ -80,7 +81,7 @@ export async function startTestApp(
   sink.on('data', (c: Buffer) => (logText += c.toString('utf8')));
   const logger = createLogger({ level: 'debug', stream: sink });
   const services = createServices({ config, db, store, logger, clock });
-  const inner = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention)], ...opts.app });
+  const inner = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), auditChainReadinessCheck(services.auditCheckpoints.state)], ...opts.app });
   // Every response the tests see is checked against /openapi.json; what does not match fails close().
   const violations: string[] = [];
   const app = express();
