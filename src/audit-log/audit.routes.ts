@@ -28,7 +28,7 @@ export const exportQuery = z.strictObject({
 });
 
 
-const acknowledgementBody = z.strictObject({
+export const acknowledgementBody = z.strictObject({
   seq: z.number().int().min(1),
   kind: z.string().regex(/^[a-z-]+$/, 'a problem kind such as checkpoint-mismatch'),
   reason: z.string().trim().min(3).max(500),

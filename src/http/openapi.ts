@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { exportQuery } from '../audit-log/audit.routes.js';
+import { acknowledgementBody, exportQuery } from '../audit-log/audit.routes.js';
 import { callBody, callId, numberBody, registerBody } from '../opt-outs/opt-outs.routes.js';
 import { callMetadataSchema } from '../recordings/call-metadata.js';
 import { listQuery } from '../recordings/playback.routes.js';
@@ -164,7 +164,19 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         }),
       },
       '/v1/audit/verify': { get: op({ summary: 'Verify the chain against signed checkpoints', security: bearer, responses: { 200: json(z.looseObject({ ok: z.boolean() })) } }) },
-      '/v1/audit/checkpoints': { get: op({ summary: 'Signed chain heads', security: bearer, responses: { 200: json(z.looseObject({ keyId: z.string(), checkpoints: z.array(z.looseObject({})) })) } }) },
+      '/v1/audit/checkpoints': {
+        get: op({ summary: 'Signed chain heads', security: bearer, responses: { 200: json(z.looseObject({ keyId: z.string(), checkpoints: z.array(z.looseObject({})) })) } }),
+        post: op({
+          summary: 'Sign the head now',
+          security: bearer,
+          responses: { 201: json(z.object({ checkpoint: z.looseObject({}) }), 'Signed'), 200: json(z.object({ checkpoint: z.null() }), 'Already signed') },
+          extraProblems: [409],
+        }),
+      },
+      '/v1/audit/acknowledgements': {
+        post: op({ summary: 'Accept a problem the service found, naming it', security: bearer, requestBody: jsonBody(acknowledgementBody), responses: { 201: json(z.looseObject({}), 'Acknowledged') }, extraProblems: [409] }),
+      },
+      '/v1/audit/public-keys': { get: op({ summary: 'Every checkpoint signing key', security: bearer, responses: { 200: json(z.object({ keys: z.array(z.looseObject({})) })) } }) },
       '/v1/audit/public-key': { get: op({ summary: "The checkpoints' Ed25519 public key", security: bearer, responses: { 200: { description: 'PEM', content: { 'application/x-pem-file': { schema: z.string() } } } } }) },
       '/v1/reports/retention': {
         get: op({
