@@ -13,13 +13,12 @@ import {
   auditChainReadinessCheck, checkpointObjectBody, checkpointObjectKey, createSigner, hashEntry, readAuditEntries, type AuditEntry,
 } from '../../src/audit-log/index.js';
 import { createServices, type Services } from '../../src/services.js';
-import { createDatabase } from '../../src/shared/database.js';
 import { Conflict } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createS3Client, createS3ObjectStore, type ObjectStore } from '../../src/storage/index.js';
-import { createPostgresDatabase } from '../helpers/postgres.js';
 import { s3ConfigFor, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
+import { DATABASE_NAMES, TEST_DATABASE } from '../helpers/test-database.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -89,22 +88,14 @@ interface Variant {
 let s3: S3TestServer | undefined;
 const VARIANTS: Variant[] = [
   {
-    name: 'SQLite, filesystem store',
+    name: `${DATABASE_NAMES[TEST_DATABASE]}, filesystem store`,
     async setUp() {
       const t = await startTestApp({ config: { auditSigningKey: KEY } });
       return { t, store: t.store, env: {}, tearDown: () => t.close() };
     },
   },
   {
-    name: 'PostgreSQL, filesystem store',
-    async setUp() {
-      const pg = await createPostgresDatabase();
-      const t = await startTestApp({ db: createDatabase(pg.url), config: { auditSigningKey: KEY, databaseUrl: pg.url } });
-      return { t, store: t.store, env: {}, tearDown: async () => (await t.close(), await pg.drop()) };
-    },
-  },
-  {
-    name: 'SQLite, S3 store (s3rver)',
+    name: `${DATABASE_NAMES[TEST_DATABASE]}, S3 store (s3rver)`,
     async setUp() {
       s3 ??= await startS3Server();
       const cfg = s3ConfigFor(s3);

@@ -31,11 +31,6 @@ export function itOn(kind: DatabaseKind): Mocha.TestFunction {
   return kind === TEST_DATABASE ? it : ((() => undefined) as unknown as Mocha.TestFunction);
 }
 
-/** `describe` for a suite that concerns one kind only, as `itOn`. */
-export function describeOn(kind: DatabaseKind): Mocha.SuiteFunction {
-  return kind === TEST_DATABASE ? describe : ((() => undefined) as unknown as Mocha.SuiteFunction);
-}
-
 export interface TestDatabase {
   kind: DatabaseKind;
   url: string;
