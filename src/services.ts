@@ -1,18 +1,21 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokens } from './access-tokens/index.js';
 import { createAuditCheckpoints, createAuditLog, createAuditReader } from './audit-log/index.js';
-import { createRetentionReport } from './reports/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
+import { createOptOuts } from './opt-outs/index.js';
 import { createIngest, createPlayback, createRecordingDeleter } from './recordings/index.js';
+import { createRetentionReport } from './reports/index.js';
+import {
+  createCronSchedule, createDeletionHorizon, createHolds, createOrphanSweep, createOverdueRecordings, createRetention, createRetentionMetrics, createRunLeases,
+} from './retention/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
 import type { Clock } from './shared/clock.js';
-import type { Database } from './shared/database.js';
+import { pingDatabase, type Database } from './shared/database.js';
 import type { Logger } from './shared/logger.js';
+import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
 import { createSessions } from './web/index.js';
-import { createOptOuts } from './opt-outs/index.js';
-import { createCronSchedule, createDeletionHorizon, createRetentionServices } from './retention/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
 export interface Infrastructure {
@@ -23,19 +26,23 @@ export interface Infrastructure {
   clock: Clock;
 }
 
-/** Wires the use cases to their ports. No I/O happens here. */
+/** Wires the use cases to their ports, each after everything it needs. No I/O happens here. */
 export function createServices(infra: Infrastructure) {
   const { config, db, store, logger, clock } = infra;
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
+  const callerKeys = createCallerKeys(config.callerKeySecret);
+  const verifier = createWebhookVerifier({ secrets: config.webhookSecrets, toleranceMs: config.webhookToleranceMs, clock });
+
+  // The audit log first: every change appends to it.
   const audit = createAuditLog({ clock });
   const auditCheckpoints = createAuditCheckpoints({ db, store, clock, logger, signingKeyPem: config.auditSigningKey });
   const auditReader = createAuditReader({ db, audit, checkpoints: auditCheckpoints });
-  const retentionReport = createRetentionReport({ db, audit, clock, retentionDays: config.retentionDays });
-  const callerKeys = createCallerKeys(config.callerKeySecret);
   const tokens = createAccessTokens({ db, audit, clock });
-  const verifier = createWebhookVerifier({ secrets: config.webhookSecrets, toleranceMs: config.webhookToleranceMs, clock });
-  // `holds` is made below (retention needs the deleter); the deleter only asks it at deletion time.
+  const sessions = createSessions({ db, tokens, audit, clock, ttlMs: config.sessionTtlMs });
+
+  // The one deletion path, which leaves every held recording alone.
+  const holds = createHolds({ db, audit, clock, logger });
   const deleteRecordings = createRecordingDeleter({
     db,
     store,
@@ -45,13 +52,27 @@ export function createServices(infra: Infrastructure) {
     heldAmong: async (ids) => new Set((await holds.activeHoldIds(db, ids, clock.now())).keys()),
   });
   const optOuts = createOptOuts({ db, audit, clock, callerKeys, deleteRecordings });
+
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
   const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
   const ingest = createIngest({ db, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff });
-  const { holds, retention, leases: runLeases } = createRetentionServices({ db, store, audit, clock, logger, metrics, deleteRecordings, horizon: retentionHorizon, orphanGraceMs: config.orphanGraceMs });
   const playback = createPlayback({ db, store, audit, clock, logger, optOuts });
-  const sessions = createSessions({ db, tokens, audit, clock, ttlMs: config.sessionTtlMs });
-  return { ...infra, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases };
+
+  const overdue = createOverdueRecordings({ db, clock, holds });
+  const retentionMetrics = createRetentionMetrics(metrics, overdue.count);
+  const sweepOrphans = createOrphanSweep({ db, store, audit, clock, logger, graceMs: config.orphanGraceMs });
+  const retention = createRetention({ db, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics });
+  const runLeases = createRunLeases({ db, clock, logger });
+  const retentionReport = createRetentionReport({ db, audit, clock, retentionDays: config.retentionDays });
+
+  /** What /readyz asks besides the capabilities' own checks. */
+  const readiness: ReadinessCheck[] = [
+    { name: 'database', check: async () => (await pingDatabase(db), { ok: true }) },
+    { name: 'store', check: async () => (await store.ping(), { ok: true }) },
+  ];
+  return {
+    ...infra, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Database } from '../shared/database.js';
 import { InvalidInput, NotFound } from '../shared/errors.js';
-import { ROLES, type Principal, type Role } from '../http/types.js';
+import { ROLES, type Principal, type Role } from '../shared/principal.js';
 
 export interface AccessToken {
   id: string;

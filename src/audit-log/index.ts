@@ -8,4 +8,3 @@ export {
 } from './signing.js';
 export { createAuditCheckpoints, checkpointObjectKey, CHECKPOINTS_PREFIX, type AuditCheckpoints } from './checkpoints.js';
 export { createAuditReader, ndjsonLine, csvLine, parseNdjsonLine, CSV_HEADER, type AuditReader, type ExportFormat } from './export.js';
-export { auditRoutes } from './audit.routes.js';

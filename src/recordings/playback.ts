@@ -1,6 +1,5 @@
 import type { AuditLog } from '../audit-log/index.js';
-import type { Principal, Role } from '../http/types.js';
-import { actorOf } from '../http/types.js';
+import { actorOf, type Principal, type Role } from '../shared/principal.js';
 import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
 import type { Database, Transaction } from '../shared/database.js';

@@ -6,6 +6,7 @@ import type { Database } from '../shared/database.js';
 import { Conflict, NotFound, Unavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Holds } from './holds.js';
+import type { OverdueRecordings } from './overdue-recordings.js';
 import type { RetentionMetrics } from './retention-metrics.js';
 import type { DeletionHorizon } from './run-schedule.js';
 import type { OrphanReport, SweepOrphans } from './sweep-orphans.js';
@@ -37,14 +38,6 @@ export interface RetentionRunReport {
   durationMs: number;
 }
 
-export interface OverdueRecording {
-  id: string;
-  callId: string;
-  startedAt: string;
-  deadline: string;
-  holdId: string | null;
-}
-
 /**
  * The retention rule: a run deletes every stored, unheld recording whose deadline is before the
  * horizon (next run + margin), through the one deletion path. Failures stay stored and are retried by
@@ -58,32 +51,16 @@ export function createRetention(deps: {
   deleteRecordings: DeleteRecordings;
   horizon: DeletionHorizon;
   sweepOrphans: SweepOrphans;
-  metrics: () => RetentionMetrics;
+  overdue: OverdueRecordings;
+  metrics: RetentionMetrics;
 }) {
   const { db, clock, logger, holds, deleteRecordings, horizon, sweepOrphans } = deps;
 
-  async function overdueRows(now: Date): Promise<Recording[]> {
-    const rows = await db('recordings').where({ status: 'stored' }).andWhere('deadline', '<=', now.toISOString()).orderBy('deadline');
-    return rows.map(recordingRepository.fromRow);
-  }
-
-  async function overdueCount(): Promise<number> {
-    const now = clock.now();
-    const rows = await overdueRows(now);
-    const held = await holds.activeHoldIds(db, rows.map((r) => r.id), now);
-    return rows.length - held.size;
-  }
-
+  const { metrics, overdue } = deps;
   return {
     horizon,
-    overdueCount,
-
-    async listOverdue(): Promise<OverdueRecording[]> {
-      const now = clock.now();
-      const rows = await overdueRows(now);
-      const held = await holds.activeHoldIds(db, rows.map((r) => r.id), now);
-      return rows.map((r) => ({ id: r.id, callId: r.callId, startedAt: r.startedAt, deadline: r.deadline, holdId: held.get(r.id) ?? null }));
-    },
+    overdueCount: overdue.count,
+    listOverdue: overdue.list,
 
     /** One retention run: lapse holds, delete what is due, sweep orphans, report the overdue count. */
     async run(opts: { dryRun?: boolean } = {}): Promise<RetentionRunReport> {
@@ -91,7 +68,6 @@ export function createRetention(deps: {
       const started = clock.now();
       const t0 = performance.now();
       const cutoff = horizon.cutoff(started);
-      const metrics = deps.metrics();
       const report: RetentionRunReport = {
         dryRun,
         startedAt: started.toISOString(),
@@ -172,7 +148,7 @@ export function createRetention(deps: {
         report.orphans.failed.push({ key: '*', error: (err as Error).message });
       }
 
-      report.overdue = await overdueCount();
+      report.overdue = await overdue.count();
       report.durationMs = Math.round(performance.now() - t0);
       if (!dryRun) {
         metrics.runDuration.observe(report.durationMs / 1000);
@@ -205,7 +181,6 @@ export function createRetention(deps: {
       const held = await holds.activeHoldIds(db, [id], clock.now());
       if (held.has(id)) throw new Conflict('recording-held', `Recording ${id} is held and cannot be deleted`, { holdId: held.get(id) });
       const result = await deleteRecordings([recording], { reason: 'manual', actor: input.actor, details: { note: input.reason } });
-      const metrics = deps.metrics();
       metrics.deletions.inc({ reason: 'manual' }, result.deleted.length);
       metrics.failures.inc(result.failed.length);
       if (result.failed.length) throw new Unavailable('store-unavailable', 'The recording could not be deleted from the store; retry later');

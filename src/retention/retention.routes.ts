@@ -2,7 +2,7 @@ import { parseInput } from '../http/validate.js';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
-import { actorOf } from '../http/types.js';
+import { actorOf } from '../shared/principal.js';
 import type { Holds } from './holds.js';
 import type { Retention } from './purge-due-recordings.js';
 

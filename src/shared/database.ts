@@ -35,6 +35,11 @@ export function isPostgres(db: Database | Transaction): boolean {
   return db.client.config.client === 'pg';
 }
 
+/** Resolves when the database answers a trivial query (for /readyz). */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.raw('select 1');
+}
+
 /** True for a unique-constraint violation on either dialect. */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; errno?: number; message?: string };

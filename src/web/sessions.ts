@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AccessTokens } from '../access-tokens/index.js';
 import type { AuditLog } from '../audit-log/index.js';
-import type { Principal } from '../http/types.js';
+import type { Principal } from '../shared/principal.js';
 import type { Clock } from '../shared/clock.js';
 import type { Database } from '../shared/database.js';
 import { Unauthenticated } from '../shared/errors.js';
