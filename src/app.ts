@@ -14,6 +14,7 @@ import type { Services } from './services.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes } from './web/session.routes.js';
 import { WEB_CSP, webRoutes } from './web/web.routes.js';
+import { subjectRequestRoutes } from './subject-requests/subject-requests.routes.js';
 
 export interface AppOptions {
   readinessChecks?: ReadinessCheck[];
@@ -55,6 +56,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));
   app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, logger: s.logger }));
   app.use(reportsRoutes({ retentionReport: s.retentionReport }));
+  app.use(subjectRequestRoutes({ requests: s.subjectRequests.requests, packages: s.subjectRequests.packages, logger: s.logger }));
 
   app.use((req, res) => {
     sendProblem(res, { type: 'https://gallra.example/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}`, request_id: req.requestId });

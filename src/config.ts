@@ -58,6 +58,8 @@ const schema = z
     MAX_RECORDING_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
     SESSION_TTL: duration.default(8 * 3_600_000),
     TRUST_PROXY: bool.default(false),
+    /** Keep an open access request's calls from deletion (as held) until it is answered, three months at most. */
+    SUBJECT_REQUEST_PRESERVE: bool.default(true),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
@@ -100,6 +102,8 @@ export interface Config {
   sessionTtlMs: number;
   trustProxy: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
+  subjectRequestPreserve?: boolean;
 }
 
 /** A configuration whose secrets are all present (after `resolveSecrets`). */
@@ -157,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     sessionTtlMs: e.SESSION_TTL,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
   };
   return Object.freeze(config);
 }

@@ -16,6 +16,7 @@ import type { Logger } from './shared/logger.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
 import { createSessions } from './web/index.js';
+import { createSubjectRequestServices } from './subject-requests/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
 export interface Infrastructure {
@@ -56,7 +57,10 @@ export function createServices(infra: Infrastructure) {
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
   const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
   const ingest = createIngest({ db, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff });
-  const playback = createPlayback({ db, store, audit, clock, logger, optOuts });
+  const subjectRequests = createSubjectRequestServices({
+    db, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
+  });
+  const playback = createPlayback({ db, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });
 
   const overdue = createOverdueRecordings({ db, clock, holds });
   const retentionMetrics = createRetentionMetrics(metrics, overdue.count);
@@ -71,7 +75,7 @@ export function createServices(infra: Infrastructure) {
     { name: 'store', check: async () => (await store.ping(), { ok: true }) },
   ];
   return {
-    ...infra, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases,
+    ...infra, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 
