@@ -22,6 +22,13 @@ module.exports = {
       to: { path: '(^|/)node_modules/knex/' },
     },
     {
+      name: 'no-database-handle-in-use-cases',
+      severity: 'error',
+      comment: 'Use cases take repositories and the transaction(fn) port; only repositories and the composition roots (services.ts, main.ts, scripts) open the database helper.',
+      from: { path: '^(src|jobs)/', pathNot: ['-repository\\.ts$', '^src/(services|main)\\.ts$', '^src/shared/database\\.ts$'] },
+      to: { path: '^src/shared/database\\.ts$' },
+    },
+    {
       name: 'no-http-in-domain',
       severity: 'error',
       comment: 'Only src/http, *.routes.ts, app.ts and main.ts import express, busboy or express-rate-limit.',

@@ -3,7 +3,7 @@
  * every signed checkpoint (database rows and store objects). Prints the verdict as JSON; exits 1 and
  * names the first broken entry when the log does not verify, 2 on a configuration error.
  */
-import { createAuditCheckpoints } from '../src/audit-log/index.js';
+import { createAuditCheckpoints, createAuditRepository } from '../src/audit-log/index.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   const db = createDatabase(config.databaseUrl);
   try {
     await migrateLatest(db);
-    const checkpoints = createAuditCheckpoints({ db, store: createStore(config), clock: systemClock, logger: createLogger({ level: 'silent' }), signingKeyPem: config.auditSigningKey });
+    const checkpoints = createAuditCheckpoints({ entries: createAuditRepository(db), store: createStore(config), clock: systemClock, logger: createLogger({ level: 'silent' }), signingKeyPem: config.auditSigningKey });
     const verdict = await checkpoints.verify();
     process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
     if (verdict.ok) {

@@ -1,22 +1,23 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createAccessTokens } from './access-tokens/index.js';
-import { createAuditCheckpoints, createAuditLog, createAuditReader } from './audit-log/index.js';
+import { createAccessTokenRepository, createAccessTokens } from './access-tokens/index.js';
+import { createAuditCheckpoints, createAuditLog, createAuditReader, createAuditRepository } from './audit-log/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
-import { createOptOuts } from './opt-outs/index.js';
-import { createIngest, createPlayback, createRecordingDeleter } from './recordings/index.js';
-import { createRetentionReport } from './reports/index.js';
+import { createOptOutRepository, createOptOuts } from './opt-outs/index.js';
+import { createIngest, createPlayback, createRecordingDeleter, createRecordingRepository } from './recordings/index.js';
+import { createReportRepository, createRetentionReport } from './reports/index.js';
 import {
-  createCronSchedule, createDeletionHorizon, createHolds, createOrphanSweep, createOverdueRecordings, createRetention, createRetentionMetrics, createRunLeases,
+  createCronSchedule, createDeletionHorizon, createHoldRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
+  createRetentionMetrics, createRunLeases,
 } from './retention/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
 import type { Clock } from './shared/clock.js';
-import { pingDatabase, type Database } from './shared/database.js';
+import { isPostgres, pingDatabase, transactor, type Database } from './shared/database.js';
 import type { Logger } from './shared/logger.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
-import { createSessions } from './web/index.js';
-import { createSubjectRequestServices } from './subject-requests/index.js';
+import { createSessionRepository, createSessions } from './web/index.js';
+import { createSubjectRequestRepository, createSubjectRequestServices } from './subject-requests/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
 export interface Infrastructure {
@@ -35,39 +36,53 @@ export function createServices(infra: Infrastructure) {
   const callerKeys = createCallerKeys(config.callerKeySecret);
   const verifier = createWebhookVerifier({ secrets: config.webhookSecrets, toleranceMs: config.webhookToleranceMs, clock });
 
+  // Repositories (the only SQL) and the unit of work over the one database.
+  const transaction = transactor(db);
+  const auditEntries = createAuditRepository(db);
+  const tokenRows = createAccessTokenRepository(db);
+  const sessionRows = createSessionRepository(db);
+  const recordings = createRecordingRepository(db);
+  const holdRows = createHoldRepository(db);
+  const optOutRows = createOptOutRepository(db);
+
   // The audit log first: every change appends to it.
-  const audit = createAuditLog({ clock });
-  const auditCheckpoints = createAuditCheckpoints({ db, store, clock, logger, signingKeyPem: config.auditSigningKey });
-  const auditReader = createAuditReader({ db, audit, checkpoints: auditCheckpoints });
-  const tokens = createAccessTokens({ db, audit, clock });
-  const sessions = createSessions({ db, tokens, audit, clock, ttlMs: config.sessionTtlMs });
+  const audit = createAuditLog({ clock, entries: auditEntries });
+  const auditCheckpoints = createAuditCheckpoints({ entries: auditEntries, store, clock, logger, signingKeyPem: config.auditSigningKey });
+  const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
+  const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
+  const sessions = createSessions({ sessions: sessionRows, transaction, tokens, audit, clock, ttlMs: config.sessionTtlMs });
 
   // The one deletion path, which leaves every held recording alone.
-  const holds = createHolds({ db, audit, clock, logger });
+  const holds = createHolds({ holds: holdRows, recordings, transaction, audit, clock, logger });
   const deleteRecordings = createRecordingDeleter({
-    db,
+    recordings,
+    transaction,
     store,
     audit,
     clock,
     logger,
-    heldAmong: async (ids) => new Set((await holds.activeHoldIds(db, ids, clock.now())).keys()),
+    heldAmong: async (ids) => new Set((await holdRows.activeHoldIds(ids, clock.now())).keys()),
   });
-  const optOuts = createOptOuts({ db, audit, clock, callerKeys, deleteRecordings });
+  const optOuts = createOptOuts({
+    optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db),
+  });
 
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
   const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
-  const ingest = createIngest({ db, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff });
-  const subjectRequests = createSubjectRequestServices({
-    db, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
+  const ingest = createIngest({
+    recordings, transaction, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff,
   });
-  const playback = createPlayback({ db, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });
+  const subjectRequests = createSubjectRequestServices({
+    repo: createSubjectRequestRepository(db), transaction, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
+  });
+  const playback = createPlayback({ recordings, transaction, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });
 
-  const overdue = createOverdueRecordings({ db, clock, holds });
+  const overdue = createOverdueRecordings({ recordings, holds: holdRows, clock });
   const retentionMetrics = createRetentionMetrics(metrics, overdue.count);
-  const sweepOrphans = createOrphanSweep({ db, store, audit, clock, logger, graceMs: config.orphanGraceMs });
-  const retention = createRetention({ db, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics });
-  const runLeases = createRunLeases({ db, clock, logger });
-  const retentionReport = createRetentionReport({ db, audit, clock, retentionDays: config.retentionDays });
+  const sweepOrphans = createOrphanSweep({ recordings, transaction, store, audit, clock, logger, graceMs: config.orphanGraceMs });
+  const retention = createRetention({ recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics });
+  const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
+  const retentionReport = createRetentionReport({ facts: createReportRepository(db), transaction, audit, clock, retentionDays: config.retentionDays });
 
   /** What /readyz asks besides the capabilities' own checks. */
   const readiness: ReadinessCheck[] = [
@@ -75,7 +90,7 @@ export function createServices(infra: Infrastructure) {
     { name: 'store', check: async () => (await store.ping(), { ok: true }) },
   ];
   return {
-    ...infra, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, transaction, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

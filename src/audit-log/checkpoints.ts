@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { Clock } from '../shared/clock.js';
-import { isUniqueViolation, type Database } from '../shared/database.js';
+import { AlreadyExists } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
-import * as repo from './audit-repository.js';
+import type { AuditRepository } from './audit-repository.js';
 import { createSigner, type Signer, type SignedCheckpoint } from './signing.js';
 import { verifyAuditPages, type AuditVerdict } from './verify-log.js';
 
@@ -15,7 +15,7 @@ export function checkpointObjectKey(seq: number): string {
 }
 
 export interface CheckpointDeps {
-  db: Database;
+  entries: AuditRepository;
   store: ObjectStore;
   clock: Clock;
   logger: Logger;
@@ -24,14 +24,14 @@ export interface CheckpointDeps {
 }
 
 export function createAuditCheckpoints(deps: CheckpointDeps) {
-  const { db, store, clock, logger } = deps;
+  const { entries: repo, store, clock, logger } = deps;
   let signer: Signer | undefined;
   const getSigner = () => (signer ??= createSigner(deps.signingKeyPem));
 
   /** Checkpoints from the database and from the store, merged: removing either copy alone hides nothing. */
   async function all(): Promise<SignedCheckpoint[]> {
     const bySeq = new Map<number, SignedCheckpoint>();
-    for (const r of await repo.listCheckpoints(db)) {
+    for (const r of await repo.listCheckpoints()) {
       bySeq.set(r.seq, { seq: r.seq, hash: r.hash, at: r.at, signature: r.signature, keyId: r.keyId });
     }
     const extra: SignedCheckpoint[] = [];
@@ -60,18 +60,18 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
      * log is empty or the head is already checkpointed, so the hourly job and shutdown may both run.
      */
     async create(): Promise<SignedCheckpoint | null> {
-      const head = await repo.head(db);
+      const head = await repo.head();
       if (!head) return null;
-      const existing = await repo.listCheckpoints(db);
+      const existing = await repo.listCheckpoints();
       if (existing.at(-1)?.seq === head.seq) return null;
       const cp = getSigner().sign({ seq: head.seq, hash: head.hash, at: clock.now().toISOString() });
       const objectKey = checkpointObjectKey(cp.seq);
       await store.put(objectKey, Readable.from([Buffer.from(JSON.stringify(cp) + '\n', 'utf8')]), { contentType: 'application/json' });
       try {
-        await repo.insertCheckpoint(db, { ...cp, objectKey });
+        await repo.insertCheckpoint({ ...cp, objectKey });
       } catch (err) {
         // Another instance signed the same head first: its checkpoint stands, and both signatures are valid.
-        if (isUniqueViolation(err)) return null;
+        if (err instanceof AlreadyExists) return null;
         throw err;
       }
       logger.info('audit checkpoint signed', { seq: cp.seq, keyId: cp.keyId });
@@ -82,7 +82,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
 
     /** Recomputes the whole chain from the database and holds it against every checkpoint. */
     async verify(): Promise<AuditVerdict> {
-      return verifyAuditPages(repo.readStoredPages(db), await all(), getSigner().publicKey);
+      return verifyAuditPages(repo.readStoredPages(), await all(), getSigner().publicKey);
     },
   };
 }

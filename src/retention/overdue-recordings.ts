@@ -1,7 +1,6 @@
-import { recordingRepository, type Recording } from '../recordings/index.js';
+import type { RecordingRepository } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Database } from '../shared/database.js';
-import type { Holds } from './holds.js';
+import type { HoldRepository } from './hold-repository.js';
 
 export interface OverdueRecording {
   id: string;
@@ -15,26 +14,21 @@ export interface OverdueRecording {
  * Recordings still stored past their deadline: the alarm (/readyz, the metric, the run report) counts
  * the unheld ones; the list names each with its hold, if any.
  */
-export function createOverdueRecordings(deps: { db: Database; clock: Clock; holds: Holds }) {
-  const { db, clock, holds } = deps;
-
-  async function overdueRows(now: Date): Promise<Recording[]> {
-    const rows = await db('recordings').where({ status: 'stored' }).andWhere('deadline', '<=', now.toISOString()).orderBy('deadline');
-    return rows.map(recordingRepository.fromRow);
-  }
+export function createOverdueRecordings(deps: { recordings: RecordingRepository; holds: HoldRepository; clock: Clock }) {
+  const { recordings, holds, clock } = deps;
 
   return {
     async count(): Promise<number> {
       const now = clock.now();
-      const rows = await overdueRows(now);
-      const held = await holds.activeHoldIds(db, rows.map((r) => r.id), now);
+      const rows = await recordings.storedPastDeadline(now);
+      const held = await holds.activeHoldIds(rows.map((r) => r.id), now);
       return rows.length - held.size;
     },
 
     async list(): Promise<OverdueRecording[]> {
       const now = clock.now();
-      const rows = await overdueRows(now);
-      const held = await holds.activeHoldIds(db, rows.map((r) => r.id), now);
+      const rows = await recordings.storedPastDeadline(now);
+      const held = await holds.activeHoldIds(rows.map((r) => r.id), now);
       return rows.map((r) => ({ id: r.id, callId: r.callId, startedAt: r.startedAt, deadline: r.deadline, holdId: held.get(r.id) ?? null }));
     },
   };

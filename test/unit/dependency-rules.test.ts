@@ -66,6 +66,15 @@ describe('the dependency rules (npm run lint:deps)', function () {
     expect(await violations()).to.deep.equal(['knex-only-in-repositories']);
   });
 
+  it('refuses a use case that opens the database helper instead of taking repositories and the transaction port', async () => {
+    write({
+      'src/shared/database.ts': "import type { Knex } from 'knex';\nexport type Database = Knex;\n",
+      'src/retention/holds.ts': "import type { Database } from '../shared/database.js';\nexport const holds = (db: Database) => db;\n",
+      'src/retention/hold-repository.ts': "import type { Database } from '../shared/database.js';\nexport const repo = (db: Database) => db;\n",
+    });
+    expect(await violations()).to.deep.equal(['no-database-handle-in-use-cases']);
+  });
+
   it('refuses express and busboy in a domain module, and a domain module loading a route file', async () => {
     write({
       'src/opt-outs/opt-out-registry.ts': "import type { Request } from 'express';\nexport type R = Request;\n",
