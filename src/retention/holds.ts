@@ -34,7 +34,7 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
         const existing = await holds.findActive(input.recordingId, now, tx);
         if (existing) throw new Conflict('already-held', `Recording ${input.recordingId} is already held`, { holdId: existing.id });
         const hold: Hold = {
-          id: `hold_${randomUUID()}`,
+          id: `hold_${randomUUID().replace(/-/g, '')}`,
           recordingId: input.recordingId,
           reason: input.reason,
           until: input.until?.toISOString() ?? null,
