@@ -2,6 +2,8 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokens } from './access-tokens/index.js';
 import { createAuditCheckpoints, createAuditLog, createAuditReader } from './audit-log/index.js';
 import type { ResolvedConfig } from './config.js';
+import { createRefusalLog } from './http/refusals.js';
+import { createUploadQuarantine } from './http/upload-quarantine.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
 import { createOptOuts } from './opt-outs/index.js';
 import { createIngest, createPlayback, createRecordingDeleter } from './recordings/index.js';
@@ -74,8 +76,10 @@ export function createServices(infra: Infrastructure) {
     { name: 'database', check: async () => (await pingDatabase(db), { ok: true }) },
     { name: 'store', check: async () => (await store.ping(), { ok: true }) },
   ];
+  const refusals = createRefusalLog({ metrics, logger });
+  const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });
   return {
-    ...infra, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, refusals, quarantine, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

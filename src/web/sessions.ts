@@ -73,12 +73,6 @@ export function createSessions(deps: { db: Database; tokens: AccessTokens; audit
       });
     },
 
-    /** Failed sign-ins and failed token authentications; no token material, no address. */
-    async recordFailure(input: { via: 'sign-in' | 'token' | 'session'; method: string; path: string }): Promise<void> {
-      await db.transaction((trx) =>
-        audit.append(trx, { actor: 'anonymous:http', action: 'auth.failed', subject: null, details: { via: input.via, method: input.method, path: input.path } }),
-      );
-    },
   };
 }
 
