@@ -2,6 +2,8 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokenRepository, createAccessTokens } from './access-tokens/index.js';
 import { createAuditCheckpoints, createAuditLog, createAuditReader, createAuditRepository } from './audit-log/index.js';
 import type { ResolvedConfig } from './config.js';
+import { createRefusalLog } from './http/refusals.js';
+import { createUploadQuarantine } from './http/upload-quarantine.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
 import { createOptOutRepository, createOptOuts } from './opt-outs/index.js';
 import { createIngest, createPlayback, createRecordingDeleter, createRecordingRepository } from './recordings/index.js';
@@ -89,8 +91,10 @@ export function createServices(infra: Infrastructure) {
     { name: 'database', check: async () => (await pingDatabase(db), { ok: true }) },
     { name: 'store', check: async () => (await store.ping(), { ok: true }) },
   ];
+  const refusals = createRefusalLog({ metrics, logger });
+  const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });
   return {
-    ...infra, transaction, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, transaction, refusals, quarantine, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

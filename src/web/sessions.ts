@@ -66,12 +66,6 @@ export function createSessions(deps: { sessions: SessionRepository; transaction:
       });
     },
 
-    /** Failed sign-ins and failed token authentications; no token material, no address. */
-    async recordFailure(input: { via: 'sign-in' | 'token' | 'session'; method: string; path: string }): Promise<void> {
-      await transaction((tx) =>
-        audit.append(tx, { actor: 'anonymous:http', action: 'auth.failed', subject: null, details: { via: input.via, method: input.method, path: input.path } }),
-      );
-    },
   };
 }
 
