@@ -1,6 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokenRepository, createAccessTokens } from './access-tokens/index.js';
-import { createAuditCheckpoints, createAuditLog, createAuditReader, createAuditRepository } from './audit-log/index.js';
+import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader, createAuditRepository } from './audit-log/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createRefusalLog } from './http/refusals.js';
 import { createUploadQuarantine } from './http/upload-quarantine.js';
@@ -49,7 +49,10 @@ export function createServices(infra: Infrastructure) {
 
   // The audit log first: every change appends to it.
   const audit = createAuditLog({ clock, entries: auditEntries });
-  const auditCheckpoints = createAuditCheckpoints({ entries: auditEntries, store, clock, logger, signingKeyPem: config.auditSigningKey });
+  const auditCheckpoints = createAuditCheckpoints({
+    entries: auditEntries, transaction, store, clock, logger, audit, signingKeyPem: config.auditSigningKey, keyListText: config.auditKeyList, objectRetentionMs: config.auditCheckpointRetentionMs,
+  });
+  createAuditMetrics(metrics, () => auditCheckpoints.state());
   const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
   const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
   const sessions = createSessions({ sessions: sessionRows, transaction, tokens, audit, clock, ttlMs: config.sessionTtlMs });

@@ -15,11 +15,11 @@ export function createOptOutDiscardPolicy(deps: { optOuts: OptOutRepository; clo
     async reasonToDiscard(call, tx) {
       if (tx) {
         // Always in this order (caller, then call) so two transactions cannot wait on each other.
-        if (call.callerKey) await repo.lockCaller(tx, call.callerKey);
-        await repo.lockCall(tx, call.callId);
+        await repo.lockCallerAndCall(tx, call.callerKey, call.callId);
       }
-      if (call.callerKey && (await repo.findActiveId(call.callerKey, tx))) return NUMBER_OPTED_OUT;
-      if (await repo.findCallOptOut(call.callId, tx)) return CALL_OPTED_OUT;
+      const found = await repo.findOptOutsOfCall(call, tx);
+      if (found.number) return NUMBER_OPTED_OUT;
+      if (found.call) return CALL_OPTED_OUT;
       return null;
     },
 

@@ -29,6 +29,19 @@ async function findActiveId(db: Db, callerKey: string): Promise<string | undefin
   return row?.id as string | undefined;
 }
 
+/**
+ * Which opt-outs apply to a call, in one round trip: a standing one for its caller (`number`) and an
+ * after-the-fact one for the call itself (`call`).
+ */
+async function findOptOutsOfCall(db: Db, call: { callerKey: string | null; callId: string }): Promise<{ number: boolean; call: boolean }> {
+  // Both columns are unique: each side yields at most one row.
+  const byCall = db('call_opt_outs').where('call_id', call.callId).select(db.raw("'call' as kind"));
+  const rows: { kind: string }[] = call.callerKey
+    ? await db('opt_outs').where('caller_key', call.callerKey).select(db.raw("'number' as kind")).unionAll(byCall)
+    : await byCall;
+  return { number: rows.some((r) => r.kind === 'number'), call: rows.some((r) => r.kind === 'call') };
+}
+
 async function findActive(db: Db, callerKey: string): Promise<OptOut | undefined> {
   const row = await db('opt_outs').where('caller_key', callerKey).first();
   return row ? toOptOut(row) : undefined;
@@ -99,6 +112,11 @@ export function createOptOutRepository(db: Database) {
     lockCaller: (tx: Tx, callerKey: string) => lockForTransaction(trxOf(tx), `opt-out:caller:${callerKey}`),
     /** The same for one call: an after-the-fact opt-out and that call's upload committing. */
     lockCall: (tx: Tx, callId: string) => lockForTransaction(trxOf(tx), `opt-out:call:${callId}`),
+    /** Both locks an upload's final check takes, in one round trip; always caller first, then call, so two transactions cannot wait on each other. */
+    lockCallerAndCall: (tx: Tx, callerKey: string | null, callId: string) =>
+      lockForTransaction(trxOf(tx), ...(callerKey ? [`opt-out:caller:${callerKey}`] : []), `opt-out:call:${callId}`),
+    /** Which opt-outs apply to a call, in one round trip: a standing one for its caller and one for the call itself. */
+    findOptOutsOfCall: (call: { callerKey: string | null; callId: string }, tx?: Tx) => findOptOutsOfCall(handleOf(db, tx), call),
     /** The pre-call check: one lookup on the unique index over caller_key. */
     findActiveId: (callerKey: string, tx?: Tx) => findActiveId(handleOf(db, tx), callerKey),
     findActive: (callerKey: string, tx?: Tx) => findActive(handleOf(db, tx), callerKey),

@@ -55,6 +55,15 @@ export function createHoldRepository(db: Database) {
       return row ? fromRow(row) : undefined;
     },
 
+    /**
+     * The active hold an administrator placed by hand: not one a data-subject request placed (reason
+     * subject-request:<case id>), which its case releases. A recording may carry one of each.
+     */
+    async findActiveManual(recordingId: string, now: Date, tx?: Tx): Promise<Hold | undefined> {
+      const row = await active(handleOf(db, tx), now.toISOString()).andWhereNot('reason', 'like', 'subject-request:%').where({ recording_id: recordingId }).first();
+      return row ? fromRow(row) : undefined;
+    },
+
     async insert(tx: Tx, h: Hold): Promise<void> {
       await trxOf(tx)('holds').insert({ id: h.id, recording_id: h.recordingId, reason: h.reason, until: h.until, placed_at: h.placedAt, placed_by: h.placedBy });
     },

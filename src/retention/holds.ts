@@ -22,6 +22,9 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
 
     async place(input: { recordingId: string; reason: string; until?: Date }, actor: string): Promise<Hold> {
       const now = clock.now();
+      if (input.reason.startsWith('subject-request:')) {
+        throw new InvalidInput('invalid-hold', 'Holds of data-subject requests are placed by their case', { errors: [{ pointer: '/reason', detail: 'must not start with subject-request:' }] });
+      }
       if (input.until && input.until <= now) {
         throw new InvalidInput('invalid-hold', 'A hold must end in the future', { errors: [{ pointer: '/until', detail: 'must be later than now' }] });
       }
@@ -31,7 +34,7 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
         if (recording.status !== 'stored') {
           throw new Conflict('recording-not-stored', `Recording ${input.recordingId} is ${recording.status}; there is nothing to hold`, { recordingStatus: recording.status });
         }
-        const existing = await holds.findActive(input.recordingId, now, tx);
+        const existing = await holds.findActiveManual(input.recordingId, now, tx);
         if (existing) throw new Conflict('already-held', `Recording ${input.recordingId} is already held`, { holdId: existing.id });
         const hold: Hold = {
           id: `hold_${randomUUID().replace(/-/g, '')}`,
@@ -58,7 +61,7 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
     async release(recordingId: string, actor: string): Promise<Hold> {
       const now = clock.now();
       return transaction(async (tx) => {
-        const hold = await holds.findActive(recordingId, now, tx);
+        const hold = await holds.findActiveManual(recordingId, now, tx);
         if (!hold) throw new NotFound('hold-not-found', `Recording ${recordingId} has no active hold`);
         const at = now.toISOString();
         if (!(await holds.release(tx, hold.id, at, actor))) throw new Conflict('hold-changed', 'The hold was released or lapsed meanwhile');
