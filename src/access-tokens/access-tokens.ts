@@ -2,6 +2,7 @@ import { hash as digest, randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import { InvalidInput, NotFound } from '../shared/errors.js';
+import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import { ROLES, type Principal, type Role } from '../shared/principal.js';
 import type { Transact } from '../shared/transaction.js';
 import type { AccessToken, AccessTokenRepository } from './access-token-repository.js';
@@ -34,6 +35,10 @@ export function createAccessTokens(deps: { tokens: AccessTokenRepository; transa
       const name = input.name.trim();
       if (!name || name.length > 200) {
         throw new InvalidInput('invalid-name', 'name must be 1–200 characters', { errors: [{ pointer: '/name', detail: '1–200 characters' }] });
+      }
+      // The name is stored and audited: never a phone number.
+      if (containsPhoneNumber(name)) {
+        throw new InvalidInput('invalid-name', `name ${PHONE_NUMBER_REFUSED}`, { errors: [{ pointer: '/name', detail: PHONE_NUMBER_REFUSED }] });
       }
       const id = 'tok_' + randomBytes(6).toString('hex');
       const token = `glr_${randomBytes(32).toString('base64url')}`;
