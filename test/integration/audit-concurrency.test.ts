@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { readStoredPages } from '../../src/audit-log/audit-repository.js';
 import { verifyAuditPages } from '../../src/audit-log/index.js';
+import { asTx } from '../../src/shared/database.js';
 import { itOn, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 describe('the audit log under concurrent appends (checkpoints, verification, report)', () => {
@@ -19,7 +20,7 @@ describe('the audit log under concurrent appends (checkpoints, verification, rep
 
   it('keeps one unbroken chain under concurrent appends, checkpoints it, and detects a truncated tail', async () => {
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'system:test', action: 'recording.played', subject: `recording:r${i}`, details: { i } }))),
+      Array.from({ length: 40 }, (_, i) => t.db.transaction((trx) => t.services.audit.append(asTx(trx), { actor: 'system:test', action: 'recording.played', subject: `recording:r${i}`, details: { i } }))),
     );
     const [a, b] = await Promise.all([t.services.auditCheckpoints.create(), t.services.auditCheckpoints.create()]);
     expect([a, b].filter(Boolean)).to.have.length(1); // both try the same head: one row, no error
@@ -38,7 +39,7 @@ describe('the audit log under concurrent appends (checkpoints, verification, rep
 
   itOn('postgres')('reads the table a page at a time as text joined by PostgreSQL, and locates an edit, a NULL or a separator in a later page', async () => {
     for (let i = 0; i < 30; i++) {
-      await t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'system:test', action: 'recording.played', subject: i % 3 ? `recording:r${i}` : null, details: { i, note: 'åäö "quoted" \\ 😀' } }));
+      await t.db.transaction((trx) => t.services.audit.append(asTx(trx), { actor: 'system:test', action: 'recording.played', subject: i % 3 ? `recording:r${i}` : null, details: { i, note: 'åäö "quoted" \\ 😀' } }));
     }
     const verifyInPagesOf7 = () => verifyAuditPages(readStoredPages(t.db, 7, 3), [], null);
     expect(await verifyInPagesOf7()).to.include({ ok: true, entries: 30 });
