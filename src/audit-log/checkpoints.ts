@@ -67,6 +67,11 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
     return keys;
   };
   let state: ChainState = { checked: false, ok: true };
+  /**
+   * Store copies already read, by key: checkpoint objects are written once, so the hourly check reads
+   * only new ones instead of every checkpoint of past years. A full verification reads them all again.
+   */
+  const storeCopies = new Map<string, CheckpointCopy[]>();
   /** The problem this process saw last, until a verification passes again (then recorded as repaired). */
   let brokenSince: { problem: AuditProblem; at: string } | undefined;
 
@@ -81,13 +86,21 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
    * Every copy of every checkpoint: the rows and the store objects. A row and its store copy that differ
    * are a conflict; a checkpoint is proven when both copies exist, agree and carry a valid signature.
    */
-  async function gather(): Promise<{ copies: CheckpointCopy[]; problems: AuditProblem[]; proven: SignedCheckpoint[] }> {
+  async function gather(opts: { fresh: boolean }): Promise<{ copies: CheckpointCopy[]; problems: AuditProblem[]; proven: SignedCheckpoint[] }> {
     const rows = (await repo.listCheckpoints(db)).map((r): SignedCheckpoint => ({ seq: r.seq, hash: r.hash, at: r.at, signature: r.signature, keyId: r.keyId }));
     const stored: CheckpointCopy[] = [];
+    const listed = new Set<string>();
     for await (const o of store.list(CHECKPOINTS_PREFIX)) {
       if (!/\d{12}\.json$/.test(o.key)) continue;
-      stored.push(...parseCheckpointFile(await readText(o.key), `store ${o.key}`));
+      listed.add(o.key);
+      let copies = opts.fresh ? undefined : storeCopies.get(o.key);
+      if (!copies) {
+        copies = parseCheckpointFile(await readText(o.key), `store ${o.key}`);
+        storeCopies.set(o.key, copies);
+      }
+      stored.push(...copies);
     }
+    for (const key of storeCopies.keys()) if (!listed.has(key)) storeCopies.delete(key);
     const problems: AuditProblem[] = [];
     const proven: SignedCheckpoint[] = [];
     const valid = new Set(checkCheckpoints(rows, getKeys()).valid.map((c) => JSON.stringify(c)));
@@ -104,7 +117,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
   }
 
   async function verifyFrom(resume: boolean): Promise<AuditVerdict> {
-    const { copies, problems, proven } = await gather();
+    const { copies, problems, proven } = await gather({ fresh: !resume });
     const anchor = resume ? proven.at(-1) : undefined;
     return verifyAuditPages(repo.readStoredPages(db, undefined, undefined, anchor ? anchor.seq - 1 : 0), copies, getKeys(), { resumeAt: anchor?.seq, problems });
   }
@@ -165,7 +178,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
     if (!s.ok && !s.acknowledged) refuse(s.problem!);
     const head = s.ok ? s.head : await repo.head(db);
     if (!head) return null;
-    const { copies } = await gather();
+    const { copies } = await gather({ fresh: false });
     const signedAlready = checkCheckpoints(copies, getKeys()).valid.some((c) => c.seq === head.seq && c.hash === head.hash);
     if (signedAlready) return null;
 
@@ -190,6 +203,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
       logger.error('audit checkpoint refused: the store holds a different checkpoint for this seq', { seq: cp.seq, objectKey });
       throw new Conflict('checkpoint-conflict', problem.detail, { seq: cp.seq });
     }
+    storeCopies.set(objectKey, [{ ...cp, source: `store ${objectKey}` }]);
     try {
       await repo.insertCheckpoint(db, { ...cp, objectKey });
     } catch (err) {
@@ -252,7 +266,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
 
     /** Every distinct checkpoint the service holds (rows and store objects); conflicting ones included. */
     async list(): Promise<SignedCheckpoint[]> {
-      const { copies } = await gather();
+      const { copies } = await gather({ fresh: true });
       const out: SignedCheckpoint[] = [];
       for (const c of copies) {
         if ('malformed' in c) continue;

@@ -406,3 +406,23 @@ describe('rotating the signing key (AUDIT_KEY_LIST)', () => {
     }
   });
 });
+
+describe('the hourly check and the store', () => {
+  it('reads each checkpoint object once for the incremental checks, and every one again for a full verification', async () => {
+    const t = await startTestApp({ config: { auditSigningKey: KEY } });
+    try {
+      for (const seq of [3, 6, 9]) {
+        await growTo(t.services, seq);
+        await t.services.auditCheckpoints.create();
+      }
+      const get = sinon.spy(t.store, 'get');
+      await t.services.auditCheckpoints.check('hourly');
+      expect(get.callCount, 'incremental check').to.equal(0);
+      await t.services.auditCheckpoints.verify();
+      expect(get.args.map((a) => a[0]).sort()).to.deep.equal([3, 6, 9].map(checkpointObjectKey));
+    } finally {
+      sinon.restore();
+      await t.close();
+    }
+  });
+});
