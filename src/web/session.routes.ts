@@ -100,7 +100,7 @@ export function sessionResolver(sessions: Sessions): PrincipalResolver {
   };
 }
 
-const signIn = z.object({ token: z.string().trim().min(1, 'is required').max(200) });
+export const signIn = z.object({ token: z.string().trim().min(1, 'is required').max(200) });
 
 /** POST /v1/session {token} → cookie; GET /v1/session → who is signed in; DELETE /v1/session → signed out. */
 export function sessionRoutes(deps: { sessions: Sessions; limiter: AuthFailureLimiter; refusals: RefusalLog; ttlMs: number; logger: Logger }): Router {
