@@ -282,8 +282,65 @@ describe('Web interface in a real browser', function () {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#report-csv').click()]);
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(download.suggestedFilename()).to.match(/\.csv$/);
-    expect(csv.split('\n')[0]).to.contain(',');
+    expect(csv.split('\n')[0]).to.contain(';');
     expect(csv).not.to.contain('4670');
+    await page.context().close();
+  });
+
+  it('pages the auditor through the whole retention report, with totals, outcomes in Swedish and a CSV for Swedish Excel', async () => {
+    // Enough calls for several pages, older than the fixture calls so that the trainer's first page stays the same.
+    for (let i = 0; i < 110; i++) {
+      const wav = recordingBody(callMeta(t.clock.now(), { queue: i % 2 ? 'Bygglov' : 'skola', agentId: `agent-${i % 7}` }, 180 + i * 30), silentWav(1));
+      const res = await request(t.app).post('/v1/recordings').set(signedHeaders(wav.body, t.clock.now())).set('Content-Type', wav.contentType).send(wav.body);
+      expect(res.status).to.equal(201);
+    }
+    const page = await signIn('auditor');
+    await page.getByRole('link', { name: 'Gallringsrapport' }).click();
+    const totals = page.locator('#report-totals');
+    await totals.waitFor();
+    const all = Number(await totals.locator('dd[data-outcome="all"]').textContent());
+    expect(all).to.be.at.least(112);
+    expect(Number(await totals.locator('dd[data-outcome="stored-not-yet-due"]').textContent())).to.equal(all);
+    expect(await totals.textContent()).to.contain('sparad, inte förfallen').and.contain('raderad för sent');
+    const heads = await page.locator('#report thead th').count();
+    const ids = new Set<string>();
+    for (let p = 0; p < 10; p++) {
+      const rows = page.locator('#report tbody tr');
+      for (const row of await rows.all()) {
+        expect(await row.locator('td').count(), 'every row has one cell per heading').to.equal(heads);
+        ids.add((await row.getAttribute('data-id'))!);
+      }
+      expect(await rows.first().locator('td').nth(5).textContent()).to.equal('sparad, inte förfallen');
+      const next = page.getByRole('button', { name: 'Nästa sida' });
+      if (await next.isDisabled()) break;
+      const before = await page.locator('#report-page').textContent();
+      await next.click();
+      await page.locator('#report-page').filter({ hasNotText: before! }).waitFor();
+    }
+    expect(ids.size, 'every recording of the period, each once').to.equal(all);
+    expect(await page.locator('#report-page').textContent()).to.equal(`Sida ${Math.ceil(all / 50)} av ${Math.ceil(all / 50)}`);
+
+    await page.getByLabel('Utfall').selectOption('overdue');
+    expect(await page.locator('#report-rows').textContent()).to.equal('Inga träffar.');
+    await page.getByLabel('Utfall').selectOption('');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#report-csv').click()]);
+    const bytes = readFileSync((await download.path())!);
+    expect([...bytes.subarray(0, 3)], 'UTF-8 byte-order mark').to.deep.equal([0xef, 0xbb, 0xbf]);
+    const lines = bytes.toString('utf8').slice(1).split('\r\n');
+    const header = lines[0].split(';');
+    expect(header).to.include.members(['id', 'callId', 'outcome']);
+    const data = lines.slice(1, lines.indexOf(''));
+    expect(data.map((l) => l.split(';')[0]).sort(), 'the whole period, not one page').to.deep.equal([...ids].sort());
+    for (const l of data) expect(l.split(';')).to.have.length(header.length);
+    expect(lines).to.include(`all;${all}`);
+
+    // Lateness in words, as the report shows it.
+    const words = await page.evaluate(async () => {
+      const { durationWords } = await import('/text.js' as string);
+      return [durationWords('sv', 27 * 3_600_000), durationWords('en', 2 * 86_400_000 + 5 * 60_000)];
+    });
+    expect(words).to.deep.equal(['1 dag 3 tim', '2 days']);
     await page.context().close();
   });
 

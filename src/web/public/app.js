@@ -2,7 +2,7 @@
 // The menu only helps: every view asks the API, and the server decides what each role may see.
 
 import { confirmOptOutDeletion, SUBJECT_TEXT, subjectRequestsView } from './subject-requests.js';
-import { CODE_TEXT, formatTime, problemMessage, stockholmDate, stockholmDayStart } from './text.js';
+import { CODE_TEXT, durationWords, formatTime, problemMessage, stockholmDate, stockholmDayStart } from './text.js';
 
 const TEXT = {
   sv: {
@@ -23,6 +23,8 @@ const TEXT = {
     refused: 'Åtkomst nekad', problem: 'Något gick fel', notSignedIn: 'Logga in för att fortsätta.', yes: 'ja', no: 'nej',
     subjectRequests: SUBJECT_TEXT.sv.subjectRequests,
     sessionEnded: 'Du har blivit utloggad eftersom sessionen gick ut eller återkallades. Logga in igen för att fortsätta där du var.',
+    outcome: 'Utfall', allOutcomes: 'Alla utfall', callId: 'Samtals-id', started: 'Samtalet började', deletedAt: 'Raderad', lateness: 'Försening', totals: 'Summering', all: 'Alla',
+    lateBy: (d) => `${d} för sent`, overdueBy: (d) => `${d} över tiden`, pageOf: (p, n) => `Sida ${p} av ${n}`, rowsShown: (a, b, n) => `Rad ${a}–${b} av ${n}`, discrepancies: 'Avvikelser', reportRecordings: 'Inspelningar',
     noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
   },
   en: {
@@ -43,6 +45,8 @@ const TEXT = {
     refused: 'Access refused', problem: 'Something went wrong', notSignedIn: 'Sign in to continue.', yes: 'yes', no: 'no',
     subjectRequests: SUBJECT_TEXT.en.subjectRequests,
     sessionEnded: 'You were signed out because the session expired or was revoked. Sign in again to continue where you were.',
+    outcome: 'Outcome', allOutcomes: 'All outcomes', callId: 'Call id', started: 'Call started', deletedAt: 'Deleted', lateness: 'Lateness', totals: 'Totals', all: 'All',
+    lateBy: (d) => `${d} late`, overdueBy: (d) => `${d} overdue`, pageOf: (p, n) => `Page ${p} of ${n}`, rowsShown: (a, b, n) => `Rows ${a}–${b} of ${n}`, discrepancies: 'Discrepancies', reportRecordings: 'Recordings',
     noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
   },
 };
@@ -246,28 +250,58 @@ async function verificationView(main) {
   out.replaceChildren(...parts);
 }
 
+const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue'];
+
 async function reportView(main) {
   const today = stockholmDate();
   const monthAgo = stockholmDate(new Date(Date.now() - 30 * 86_400_000));
   const from = h('input', { type: 'date', name: 'from', value: monthAgo, required: true });
   const to = h('input', { type: 'date', name: 'to', value: today, required: true });
-  const csv = h('a', { id: 'report-csv', download: 'retention-report.csv' }, t('downloadCsv'));
+  const outcome = h('select', { name: 'outcome' }, h('option', { value: '' }, t('allOutcomes')), OUTCOMES.map((o) => h('option', { value: o }, word('outcomes', o))));
+  const csv = h('a', { id: 'report-csv', download: 'gallringsrapport.csv' }, t('downloadCsv'));
   const out = h('div', { id: 'report' });
+  const PAGE = 50;
+  let report = null;
+  let page = 0;
   const range = () => ({ from: dayStart(from.value), to: dayEnd(to.value) });
-  const form = h('form', { class: 'filters' }, field(t('from'), from), field(t('to'), to), h('button', { type: 'submit' }, t('show')));
+  const form = h('form', { class: 'filters' }, field(t('from'), from), field(t('to'), to), field(t('outcome'), outcome), h('button', { type: 'submit' }, t('show')));
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  outcome.addEventListener('change', () => { page = 0; if (report) draw(); });
   main.replaceChildren(h('h1', {}, t('report')), form, h('p', {}, csv), out);
+
+  const lateness = (row) => (row.lateMs == null ? '–' : row.outcome === 'overdue' ? t('overdueBy')(durationWords(lang, row.lateMs)) : t('lateBy')(durationWords(lang, row.lateMs)));
+  function draw() {
+    const rows = report.recordings.filter((row) => !outcome.value || row.outcome === outcome.value);
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    page = Math.min(page, pages - 1);
+    const shown = rows.slice(page * PAGE, (page + 1) * PAGE);
+    const totals = report.totals ?? {};
+    const head = [t('callId'), t('recordingId'), t('started'), t('deadline'), t('deletedAt'), t('outcome'), t('lateness'), t('reason')];
+    const body = shown.map((row) => h('tr', { 'data-id': row.id, 'data-outcome': row.outcome },
+      h('td', {}, row.callId ?? '–'), h('td', { class: 'id' }, row.id), h('td', {}, fmtDate(row.startedAt)), h('td', {}, fmtDate(row.deadline)),
+      h('td', {}, fmtDate(row.deletedAt)), h('td', {}, word('outcomes', row.outcome)), h('td', {}, lateness(row)), h('td', {}, row.reason ?? '–')));
+    const pager = h('nav', { class: 'pager', 'aria-label': t('reportRecordings') },
+      h('button', { type: 'button', class: 'secondary', disabled: page === 0, onclick: () => { page--; draw(); } }, t('prev')),
+      h('span', { id: 'report-page' }, t('pageOf')(page + 1, pages)),
+      h('button', { type: 'button', class: 'secondary', disabled: page >= pages - 1, onclick: () => { page++; draw(); } }, t('next')));
+    out.replaceChildren(
+      h('h2', {}, t('totals')),
+      h('dl', { class: 'facts', id: 'report-totals' }, [...OUTCOMES, 'all'].map((o) => [h('dt', {}, o === 'all' ? t('all') : word('outcomes', o)), h('dd', { 'data-outcome': o }, String(totals[o] ?? 0))])),
+      h('h2', {}, `${t('reportRecordings')} (${rows.length})`),
+      h('p', { role: 'status', id: 'report-rows' }, rows.length ? t('rowsShown')(page * PAGE + 1, page * PAGE + shown.length, rows.length) : t('none')),
+      rows.length ? table(head, body) : null, rows.length > PAGE ? pager : null,
+      h('h2', {}, `${t('discrepancies')} (${report.discrepancies?.length ?? 0})`),
+      report.discrepancies?.length ? h('ul', { id: 'report-discrepancies' }, report.discrepancies.map((d) => h('li', {}, h('span', {}, `${d.kind} · ${d.recordingId}`), ' ', h('span', { lang: 'en' }, d.detail)))) : h('p', {}, t('none')),
+    );
+  }
   async function load() {
     csv.href = `/v1/reports/retention?${query({ ...range(), format: 'csv' })}`;
     busy(out);
     const r = await api('GET', `/v1/reports/retention?${query({ ...range(), format: 'json' })}`);
     if (!r.ok) return out.replaceChildren(problemBox(r));
-    const summary = Object.entries(r.data).filter(([, v]) => typeof v !== 'object' || v === null);
-    const lists = Object.entries(r.data).filter(([, v]) => Array.isArray(v));
-    out.replaceChildren(h('dl', { class: 'facts' }, summary.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])),
-      ...lists.flatMap(([k, v]) => [h('h2', {}, `${k} (${v.length})`), v.length && typeof v[0] === 'object'
-        ? table(Object.keys(v[0]), v.slice(0, 200).map((row) => h('tr', {}, Object.values(row).map((c) => h('td', {}, c === null ? '–' : typeof c === 'object' ? JSON.stringify(c) : String(c))))))
-        : h('p', {}, t('none'))]));
+    report = r.data;
+    page = 0;
+    draw();
   }
   await load();
 }
