@@ -158,6 +158,46 @@ describe('Web interface in a real browser', function () {
     await page.context().close();
   });
 
+  it('keeps the trainer filter in the address through a reload and a language switch, and plays in a sticky player with ±10 s and speed', async () => {
+    const page = await signIn('trainer');
+    await page.locator('#recordings-list table').waitFor();
+    await page.getByLabel('Kö').fill('lång');
+    await page.getByRole('button', { name: 'Filtrera' }).click();
+    await page.waitForFunction(() => decodeURIComponent(location.hash) === '#/recordings?queue=lång');
+    const rows = page.locator('#recordings-list tbody tr');
+    await page.waitForFunction(() => {
+      const trs = [...document.querySelectorAll('#recordings-list tbody tr')];
+      return trs.length > 0 && trs.every((r) => r.textContent!.includes('lång'));
+    });
+    expect(await rows.count()).to.equal(1);
+    await page.reload();
+    await page.locator(`#recordings-list tr[data-id="${longId}"]`).waitFor();
+    expect(await page.getByLabel('Kö').inputValue()).to.equal('lång');
+    expect(await rows.count()).to.equal(1);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByLabel('Queue').waitFor();
+    expect(await page.getByLabel('Queue').inputValue()).to.equal('lång');
+    await page.getByRole('button', { name: 'Svenska' }).click();
+    await page.locator(`#recordings-list tr[data-id="${longId}"]`).waitFor();
+
+    await page.locator(`#recordings-list tr[data-id="${longId}"]`).getByRole('button', { name: /Spela/ }).click();
+    await page.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#player')?.currentTime ?? 0) > 0.2, undefined, { timeout: 30_000 });
+    expect(await page.locator(`#recordings-list tr[data-id="${longId}"]`).getAttribute('aria-current')).to.equal('true');
+    expect(await page.locator('#player-section').evaluate((el) => getComputedStyle(el).position)).to.equal('sticky');
+    const before = await page.evaluate(() => document.querySelector<HTMLAudioElement>('#player')!.currentTime);
+    await page.getByRole('button', { name: 'Spola fram 10 sekunder' }).click();
+    await page.waitForFunction((b) => document.querySelector<HTMLAudioElement>('#player')!.currentTime >= b + 10, before, { timeout: 30_000 });
+    await page.getByRole('button', { name: 'Spola tillbaka 10 sekunder' }).click();
+    const back = await page.evaluate(() => document.querySelector<HTMLAudioElement>('#player')!.currentTime);
+    expect(back).to.be.below(before + 10);
+    await page.getByLabel('Hastighet').selectOption('2');
+    expect(await page.evaluate(() => document.querySelector<HTMLAudioElement>('#player')!.playbackRate)).to.equal(2);
+    await page.getByLabel('Hastighet').selectOption('0.75');
+    expect(await page.evaluate(() => document.querySelector<HTMLAudioElement>('#player')!.playbackRate)).to.equal(0.75);
+    await shot(page, 'trainer-sticky-player');
+    await page.context().close();
+  });
+
   it('stays usable at 200 % zoom and from the keyboard', async () => {
     // 200 % zoom of a 1280 px window: a 640 px wide layout viewport at twice the pixel density.
     const page = await signIn('trainer', { width: 640, height: 900, deviceScaleFactor: 2 });

@@ -23,6 +23,7 @@ const TEXT = {
     refused: 'Åtkomst nekad', problem: 'Något gick fel', notSignedIn: 'Logga in för att fortsätta.', yes: 'ja', no: 'nej',
     subjectRequests: SUBJECT_TEXT.sv.subjectRequests,
     sessionEnded: 'Du har blivit utloggad eftersom sessionen gick ut eller återkallades. Logga in igen för att fortsätta där du var.',
+    back10: '−10 s', fwd10: '+10 s', back10Label: 'Spola tillbaka 10 sekunder', fwd10Label: 'Spola fram 10 sekunder', speed: 'Hastighet', nowPlaying: 'Spelas nu',
     outcome: 'Utfall', allOutcomes: 'Alla utfall', callId: 'Samtals-id', started: 'Samtalet började', deletedAt: 'Raderad', lateness: 'Försening', totals: 'Summering', all: 'Alla',
     lateBy: (d) => `${d} för sent`, overdueBy: (d) => `${d} över tiden`, pageOf: (p, n) => `Sida ${p} av ${n}`, rowsShown: (a, b, n) => `Rad ${a}–${b} av ${n}`, discrepancies: 'Avvikelser', reportRecordings: 'Inspelningar',
     noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
@@ -45,6 +46,7 @@ const TEXT = {
     refused: 'Access refused', problem: 'Something went wrong', notSignedIn: 'Sign in to continue.', yes: 'yes', no: 'no',
     subjectRequests: SUBJECT_TEXT.en.subjectRequests,
     sessionEnded: 'You were signed out because the session expired or was revoked. Sign in again to continue where you were.',
+    back10: '−10 s', fwd10: '+10 s', back10Label: 'Back 10 seconds', fwd10Label: 'Forward 10 seconds', speed: 'Speed', nowPlaying: 'Now playing',
     outcome: 'Outcome', allOutcomes: 'All outcomes', callId: 'Call id', started: 'Call started', deletedAt: 'Deleted', lateness: 'Lateness', totals: 'Totals', all: 'All',
     lateBy: (d) => `${d} late`, overdueBy: (d) => `${d} overdue`, pageOf: (p, n) => `Page ${p} of ${n}`, rowsShown: (a, b, n) => `Rows ${a}–${b} of ${n}`, discrepancies: 'Discrepancies', reportRecordings: 'Recordings',
     noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
@@ -165,12 +167,22 @@ function signInView(main, note) {
 
 async function recordingsView(main) {
   const f = { from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }), queue: h('input', { name: 'queue', maxlength: 64 }), agentId: h('input', { name: 'agentId', maxlength: 64 }) };
+  // The filters live in the address, so a reload, a language switch or a shared link keeps them.
+  const kept = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  for (const [k, input] of Object.entries(f)) input.value = kept.get(k) ?? '';
+  let playingId = null;
   const list = h('div', { id: 'recordings-list' });
   const player = h('section', { class: 'player', id: 'player-section', 'aria-labelledby': 'player-title', hidden: true });
   const cursors = [null];
   const form = h('form', { class: 'filters', role: 'search' },
     field(t('from'), f.from), field(t('to'), f.to), field(t('queue'), f.queue), field(t('agent'), f.agentId), h('button', { type: 'submit' }, t('filter')));
-  form.addEventListener('submit', (e) => { e.preventDefault(); cursors.length = 1; load(); });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    cursors.length = 1;
+    const q = query(Object.fromEntries(Object.entries(f).map(([k, input]) => [k, input.value.trim()])));
+    history.replaceState(null, '', `#/recordings${q ? `?${q}` : ''}`);
+    load();
+  });
   main.replaceChildren(h('h1', {}, t('recordings')), form, list, player);
 
   async function load() {
@@ -179,7 +191,7 @@ async function recordingsView(main) {
     const r = await api('GET', `/v1/recordings?${q}`);
     if (!r.ok) return list.replaceChildren(problemBox(r));
     const canPlay = me && (me.role === 'trainer' || me.role === 'admin');
-    const rows = r.data.items.map((it) => h('tr', { 'data-id': it.id },
+    const rows = r.data.items.map((it) => h('tr', { 'data-id': it.id, class: it.id === playingId ? 'playing' : undefined, 'aria-current': it.id === playingId ? 'true' : undefined },
       h('td', {}, fmtDate(it.startedAt)), h('td', {}, it.queue ?? '–'), h('td', {}, it.agentId ?? '–'),
       h('td', { class: 'num' }, fmtDuration(it.durationMs)), h('td', { class: 'num' }, it.status === 'stored' ? String(it.daysLeft) : '–'),
       me?.role !== 'trainer' ? h('td', {}, word('statuses', it.status)) : null,
@@ -192,9 +204,24 @@ async function recordingsView(main) {
   }
 
   function play(it) {
+    playingId = it.id;
+    for (const tr of list.querySelectorAll('tr[data-id]')) {
+      const on = tr.dataset.id === it.id;
+      tr.classList.toggle('playing', on);
+      if (on) tr.setAttribute('aria-current', 'true'); else tr.removeAttribute('aria-current');
+    }
     const audio = h('audio', { controls: true, preload: 'metadata', id: 'player', src: `/v1/recordings/${encodeURIComponent(it.id)}/audio` });
+    const skip = (s) => { audio.currentTime = Math.max(0, Math.min(audio.duration || Infinity, audio.currentTime + s)); };
+    const speed = h('select', { id: 'player-speed', name: 'speed' }, [0.75, 1, 1.25, 1.5, 2].map((v) => h('option', { value: v, selected: v === 1 }, `${String(v).replace('.', lang === 'sv' ? ',' : '.')}×`)));
+    speed.addEventListener('change', () => { audio.playbackRate = Number(speed.value); });
     player.hidden = false;
-    player.replaceChildren(h('h2', { id: 'player-title' }, `${t('player')}: ${fmtDate(it.startedAt)} · ${it.queue ?? ''} · ${it.agentId ?? ''}`), audio);
+    player.replaceChildren(
+      h('h2', { id: 'player-title' }, `${t('nowPlaying')}: ${fmtDate(it.startedAt)} · ${it.queue ?? ''} · ${it.agentId ?? ''}`),
+      audio,
+      h('div', { class: 'player-controls' },
+        h('button', { type: 'button', class: 'secondary', id: 'player-back', 'aria-label': t('back10Label'), onclick: () => skip(-10) }, t('back10')),
+        h('button', { type: 'button', class: 'secondary', id: 'player-forward', 'aria-label': t('fwd10Label'), onclick: () => skip(10) }, t('fwd10')),
+        field(t('speed'), speed)));
     audio.play().catch(() => undefined);
     audio.focus();
   }
