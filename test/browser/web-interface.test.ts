@@ -391,12 +391,14 @@ describe('Web interface in a real browser', function () {
     await page.getByLabel('Anledning').fill('Begäran om utlämnande');
     await page.getByRole('button', { name: 'Lägg spärr' }).click();
     await page.locator('#holds-result .ok').waitFor();
+    expect(await page.locator('#holds-result').textContent()).to.equal(`Gallringsstopp lagt på inspelning ${recordingId}, tills vidare. Den raderas inte förrän stoppet hävs eller löper ut.`);
     await shot(page, 'admin-holds');
     await page.locator('input[name="releaseId"]').fill(recordingId);
     // The placement's answer is still shown: clear it, so the wait below is for the release's own answer.
     await page.locator('#holds-result').evaluate((el) => el.replaceChildren());
     await page.getByRole('button', { name: 'Släpp spärr' }).click();
     await page.locator('#holds-result .ok').waitFor();
+    expect(await page.locator('#holds-result').textContent()).to.contain('är hävt').and.not.contain('{');
     expect(await t.db('audit_entries').whereIn('action', ['hold.placed', 'hold.released']).count({ n: '*' }).first()).to.deep.include({ n: 2 });
 
     await page.getByRole('link', { name: 'Försenad gallring' }).click();
@@ -405,6 +407,10 @@ describe('Web interface in a real browser', function () {
     await shot(page, 'admin-overdue');
     await page.getByRole('link', { name: 'Avregistreringar' }).click();
     await page.getByRole('button', { name: 'Registrera' }).waitFor();
+    await page.locator('input[name="removeNumber"]').fill('+46 70 000 00 00');
+    await page.getByRole('button', { name: 'Ta bort' }).click();
+    await page.locator('#opt-outs-result .ok').waitFor();
+    expect(await page.locator('#opt-outs-result').textContent()).to.equal('Numret fanns inte registrerat. Inget ändrades.');
     await shot(page, 'admin-opt-outs');
 
     await page.getByRole('button', { name: 'Logga ut' }).click();

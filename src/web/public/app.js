@@ -24,6 +24,11 @@ const TEXT = {
     subjectRequests: SUBJECT_TEXT.sv.subjectRequests,
     sessionEnded: 'Du har blivit utloggad eftersom sessionen gick ut eller återkallades. Logga in igen för att fortsätta där du var.',
     back10: '−10 s', fwd10: '+10 s', back10Label: 'Spola tillbaka 10 sekunder', fwd10Label: 'Spola fram 10 sekunder', speed: 'Hastighet', nowPlaying: 'Spelas nu',
+    holdPlaced: (id, until) => `Gallringsstopp lagt på inspelning ${id}${until ? `, till och med ${until}` : ', tills vidare'}. Den raderas inte förrän stoppet hävs eller löper ut.`,
+    holdReleased: (id) => `Gallringsstoppet på inspelning ${id} är hävt. Inspelningen gallras enligt sin gallringsdag.`,
+    optOutNew: 'Numret är registrerat: samtal från det spelas inte längre in.', optOutKnown: 'Numret var redan registrerat: samtal från det spelas inte in.',
+    optOutDeleted: (d, k) => `${d} befintliga inspelningar raderades${k ? `, ${k} behölls under gallringsstopp` : ''}.`,
+    optOutRemoved: 'Numret är borttaget: samtal från det kan spelas in igen.', optOutNotFound: 'Numret fanns inte registrerat. Inget ändrades.',
     outcome: 'Utfall', allOutcomes: 'Alla utfall', callId: 'Samtals-id', started: 'Samtalet började', deletedAt: 'Raderad', lateness: 'Försening', totals: 'Summering', all: 'Alla',
     lateBy: (d) => `${d} för sent`, overdueBy: (d) => `${d} över tiden`, pageOf: (p, n) => `Sida ${p} av ${n}`, rowsShown: (a, b, n) => `Rad ${a}–${b} av ${n}`, discrepancies: 'Avvikelser', reportRecordings: 'Inspelningar',
     noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
@@ -47,6 +52,11 @@ const TEXT = {
     subjectRequests: SUBJECT_TEXT.en.subjectRequests,
     sessionEnded: 'You were signed out because the session expired or was revoked. Sign in again to continue where you were.',
     back10: '−10 s', fwd10: '+10 s', back10Label: 'Back 10 seconds', fwd10Label: 'Forward 10 seconds', speed: 'Speed', nowPlaying: 'Now playing',
+    holdPlaced: (id, until) => `Hold placed on recording ${id}${until ? `, until ${until}` : ', until further notice'}. It is not deleted until the hold is released or ends.`,
+    holdReleased: (id) => `The hold on recording ${id} is released. The recording is deleted on its deadline.`,
+    optOutNew: 'The number is registered: calls from it are no longer recorded.', optOutKnown: 'The number was already registered: calls from it are not recorded.',
+    optOutDeleted: (d, k) => `${d} existing recordings were deleted${k ? `, ${k} kept under a hold` : ''}.`,
+    optOutRemoved: 'The number is removed: calls from it may be recorded again.', optOutNotFound: 'The number was not registered. Nothing changed.',
     outcome: 'Outcome', allOutcomes: 'All outcomes', callId: 'Call id', started: 'Call started', deletedAt: 'Deleted', lateness: 'Lateness', totals: 'Totals', all: 'All',
     lateBy: (d) => `${d} late`, overdueBy: (d) => `${d} overdue`, pageOf: (p, n) => `Page ${p} of ${n}`, rowsShown: (a, b, n) => `Rows ${a}–${b} of ${n}`, discrepancies: 'Discrepancies', reportRecordings: 'Recordings',
     noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
@@ -342,15 +352,17 @@ function holdsView(main) {
   place.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) };
-    show(await api('POST', `/v1/recordings/${encodeURIComponent(id.value.trim())}/hold`, body));
+    const r = await api('POST', `/v1/recordings/${encodeURIComponent(id.value.trim())}/hold`, body);
+    show(r, () => t('holdPlaced')(r.data.recordingId, r.data.until ? fmtDate(r.data.until) : null));
   });
   const rid = h('input', { name: 'releaseId', required: true, size: 38, spellcheck: 'false' });
   const release = h('form', { class: 'card' }, field(t('recordingId'), rid), h('button', { type: 'submit' }, t('releaseHold')));
   release.addEventListener('submit', async (e) => {
     e.preventDefault();
-    show(await api('DELETE', `/v1/recordings/${encodeURIComponent(rid.value.trim())}/hold`));
+    const r = await api('DELETE', `/v1/recordings/${encodeURIComponent(rid.value.trim())}/hold`);
+    show(r, () => t('holdReleased')(r.data?.recordingId ?? rid.value.trim()));
   });
-  const show = (r) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, t('done'), ' ', h('code', {}, JSON.stringify(r.data ?? {}))) : problemBox(r));
+  const show = (r, sentence) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));
   main.replaceChildren(h('h1', {}, t('holds')), h('h2', {}, t('placeHold')), place, h('h2', {}, t('releaseHold')), release, out);
 }
 
@@ -366,7 +378,7 @@ function optOutsView(main) {
     if (del.checked && !(await confirmOptOutDeletion(subjectUi, num.value, out))) return;
     const r = await api('POST', '/v1/opt-outs', { number: num.value, deleteExisting: del.checked });
     num.value = '';
-    show(r);
+    show(r, () => [r.status === 201 ? t('optOutNew') : t('optOutKnown'), r.data.deletedRecordings !== undefined ? t('optOutDeleted')(r.data.deletedRecordings, r.data.keptUnderHold) : ''].filter(Boolean).join(' '));
   });
   const num2 = h('input', { name: 'removeNumber', type: 'tel', required: true, autocomplete: 'off', maxlength: 40 });
   const rem = h('form', { class: 'card' }, field(t('number'), num2), h('button', { type: 'submit' }, t('remove')));
@@ -374,9 +386,9 @@ function optOutsView(main) {
     e.preventDefault();
     const r = await api('POST', '/v1/opt-outs/remove', { number: num2.value });
     num2.value = '';
-    show(r);
+    show(r, () => (r.data.removed ? t('optOutRemoved') : t('optOutNotFound')));
   });
-  const show = (r) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, t('done'), ' ', h('code', {}, JSON.stringify(r.data ?? {}))) : problemBox(r));
+  const show = (r, sentence) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));
   main.replaceChildren(h('h1', {}, t('optOuts')), h('h2', {}, t('register')), reg, h('h2', {}, t('remove')), rem, out);
 }
 
