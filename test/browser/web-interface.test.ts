@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sinon from 'sinon';
 import request from 'supertest';
-import type { Role } from '../../src/http/types.js';
+import type { Role } from '../../src/shared/principal.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 

@@ -7,6 +7,7 @@ import { readAuditEntries, type AuditEntry } from '../../src/audit-log/index.js'
 import type { Recording } from '../../src/recordings/index.js';
 import { DAY_MS, ManualClock } from '../../src/shared/clock.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { asTx } from '../../src/shared/database.js';
 
 const T0 = Date.parse('2026-10-01T08:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -59,7 +60,7 @@ describe('GET /v1/reports/retention', () => {
     await t.db.transaction(async (trx) => {
       const at = iso(T0 + 4000);
       await trx('recordings').insert({ id: discardedId, call_id: 'call-discarded', started_at: at, ended_at: at, status: 'discarded', reason: 'number-opted-out', deadline: iso(T0 + 4000 + 30 * DAY_MS), created_at: at, updated_at: at });
-      await t.services.audit.append(trx, { actor: 'phone-system:webhook', action: 'recording.discarded', subject: `recording:${discardedId}`, details: { recordingId: discardedId, callId: 'call-discarded', reason: 'number-opted-out' } });
+      await t.services.audit.append(asTx(trx), { actor: 'phone-system:webhook', action: 'recording.discarded', subject: `recording:${discardedId}`, details: { recordingId: discardedId, callId: 'call-discarded', reason: 'number-opted-out' } });
     });
 
     t.clock.set(iso(deadline(T0) + DAY_MS));
