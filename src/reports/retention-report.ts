@@ -134,15 +134,18 @@ export function createRetentionReport(deps: { facts: ReportRepository; transacti
 export type RetentionReportUseCase = ReturnType<typeof createRetentionReport>;
 
 const CSV_COLUMNS = ['id', 'callId', 'startedAt', 'deadline', 'deletedAt', 'reason', 'outcome', 'late', 'holdId'] as const;
+/** Swedish Excel splits on `;` (the comma is its decimal sign) and reads UTF-8 only after a byte-order mark. */
+const SEP = ';';
+const BOM = '\uFEFF';
 const cell = (v: unknown) => {
   const s = v === undefined || v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  return /[";,\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 };
 
-/** One CSV table per section (recordings, totals, discrepancies), separated by a blank line. */
+/** One CSV table per section (recordings, totals, discrepancies), separated by a blank line, for the whole period. */
 export function reportCsv(r: RetentionReport): string {
-  const lines = [CSV_COLUMNS.join(','), ...r.recordings.map((row) => CSV_COLUMNS.map((c) => cell(row[c])).join(','))];
-  lines.push('', 'outcome,count', ...[...OUTCOMES, 'all' as const].map((o) => `${o},${r.totals[o]}`));
-  lines.push('', 'discrepancy,recordingId,seq,detail', ...r.discrepancies.map((d) => [d.kind, d.recordingId, d.seq, d.detail].map(cell).join(',')));
-  return lines.join('\r\n') + '\r\n';
+  const lines = [CSV_COLUMNS.join(SEP), ...r.recordings.map((row) => CSV_COLUMNS.map((c) => cell(row[c])).join(SEP))];
+  lines.push('', ['outcome', 'count'].join(SEP), ...[...OUTCOMES, 'all' as const].map((o) => [o, r.totals[o]].join(SEP)));
+  lines.push('', ['discrepancy', 'recordingId', 'seq', 'detail'].join(SEP), ...r.discrepancies.map((d) => [d.kind, d.recordingId, d.seq, d.detail].map(cell).join(SEP)));
+  return BOM + lines.join('\r\n') + '\r\n';
 }

@@ -106,14 +106,15 @@ describe('GET /v1/reports/retention', () => {
     ]);
   });
 
-  it('answers CSV with the rows, the totals and the discrepancies', async () => {
+  it('answers CSV for Swedish Excel (BOM, semicolons) with the rows, the totals and the discrepancies', async () => {
     const res = await request(t.app).get(`/v1/reports/retention?${period}&format=csv`).set('Authorization', `Bearer ${auditor}`).expect(200);
     expect(res.type).to.equal('text/csv');
-    const lines = res.text.split('\r\n');
-    expect(lines[0]).to.equal('id,callId,startedAt,deadline,deletedAt,reason,outcome,late,holdId');
-    expect(lines.find((l) => l.startsWith(ids.late!))).to.match(/,deleted-late,PT2H5M,$/);
-    expect(lines).to.include('deleted-late,1');
-    expect(lines.some((l) => l.startsWith(`deleted-without-audit,${ids.tombstoneNoAudit}`))).to.equal(true);
+    expect(res.text.charCodeAt(0), 'a UTF-8 byte-order mark for Excel').to.equal(0xfeff);
+    const lines = res.text.slice(1).split('\r\n');
+    expect(lines[0]).to.equal('id;callId;startedAt;deadline;deletedAt;reason;outcome;late;holdId');
+    expect(lines.find((l) => l.startsWith(ids.late!))).to.match(/;deleted-late;PT2H5M;$/);
+    expect(lines).to.include('deleted-late;1');
+    expect(lines.some((l) => l.startsWith(`deleted-without-audit;${ids.tombstoneNoAudit}`))).to.equal(true);
   });
 
   it('audits every report with the auditor as actor', async () => {
