@@ -1,18 +1,6 @@
-export type Role = 'trainer' | 'auditor' | 'admin' | 'phone-system';
-export const ROLES: readonly Role[] = ['trainer', 'auditor', 'admin', 'phone-system'];
+import type { Principal } from '../shared/principal.js';
 
-/** Who is calling: an access token, or a browser session opened with one. */
-export interface Principal {
-  id: string;
-  role: Role;
-  name: string;
-  via: 'token' | 'session' | 'webhook';
-}
-
-/** "role:id", the actor string the audit log records. */
-export function actorOf(p: Principal): string {
-  return `${p.role}:${p.id}`;
-}
+export type { Principal, Role } from '../shared/principal.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -1,3 +1,2 @@
 export { createSessions, type Sessions } from './sessions.js';
-export { sessionRoutes, sessionResolver, createAuthFailureLimiter, onAuthFailure, SESSION_COOKIE } from './session.routes.js';
-export { webRoutes, WEB_CSP } from './web.routes.js';
+export { createSessionRepository, type SessionRepository } from './session-repository.js';
