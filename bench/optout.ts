@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     orphanGraceMs: 3_600_000,
     maxRecordingBytes: 512 * 1024 * 1024,
     sessionTtlMs: 8 * 3_600_000,
+    sessionIdleMs: 30 * 60_000,
+    allowTokenSignIn: false,
     trustProxy: false,
     // The request line is still formatted and filtered per request, as in production; only not printed.
     logLevel: 'warn',

@@ -10,6 +10,7 @@ import { ingestRoutes, playbackRoutes } from './recordings/index.js';
 import { optOutCheck, optOutRoutes } from './opt-outs/index.js';
 import { retentionRoutes } from './retention/index.js';
 import type { Services } from './services.js';
+import { staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
 import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes, WEB_CSP, webRoutes } from './web/index.js';
 
 export interface AppOptions {
@@ -57,7 +58,18 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(parseJson);
   app.use(limiter.middleware);
   app.use(authenticated);
-  app.use(sessionRoutes({ sessions: s.sessions, limiter, ttlMs: s.config.sessionTtlMs, logger: s.logger }));
+  const signIn = s.staffSignIn;
+  app.use(
+    sessionRoutes({
+      sessions: s.sessions,
+      failures: s.signInFailures,
+      ttlMs: s.config.sessionTtlMs,
+      options: { oidc: !!signIn, token: !signIn || s.config.allowTokenSignIn },
+      providerSignOutUrl: signIn?.signOutUrl,
+      logger: s.logger,
+    }),
+  );
+  if (signIn) app.use(staffSignInRoutes({ signIn, redirectUrl: s.config.oidc!.redirectUrl, ttlMs: s.config.sessionTtlMs, users: s.users }));
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));

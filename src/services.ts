@@ -10,13 +10,18 @@ import type { Clock } from './shared/clock.js';
 import type { Database } from './shared/database.js';
 import type { Logger } from './shared/logger.js';
 import type { ObjectStore } from './storage/index.js';
-import { createSessions } from './web/index.js';
+import { createSessions, createSessionsRepository } from './web/index.js';
+import {
+  createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
+} from './staff-sign-in/index.js';
 import { createOptOuts } from './opt-outs/index.js';
 import { createCronSchedule, createDeletionHorizon, createRetentionServices } from './retention/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
 export interface Infrastructure {
   config: ResolvedConfig;
+  /** The identity provider when OIDC is configured; tests may pass their own. Default: openid-client. */
+  identityProvider?: IdentityProvider;
   db: Database;
   store: ObjectStore;
   logger: Logger;
@@ -50,8 +55,22 @@ export function createServices(infra: Infrastructure) {
   const ingest = createIngest({ db, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff });
   const { holds, retention, leases: runLeases } = createRetentionServices({ db, store, audit, clock, logger, metrics, deleteRecordings, horizon: retentionHorizon, orphanGraceMs: config.orphanGraceMs });
   const playback = createPlayback({ db, store, audit, clock, logger, optOuts });
-  const sessions = createSessions({ db, tokens, audit, clock, ttlMs: config.sessionTtlMs });
-  return { ...infra, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases };
+  const users = createUsersRepository(db);
+  const sessions = createSessions({
+    sessions: createSessionsRepository(db),
+    tokens,
+    audit,
+    clock,
+    ttlMs: config.sessionTtlMs,
+    idleMs: config.sessionIdleMs,
+    savePerson: (trx, p, at) => users.save(trx, { id: p.sub, issuer: p.issuer, name: p.name, email: p.email, roles: p.roles, lastSignedInAt: at }),
+  });
+  const signInFailures = createSignInFailures({ repo: createSignInFailuresRepository(db), clock });
+  const oidc = config.oidc;
+  const staffSignIn = oidc
+    ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
+    : undefined;
+  return { ...infra, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases };
 }
 
 export type Services = ReturnType<typeof createServices>;

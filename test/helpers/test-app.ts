@@ -50,6 +50,8 @@ export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {})
     orphanGraceMs: 3_600_000,
     maxRecordingBytes: 5 * 1024 * 1024,
     sessionTtlMs: 8 * 3_600_000,
+    sessionIdleMs: 30 * 60_000,
+    allowTokenSignIn: false,
     trustProxy: false,
     logLevel: 'info',
     ...overrides,
