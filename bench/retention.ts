@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
 import { recordingRepository, storageKeyFor, type Recording } from '../src/recordings/index.js';
 import { BATCHES_IN_FLIGHT } from '../src/retention/index.js';
 import { createServices } from '../src/services.js';
@@ -32,17 +33,8 @@ const BATCH = 1000;
 const PUT_CONCURRENCY = 16;
 const BODY = Buffer.alloc(2048, 1);
 
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
 async function seedObjects(client: S3Client, bucket: string, keys: string[]): Promise<void> {
-  await mapLimit(keys, PUT_CONCURRENCY, async (Key) => {
+  await pLimit(PUT_CONCURRENCY).map(keys, async (Key) => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: BODY, ContentType: 'audio/wav' }));
   });
 }
@@ -96,7 +88,7 @@ async function main(): Promise<void> {
     process.stderr.write(`  seeded ${N} objects for the baseline in ${fmt(performance.now() - t0)}\n`);
     t0 = performance.now();
     const batches = Array.from({ length: Math.ceil(raw.length / BATCH) }, (_, i) => raw.slice(i * BATCH, (i + 1) * BATCH));
-    await mapLimit(batches, BATCHES_IN_FLIGHT, async (batch) => {
+    await pLimit(BATCHES_IN_FLIGHT).map(batches, async (batch) => {
       const out = await client.send(
         new DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: batch.map((k) => ({ Key: k.key })), Quiet: true } }),
       );

@@ -3,23 +3,16 @@
  * every signed checkpoint (database rows and store objects). Prints the verdict as JSON; exits 1 and
  * names the first broken entry when the log does not verify, 2 on a configuration error.
  */
-import path from 'node:path';
 import { createAuditCheckpoints } from '../src/audit-log/index.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { createLogger } from '../src/shared/logger.js';
-import { createFsObjectStore, createS3Client, createS3ObjectStore, type ObjectStore } from '../src/storage/index.js';
-
-function storeFor(config: ResolvedConfig): ObjectStore {
-  if (config.storageDriver === 's3') {
-    const s3 = config.s3!;
-    return createS3ObjectStore({ client: createS3Client(s3), bucket: s3.bucket, sse: s3.sse, sseKmsKeyId: s3.sseKmsKeyId });
-  }
-  return createFsObjectStore({ root: path.join(config.dataDir, 'objects') });
-}
+import { createStore } from '../src/storage/index.js';
+import { AUDIT_VERIFY_HELP, cliArgs, parseNoArgs } from './cli-args.js';
 
 async function main(): Promise<number> {
+  cliArgs('audit:verify', AUDIT_VERIFY_HELP, parseNoArgs);
   let config: ResolvedConfig;
   try {
     config = loadResolvedConfig();
@@ -33,7 +26,7 @@ async function main(): Promise<number> {
   const db = createDatabase(config.databaseUrl);
   try {
     await migrateLatest(db);
-    const checkpoints = createAuditCheckpoints({ db, store: storeFor(config), clock: systemClock, logger: createLogger({ level: 'silent' }), signingKeyPem: config.auditSigningKey });
+    const checkpoints = createAuditCheckpoints({ db, store: createStore(config), clock: systemClock, logger: createLogger({ level: 'silent' }), signingKeyPem: config.auditSigningKey });
     const verdict = await checkpoints.verify();
     process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
     if (verdict.ok) {

@@ -2,7 +2,10 @@
 import { mkdirSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
+import { cliArgs, MIGRATE_HELP, parseNoArgs } from './cli-args.js';
 import { fail } from './cli-context.js';
+
+cliArgs('migrate', MIGRATE_HELP, parseNoArgs);
 
 let url: string;
 try {

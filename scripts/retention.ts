@@ -4,30 +4,17 @@
  * report as JSON; exits 1 when anything failed or is overdue, 2 on a configuration error, 75 when
  * another instance holds the lease.
  */
-import path from 'node:path';
 import { runRetentionOnce } from '../jobs/retention.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { createLogger } from '../src/shared/logger.js';
-import { createFsObjectStore, createS3Client, createS3ObjectStore, type ObjectStore } from '../src/storage/index.js';
+import { createStore } from '../src/storage/index.js';
+import { cliArgs, parseRetentionArgs, RETENTION_HELP } from './cli-args.js';
 
-function storeFor(config: ResolvedConfig): ObjectStore {
-  if (config.storageDriver === 's3') {
-    const s3 = config.s3!;
-    return createS3ObjectStore({ client: createS3Client(s3), bucket: s3.bucket, sse: s3.sse, sseKmsKeyId: s3.sseKmsKeyId });
-  }
-  return createFsObjectStore({ root: path.join(config.dataDir, 'objects') });
-}
-
-async function main(argv: string[]): Promise<number> {
-  const unknown = argv.filter((a) => a !== '--dry-run');
-  if (unknown.length) {
-    process.stderr.write(`retention: unknown argument ${unknown[0]}\nusage: npm run retention [-- --dry-run]\n`);
-    return 2;
-  }
-  const dryRun = argv.includes('--dry-run');
+async function main(): Promise<number> {
+  const { dryRun } = cliArgs('retention', RETENTION_HELP, parseRetentionArgs);
   let config: ResolvedConfig;
   try {
     config = loadResolvedConfig();
@@ -42,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     await migrateLatest(db);
     const logger = createLogger({ level: config.logLevel, stream: process.stderr });
-    const services = createServices({ config, db, store: storeFor(config), logger, clock: systemClock });
+    const services = createServices({ config, db, store: createStore(config), logger, clock: systemClock });
     const r = await runRetentionOnce(services, { dryRun });
     if (!r.ran) {
       process.stderr.write('retention: another instance is running retention right now; nothing done\n');
@@ -60,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+main().then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`retention failed: ${(err as Error).stack ?? err}\n`);

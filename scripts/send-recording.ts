@@ -1,44 +1,37 @@
 /**
  * Posts a recording to gallra the way a phone system should: multipart (metadata, then audio), signed
  * as Standard Webhooks over the raw bytes. The file is streamed twice (once to sign, once to send), so
- * any size works without holding it in memory.
- *
- *   npm run send-recording -- [--url http://localhost:8080] [--secret whsec_…] [--call-id ID]
- *        [--caller "070-123 45 67" | --withheld] [--started-at ISO] [--duration 180] [--queue Q]
- *        [--agent A] [--opt-out] <audio file>
- *
- * Without --secret it uses WEBHOOK_SECRETS or the secret the service generated in DATA_DIR.
+ * any size works without holding it in memory. `npm run send-recording -- --help` lists the options.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { loadResolvedConfig } from '../src/config.js';
-import { fail, parseArgs } from './cli-context.js';
+import { cliArgs, parseSendRecordingArgs, SEND_RECORDING_HELP } from './cli-args.js';
+import { fail } from './cli-context.js';
 
-const { flags, positional } = parseArgs(process.argv.slice(2));
-const file = positional[0];
-if (!file) fail('usage: npm run send-recording -- [--url URL] [--caller NUMBER] [--call-id ID] <audio file>');
+const args = cliArgs('send-recording', SEND_RECORDING_HELP, parseSendRecordingArgs);
+const file = args.file;
 let size: number;
 try {
   size = statSync(file).size;
 } catch {
-  fail(`cannot read ${file}`);
+  fail(`send-recording: cannot read ${file}`);
 }
 
 const config = loadResolvedConfig();
-const secret = typeof flags.secret === 'string' ? flags.secret : config.webhookSecrets[0]!;
-const url = new URL('/v1/recordings', typeof flags.url === 'string' ? flags.url : `http://localhost:${config.port}`);
-const durationS = typeof flags.duration === 'string' ? Number(flags.duration) : 180;
-const startedAt = typeof flags['started-at'] === 'string' ? new Date(flags['started-at']) : new Date(Date.now() - durationS * 1000);
+const secret = args.secret ?? config.webhookSecrets[0]!;
+const url = new URL('/v1/recordings', args.url ?? `http://localhost:${config.port}`);
+const startedAt = args.startedAt ?? new Date(Date.now() - args.durationS * 1000);
 const metadata = {
-  callId: typeof flags['call-id'] === 'string' ? flags['call-id'] : `demo-${randomUUID()}`,
+  callId: args.callId ?? `demo-${randomUUID()}`,
   startedAt: startedAt.toISOString(),
-  endedAt: new Date(startedAt.getTime() + durationS * 1000).toISOString(),
-  caller: flags.withheld ? null : typeof flags.caller === 'string' ? flags.caller : '+46 46 35 50 00',
-  queue: typeof flags.queue === 'string' ? flags.queue : 'medborgarcenter',
-  agentId: typeof flags.agent === 'string' ? flags.agent : null,
-  optOut: flags['opt-out'] === true,
+  endedAt: new Date(startedAt.getTime() + args.durationS * 1000).toISOString(),
+  caller: args.caller,
+  queue: args.queue,
+  agentId: args.agentId,
+  optOut: args.optOut,
 };
 
 const boundary = `----gallra${randomUUID().replace(/-/g, '')}`;

@@ -5,6 +5,9 @@
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import { createS3Client } from '../src/storage/index.js';
 import { applyLifecycle } from '../src/storage/lifecycle.js';
+import { cliArgs, parseNoArgs, STORAGE_LIFECYCLE_HELP } from './cli-args.js';
+
+cliArgs('storage:lifecycle', STORAGE_LIFECYCLE_HELP, parseNoArgs);
 
 let config: Readonly<Config>;
 try {

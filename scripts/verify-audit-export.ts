@@ -1,7 +1,7 @@
 /**
  * Offline verifier: needs neither the service nor its database.
  *
- *   node --import tsx scripts/verify-audit-export.ts --export audit.ndjson --public-key audit-public.pem \
+ *   npm run verify-audit-export -- --export audit.ndjson --public-key audit-public.pem \
  *     [--checkpoints dir-or-file …]
  *
  * Checks a complete NDJSON export (from seq 1) against the checkpoint JSON files (as stored under
@@ -11,8 +11,8 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { parseNdjsonLine, publicKeyFromPem, verifyAuditLog, type AuditEntry, type SignedCheckpoint } from '../src/audit-log/index.js';
+import { cliArgs, parseVerifyAuditExportArgs, VERIFY_AUDIT_EXPORT_HELP } from './cli-args.js';
 
 async function* readExport(file: string): AsyncIterable<AuditEntry> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -35,15 +35,9 @@ function readCheckpoints(paths: string[]): SignedCheckpoint[] {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { export: { type: 'string' }, 'public-key': { type: 'string' }, checkpoints: { type: 'string', multiple: true } },
-  });
-  if (!values.export || !values['public-key']) {
-    process.stderr.write('usage: verify-audit-export --export audit.ndjson --public-key key.pem [--checkpoints <dir|file> …]\n');
-    return 2;
-  }
-  const key = publicKeyFromPem(readFileSync(values['public-key'], 'utf8'));
-  const verdict = await verifyAuditLog(readExport(values.export), readCheckpoints(values.checkpoints ?? []), key);
+  const args = cliArgs('verify-audit-export', VERIFY_AUDIT_EXPORT_HELP, parseVerifyAuditExportArgs);
+  const key = publicKeyFromPem(readFileSync(args.publicKey, 'utf8'));
+  const verdict = await verifyAuditLog(readExport(args.exportFile), readCheckpoints(args.checkpoints), key);
   process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
   if (verdict.ok) {
     process.stderr.write(`export OK: ${verdict.entries} entries, head seq ${verdict.head?.seq ?? 0}, ${verdict.checkpoints.valid} valid checkpoints\n`);

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { scheduleAuditCheckpoints } from '../jobs/audit-checkpoint.js';
 import { startRetentionJob } from '../jobs/retention.js';
@@ -9,7 +8,7 @@ import { createServices } from './services.js';
 import { systemClock } from './shared/clock.js';
 import { createDatabase, migrateLatest } from './shared/database.js';
 import { createLogger } from './shared/logger.js';
-import { createFsObjectStore, createS3Client, createS3ObjectStore, type ObjectStore } from './storage/index.js';
+import { createStore, storeRoot } from './storage/index.js';
 
 /** Composition root: config → logger → database → store → services → app (+ jobs). */
 async function main(): Promise<void> {
@@ -38,7 +37,7 @@ async function main(): Promise<void> {
     logger.info('gallra is listening', {
       port,
       database: config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl : 'postgres',
-      storage: config.storageDriver === 's3' ? `s3://${config.s3!.bucket}` : path.join(config.dataDir, 'objects'),
+      storage: config.storageDriver === 's3' ? `s3://${config.s3!.bucket}` : storeRoot(config),
       next: [
         'create an access token: npm run token -- create --role admin --name "Your name"',
         `send a test recording:   npm run send-recording -- --url http://localhost:${port} test/fixtures/call-pcm16-8k.wav`,
@@ -64,14 +63,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-}
-
-function createStore(config: ResolvedConfig): ObjectStore {
-  if (config.storageDriver === 's3') {
-    const s3 = config.s3!;
-    return createS3ObjectStore({ client: createS3Client(s3), bucket: s3.bucket, sse: s3.sse, sseKmsKeyId: s3.sseKmsKeyId });
-  }
-  return createFsObjectStore({ root: path.join(config.dataDir, 'objects') });
 }
 
 main().catch((err) => {

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { DeleteRecordings } from '../recordings/index.js';
 import { recordingRepository, type Recording } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -42,29 +43,6 @@ export interface OverdueRecording {
   startedAt: string;
   deadline: string;
   holdId: string | null;
-}
-
-/** A counting semaphore; each acquire gives a release that frees its slot once, however often it is called. */
-function slots(n: number): { acquire(): Promise<() => void> } {
-  let free = n;
-  const waiting: Array<() => void> = [];
-  const releaser = () => {
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    };
-  };
-  return {
-    async acquire() {
-      if (free > 0) free--;
-      else await new Promise<void>((resolve) => waiting.push(resolve));
-      return releaser();
-    },
-  };
 }
 
 /**
@@ -131,7 +109,7 @@ export function createRetention(deps: {
       if (!dryRun) report.lapsedHolds = await holds.lapseExpired(RETENTION_ACTOR);
 
       const inFlight = new Set<Promise<void>>();
-      const storeSlots = slots(BATCHES_IN_FLIGHT);
+      const storeSlots = pLimit(BATCHES_IN_FLIGHT);
       const deleteBatch = async (todo: Recording[], storeDone: () => void): Promise<void> => {
         try {
           const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff }, onStoreDone: storeDone });
@@ -175,8 +153,10 @@ export function createRetention(deps: {
         if (!todo.length) continue;
         // Store round trips of BATCHES_IN_FLIGHT batches at a time, overlapping earlier batches' tombstone writes.
         while (inFlight.size >= BATCHES_PENDING) await Promise.race(inFlight);
-        const release = await storeSlots.acquire();
-        const batch = deleteBatch(todo, release).finally(() => inFlight.delete(batch));
+        // A batch holds its store slot until its store part is over (a second storeDone is a no-op).
+        const batch: Promise<void> = new Promise<void>((settled) => {
+          void storeSlots(() => new Promise<void>((storeDone) => void deleteBatch(todo, storeDone).then(settled)));
+        }).finally(() => inFlight.delete(batch));
         inFlight.add(batch);
       }
       await Promise.all(inFlight);

@@ -1,3 +1,4 @@
 export * from './object-store.js';
+export { createStore, storeRoot } from './create-store.js';
 export { createFsObjectStore } from './fs-object-store.js';
 export { createS3ObjectStore, createS3Client } from './s3-object-store.js';

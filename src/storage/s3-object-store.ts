@@ -13,6 +13,7 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import pLimit from 'p-limit';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Config } from '../config.js';
@@ -169,7 +170,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       if (group) group.push(key);
       else byFolder.set(folder, [key]);
     }
-    await mapLimit([...byFolder], CONCURRENCY, async ([folder, group]) => {
+    await pLimit(CONCURRENCY).map([...byFolder], async ([folder, group]) => {
       const wanted = new Set(group);
       const last = group[group.length - 1]!;
       // The first key without its last character sorts just before it: the listing starts at the group.
@@ -321,7 +322,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
 
       let targets: ObjectIdentifier[];
       if (onVersioned) {
-        const listed = await mapLimit(unique, CONCURRENCY, async (key) => {
+        const listed = await pLimit(CONCURRENCY).map(unique, async (key) => {
           try {
             return await versionsOf(key);
           } catch (err) {
@@ -338,7 +339,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       // Trust nothing the delete call said: a key counts as deleted only when it is verifiably gone.
       const toVerify = unique.filter((key) => !failed.has(key));
       if (onVersioned) {
-        await mapLimit(toVerify, CONCURRENCY, async (key) => {
+        await pLimit(CONCURRENCY).map(toVerify, async (key) => {
           try {
             if (!(await headMissing(key))) failed.set(key, 'still present after delete');
             else if ((await versionsOf(key)).length > 0) failed.set(key, 'versions left after delete');
@@ -415,19 +416,6 @@ function checkRange(range: ByteRange): void {
   if (!ok) {
     throw new RangeNotSatisfiable('range-not-satisfiable', `bytes=${range.start}-${range.end ?? ''} is not a valid range`);
   }
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function nameOf(err: unknown): string | undefined {

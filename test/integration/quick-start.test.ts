@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -9,14 +9,33 @@ import knexFactory from 'knex';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** A CLI as `npm run <name>` runs it: compiled, from dist/ (built by `npm start`'s prestart step). */
 function script(name: string, args: string[], env: NodeJS.ProcessEnv) {
-  return spawnSync(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [`dist/scripts/${name}.js`, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+}
+
+/** Command lines of the processes in a process group, from /proc. */
+function processGroup(pgid: number): { pid: number; argv: string[] }[] {
+  const out: { pid: number; argv: string[] }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command name: state, ppid, pgrp.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      out.push({ pid: Number(entry), argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean) });
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return out;
 }
 
 describe('quick start: the service and its scripts as a person runs them', function () {
   this.timeout(120_000);
   let dir: string;
-  let service: ChildProcess;
+  let npmStart: ChildProcess;
+  let service: { pid: number; argv: string[] };
   let port: number;
   let env: NodeJS.ProcessEnv;
   let output = '';
@@ -24,25 +43,69 @@ describe('quick start: the service and its scripts as a person runs them', funct
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'gallra-quickstart-'));
     env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1' };
-    service = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    service.stdout!.on('data', (c) => (output += c));
-    service.stderr!.on('data', (c) => (output += c));
+    // Exactly the README's command, in a process group of its own so that every process it starts can be found and stopped.
+    npmStart = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    npmStart.stdout!.on('data', (c) => (output += c));
+    npmStart.stderr!.on('data', (c) => (output += c));
     port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 60_000);
-      service.stdout!.on('data', () => {
+      const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 90_000);
+      npmStart.stdout!.on('data', () => {
         const line = output.split('\n').find((l) => l.includes('gallra is listening'));
         if (line) {
           clearTimeout(timer);
           resolve(JSON.parse(line).port);
         }
       });
-      service.on('exit', (code) => reject(new Error(`service exited ${code}:\n${output}`)));
+      npmStart.on('exit', (code) => reject(new Error(`npm start exited ${code}:\n${output}`)));
     });
+    const main = processGroup(npmStart.pid!).filter((p) => p.argv.includes('dist/src/main.js'));
+    expect(main, JSON.stringify(processGroup(npmStart.pid!))).to.have.length(1);
+    service = main[0]!;
   });
 
   after(() => {
-    if (service.exitCode === null) service.kill('SIGKILL');
+    if (npmStart.exitCode === null) {
+      try {
+        process.kill(-npmStart.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs compiled JavaScript with plain node: no tsx anywhere in the process group', () => {
+    expect(path.basename(service.argv[0]!)).to.match(/^node/);
+    expect(service.argv.slice(1)).to.deep.equal(['dist/src/main.js']);
+    for (const p of processGroup(npmStart.pid!)) expect(p.argv.join(' ')).to.not.match(/tsx|esbuild/);
+  });
+
+  it('serves the web interface, its health and its migrated database from the compiled build', async () => {
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.equal(readFileSync(path.join(ROOT, 'src/web/public/index.html'), 'utf8'));
+    const script = await fetch(`http://127.0.0.1:${port}/app.js`);
+    expect(script.status).to.equal(200);
+    expect(script.headers.get('content-type')).to.match(/javascript/);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).to.equal(200);
+  });
+
+  it('keeps tsx and esbuild out of the production dependencies', () => {
+    const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout).to.include(path.join('node_modules', 'express'));
+    expect(r.stdout).to.not.match(/node_modules[\\/](tsx|esbuild|@esbuild)\b/);
+  });
+
+  it('answers --help on every CLI, and names a wrong argument with exit code 2', () => {
+    for (const name of ['token', 'send-recording', 'migrate', 'retention', 'audit-verify', 'verify-audit-export', 'storage-lifecycle']) {
+      const help = script(name, ['--help'], env);
+      expect(help.status, `${name} --help: ${help.stderr}`).to.equal(0);
+      expect(help.stdout, name).to.match(/^usage:$/m);
+    }
+    const bad = script('send-recording', ['--opt-out', 'call.wav', '--colour', 'red'], env);
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr).to.match(/unknown argument --colour/);
   });
 
   it('generates its secrets once into DATA_DIR, readable only by the service', () => {
@@ -79,10 +142,19 @@ describe('quick start: the service and its scripts as a person runs them', funct
     expect(verify.status, verify.stdout + verify.stderr).to.equal(0);
   });
 
+  it('sends an opted-out call with --opt-out before or after the file, and the service discards it', () => {
+    const file = path.join(ROOT, 'test/fixtures/call-pcm16-8k.wav');
+    for (const args of [['--opt-out', file], [file, '--opt-out', '--withheld']]) {
+      const r = script('send-recording', ['--url', `http://127.0.0.1:${port}`, ...args], env);
+      expect(r.status, r.stdout + r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout.slice(4))).to.include({ status: 'discarded', reason: 'caller-opted-out' });
+    }
+  });
+
   it('stops gracefully on SIGTERM', async () => {
     const code = await new Promise<number | null>((resolve) => {
-      service.on('exit', (c) => resolve(c));
-      service.kill('SIGTERM');
+      npmStart.on('exit', (c) => resolve(c));
+      process.kill(service.pid, 'SIGTERM');
     });
     expect(code).to.equal(0);
     expect(output).to.not.include('701234567');
