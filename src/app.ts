@@ -10,7 +10,7 @@ import { ingestRoutes, playbackRoutes } from './recordings/index.js';
 import { optOutCheck, optOutRoutes } from './opt-outs/index.js';
 import { retentionRoutes } from './retention/index.js';
 import type { Services } from './services.js';
-import { staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
+import { peopleRoutes, staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
 import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes, WEB_CSP, webRoutes } from './web/index.js';
 
 export interface AppOptions {
@@ -69,7 +69,8 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
       logger: s.logger,
     }),
   );
-  if (signIn) app.use(staffSignInRoutes({ signIn, redirectUrl: s.config.oidc!.redirectUrl, ttlMs: s.config.sessionTtlMs, users: s.users }));
+  if (signIn) app.use(staffSignInRoutes({ signIn, redirectUrl: s.config.oidc!.redirectUrl, ttlMs: s.config.sessionTtlMs }));
+  app.use(peopleRoutes({ users: s.users }));
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));

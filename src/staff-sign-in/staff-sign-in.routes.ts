@@ -10,11 +10,21 @@ const TRANSACTION_COOKIE = 'gallra_sign_in';
 const TRANSACTION_PATH = '/auth';
 const TRANSACTION_TTL_MS = 10 * 60_000;
 
+/** GET /v1/people → the names behind `user:<sub>` actors, for the audit log and reports. */
+export function peopleRoutes(deps: { users: UsersRepository }): Router {
+  const router = Router();
+  router.get('/v1/people', requireRole('auditor', 'admin'), async (_req, res) => {
+    const people = await deps.users.list();
+    res.set('Cache-Control', 'no-store').json({ items: people.map((u) => ({ actor: `user:${u.id}`, name: u.name, roles: u.roles, lastSignedInAt: u.lastSignedInAt })) });
+  });
+  return router;
+}
+
 /**
  * GET /auth/sign-in → the provider; GET /auth/callback → a session and the interface, or a page in
- * Swedish saying why not; GET /v1/people → the names behind `user:<sub>` actors.
+ * Swedish saying why not.
  */
-export function staffSignInRoutes(deps: { signIn: StaffSignIn; redirectUrl: string; ttlMs: number; users: UsersRepository }): Router {
+export function staffSignInRoutes(deps: { signIn: StaffSignIn; redirectUrl: string; ttlMs: number }): Router {
   const router = Router();
 
   router.get('/auth/sign-in', async (req, res) => {
@@ -50,11 +60,6 @@ export function staffSignInRoutes(deps: { signIn: StaffSignIn; redirectUrl: stri
       case 'rejected':
         return void page(res, 400, PAGES.rejected);
     }
-  });
-
-  router.get('/v1/people', requireRole('auditor', 'admin'), async (_req, res) => {
-    const people = await deps.users.list();
-    res.set('Cache-Control', 'no-store').json({ items: people.map((u) => ({ actor: `user:${u.id}`, name: u.name, roles: u.roles, lastSignedInAt: u.lastSignedInAt })) });
   });
 
   return router;
