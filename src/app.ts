@@ -1,13 +1,13 @@
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { auditRoutes } from './audit-log/index.js';
 import { reportsRoutes } from './reports/index.js';
-import { authenticate, bearerResolver, principalAtHand, principalOf } from './http/auth.js';
+import { authenticate, bearerResolver } from './http/auth.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
-import { securityHeaders } from './http/security-headers.js';
 import { ingestRoutes, playbackRoutes } from './recordings/index.js';
-import { optOutCheck, optOutRoutes } from './opt-outs/index.js';
+import { optOutRoutes } from './opt-outs/index.js';
 import { retentionRoutes } from './retention/index.js';
 import type { Services } from './services.js';
 import { peopleRoutes, staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
@@ -26,24 +26,11 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   // The web interface's static files carry their own, from express.static.
   app.set('etag', false);
 
-  const security = securityHeaders({ contentSecurityPolicy: WEB_CSP });
-  const parseJson = express.json({ limit: '64kb', strict: true });
   const limiter = createAuthFailureLimiter();
   const resolvers = [bearerResolver(s.tokens), sessionResolver(s.sessions)];
-  const failed = onAuthFailure(s.sessions, limiter, s.logger);
-  const authenticated = authenticate(resolvers, failed);
-  // The IVR's pre-call check: first in line, ahead even of helmet and the request id, because it takes
-  // those steps itself, as calls, with the same limiter and authentication as every other route (see
-  // optOutCheck for why and how its answers still carry the same headers).
-  const caller = principalOf(resolvers, failed);
-  const callerAtHand = principalAtHand(resolvers);
-  const checkCaller = (req: express.Request) => {
-    limiter.refuseIfBlocked(req);
-    return callerAtHand(req) ?? caller(req);
-  };
-  app.post('/v1/opt-outs/check', optOutCheck({ registry: s.optOuts.registry, caller: checkCaller, securityHeaders: security.list, logger: s.logger }));
+  const authenticated = authenticate(resolvers, onAuthFailure(s.sessions, limiter, s.logger));
 
-  app.use(security.middleware);
+  app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
   app.use(requestId(s.logger));
 
   app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
@@ -55,7 +42,9 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(ingestRoutes({ ingest: s.ingest, verifier: s.verifier, callerKeys: s.callerKeys, maxRecordingBytes: s.config.maxRecordingBytes, logger: s.logger }));
 
   app.use(webRoutes());
-  app.use(parseJson);
+  // The pre-call check carries one number: its body is held to 1 KiB (the parser below then skips it).
+  app.use('/v1/opt-outs/check', express.json({ limit: '1kb', strict: true }));
+  app.use(express.json({ limit: '64kb', strict: true }));
   app.use(limiter.middleware);
   app.use(authenticated);
   const signIn = s.staffSignIn;

@@ -14,7 +14,6 @@ export interface AccessToken {
   lastUsedAt: string | null;
 }
 
-// One-shot: no Hash object per request (crypto.hash, Node ≥ 20.12; package.json asks for 20.19).
 const hashOf = (token: string) => digest('sha256', token, 'hex');
 
 /**
@@ -71,14 +70,6 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
       // After the commit, so a lookup racing the revocation cannot put the token back.
       for (const [hash, entry] of cache) if (entry.principal.id === id) cache.delete(hash);
       return revoked;
-    },
-
-    /**
-     * The principal of a token looked up within the last TOKEN_CACHE_TTL_MS, without waiting; undefined
-     * when it has to be asked (authenticate). For the IVR's pre-call check, where each wait costs.
-     */
-    cached(token: string): Principal | undefined {
-      return fresh(hashOf(token));
     },
 
     /** The principal a bearer token stands for, or undefined when it is unknown or revoked. */

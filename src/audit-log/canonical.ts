@@ -169,7 +169,7 @@ function entryText(e: Omit<AuditEntry, 'hash' | 'details'>, details: string): st
   );
 }
 
-/** One-shot crypto.hash: about half the cost of createHash().update().digest() for a few hundred bytes. */
+/** One-shot crypto.hash: no Hash object per entry. */
 function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
 }

@@ -7,7 +7,7 @@ import { createCallOptOuts } from './call-opt-out.js';
 import { createOptOutDiscardPolicy } from './discard-policy.js';
 import { createOptOutRegistry } from './opt-out-registry.js';
 
-export { optOutCheck, optOutRoutes } from './opt-outs.routes.js';
+export { optOutRoutes } from './opt-outs.routes.js';
 export { NUMBER_OPTED_OUT, OPT_OUT_SOURCES, type OptOutSource } from './opt-out-registry.js';
 export { CALL_OPTED_OUT } from './call-opt-out.js';
 

@@ -52,16 +52,6 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     },
 
     /**
-     * The same answer as check, without waiting, where the in-memory index has it (SQLite, once
-     * loaded); undefined where it must be asked (PostgreSQL, or the first checks). For the IVR's
-     * pre-call check: each wait there cost more than the look-up itself.
-     */
-    checkNow(number: string): { optedOut: boolean } | undefined {
-      const optedOut = index?.hasNow(callerKeys.of(number, '/number'));
-      return optedOut === undefined ? undefined : { optedOut };
-    },
-
-    /**
      * Registers the number (or finds its registration) and, with `deleteExisting`, deletes every
      * recording of it still stored. Registration commits first, so an upload finishing meanwhile either
      * sees it and is discarded, or has committed and is found and deleted here.

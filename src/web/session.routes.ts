@@ -22,8 +22,7 @@ export function createAuthFailureLimiter(opts: { limit?: number; windowMs?: numb
   const store = new MemoryStore();
   store.init({ windowMs } as Parameters<MemoryStore['init']>[0]);
   const keyOf = (req: Request) => req.ip ?? 'unknown';
-  // Addresses at the limit, until their window resets: asked on every request that carries credentials
-  // (the IVR's check among them), so it is a plain map look-up, skipped while nobody is blocked.
+  // Addresses at the limit, until their window resets: asked on every request that carries credentials.
   const blocked = new Map<string, number>();
   /** 429 for a request that carries credentials from an address with too many recent refusals. */
   function refuseIfBlocked(req: Request): void {

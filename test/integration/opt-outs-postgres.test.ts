@@ -48,7 +48,6 @@ describe('opt-outs on PostgreSQL (concurrent connections)', () => {
       const there = { Authorization: `Bearer ${await other.token('phone-system')}` };
       const check = async () => (await request(other.app).post('/v1/opt-outs/check').set(there).send({ number: '070-123 45 67' })).body;
       expect(await check()).to.deep.equal({ optedOut: false }); // the other instance has answered once before the registration
-      expect(other.services.optOuts.registry.checkNow('070-123 45 67'), 'no answer from memory on PostgreSQL').to.equal(undefined);
       expect((await request(t.app).post('/v1/opt-outs').set(here).send({ number: '+46701234567' })).status).to.equal(201);
       expect(await check()).to.deep.equal({ optedOut: true });
       expect((await request(t.app).post('/v1/opt-outs/remove').set(here).send({ number: '+46701234567' })).body.removed).to.equal(true);

@@ -35,21 +35,7 @@ describe('opt-out index (the pre-call check from memory)', () => {
     index.removed(key('+46701'));
     expect(await index.has(key('+46704'))).to.equal(true);
     expect(await index.has(key('+46701'))).to.equal(false);
-    // Without waiting, once loaded: the same answers.
-    expect(index.hasNow(key('+46704'))).to.equal(true);
-    expect(index.hasNow(key('+46701'))).to.equal(false);
-    expect(index.hasNow(key('+46702'))).to.equal(true);
-  });
-
-  it('has no answer without waiting before it is loaded', async () => {
-    await migrateLatest(db);
-    await db('opt_outs').insert(row('opt_a', '+46701'));
-    const index = createOptOutIndex(db);
-    expect(index.hasNow(key('+46701'))).to.equal(undefined);
-    const loading = index.has(key('+46701'));
-    expect(index.hasNow(key('+46701')), 'while loading').to.equal(undefined);
-    expect(await loading).to.equal(true);
-    expect(index.hasNow(key('+46701'))).to.equal(true);
+    expect(await index.has(key('+46702'))).to.equal(true);
   });
 
   it('keeps a registration and a removal committed while its load is still reading', async () => {
