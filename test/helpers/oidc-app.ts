@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OidcConfig, ResolvedConfig } from '../../src/config.js';
+import type { Database } from '../../src/shared/database.js';
 import { startOidcProvider, type TestOidcProvider, type TestPerson } from './oidc-provider.js';
 import { startTestApp, type TestApp } from './test-app.js';
 
@@ -29,7 +30,7 @@ export interface OidcTestApp {
 }
 
 /** gallra on a loopback port, signing staff in with a real OpenID Connect provider on another. */
-export async function startOidcTestApp(config: Partial<ResolvedConfig> = {}): Promise<OidcTestApp> {
+export async function startOidcTestApp(config: Partial<ResolvedConfig> = {}, opts: { db?: Database } = {}): Promise<OidcTestApp> {
   const server = http.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -48,7 +49,7 @@ export async function startOidcTestApp(config: Partial<ResolvedConfig> = {}): Pr
       { role: 'admin', value: GROUPS.admins },
     ],
   };
-  const t = await startTestApp({ config: { oidc, ...config } });
+  const t = await startTestApp({ config: { oidc, ...config }, db: opts.db });
   server.on('request', t.app);
   return {
     t,
