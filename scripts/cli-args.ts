@@ -263,3 +263,96 @@ export function cliArgs<T>(name: string, help: string, parser: (argv: string[]) 
   }
   return parsed;
 }
+
+// subject-request -------------------------------------------------------------------------------
+
+export const SUBJECT_REQUEST_HELP = `Data-subject requests (GDPR art. 15, 17, 18, 21) for a registrar at a terminal. The caller's phone
+number is asked for on the terminal without echo, or read from standard input (its first line); it is
+never taken as an argument, which shell history and the process list would keep. Actions are audited
+as admin:cli@<user>.
+
+usage:
+  npm run subject-request -- access --reference REF --received DATE [--note TEXT] [--out extract.zip]
+  npm run subject-request -- restriction --reference REF --received DATE [--note TEXT] [--until DATE]
+  npm run subject-request -- erasure|objection --reference REF --received DATE [--note TEXT] [--confirm N]
+  npm run subject-request -- list
+  npm run subject-request -- show|answer|close <case id>
+  npm run subject-request -- package <case id> --out extract.zip
+  npm run subject-request -- erase <case id> --confirm N
+
+options:
+  --reference REF   the municipality's case number (diarienummer); never a phone number
+  --received DATE   when the request arrived (YYYY-MM-DD, Stockholm); due one calendar month later
+  --note TEXT       optional note on the case
+  --out FILE        write the register extract (ZIP) there; progress goes to stderr
+  --until DATE      restriction: hold the calls until this date (default: until the case is closed)
+  --confirm N       erasure and objection: delete only if N is the number of calls that would go
+  -h, --help        this text
+
+Without --confirm, an erasure or objection case is opened and the number of calls it would delete is
+printed; nothing is deleted. Reads the same environment as the service. Exit codes: 0 done, 1 refused
+or failed (the reason on stderr), 2 bad usage or configuration.`;
+
+export type SubjectRequestArgs =
+  | { command: 'open'; kind: 'access' | 'restriction' | 'erasure' | 'objection'; reference: string; received: string; note?: string; out?: string; until?: string; confirm?: number }
+  | { command: 'list' }
+  | { command: 'show' | 'answer' | 'close'; id: string }
+  | { command: 'package'; id: string; out: string }
+  | { command: 'erase'; id: string; confirm: number };
+
+export function parseSubjectRequestArgs(argv: string[]): SubjectRequestArgs | 'help' {
+  const { values, positionals } = parse(
+    argv,
+    {
+      reference: { type: 'string' },
+      received: { type: 'string' },
+      note: { type: 'string' },
+      out: { type: 'string' },
+      until: { type: 'string' },
+      confirm: { type: 'string' },
+    },
+    true,
+  );
+  if (values.help) return 'help';
+  const [command, ...rest] = positionals;
+  const confirm = values.confirm === undefined ? undefined : Number(values.confirm);
+  if (confirm !== undefined && (!Number.isInteger(confirm) || confirm < 0)) throw new UsageError(`--confirm must be a whole number (got ${values.confirm})`);
+  const only = (allowed: string[]) => {
+    for (const k of Object.keys(values)) if (k !== 'help' && !allowed.includes(k)) throw new UsageError(`--${k} does not belong to ${command}`);
+  };
+  const id = () => {
+    if (rest.length !== 1 || !/^sr_[0-9a-f]{16}$/.test(rest[0]!)) throw new UsageError(`${command} needs one case id (sr_…)`);
+    return rest[0]!;
+  };
+  switch (command) {
+    case 'access':
+    case 'restriction':
+    case 'erasure':
+    case 'objection': {
+      if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
+      only(['reference', 'received', 'note', ...(command === 'access' ? ['out'] : command === 'restriction' ? ['until'] : ['confirm'])]);
+      if (!values.reference) throw new UsageError(`${command} needs --reference`);
+      if (!values.received) throw new UsageError(`${command} needs --received`);
+      return { command: 'open', kind: command, reference: values.reference, received: values.received, note: values.note, out: values.out, until: values.until, confirm };
+    }
+    case 'list':
+      if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
+      only([]);
+      return { command };
+    case 'show':
+    case 'answer':
+    case 'close':
+      only([]);
+      return { command, id: id() };
+    case 'package':
+      only(['out']);
+      if (!values.out) throw new UsageError('package needs --out');
+      return { command, id: id(), out: values.out };
+    case 'erase':
+      only(['confirm']);
+      if (confirm === undefined) throw new UsageError('erase needs --confirm N');
+      return { command, id: id(), confirm };
+    default:
+      throw new UsageError(command ? `unknown command ${command}` : 'a command is needed: access, restriction, erasure, objection, list, show, package, answer, close or erase');
+  }
+}

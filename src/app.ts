@@ -11,6 +11,7 @@ import { optOutRoutes } from './opt-outs/index.js';
 import { retentionRoutes } from './retention/index.js';
 import type { Services } from './services.js';
 import { peopleRoutes, staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
+import { subjectRequestRoutes } from './subject-requests/subject-requests.routes.js';
 import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes, WEB_CSP, webRoutes } from './web/index.js';
 
 export interface AppOptions {
@@ -65,6 +66,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));
   app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, logger: s.logger }));
   app.use(reportsRoutes({ retentionReport: s.retentionReport }));
+  app.use(subjectRequestRoutes({ requests: s.subjectRequests.requests, packages: s.subjectRequests.packages, logger: s.logger }));
 
   app.use((req, res) => {
     sendProblem(res, { type: 'https://gallra.example/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}`, request_id: req.requestId });

@@ -73,6 +73,8 @@ const schema = z
       .optional(),
     ALLOW_TOKEN_SIGNIN: bool.default(false),
     TRUST_PROXY: bool.default(false),
+    /** Keep an open access request's calls from deletion (as held) until it is answered, three months at most. */
+    SUBJECT_REQUEST_PRESERVE: bool.default(true),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
@@ -146,6 +148,8 @@ export interface Config {
   allowTokenSignIn: boolean;
   trustProxy: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
+  subjectRequestPreserve?: boolean;
 }
 
 /** A configuration whose secrets are all present (after `resolveSecrets`). */
@@ -217,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     allowTokenSignIn: e.ALLOW_TOKEN_SIGNIN,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
   };
   return Object.freeze(config);
 }

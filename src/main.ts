@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from './config.js';
 import { overdueReadinessCheck } from './retention/index.js';
 import { createServices } from './services.js';
+import { subjectRequestReadinessCheck } from './subject-requests/index.js';
 import { systemClock } from './shared/clock.js';
 import { createDatabase, migrateLatest } from './shared/database.js';
 import { createLogger } from './shared/logger.js';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   if (applied.length) logger.info('database migrated', { applied });
   const store = createStore(config);
   const services = createServices({ config, db, store, logger, clock: systemClock });
-  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention)] });
+  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), subjectRequestReadinessCheck(services.subjectRequests.requests)] });
   const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, logger });
   const retentionJob = startRetentionJob(services);
 

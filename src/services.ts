@@ -15,6 +15,7 @@ import {
   createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
 } from './staff-sign-in/index.js';
 import { createOptOuts } from './opt-outs/index.js';
+import { createSubjectRequestServices } from './subject-requests/index.js';
 import { createCronSchedule, createDeletionHorizon, createRetentionServices } from './retention/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
@@ -54,7 +55,10 @@ export function createServices(infra: Infrastructure) {
   const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
   const ingest = createIngest({ db, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff });
   const { holds, retention, leases: runLeases } = createRetentionServices({ db, store, audit, clock, logger, metrics, deleteRecordings, horizon: retentionHorizon, orphanGraceMs: config.orphanGraceMs });
-  const playback = createPlayback({ db, store, audit, clock, logger, optOuts });
+  const subjectRequests = createSubjectRequestServices({
+    db, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
+  });
+  const playback = createPlayback({ db, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });
   const users = createUsersRepository(db);
   const sessions = createSessions({
     sessions: createSessionsRepository(db),
@@ -70,7 +74,7 @@ export function createServices(infra: Infrastructure) {
   const staffSignIn = oidc
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
-  return { ...infra, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases };
+  return { ...infra, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests };
 }
 
 export type Services = ReturnType<typeof createServices>;

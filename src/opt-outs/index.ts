@@ -8,7 +8,7 @@ import { createOptOutDiscardPolicy } from './discard-policy.js';
 import { createOptOutRegistry } from './opt-out-registry.js';
 
 export { optOutRoutes } from './opt-outs.routes.js';
-export { NUMBER_OPTED_OUT, OPT_OUT_SOURCES, type OptOutSource } from './opt-out-registry.js';
+export { NUMBER_OPTED_OUT, OPT_OUT_SOURCES, SUBJECT_REQUEST_SOURCE, type OptOutSource, type OptOutRegistry } from './opt-out-registry.js';
 export { CALL_OPTED_OUT } from './call-opt-out.js';
 
 export interface OptOutDeps {

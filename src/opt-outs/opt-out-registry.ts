@@ -9,7 +9,9 @@ import { createOptOutIndex } from './opt-out-index.js';
 import * as repo from './opt-out-repository.js';
 
 export const OPT_OUT_SOURCES = ['ivr', 'agent', 'web', 'letter'] as const;
-export type OptOutSource = (typeof OPT_OUT_SOURCES)[number];
+/** A registration made by carrying out a data-subject objection (not a source a client may name). */
+export const SUBJECT_REQUEST_SOURCE = 'subject-request';
+export type OptOutSource = (typeof OPT_OUT_SOURCES)[number] | typeof SUBJECT_REQUEST_SOURCE;
 
 /** The reason recordings of a registered number are discarded or deleted with. */
 export const NUMBER_OPTED_OUT = 'number-opted-out';
@@ -49,6 +51,22 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     async check(number: string): Promise<{ optedOut: boolean }> {
       const callerKey = callerKeys.of(number, '/number');
       return { optedOut: index ? await index.has(callerKey) : await isCallerOptedOut(db, callerKey) };
+    },
+
+    /** How many recordings of the number are stored: what `deleteExisting` would delete. */
+    async preview(number: string): Promise<{ storedRecordings: number }> {
+      const callerKey = callerKeys.of(number, '/number');
+      return { storedRecordings: (await repo.storedRecordingRowsOf(db, callerKey)).length };
+    },
+
+    /**
+     * Registers an already-hashed caller key (a data-subject objection, whose case keeps only the key),
+     * or finds its registration. Deleting existing recordings is the caller's business.
+     */
+    async registerCallerKey(callerKey: string, input: { source: OptOutSource }, actor: string): Promise<{ id: string; createdAt: string; created: boolean }> {
+      const { optOut, created } = await registerKey(callerKey, input, actor);
+      index?.added(callerKey);
+      return { id: optOut.id, createdAt: optOut.createdAt, created };
     },
 
     /**

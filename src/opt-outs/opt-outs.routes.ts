@@ -27,6 +27,12 @@ export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOut
     res.set('Cache-Control', 'no-store').json(await deps.registry.check(n));
   });
 
+  // What "delete existing recordings" would delete, so the web form's confirmation can name the count.
+  router.post('/v1/opt-outs/preview', requireRole('admin'), async (req, res) => {
+    const { number: n } = parseInput(numberBody, req.body);
+    res.set('Cache-Control', 'no-store').json(await deps.registry.preview(n));
+  });
+
   router.post('/v1/opt-outs/remove', allowed, async (req, res) => {
     const { number: n } = parseInput(numberBody, req.body);
     const r = await deps.registry.remove(n, actor(req));

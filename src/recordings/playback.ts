@@ -51,7 +51,10 @@ export interface ListQuery {
 /** Trainers see only calls whose audio is there to be heard. */
 const sees = (role: Role): Recording['status'][] | undefined => (role === 'trainer' ? ['stored'] : undefined);
 
-export function createPlayback(deps: { db: Database; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger; optOuts?: OptOutCheck }) {
+export function createPlayback(deps: { db: Database; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger; optOuts?: OptOutCheck;
+  /** Whether a restriction of processing (a data-subject request) holds this recording: then it is not played. */
+  restricted?: (recordingId: string) => Promise<boolean>;
+}) {
   const { db, store, audit, clock } = deps;
 
   const optedOut = async (r: Recording): Promise<boolean> => {
@@ -89,6 +92,7 @@ export function createPlayback(deps: { db: Database; store: ObjectStore; audit: 
     if (r.status === 'deleted') throw new Gone('recording-deleted', 'This recording has been deleted');
     if (r.status === 'discarded') throw new Gone('recording-discarded', 'This call was never kept');
     if (await optedOut(r)) throw new Gone('recording-opted-out', 'The caller has opted out; this recording is being deleted');
+    if (await deps.restricted?.(r.id)) throw new Gone('recording-restricted', 'The caller has asked to restrict the use of this recording');
     if (viewer === 'trainer' && r.deadline <= clock.now().toISOString()) throw new Gone('recording-expired', 'This recording has passed its deletion deadline');
     return r;
   }

@@ -42,18 +42,18 @@ export async function recordingIdsExisting(db: Database, ids: string[]): Promise
  * Holds in force at `now` for the given recordings (first placed wins). Read straight from the holds
  * table when it exists, so the report does not depend on the retention capability being wired.
  */
-export async function activeHolds(db: Database, recordingIds: string[], now: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+export async function activeHolds(db: Database, recordingIds: string[], now: string): Promise<Map<string, { id: string; reason: string }>> {
+  const out = new Map<string, { id: string; reason: string }>();
   if (!recordingIds.length || !(await db.schema.hasTable('holds'))) return out;
   for (let i = 0; i < recordingIds.length; i += 500) {
     const rows = await db('holds')
-      .select('id', 'recording_id')
+      .select('id', 'recording_id', 'reason')
       .whereIn('recording_id', recordingIds.slice(i, i + 500))
       .whereNull('released_at')
       .whereNull('lapsed_at')
       .andWhere((q) => q.whereNull('until').orWhere('until', '>', now))
       .orderBy('placed_at');
-    for (const r of rows as { id: string; recording_id: string }[]) if (!out.has(r.recording_id)) out.set(r.recording_id, r.id);
+    for (const r of rows as { id: string; recording_id: string; reason: string }[]) if (!out.has(r.recording_id)) out.set(r.recording_id, { id: r.id, reason: r.reason });
   }
   return out;
 }

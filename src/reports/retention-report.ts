@@ -3,7 +3,9 @@ import type { Clock } from '../shared/clock.js';
 import type { Database } from '../shared/database.js';
 import * as repo from './report-repository.js';
 
-export const OUTCOMES = ['deleted-on-time', 'deleted-late', 'held', 'discarded', 'stored-not-yet-due', 'overdue'] as const;
+export const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue'] as const;
+/** The deletion reason and hold-reason prefix of data-subject requests (erasure, objection; preservation, restriction). */
+const ON_REQUEST = 'subject-request';
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface ReportRow {
@@ -89,11 +91,12 @@ export function createRetentionReport(deps: { db: Database; audit: AuditLog; clo
       }
       if (r.status === 'discarded') return { ...base, outcome: 'discarded' };
       if (r.status === 'deleted') {
+        if (r.reason === ON_REQUEST) return { ...base, outcome: 'deleted-on-request' };
         const lateMs = Date.parse(r.deletedAt ?? nowIso) - Date.parse(r.deadline);
         return lateMs > 0 ? { ...base, outcome: 'deleted-late', lateMs, late: isoDuration(lateMs) } : { ...base, outcome: 'deleted-on-time' };
       }
-      const holdId = holds.get(r.id);
-      if (holdId) return { ...base, outcome: 'held', holdId };
+      const hold = holds.get(r.id);
+      if (hold) return { ...base, outcome: hold.reason.startsWith(`${ON_REQUEST}:`) ? 'held-for-request' : 'held', holdId: hold.id };
       const overdueMs = now.getTime() - Date.parse(r.deadline);
       return overdueMs >= 0 ? { ...base, outcome: 'overdue', lateMs: overdueMs, late: isoDuration(overdueMs) } : { ...base, outcome: 'stored-not-yet-due' };
     });

@@ -75,7 +75,7 @@ export function createHolds(deps: { db: Database; audit: AuditLog; clock: Clock;
         const existing = await active(trx, now).where({ recording_id: input.recordingId }).first();
         if (existing) throw new Conflict('already-held', `Recording ${input.recordingId} is already held`, { holdId: existing.id });
         const hold: Hold = {
-          id: `hold_${randomUUID()}`,
+          id: `hold_${randomUUID().replace(/-/g, '')}`,
           recordingId: input.recordingId,
           reason: input.reason,
           until: input.until?.toISOString() ?? null,

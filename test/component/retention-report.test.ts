@@ -93,7 +93,7 @@ describe('GET /v1/reports/retention', () => {
     expect(byId.get(ids.overdue!)).to.include({ outcome: 'overdue', late: 'PT23H59M57S' }); // 1 day past T0's deadline, started 3 s after T0
     expect(byId.get(ids.discarded!)).to.include({ outcome: 'discarded', reason: 'number-opted-out' });
     expect(outcome('outside')).to.equal(undefined);
-    expect(res.body.totals).to.deep.equal({ 'deleted-on-time': 2, 'deleted-late': 1, held: 1, discarded: 1, 'stored-not-yet-due': 1, overdue: 1, all: 7 });
+    expect(res.body.totals).to.deep.equal({ 'deleted-on-time': 2, 'deleted-late': 1, 'deleted-on-request': 0, held: 1, 'held-for-request': 0, discarded: 1, 'stored-not-yet-due': 1, overdue: 1, all: 7 });
     for (const r of res.body.recordings) expect(r).not.to.have.any.keys('callerKey', 'caller_key', 'storageKey');
   });
 

@@ -1,6 +1,8 @@
 // Gallra's browser interface: plain modules, no dependencies, nothing fetched from outside this origin.
 // The menu only helps: every view asks the API, and the server decides what each role may see.
 
+import { confirmOptOutDeletion, SUBJECT_TEXT, subjectRequestsView } from './subject-requests.js';
+
 const TEXT = {
   sv: {
     skip: 'Hoppa till innehållet', signOut: 'Logga ut', menu: 'Huvudmeny', other: 'English',
@@ -19,6 +21,7 @@ const TEXT = {
     placeHold: 'Lägg spärr', releaseHold: 'Släpp spärr', number: 'Telefonnummer', register: 'Registrera', remove: 'Ta bort',
     deleteExisting: 'Radera befintliga inspelningar', deadline: 'Gallringsdag', count: 'Antal', done: 'Klart.',
     refused: 'Åtkomst nekad', problem: 'Något gick fel', notSignedIn: 'Logga in för att fortsätta.', yes: 'ja', no: 'nej',
+    subjectRequests: SUBJECT_TEXT.sv.subjectRequests,
   },
   en: {
     skip: 'Skip to content', signOut: 'Sign out', menu: 'Main menu', other: 'Svenska',
@@ -37,6 +40,7 @@ const TEXT = {
     placeHold: 'Place hold', releaseHold: 'Release hold', number: 'Phone number', register: 'Register', remove: 'Remove',
     deleteExisting: 'Delete existing recordings', deadline: 'Deadline', count: 'Count', done: 'Done.',
     refused: 'Access refused', problem: 'Something went wrong', notSignedIn: 'Sign in to continue.', yes: 'yes', no: 'no',
+    subjectRequests: SUBJECT_TEXT.en.subjectRequests,
   },
 };
 
@@ -52,8 +56,9 @@ const VIEWS = {
   holds: { roles: ['admin'], render: holdsView },
   optOuts: { roles: ['admin'], render: optOutsView },
   overdue: { roles: ['admin', 'auditor'], render: overdueView },
+  subjectRequests: { roles: ['admin'], render: (main) => subjectRequestsView(main, subjectUi) },
 };
-const MENU = { trainer: ['recordings'], auditor: ['recordings', 'audit', 'verification', 'report'], admin: ['recordings', 'holds', 'optOuts', 'overdue'] };
+const MENU = { trainer: ['recordings'], auditor: ['recordings', 'audit', 'verification', 'report'], admin: ['recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests'] };
 /** The menu of everyone signed in: a person may hold several roles and sees the union. */
 const menuOf = (who) => [...new Set((who.roles ?? [who.role]).flatMap((r) => MENU[r] ?? []))];
 
@@ -117,6 +122,9 @@ function field(label, input) {
 function table(head, rows) {
   return h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, rows)));
 }
+
+/** What the data-subject request page (subject-requests.js) uses of this module. */
+const subjectUi = { h, api, problemBox, table, field, lang: () => lang };
 
 // ---- views ----
 
@@ -286,10 +294,12 @@ function optOutsView(main) {
   const out = h('div', { 'aria-live': 'polite', id: 'opt-outs-result' });
   // The number is only ever sent in a request body and cleared from the page afterwards.
   const num = h('input', { name: 'number', type: 'tel', required: true, autocomplete: 'off', maxlength: 40 });
-  const del = h('input', { name: 'deleteExisting', type: 'checkbox', checked: true });
+  // Unchecked by default: deleting needs a deliberate choice and a confirmation naming the count.
+  const del = h('input', { name: 'deleteExisting', type: 'checkbox' });
   const reg = h('form', { class: 'card' }, field(t('number'), num), h('label', {}, h('span', {}, t('deleteExisting')), del), h('button', { type: 'submit' }, t('register')));
   reg.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (del.checked && !(await confirmOptOutDeletion(subjectUi, num.value, out))) return;
     const r = await api('POST', '/v1/opt-outs', { number: num.value, deleteExisting: del.checked });
     num.value = '';
     show(r);

@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { ZipFile } from 'yazl';
+import type { AuditLog } from '../audit-log/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { Transaction } from '../shared/database.js';
+import { Conflict } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { ObjectStore } from '../storage/index.js';
+import type { SubjectRequestRepository } from './subject-request-repository.js';
+import type { SubjectRequests } from './subject-requests.js';
+import { summaryHtml, summaryJson, type PackageCall } from './summary.js';
+
+const EXTENSIONS: Record<string, string> = {
+  'audio/mpeg': 'mp3',
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'audio/flac': 'flac',
+  'audio/ogg': 'opus',
+  'audio/opus': 'opus',
+};
+
+export interface PackageProgress {
+  file: string;
+  /** 1-based index among the audio files, and how many there are. */
+  index: number;
+  total: number;
+}
+
+export interface AccessPackage {
+  filename: string;
+  /** The ZIP, produced as it is read; it ends only after the audit entry naming its SHA-256 is committed. */
+  stream: Readable;
+  files: number;
+  recordings: number;
+}
+
+/** Hashes each chunk as it passes; the digest once the stream has ended. */
+function hashing(onDigest: (hex: string, bytes: number) => void | Promise<void>): Transform {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      Promise.resolve(onDigest(hash.digest('hex'), bytes)).then(() => cb(), cb);
+    },
+  });
+}
+
+/**
+ * Holds back the last chunk until `onEnd` has resolved: the ZIP's central directory is at its end, so
+ * a package whose audit entry could not be written reaches the client truncated and unreadable.
+ */
+function auditedEnd(onEnd: (sha256: string, bytes: number) => Promise<void>): Transform {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let last: Buffer | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      const previous = last;
+      last = chunk;
+      cb(null, previous);
+    },
+    flush(cb) {
+      onEnd(hash.digest('hex'), bytes).then(() => cb(null, last), cb);
+    },
+  });
+}
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+
+/**
+ * The register extract (art. 15) as a streaming ZIP: sammanstallning.html, uppgifter.json, every stored
+ * recording byte for byte (each checked against its SHA-256 while it streams), and SHA256SUMS over all
+ * of them. One recording is read from the store at a time; nothing is built in full in memory or on disk.
+ */
+export function createAccessPackages(deps: {
+  requests: SubjectRequests;
+  repo: SubjectRequestRepository;
+  store: ObjectStore;
+  audit: AuditLog;
+  transaction: <T>(fn: (trx: Transaction) => Promise<T>) => Promise<T>;
+  clock: Clock;
+  logger: Logger;
+}) {
+  const { requests, repo, store, audit, transaction, clock, logger } = deps;
+
+  return {
+    async open(id: string, actor: string, opts: { onProgress?: (p: PackageProgress) => void } = {}): Promise<AccessPackage> {
+      const c = await requests.load(id);
+      if (c.kind !== 'access') throw new Conflict('wrong-kind', `A register extract belongs to an access case; this one is ${c.kind}`, { kind: c.kind });
+      if (c.status === 'closed') throw new Conflict('subject-request-closed', `Case ${c.id} is closed; its caller is no longer known`, { status: c.status });
+      const now = clock.now();
+      const d = await requests.details(c, now);
+      const storedIds = d.calls.filter((x) => x.state === 'stored' || x.state === 'held').map((x) => x.recordingId);
+      const recordings = new Map((await repo.recordingsByIds(storedIds)).map((r) => [r.id, r]));
+      const used = new Set<string>();
+      const calls: PackageCall[] = d.calls.map((x) => {
+        const r = recordings.get(x.recordingId);
+        if (!r || r.status !== 'stored' || !r.storageKey) return { ...x, file: null };
+        let file = `inspelningar/${x.local.date}_${x.local.time.replace(/:/g, '.')}-${safe(x.callId)}.${EXTENSIONS[r.contentType ?? ''] ?? 'bin'}`;
+        for (let n = 2; used.has(file); n++) file = file.replace(/(\.[a-z0-9]+)$/, `-${n}$1`);
+        used.add(file);
+        return { ...x, file };
+      });
+
+      const zip = new ZipFile();
+      const out = zip.outputStream as unknown as Readable;
+      const sums: string[] = [];
+      const fail = (err: Error) => out.destroy(err);
+      const addBuffer = (name: string, text: string) => {
+        const buf = Buffer.from(text, 'utf8');
+        sums.push(`${createHash('sha256').update(buf).digest('hex')}  ${name}`);
+        zip.addBuffer(buf, name, { mtime: now, compress: true });
+      };
+      addBuffer('sammanstallning.html', summaryHtml(d, calls, now));
+      addBuffer('uppgifter.json', summaryJson(d, calls, now));
+
+      const audio = calls.filter((x) => x.file);
+      let audioBytes = 0;
+      audio.forEach((x, i) => {
+        const r = recordings.get(x.recordingId)!;
+        zip.addReadStreamLazy(x.file!, { size: r.bytes ?? undefined, compress: false, mtime: new Date(r.startedAt) }, (cb) => {
+          opts.onProgress?.({ file: x.file!, index: i + 1, total: audio.length });
+          store.get(r.storageKey!).then(
+            (obj) => {
+              const check = hashing((hex, bytes) => {
+                if (r.sha256 && hex !== r.sha256) throw new Error(`recording ${r.id} does not match its SHA-256 in the store`);
+                sums.push(`${hex}  ${x.file}`);
+                audioBytes += bytes;
+              });
+              obj.body.on('error', fail);
+              check.on('error', fail);
+              cb(null, obj.body.pipe(check));
+            },
+            (err: Error) => fail(err),
+          );
+        });
+      });
+      // Last, and lazily: its content is known only once every file before it has streamed.
+      zip.addReadStreamLazy('SHA256SUMS', { compress: true, mtime: now }, (cb) => {
+        const body = Buffer.from(sums.join('\n') + '\n', 'utf8');
+        cb(null, Readable.from([body]));
+      });
+      zip.end();
+      zip.on('error', fail);
+
+      const files = 3 + audio.length;
+      const packaged = out.pipe(
+        auditedEnd(async (sha256, bytes) => {
+          await transaction((trx) =>
+            audit.append(trx, {
+              actor,
+              action: 'subject-request.package',
+              subject: `subject-request:${c.id}`,
+              details: { requestId: c.id, files, recordings: audio.length, audioBytes, packageBytes: bytes, packageSha256: sha256 },
+            }),
+          );
+          logger.info('register extract produced', { requestId: c.id, recordings: audio.length, packageBytes: bytes });
+        }),
+      );
+      out.on('error', (err) => packaged.destroy(err));
+      return { filename: `registerutdrag-${c.id}.zip`, stream: packaged, files, recordings: audio.length };
+    },
+  };
+}
+
+export type AccessPackages = ReturnType<typeof createAccessPackages>;

@@ -1,0 +1,63 @@
+import type { Registry } from 'prom-client';
+import { Gauge } from 'prom-client';
+import type { AuditLog } from '../audit-log/index.js';
+import type { ReadinessCheck } from '../http/health.routes.js';
+import type { DeleteRecordings } from '../recordings/index.js';
+import type { CallerKeys } from '../shared/caller-key.js';
+import type { Clock } from '../shared/clock.js';
+import type { Database } from '../shared/database.js';
+import type { Logger } from '../shared/logger.js';
+import type { ObjectStore } from '../storage/index.js';
+import { createAccessPackages } from './access-package.js';
+import { createSubjectRequestRepository, transactionOf } from './subject-request-repository.js';
+import { createSubjectRequests, type OptOutRegistration } from './subject-requests.js';
+
+export { createSubjectRequests, type SubjectRequests, type CaseDetails, type CaseView, type MatchedCall } from './subject-requests.js';
+export { createAccessPackages, type AccessPackages, type AccessPackage, type PackageProgress } from './access-package.js';
+export { DELETED_ON_REQUEST, KINDS as SUBJECT_REQUEST_KINDS, holdReasonFor, isRequestHoldReason, type SubjectRequest, type SubjectRequestKind } from './subject-request.js';
+export * from './due-date.js';
+
+/** Wires the cases, the register extract and the overdue metric. No I/O happens here. */
+export function createSubjectRequestServices(deps: {
+  db: Database;
+  store: ObjectStore;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  metrics: Registry;
+  callerKeys: CallerKeys;
+  deleteRecordings: DeleteRecordings;
+  optOuts: OptOutRegistration;
+  preserve: boolean;
+}) {
+  const repo = createSubjectRequestRepository(deps.db);
+  const transaction = transactionOf(deps.db);
+  const requests = createSubjectRequests({ ...deps, repo, transaction });
+  const packages = createAccessPackages({ ...deps, requests, repo, transaction });
+  new Gauge({
+    name: 'gallra_subject_requests_overdue',
+    help: 'Data-subject requests still open past their due date (one calendar month, or the extension).',
+    registers: [deps.metrics],
+    async collect() {
+      this.set(await requests.overdueCount());
+    },
+  });
+  return { requests, packages };
+}
+
+/** Informational for /readyz: an overdue request is a matter for the registrar, not a reason to stop serving. */
+export function subjectRequestReadinessCheck(requests: { overdueCount(): Promise<number> }): ReadinessCheck {
+  return {
+    name: 'subject-requests',
+    async check() {
+      return { ok: true, details: { overdue: await requests.overdueCount() } };
+    },
+  };
+}
+
+/** Logs an error while any request is overdue; the retention job calls it after each run. */
+export async function warnOfOverdueRequests(requests: { overdueCount(): Promise<number> }, logger: Logger): Promise<number> {
+  const overdue = await requests.overdueCount();
+  if (overdue > 0) logger.error('data-subject requests are past their due date', { overdue });
+  return overdue;
+}

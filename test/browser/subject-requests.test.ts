@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import request from 'supertest';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
+import { unzip } from '../helpers/zip.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A registrar handles data-subject requests in Debian's Chromium against the real app on loopback. */
+describe('Data-subject requests in a real browser', function () {
+  this.timeout(120_000);
+  let t: TestApp;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let admin: string;
+  const calls: Record<string, string> = {};
+
+  async function ingest(name: string, caller: string, file: string, queue: string) {
+    const meta = callMeta(t.clock.now(), { caller, queue });
+    const { body, contentType } = recordingBody(meta, fixture(file));
+    const res = await request(t.app).post('/v1/recordings').set(signedHeaders(body, t.clock.now())).set('Content-Type', contentType).send(body);
+    expect(res.status).to.equal(201);
+    calls[name] = res.body.id;
+  }
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    mkdirSync(SHOTS, { recursive: true });
+    t = await startTestApp();
+    server = t.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    admin = await t.token('admin');
+    await ingest('a1', '070-555 12 34', 'call-8k.mp3', 'bygglov');
+    await ingest('a2', '+46705551234', 'call-pcm16-8k.wav', 'skola');
+    await ingest('b1', '+46738887766', 'call-16k.flac', 'annan');
+    const hold = await request(t.app).post(`/v1/recordings/${calls.a2}/hold`).set('Authorization', `Bearer ${admin}`).send({ reason: 'complaint under review' });
+    expect(hold.status).to.equal(201);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+    await t?.close();
+  });
+
+  async function signIn(): Promise<Page> {
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 }, locale: 'sv-SE' });
+    const page = await context.newPage();
+    await page.goto(base + '/');
+    await page.getByLabel('Åtkomsttoken').fill(admin);
+    await page.getByRole('button', { name: 'Logga in' }).click();
+    await page.locator('#who').filter({ hasText: 'Inloggad som' }).waitFor();
+    return page;
+  }
+
+  async function openCase(page: Page, kind: string, number: string, reference: string) {
+    await page.getByRole('link', { name: 'Begäran från registrerad' }).click();
+    await page.getByRole('heading', { name: 'Begäran från registrerad', level: 1 }).waitFor();
+    await page.getByLabel('Typ').selectOption(kind);
+    await page.getByLabel('Telefonnummer').fill(number);
+    await page.getByLabel('Diarienummer').fill(reference);
+    await page.getByRole('button', { name: 'Registrera begäran' }).click();
+    await page.locator('#subject-request-facts').waitFor();
+  }
+
+  it('walks a registrar through an access request: create, see the calls, download the ZIP, mark it answered', async () => {
+    const page = await signIn();
+    await openCase(page, 'access', '070-555 12 34', 'KS 2026/77');
+    const rows = page.locator('tr[data-recording]');
+    await expect(await rows.count()).to.equal(2);
+    expect(await page.locator(`tr[data-recording="${calls.a2}"]`).getAttribute('data-state')).to.equal('held');
+    expect(await page.locator(`tr[data-recording="${calls.b1}"]`).count()).to.equal(0);
+    expect(await page.content()).not.to.include('555 12 34');
+    await page.screenshot({ path: path.join(SHOTS, 'subject-request-access.png'), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Ladda ner registerutdrag' }).click()]);
+    const zip = readFileSync((await download.path())!);
+    const files = await unzip(zip);
+    const audio = [...files.keys()].filter((n) => n.startsWith('inspelningar/'));
+    expect(audio).to.have.length(2);
+    expect([...files.keys()]).to.include.members(['sammanstallning.html', 'uppgifter.json', 'SHA256SUMS']);
+    const stored = await t.db('recordings').whereIn('id', [calls.a1, calls.a2]).pluck('sha256');
+    expect(audio.map((n) => sha256(files.get(n)!)).sort()).to.deep.equal([...stored].sort());
+
+    await page.getByRole('button', { name: 'Besvarad' }).click();
+    await page.locator('#subject-request-status').filter({ hasText: 'besvarad' }).waitFor();
+    const entries = await t.db('audit_entries').whereIn('action', ['subject-request.opened', 'subject-request.package', 'subject-request.answered']).orderBy('seq').pluck('action');
+    expect(entries).to.deep.equal(['subject-request.opened', 'subject-request.package', 'subject-request.answered']);
+  });
+
+  it('erases only after a confirmation that names the number of calls, and keeps the held one', async () => {
+    const page = await signIn();
+    await openCase(page, 'erasure', '0705551234', 'KS 2026/78');
+    await page.getByRole('button', { name: 'Radera', exact: true }).click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).to.include('Radera 1 samtal').and.include('1 spärrade samtal behålls');
+    expect(await t.db('recordings').where({ id: calls.a1 }).first()).to.include({ status: 'stored' });
+    await page.getByRole('button', { name: 'Ja, radera 1 samtal' }).click();
+    await page.locator('#erase-result').waitFor();
+    expect(await page.locator('#erase-result').textContent()).to.equal('Raderade 1 samtal. 1 behölls under spärr.');
+    expect(await page.locator(`tr[data-recording="${calls.a1}"]`).getAttribute('data-state')).to.equal('deleted');
+    expect(await page.locator(`tr[data-recording="${calls.a2}"]`).getAttribute('data-state')).to.equal('held');
+    expect((await t.db('recordings').where({ id: calls.a1 }).first()).status).to.equal('deleted');
+    expect((await t.db('recordings').where({ id: calls.b1 }).first()).status).to.equal('stored');
+    await page.screenshot({ path: path.join(SHOTS, 'subject-request-erasure.png'), fullPage: true });
+  });
+
+  it('lists the cases with due dates and highlights the overdue ones', async () => {
+    await request(t.app).post('/v1/subject-requests').set('Authorization', `Bearer ${admin}`).send({ kind: 'access', number: '+46738887766', receivedAt: '2026-01-05', reference: 'KS 2026/1' });
+    const page = await signIn();
+    await page.getByRole('link', { name: 'Begäran från registrerad' }).click();
+    const overdue = page.locator('#subject-requests-list tr.overdue');
+    await overdue.first().waitFor();
+    expect(await overdue.count()).to.equal(1);
+    expect(await overdue.textContent()).to.include('KS 2026/1').and.include('2026-02-05').and.include('försenad');
+  });
+
+  it('leaves "delete existing recordings" unchecked on the opt-out form and confirms the count before deleting', async () => {
+    const page = await signIn();
+    await page.getByRole('link', { name: 'Avregistreringar' }).click();
+    const box = page.getByLabel('Radera befintliga inspelningar');
+    expect(await box.isChecked()).to.equal(false);
+    await page.locator('input[name="number"]').fill('+46738887766');
+    await box.check();
+    await page.getByRole('button', { name: 'Registrera' }).click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).to.include('Radera 1 befintliga inspelningar');
+    expect((await t.db('recordings').where({ id: calls.b1 }).first()).status).to.equal('stored');
+    await page.getByRole('button', { name: 'Ja, radera 1 samtal' }).click();
+    await page.locator('#opt-outs-result .ok').waitFor();
+    expect((await t.db('recordings').where({ id: calls.b1 }).first()).status).to.equal('deleted');
+  });
+});
