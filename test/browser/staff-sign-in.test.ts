@@ -99,7 +99,7 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     await trainer.context().close();
 
     const admin = await signIn('adam.admin');
-    expect(await menu(admin)).to.deep.equal(['Inspelningar', 'Spärrar', 'Avregistreringar', 'Försenad gallring']);
+    expect(await menu(admin)).to.deep.equal(['Inspelningar', 'Spärrar', 'Avregistreringar', 'Försenad gallring', 'Begäran från registrerad']);
     await admin.getByRole('link', { name: 'Spärrar' }).click();
     await admin.getByLabel('Inspelnings-id').first().fill(recordingId);
     await admin.getByLabel('Anledning').fill('Begäran om utlämnande');
