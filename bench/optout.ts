@@ -21,7 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createApp } from '../src/app.js';
-import type { ResolvedConfig } from '../src/config.js';
+import { loadConfig, type ResolvedConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     retentionSchedule: '*/15 * * * *',
     orphanGraceMs: 3_600_000,
     maxRecordingBytes: 512 * 1024 * 1024,
+    maxCallDurationMs: 24 * 3_600_000,
+    edge: loadConfig({}).edge,
     sessionTtlMs: 8 * 3_600_000,
     sessionIdleMs: 30 * 60_000,
     allowTokenSignIn: false,

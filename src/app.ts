@@ -4,6 +4,7 @@ import { auditRoutes } from './audit-log/index.js';
 import { reportsRoutes } from './reports/index.js';
 import { authenticate, bearerResolver } from './http/auth.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
+import { metricsRoutes } from './http/metrics.routes.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
 import { ingestRoutes, playbackRoutes } from './recordings/index.js';
@@ -18,6 +19,18 @@ export interface AppOptions {
   readinessChecks?: ReadinessCheck[];
 }
 
+/** The app METRICS_LISTEN serves: /metrics only, without a token. */
+export function createMetricsApp(s: Services): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(metricsRoutes({ metrics: s.metrics, open: true }));
+  app.use((_req, res) => {
+    sendProblem(res, { type: 'https://gallra.example/problems/not-found', title: 'Not found', status: 404, detail: 'Only /metrics is served here' });
+  });
+  app.use(problemHandler(s.logger));
+  return app;
+}
+
 /** Builds the Express app; it never listens (main.ts does, tests use port 0). */
 export function createApp(s: Services, opts: AppOptions = {}): Express {
   const app = express();
@@ -29,37 +42,50 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
 
   const limiter = createAuthFailureLimiter();
   const resolvers = [bearerResolver(s.tokens), sessionResolver(s.sessions)];
-  const authenticated = authenticate(resolvers, onAuthFailure(s.sessions, limiter, s.logger));
+  const authenticated = authenticate(resolvers, onAuthFailure(limiter, s.refusals));
 
   app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
   app.use(requestId(s.logger));
 
   app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', s.metrics.contentType).send(await s.metrics.metrics());
-  });
+  // On the main listener only with the metrics token; METRICS_LISTEN serves them on their own (main.ts).
+  app.use(metricsRoutes({ metrics: s.metrics, token: s.config.edge.metricsListen ? undefined : s.config.edge.metricsToken }));
 
   // The webhook authenticates by signature and streams its own body: mounted before the JSON parser.
-  app.use(ingestRoutes({ ingest: s.ingest, verifier: s.verifier, callerKeys: s.callerKeys, maxRecordingBytes: s.config.maxRecordingBytes, logger: s.logger }));
+  app.use(
+    ingestRoutes({
+      ingest: s.ingest,
+      verifier: s.verifier,
+      callerKeys: s.callerKeys,
+      clock: s.clock,
+      maxRecordingBytes: s.config.maxRecordingBytes,
+      futureToleranceMs: s.config.webhookToleranceMs,
+      maxCallDurationMs: s.config.maxCallDurationMs,
+      quarantine: s.quarantine,
+      refusals: s.refusals,
+      logger: s.logger,
+    }),
+  );
 
   app.use(webRoutes());
   // The pre-call check carries one number: its body is held to 1 KiB (the parser below then skips it).
   app.use('/v1/opt-outs/check', express.json({ limit: '1kb', strict: true }));
   app.use(express.json({ limit: '64kb', strict: true }));
-  app.use(limiter.middleware);
   app.use(authenticated);
   const signIn = s.staffSignIn;
   app.use(
     sessionRoutes({
       sessions: s.sessions,
+      limiter,
       failures: s.signInFailures,
+      refusals: s.refusals,
       ttlMs: s.config.sessionTtlMs,
       options: { oidc: !!signIn, token: !signIn || s.config.allowTokenSignIn },
       providerSignOutUrl: signIn?.signOutUrl,
       logger: s.logger,
     }),
   );
-  if (signIn) app.use(staffSignInRoutes({ signIn, redirectUrl: s.config.oidc!.redirectUrl, ttlMs: s.config.sessionTtlMs }));
+  if (signIn) app.use(staffSignInRoutes({ signIn, refusals: s.refusals, redirectUrl: s.config.oidc!.redirectUrl, ttlMs: s.config.sessionTtlMs }));
   app.use(peopleRoutes({ users: s.users }));
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));

@@ -1,5 +1,6 @@
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
@@ -21,6 +22,45 @@ const duration = z
     const unit = v.replace(/^\d+/, '');
     const ms = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
     return n * ms;
+  });
+
+/**
+ * Which X-Forwarded-For hops to believe: none (false), the nearest `n` proxies, or the listed proxy
+ * addresses/subnets (and Express's names loopback, linklocal, uniquelocal). Never "every hop": with that,
+ * a client picks its own address by sending the header.
+ */
+const trustProxy = z.string().transform((v, ctx): false | number | string[] => {
+  const s = v.trim().toLowerCase();
+  if (s === 'false' || s === 'no' || s === '0') return false;
+  if (/^\d{1,2}$/.test(s)) return Number(s);
+  if (s === 'true' || s === 'yes') {
+    ctx.addIssue({ code: 'custom', message: 'give the number of proxies in front (e.g. 1) or their addresses, not true: trusting every X-Forwarded-For lets clients choose their address' });
+    return z.NEVER;
+  }
+  const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = list.filter((x) => !['loopback', 'linklocal', 'uniquelocal'].includes(x) && !isAddressOrSubnet(x));
+  if (!list.length || bad.length) {
+    ctx.addIssue({ code: 'custom', message: 'false, a hop count, or a comma-separated list of proxy addresses or subnets (10.0.0.1, 10.0.0.0/8, loopback)' });
+    return z.NEVER;
+  }
+  return list;
+});
+
+function isAddressOrSubnet(v: string): boolean {
+  const [addr, prefix, ...rest] = v.split('/');
+  const family = isIP(addr ?? '');
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** host:port of a second listener that serves only /metrics (e.g. 127.0.0.1:9464). */
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464')
+  .transform((v) => {
+    const i = v.lastIndexOf(':');
+    return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
   });
 
 const schema = z
@@ -56,6 +96,17 @@ const schema = z
     RETENTION_MARGIN: duration.optional(),
     ORPHAN_GRACE: duration.default(3_600_000),
     MAX_RECORDING_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+    MAX_CALL_DURATION: duration.default(24 * 3_600_000),
+    HEADERS_TIMEOUT: duration.default(10_000),
+    REQUEST_TIMEOUT: duration.default(30_000),
+    UPLOAD_TIMEOUT: duration.default(3_600_000),
+    BODY_IDLE_TIMEOUT: duration.default(15_000),
+    SHUTDOWN_TIMEOUT: duration.default(30_000),
+    QUARANTINE_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024 * 1024),
+    UNVERIFIED_UPLOADS: z.coerce.number().int().min(1).default(64),
+    UNVERIFIED_UPLOADS_PER_CLIENT: z.coerce.number().int().min(1).default(16),
+    METRICS_LISTEN: listenAddress.optional(),
+    METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
     SESSION_TTL: duration.default(8 * 3_600_000),
     SESSION_IDLE: duration.default(30 * 60_000),
     OIDC_ISSUER: z.string().url().optional(),
@@ -72,7 +123,7 @@ const schema = z
       .transform((pairs) => pairs.map((p) => ({ role: p.slice(0, p.indexOf(':')) as StaffRole, value: p.slice(p.indexOf(':') + 1) })))
       .optional(),
     ALLOW_TOKEN_SIGNIN: bool.default(false),
-    TRUST_PROXY: bool.default(false),
+    TRUST_PROXY: trustProxy.default(false),
     /** Keep an open access request's calls from deletion (as held) until it is answered, three months at most. */
     SUBJECT_REQUEST_PRESERVE: bool.default(true),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
@@ -138,6 +189,10 @@ export interface Config {
   retentionMarginMs?: number;
   orphanGraceMs: number;
   maxRecordingBytes: number;
+  /** The longest call accepted (endedAt − startedAt). */
+  maxCallDurationMs: number;
+  /** The HTTP edge: time limits, the unverified-upload quarantine and where /metrics is served. */
+  edge: EdgeConfig;
   /** Absolute lifetime of a browser session. */
   sessionTtlMs: number;
   /** A browser session not used for this long ends. */
@@ -146,10 +201,33 @@ export interface Config {
   oidc?: OidcConfig;
   /** Whether the web interface's token sign-in stays available although OIDC is configured. */
   allowTokenSignIn: boolean;
-  trustProxy: boolean;
+  /** Express's "trust proxy": false, a hop count, or proxy addresses/subnets. */
+  trustProxy: false | number | string[];
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
   subjectRequestPreserve?: boolean;
+}
+
+export interface EdgeConfig {
+  /** Time to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request (headers and body), for every route but the upload. */
+  requestTimeoutMs: number;
+  /** Time to receive a whole upload. */
+  uploadTimeoutMs: number;
+  /** Longest silence while a body is being received. */
+  bodyIdleTimeoutMs: number;
+  /** After SIGTERM, how long in-flight requests may finish before their connections are closed. */
+  shutdownTimeoutMs: number;
+  /** Bytes of uploads whose signature is not yet checked, all uploads together. */
+  quarantineBytes: number;
+  /** Uploads whose signature is not yet checked, at once: in total and per client address. */
+  unverifiedUploads: number;
+  unverifiedUploadsPerClient: number;
+  /** A second listener serving only /metrics. */
+  metricsListen?: { host: string; port: number };
+  /** Bearer token for /metrics on the main listener. */
+  metricsToken?: string;
 }
 
 /** A configuration whose secrets are all present (after `resolveSecrets`). */
@@ -167,7 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
-      const given = name in blank && !/SECRET|KEY/.test(name) ? ` (got "${blank[name]}")` : '';
+      const given = name in blank && !/SECRET|KEY|TOKEN/.test(name) ? ` (got "${blank[name]}")` : '';
       return `  ${name}: ${i.message}${given}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -204,6 +282,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     retentionMarginMs: e.RETENTION_MARGIN,
     orphanGraceMs: e.ORPHAN_GRACE,
     maxRecordingBytes: e.MAX_RECORDING_BYTES,
+    maxCallDurationMs: e.MAX_CALL_DURATION,
+    edge: {
+      headersTimeoutMs: e.HEADERS_TIMEOUT,
+      requestTimeoutMs: e.REQUEST_TIMEOUT,
+      uploadTimeoutMs: e.UPLOAD_TIMEOUT,
+      bodyIdleTimeoutMs: e.BODY_IDLE_TIMEOUT,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+      quarantineBytes: e.QUARANTINE_BYTES,
+      unverifiedUploads: e.UNVERIFIED_UPLOADS,
+      unverifiedUploadsPerClient: e.UNVERIFIED_UPLOADS_PER_CLIENT,
+      metricsListen: e.METRICS_LISTEN,
+      metricsToken: e.METRICS_TOKEN,
+    },
     sessionTtlMs: e.SESSION_TTL,
     sessionIdleMs: e.SESSION_IDLE,
     oidc: e.OIDC_ISSUER

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { scheduleAuditCheckpoints } from '../jobs/audit-checkpoint.js';
 import { startRetentionJob } from '../jobs/retention.js';
-import { createApp } from './app.js';
+import { createApp, createMetricsApp } from './app.js';
+import { createHttpServer, stopServer } from './http/server.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from './config.js';
 import { overdueReadinessCheck } from './retention/index.js';
 import { createServices } from './services.js';
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
   const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, logger });
   const retentionJob = startRetentionJob(services);
 
-  const server = app.listen(config.port, config.host, () => {
+  const server = createHttpServer(app, config.edge);
+  server.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info('gallra is listening', {
       port,
@@ -45,22 +47,27 @@ async function main(): Promise<void> {
       ],
     });
   });
-  // Uploads of large recordings may take minutes; do not cut them off.
-  server.requestTimeout = 0;
+  const metricsServer = config.edge.metricsListen ? createHttpServer(createMetricsApp(services), config.edge) : undefined;
+  metricsServer?.listen(config.edge.metricsListen!.port, config.edge.metricsListen!.host, () => {
+    logger.info('metrics are served on their own listener', { listen: `${config.edge.metricsListen!.host}:${(metricsServer.address() as AddressInfo).port}` });
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down: letting in-flight requests finish', { signal });
-    server.close(async () => {
+    logger.info('shutting down: letting in-flight requests finish', { signal, timeoutMs: config.edge.shutdownTimeoutMs });
+    // Jobs and the database get a little longer; a process that still has not stopped then exits anyway.
+    setTimeout(() => process.exit(1), config.edge.shutdownTimeoutMs + 10_000).unref();
+    void (async () => {
+      const [how] = await Promise.all([stopServer(server, config.edge.shutdownTimeoutMs), metricsServer && stopServer(metricsServer, 0)]);
+      if (how === 'forced') logger.warn('closed connections still open at the shutdown deadline');
       await auditCheckpointJob.stop();
       await retentionJob.stop();
       await db.destroy();
       logger.info('stopped');
       process.exit(0);
-    });
-    server.closeIdleConnections();
+    })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

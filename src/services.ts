@@ -3,6 +3,8 @@ import { createAccessTokens } from './access-tokens/index.js';
 import { createAuditCheckpoints, createAuditLog, createAuditReader } from './audit-log/index.js';
 import { createRetentionReport } from './reports/index.js';
 import type { ResolvedConfig } from './config.js';
+import { createRefusalLog } from './http/refusals.js';
+import { createUploadQuarantine } from './http/upload-quarantine.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
 import { createIngest, createPlayback, createRecordingDeleter } from './recordings/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
@@ -74,7 +76,9 @@ export function createServices(infra: Infrastructure) {
   const staffSignIn = oidc
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
-  return { ...infra, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests };
+  const refusals = createRefusalLog({ metrics, logger });
+  const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });
+  return { ...infra, refusals, quarantine, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -28,6 +28,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('window_started_at', 30).notNullable();
     t.integer('failures').notNullable();
     t.string('blocked_until', 30).nullable();
+    t.index(['window_started_at']);
   });
 }
 

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import {
   BadRequest, Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound, RangeNotSatisfiable,
-  TooLarge, TooManyRequests, Unauthenticated, Unavailable, UnsupportedMedia,
+  TimedOut, TooLarge, TooManyRequests, Unauthenticated, Unavailable, UnsupportedMedia,
 } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -12,6 +12,7 @@ const STATUS: [new (...a: never[]) => DomainError, number, string][] = [
   [Unauthenticated, 401, 'Authentication required'],
   [Forbidden, 403, 'Forbidden'],
   [NotFound, 404, 'Not found'],
+  [TimedOut, 408, 'Request timeout'],
   [Conflict, 409, 'Conflict'],
   [Gone, 410, 'Gone'],
   [TooLarge, 413, 'Content too large'],

@@ -19,7 +19,31 @@ const EXTENSION: Record<string, string> = { 'audio/wav': '.wav', 'audio/mpeg': '
  * only headers (WAV, FLAC, Ogg) or estimates from the bitrate (MP3), and the stream is dropped as soon
  * as it answers. Null when the audio does not say; a missing duration never refuses a recording.
  */
+/** No telephone codec carries speech in fewer bits a second (Opus's floor); a longer duration than this allows is not believed. */
+const MIN_BITS_PER_SECOND = 6_000;
+
+/** The longest audio `bytes` can hold. */
+export function maxDurationMsFor(bytes: number): number {
+  return Math.ceil((bytes * 8 * 1000) / MIN_BITS_PER_SECOND);
+}
+
+/**
+ * The audio's length, or null when the audio does not say or says more than its bytes can hold (a
+ * header that lies); bounded by the bytes actually received, never by what a header claims.
+ */
 export async function audioDurationMs(
+  store: ObjectStore,
+  key: string,
+  meta: { contentType: string; bytes: number; head: Buffer },
+  logger: Logger,
+): Promise<number | null> {
+  const ms = await claimedDurationMs(store, key, meta, logger);
+  if (ms === null || ms <= maxDurationMsFor(meta.bytes)) return ms;
+  logger.warn('a recording claims a longer duration than its bytes can hold; keeping none', { storageKey: key, bytes: meta.bytes });
+  return null;
+}
+
+async function claimedDurationMs(
   store: ObjectStore,
   key: string,
   meta: { contentType: string; bytes: number; head: Buffer },

@@ -66,7 +66,15 @@ export function wavDurationMs(head: Buffer, totalBytes: number): number | undefi
   while (off + 8 <= head.length) {
     const id = head.toString('latin1', off, off + 4);
     const size = head.readUInt32LE(off + 4);
-    if (id === 'fmt ' && off + 20 <= head.length) byteRate = head.readUInt32LE(off + 16); // fmt: tag, channels, rate, then bytes per second
+    if (id === 'fmt ' && off + 22 <= head.length) {
+      // fmt: tag, channels, sample rate, bytes per second, block align. A byte rate that does not follow
+      // from the rest is a lying header: no duration rather than a made-up one.
+      const sampleRate = head.readUInt32LE(off + 12);
+      const stated = head.readUInt32LE(off + 16);
+      const blockAlign = head.readUInt16LE(off + 20);
+      byteRate = stated === sampleRate * blockAlign ? stated : undefined;
+      if (!byteRate) return undefined;
+    }
     if (id === 'data') {
       if (!byteRate) return undefined;
       const arrived = totalBytes - (off + 8);

@@ -21,7 +21,10 @@ const isoWithOffset = z
 const shortText = z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f]*$/, 'no control characters');
 
 const schema = z.object({
-  callId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -'),
+  callId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -')
+    .refine((v) => !/^\.+$/.test(v), 'not only dots'),
   startedAt: isoWithOffset,
   endedAt: isoWithOffset,
   caller: z.string().max(40, 'at most 40 characters').nullable(),
@@ -30,8 +33,20 @@ const schema = z.object({
   optOut: z.boolean().optional().default(false),
 });
 
-/** Parses and validates the `metadata` part; errors name each field as a JSON pointer. */
-export function parseCallMetadata(raw: string, callerKeys: CallerKeys): CallMetadata {
+/** What makes a call's times believable. */
+export interface CallTimeLimits {
+  now: Date;
+  /** How far ahead of the server's clock a call may start (the webhook's clock tolerance). */
+  futureToleranceMs: number;
+  maxCallDurationMs: number;
+}
+
+/**
+ * Parses and validates the `metadata` part; errors name each field as a JSON pointer. A call that
+ * starts in the future would be kept until then and never be overdue, so it is refused, as is one
+ * longer than any call can be.
+ */
+export function parseCallMetadata(raw: string, callerKeys: CallerKeys, limits: CallTimeLimits): CallMetadata {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -55,6 +70,16 @@ export function parseCallMetadata(raw: string, callerKeys: CallerKeys): CallMeta
   const endedAt = new Date(m.endedAt);
   if (endedAt < startedAt) {
     throw new InvalidInput('invalid-metadata', 'endedAt is before startedAt', { errors: [{ pointer: '/endedAt', detail: 'must be ≥ startedAt' }] });
+  }
+  if (startedAt.getTime() > limits.now.getTime() + limits.futureToleranceMs) {
+    throw new InvalidInput('invalid-metadata', 'startedAt is in the future', {
+      errors: [{ pointer: '/startedAt', detail: `must not be more than ${Math.round(limits.futureToleranceMs / 1000)} s ahead of the server's time` }],
+    });
+  }
+  if (endedAt.getTime() - startedAt.getTime() > limits.maxCallDurationMs) {
+    throw new InvalidInput('invalid-metadata', 'The call is longer than the longest call accepted', {
+      errors: [{ pointer: '/endedAt', detail: `at most ${Math.round(limits.maxCallDurationMs / 60_000)} minutes after startedAt` }],
+    });
   }
   let callerKey: string | null = null;
   if (m.caller !== null && m.caller.trim() !== '') {

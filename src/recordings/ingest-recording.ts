@@ -97,7 +97,11 @@ export function createIngest(deps: IngestDeps) {
 
       const id = randomUUID();
       const key = storageKeyFor(id, now);
-      const { head, ended } = await peek(audio, SNIFF_BYTES);
+      // One iterator for the whole stream: it observes a stream that has already failed or ended (a body
+      // cut off while the use case was still looking up the call), where listeners added late would wait forever.
+      // destroyOnReturn: false — if the store gives up, the rest must still drain so the request completes.
+      const chunks = audio.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
+      const { head, ended } = await readHead(chunks, SNIFF_BYTES);
       const format = await detectAudioFormat(head);
       if (!format) {
         audio.resume();
@@ -112,11 +116,11 @@ export function createIngest(deps: IngestDeps) {
           bytes += head.length;
           yield head;
           if (ended) return;
-          // destroyOnReturn: false — if the store gives up, the rest must still drain so the request completes.
-          for await (const chunk of audio.iterator({ destroyOnReturn: false })) {
-            hash.update(chunk as Buffer);
-            bytes += (chunk as Buffer).length;
-            yield chunk as Buffer;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+            const chunk = next.value as Buffer;
+            hash.update(chunk);
+            bytes += chunk.length;
+            yield chunk;
           }
         })(),
         { objectMode: false },
@@ -148,14 +152,17 @@ export function createIngest(deps: IngestDeps) {
       }
     },
 
-    /** Every refusal leaves an entry, without personal data: the call id only when the request was authentic. */
-    async recordRefusal(input: { status: number; problem: string; callId?: string; authentic: boolean }): Promise<void> {
+    /**
+     * The refusal of an authentic upload (its signature matched) leaves an entry, without personal
+     * data. Refusals of unauthenticated ones are only counted, at the edge: anyone could send them.
+     */
+    async recordRefusal(input: { status: number; problem: string; callId?: string }): Promise<void> {
       await db.transaction((trx) =>
         audit.append(trx, {
-          actor: input.authentic ? WEBHOOK_ACTOR : 'anonymous:webhook',
+          actor: WEBHOOK_ACTOR,
           action: 'recording.refused',
-          subject: input.authentic && input.callId ? `call:${input.callId}` : null,
-          details: { status: input.status, problem: input.problem, ...(input.authentic && input.callId ? { callId: input.callId } : {}) },
+          subject: input.callId ? `call:${input.callId}` : null,
+          details: { status: input.status, problem: input.problem, ...(input.callId ? { callId: input.callId } : {}) },
         }),
       );
     },
@@ -306,27 +313,15 @@ async function drain(audio: Readable): Promise<{ sha256: string; bytes: number }
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** The first `n` bytes (fewer if the stream ends first), leaving the stream paused for the rest. */
-function peek(stream: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let len = 0;
-    const finish = (ended: boolean) => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-      stream.pause();
-      resolve({ head: Buffer.concat(chunks), ended });
-    };
-    const onData = (c: Buffer) => {
-      chunks.push(c);
-      len += c.length;
-      if (len >= n) finish(false);
-    };
-    const onEnd = () => finish(true);
-    const onError = (e: Error) => reject(e);
-    stream.on('data', onData);
-    stream.once('end', onEnd);
-    stream.once('error', onError);
-  });
+/** At least the first `n` bytes (fewer if the stream ends first); rejects when the stream failed, even before this was called. */
+async function readHead(chunks: AsyncIterator<unknown>, n: number): Promise<{ head: Buffer; ended: boolean }> {
+  const read: Buffer[] = [];
+  let len = 0;
+  while (len < n) {
+    const next = await chunks.next();
+    if (next.done) return { head: Buffer.concat(read), ended: true };
+    read.push(next.value as Buffer);
+    len += (next.value as Buffer).length;
+  }
+  return { head: Buffer.concat(read), ended: false };
 }

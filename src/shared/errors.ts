@@ -32,5 +32,7 @@ export class TooLarge extends DomainError {}
 export class UnsupportedMedia extends DomainError {}
 export class RangeNotSatisfiable extends DomainError {}
 export class TooManyRequests extends DomainError {}
+/** The client took too long to send its request. */
+export class TimedOut extends DomainError {}
 /** A dependency (store, database) failed; the operation may be retried. */
 export class Unavailable extends DomainError {}

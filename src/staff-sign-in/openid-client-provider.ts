@@ -78,9 +78,19 @@ export function createOpenIdClientProvider(config: OidcConfig): IdentityProvider
   };
 }
 
-/** openid-client's failures as one domain-facing error, with the protocol error code where there is one. */
+/** OAuth error codes a provider may answer with (RFC 6749, OpenID Connect Core). */
+const OAUTH_ERRORS = new Set([
+  'invalid_request', 'unauthorized_client', 'access_denied', 'unsupported_response_type', 'invalid_scope', 'server_error', 'temporarily_unavailable',
+  'invalid_grant', 'invalid_client', 'unsupported_grant_type', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required',
+]);
+
+/**
+ * openid-client's failures as one domain-facing error. The reason is one of a known, small set (the
+ * callback's `error` parameter is whatever the sender wrote; it goes into metrics and logs).
+ */
 function rejected(err: unknown): SignInRejected {
-  const e = err as { code?: string; error?: string; message?: string; cause?: { error?: string } };
-  const reason = e.error ?? e.cause?.error ?? e.code ?? 'invalid-response';
-  return new SignInRejected(String(reason), e.message ?? 'The sign-in response could not be verified');
+  const e = err as { code?: string; error?: string; cause?: { error?: string } };
+  const error = e.error ?? e.cause?.error;
+  const reason = error && OAUTH_ERRORS.has(error) ? error : e.code && /^OAUTH_[A-Z_]{1,60}$/.test(e.code) ? e.code : 'invalid-response';
+  return new SignInRejected(reason, 'The sign-in response could not be verified');
 }

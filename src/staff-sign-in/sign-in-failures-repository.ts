@@ -31,6 +31,11 @@ export function createSignInFailuresRepository(db: Database) {
       });
     },
 
+    /** Forgets counts whose window began before `before` (they no longer count): the table stays small. */
+    async removeStale(before: string): Promise<void> {
+      await db('sign_in_failures').where('window_started_at', '<', before).delete();
+    },
+
     async remove(key: string): Promise<void> {
       await db('sign_in_failures').where({ key }).delete();
     },

@@ -29,6 +29,9 @@ export function createSignInFailures(deps: { repo: SignInFailuresRepository; clo
         const blockedUntil = failures >= limit ? new Date(Date.parse(windowStartedAt) + windowMs).toISOString() : null;
         return { failures, windowStartedAt, blockedUntil };
       });
+      // A new key's first failure also sweeps the windows that have passed, so that random tokens
+      // (a new prefix each) cannot grow the table: it holds at most one window's worth of keys.
+      if (n.failures === 1) await deps.repo.removeStale(new Date(now.getTime() - windowMs).toISOString());
       return n.blockedUntil !== null && Date.parse(n.blockedUntil) > now.getTime();
     },
 

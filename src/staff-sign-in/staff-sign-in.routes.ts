@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { requireRole } from '../http/auth.js';
+import type { RefusalLog } from '../http/refusals.js';
 import { cookieValue, sessionSecretOf, setSessionCookie } from '../web/index.js';
 import type { SignInTransaction } from './identity-provider.js';
 import type { StaffSignIn } from './staff-sign-in.js';
@@ -24,7 +25,7 @@ export function peopleRoutes(deps: { users: UsersRepository }): Router {
  * GET /auth/sign-in → the provider; GET /auth/callback → a session and the interface, or a page in
  * Swedish saying why not.
  */
-export function staffSignInRoutes(deps: { signIn: StaffSignIn; redirectUrl: string; ttlMs: number }): Router {
+export function staffSignInRoutes(deps: { signIn: StaffSignIn; refusals: RefusalLog; redirectUrl: string; ttlMs: number }): Router {
   const router = Router();
 
   router.get('/auth/sign-in', async (req, res) => {
@@ -44,7 +45,10 @@ export function staffSignInRoutes(deps: { signIn: StaffSignIn; redirectUrl: stri
     const transaction = transactionOf(req);
     res.clearCookie(TRANSACTION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: TRANSACTION_PATH });
     res.set('Cache-Control', 'no-store');
-    if (!transaction) return void page(res, 400, PAGES.noTransaction);
+    if (!transaction) {
+      deps.refusals.unauthenticated({ route: 'oidc-callback', problem: 'no-sign-in-started', status: 400, requestId: req.requestId, client: req.ip });
+      return void page(res, 400, PAGES.noTransaction);
+    }
     // The URL the provider redirected to, as registered (not as rebuilt from Host headers).
     const callbackUrl = new URL(deps.redirectUrl);
     callbackUrl.search = new URL(req.originalUrl, 'http://gallra.invalid').search;
@@ -58,6 +62,7 @@ export function staffSignInRoutes(deps: { signIn: StaffSignIn; redirectUrl: stri
       case 'too-many-failures':
         return void page(res, 429, PAGES.tooMany(r.name));
       case 'rejected':
+        deps.refusals.unauthenticated({ route: 'oidc-callback', problem: r.reason, status: 400, requestId: req.requestId, client: req.ip });
         return void page(res, 400, PAGES.rejected);
     }
   });

@@ -13,17 +13,18 @@ export type SignInOutcome =
 /** The sessions port this use case needs. */
 export interface PersonSessions {
   openForPerson(person: Person, replacing?: string): Promise<OpenedSession>;
-  recordFailure(input: { via: 'oidc'; method: string; path: string; reason: string; account?: string }): Promise<void>;
+  recordRefusedPerson(input: { account: string; reason: string; method: string; path: string }): Promise<void>;
 }
 
 /**
  * Staff sign-in with the municipality's OpenID Connect provider: roles come from a claim (groups or
  * app roles) through the configured map, a person with several mapped values gets the union, and one
- * with none is refused. Every refusal is audited; failures of a known account count toward its limit.
+ * with none is refused, audited and counted toward their account's limit. A response that cannot be
+ * verified names nobody: it is an outcome for the caller to log, not an audit entry (anyone could send one).
  */
 export function createStaffSignIn(deps: { provider: IdentityProvider; sessions: PersonSessions; failures: SignInFailures; roleClaim: string; roles: RoleMap }) {
   const { provider, sessions, failures } = deps;
-  const audited = { via: 'oidc' as const, method: 'GET', path: '/auth/callback' };
+  const audited = { method: 'GET', path: '/auth/callback' };
   return {
     begin: () => provider.begin(),
 
@@ -33,13 +34,11 @@ export function createStaffSignIn(deps: { provider: IdentityProvider; sessions: 
         verified = await provider.finish(callbackUrl, transaction, [deps.roleClaim, 'name']);
       } catch (err) {
         if (!(err instanceof SignInRejected)) throw err;
-        await sessions.recordFailure({ ...audited, reason: err.reason });
         return { outcome: 'rejected', reason: err.reason };
       }
       const { claims } = verified;
       // The audit log names the person user:<sub>, in a column of 200 characters.
       if (claims.sub.length > 190) {
-        await sessions.recordFailure({ ...audited, reason: 'subject-too-long' });
         return { outcome: 'rejected', reason: 'subject-too-long' };
       }
       const name = displayName(claims);
@@ -47,7 +46,7 @@ export function createStaffSignIn(deps: { provider: IdentityProvider; sessions: 
       const key = failures.keyForAccount(claims.sub);
       if (roles.length === 0) {
         const blocked = await failures.record(key);
-        await sessions.recordFailure({ ...audited, reason: 'no-mapped-role', account: claims.sub });
+        await sessions.recordRefusedPerson({ ...audited, reason: 'no-mapped-role', account: claims.sub });
         return blocked ? { outcome: 'too-many-failures', name } : { outcome: 'no-role', name };
       }
       const person: Person = { sub: claims.sub, issuer: verified.issuer, name, email: typeof claims.email === 'string' ? claims.email : null, roles };

@@ -7,6 +7,7 @@ import type { Transaction } from '../shared/database.js';
 import { Conflict } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
+import { createSha256Worker, type Sha256Worker } from './sha256-worker.js';
 import type { SubjectRequestRepository } from './subject-request-repository.js';
 import type { SubjectRequests } from './subject-requests.js';
 import { summaryHtml, summaryJson, type PackageCall } from './summary.js';
@@ -35,18 +36,16 @@ export interface AccessPackage {
   recordings: number;
 }
 
-/** Hashes each chunk as it passes; the digest once the stream has ended. */
-function hashing(onDigest: (hex: string, bytes: number) => void | Promise<void>): Transform {
-  const hash = createHash('sha256');
+/** Hashes each chunk (on the worker) as it passes; the digest once the stream has ended. */
+function hashing(hasher: Sha256Worker, id: string, onDigest: (hex: string, bytes: number) => void): Transform {
   let bytes = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
       bytes += chunk.length;
-      cb(null, chunk);
+      hasher.update(id, chunk).then(() => cb(null, chunk), cb);
     },
     flush(cb) {
-      Promise.resolve(onDigest(hash.digest('hex'), bytes)).then(() => cb(), cb);
+      hasher.digest(id).then((hex) => onDigest(hex, bytes)).then(() => cb(), cb);
     },
   });
 }
@@ -55,23 +54,26 @@ function hashing(onDigest: (hex: string, bytes: number) => void | Promise<void>)
  * Holds back the last chunk until `onEnd` has resolved: the ZIP's central directory is at its end, so
  * a package whose audit entry could not be written reaches the client truncated and unreadable.
  */
-function auditedEnd(onEnd: (sha256: string, bytes: number) => Promise<void>): Transform {
-  const hash = createHash('sha256');
+function auditedEnd(hasher: Sha256Worker, onEnd: (sha256: string, bytes: number) => Promise<void>): Transform {
   let bytes = 0;
   let last: Buffer | undefined;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
       bytes += chunk.length;
       const previous = last;
       last = chunk;
-      cb(null, previous);
+      hasher.update(PACKAGE, chunk).then(() => cb(null, previous), cb);
     },
     flush(cb) {
-      onEnd(hash.digest('hex'), bytes).then(() => cb(null, last), cb);
+      hasher
+        .digest(PACKAGE)
+        .then((hex) => onEnd(hex, bytes))
+        .then(() => cb(null, last), cb);
     },
   });
 }
+
+const PACKAGE = 'package';
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
 
@@ -110,6 +112,7 @@ export function createAccessPackages(deps: {
         return { ...x, file };
       });
 
+      const hasher = createSha256Worker();
       const zip = new ZipFile();
       const out = zip.outputStream as unknown as Readable;
       const sums: string[] = [];
@@ -130,7 +133,7 @@ export function createAccessPackages(deps: {
           opts.onProgress?.({ file: x.file!, index: i + 1, total: audio.length });
           store.get(r.storageKey!).then(
             (obj) => {
-              const check = hashing((hex, bytes) => {
+              const check = hashing(hasher, x.recordingId, (hex, bytes) => {
                 if (r.sha256 && hex !== r.sha256) throw new Error(`recording ${r.id} does not match its SHA-256 in the store`);
                 sums.push(`${hex}  ${x.file}`);
                 audioBytes += bytes;
@@ -153,7 +156,7 @@ export function createAccessPackages(deps: {
 
       const files = 3 + audio.length;
       const packaged = out.pipe(
-        auditedEnd(async (sha256, bytes) => {
+        auditedEnd(hasher, async (sha256, bytes) => {
           await transaction((trx) =>
             audit.append(trx, {
               actor,
@@ -166,6 +169,7 @@ export function createAccessPackages(deps: {
         }),
       );
       out.on('error', (err) => packaged.destroy(err));
+      packaged.once('close', () => void hasher.close());
       return { filename: `registerutdrag-${c.id}.zip`, stream: packaged, files, recordings: audio.length };
     },
   };

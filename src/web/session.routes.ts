@@ -1,73 +1,84 @@
-import { Router, type Request, type RequestHandler } from 'express';
-import { MemoryStore } from 'express-rate-limit';
+import { hash } from 'node:crypto';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { PrincipalResolver } from '../http/auth.js';
 import type { Principal } from '../http/types.js';
 import { Forbidden, InvalidInput, TooManyRequests, Unauthenticated } from '../shared/errors.js';
+import type { RefusalLog } from '../http/refusals.js';
 import type { Logger } from '../shared/logger.js';
 import type { SignInFailures } from '../staff-sign-in/index.js';
 import { clearSessionCookie, sessionSecretOf, setSessionCookie } from './session-cookie.js';
 import type { Sessions } from './sessions.js';
 
 /**
- * Counts refused credentials per client address (failed sign-ins, unknown or revoked bearer tokens) and
- * answers 429 once `limit` have failed within `windowMs`. Only a refusal is counted, when it happens
- * (express-rate-limit's own counting adds every request and takes successes back when they finish, so a
- * client that hangs up mid-request — an IVR does — would leak counts and lock itself out). Only requests
- * that carry credentials are blocked, so a signed-in colleague behind the same address is unaffected.
+ * Failed credentials (unknown or revoked bearer tokens, failed sign-ins), counted per client address
+ * and per credential presented (a short hash: no token material is kept). Once either has failed
+ * `limit` times within `windowMs`, further failures from it answer 429 instead of 401.
+ *
+ * Only failures are ever refused: a valid credential is checked and accepted whatever the counts say,
+ * so nobody can lock the phone system or a colleague out by failing from their address (behind a
+ * proxy everyone may share one) or by spoofing it. The client address is Express's req.ip, which
+ * believes X-Forwarded-For only from the proxies TRUST_PROXY names.
  */
-export function createAuthFailureLimiter(opts: { limit?: number; windowMs?: number } = {}) {
+export function createAuthFailureLimiter(opts: { limit?: number; windowMs?: number; now?: () => number; maxKeys?: number } = {}) {
   const limit = opts.limit ?? 10;
   const windowMs = opts.windowMs ?? 15 * 60_000;
-  const store = new MemoryStore();
-  store.init({ windowMs } as Parameters<MemoryStore['init']>[0]);
-  const keyOf = (req: Request) => req.ip ?? 'unknown';
-  // Addresses at the limit, until their window resets: asked on every request that carries credentials.
-  const blocked = new Map<string, number>();
-  /** 429 for a request that carries credentials from an address with too many recent refusals. */
-  function refuseIfBlocked(req: Request): void {
-    if (blocked.size === 0) return;
-    const key = keyOf(req);
-    const until = blocked.get(key);
-    if (until === undefined) return;
-    if (until <= Date.now()) {
-      blocked.delete(key);
+  const now = opts.now ?? (() => Date.now());
+  const maxKeys = opts.maxKeys ?? 100_000;
+  const windows = new Map<string, { count: number; resetAt: number }>();
+
+  const keysOf = (req: Request, presented: string | undefined) => [
+    `client:${req.ip ?? 'unknown'}`,
+    ...(presented ? [`presented:${hash('sha256', presented, 'base64url').slice(0, 22)}`] : []),
+  ];
+  function countOf(key: string, t: number) {
+    const w = windows.get(key);
+    return w && w.resetAt > t ? w.count : 0;
+  }
+  function bump(key: string, t: number) {
+    const w = windows.get(key);
+    if (w && w.resetAt > t) {
+      w.count++;
       return;
     }
-    // Sign-in is limited per account or token prefix (staff-sign-in), never per address.
-    if (req.get('authorization')) {
-      throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins from this address; wait a while and try again');
-    }
+    if (windows.size >= maxKeys) for (const [k, v] of windows) if (v.resetAt <= t) windows.delete(k);
+    // Still full of live windows: forget the oldest rather than grow without bound.
+    if (windows.size >= maxKeys) windows.delete(windows.keys().next().value!);
+    windows.set(key, { count: 1, resetAt: t + windowMs });
   }
   return {
-    refuseIfBlocked,
-    middleware: ((req, _res, next) => {
-      refuseIfBlocked(req);
-      next();
-    }) as RequestHandler,
-    async record(req: Request): Promise<void> {
-      const key = keyOf(req);
-      const { totalHits, resetTime } = await store.increment(key);
-      if (totalHits < limit) return;
-      if (blocked.size >= 10_000) for (const [k, until] of blocked) if (until <= Date.now()) blocked.delete(k);
-      blocked.set(key, resetTime?.getTime() ?? Date.now() + windowMs);
+    /**
+     * Counts one failed credential; throws TooManyRequests when the client or the credential had
+     * already failed `limit` times in the window (the caller answers 401 otherwise).
+     */
+    recordFailure(req: Request, presented: string | undefined): void {
+      const t = now();
+      const keys = keysOf(req, presented);
+      const blocked = keys.some((k) => countOf(k, t) >= limit);
+      for (const k of keys) bump(k, t);
+      if (blocked) throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins from this address or with this credential; wait a while and try again');
     },
-    shutdown: () => store.shutdown(),
   };
 }
 
 export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>;
 
-/** The `onFailure` hook for `authenticate`: counts the refusal and audits it (no token material). */
-export function onAuthFailure(sessions: Sessions, limiter: AuthFailureLimiter, logger: Logger) {
+/**
+ * The `onFailure` hook for `authenticate`: counts the failure (429 once over the limit). Nobody was
+ * authenticated, so it is counted and logged at a bounded rate, never audited.
+ */
+export function onAuthFailure(limiter: AuthFailureLimiter, refusals: RefusalLog) {
   return async (req: Request): Promise<void> => {
-    await limiter.record(req);
     try {
-      await sessions.recordFailure({ via: 'token', method: req.method, path: req.path });
-    } catch (err) {
-      logger.error('could not audit a failed authentication', { requestId: req.requestId, err: (err as Error).message });
+      limiter.recordFailure(req, bearerTokenOf(req));
+    } finally {
+      refusals.unauthenticated({ route: 'auth', problem: 'invalid-credentials', status: 401, requestId: req.requestId, client: req.ip });
     }
   };
+}
+
+function bearerTokenOf(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
 }
 
 /**
@@ -116,7 +127,9 @@ export interface SignInOptions {
  */
 export function sessionRoutes(deps: {
   sessions: Sessions;
+  limiter: AuthFailureLimiter;
   failures: SignInFailures;
+  refusals: RefusalLog;
   ttlMs: number;
   options: SignInOptions;
   providerSignOutUrl?: () => Promise<string | undefined>;
@@ -142,10 +155,13 @@ export function sessionRoutes(deps: {
       opened = await deps.sessions.open(p.data.token, sessionSecretOf(req));
     } catch (err) {
       if (err instanceof Unauthenticated) {
-        const key = deps.failures.keyForToken(p.data.token);
-        const blocked = await deps.failures.record(key);
-        await deps.sessions.recordFailure({ via: 'sign-in', method: req.method, path: req.path });
-        if (blocked) throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins with this token; check it and try again later');
+        deps.refusals.unauthenticated({ route: 'sign-in', problem: err.code, status: 401, requestId: req.requestId, client: req.ip });
+        // In memory per client and credential first (429 there spares the database), then per token
+        // prefix in the database, shared by every instance.
+        deps.limiter.recordFailure(req, p.data.token);
+        if (await deps.failures.record(deps.failures.keyForToken(p.data.token))) {
+          throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins with this token; check it and try again later');
+        }
       }
       throw err;
     }

@@ -133,12 +133,14 @@ export function createSessions(deps: { sessions: SessionsRepository; tokens: Acc
       await sessions.transaction((trx) => closeIn(trx, secret, 'signed-out'));
     },
 
-    /** Failed sign-ins and failed token authentications; no token material, no address. */
-    async recordFailure(input: { via: 'sign-in' | 'token' | 'session' | 'oidc'; method: string; path: string; reason?: string; account?: string }): Promise<void> {
-      const details: Record<string, unknown> = { via: input.via, method: input.method, path: input.path };
-      if (input.reason) details.reason = input.reason;
+    /**
+     * A person the identity provider vouched for, refused by gallra (no mapped role). Audited: the
+     * provider bounds how often that can happen. Refusals of nobody in particular (a bad callback, a
+     * wrong token) go to the refusal log instead, never to the audit log.
+     */
+    async recordRefusedPerson(input: { account: string; reason: string; method: string; path: string }): Promise<void> {
       await sessions.transaction((trx) =>
-        audit.append(trx, { actor: input.account ? `user:${input.account}` : 'anonymous:http', action: 'auth.failed', subject: null, details }),
+        audit.append(trx, { actor: `user:${input.account}`, action: 'auth.failed', subject: null, details: { via: 'oidc', method: input.method, path: input.path, reason: input.reason } }),
       );
     },
 

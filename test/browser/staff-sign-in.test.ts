@@ -217,8 +217,10 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     await refusal(nonce);
     await nonceContext.close();
 
-    const reasons = (await o.t.db('audit_entries').where({ action: 'auth.failed' })).map((e) => JSON.parse(e.details).reason);
-    expect(reasons).to.include.members(['OAUTH_INVALID_RESPONSE', 'invalid_grant', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED']);
+    const metrics = await o.t.services.metrics.metrics();
+    for (const reason of ['OAUTH_INVALID_RESPONSE', 'invalid_grant', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED']) {
+      expect(metrics).to.match(new RegExp(`gallra_unauthenticated_refusals_total\\{route="oidc-callback",problem="${reason}"\\} 1`));
+    }
   });
 
   it('refuses a form posted from another origin with only the cookie (same site and cross site)', async () => {

@@ -10,7 +10,7 @@ import { recordingRepository } from '../../src/recordings/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createFsObjectStore } from '../../src/storage/index.js';
 import { auditEntries, seedRecording, seedRecordings, switchableStore } from '../helpers/retention.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 
 const MIN = 60_000;
@@ -174,7 +174,7 @@ describe('retention: deleting every recording before its deadline', () => {
       const ready = await request(t.app).get('/readyz');
       expect(ready.status).to.equal(503);
       expect(ready.body.checks.retention).to.deep.equal({ ok: false, overdue: 1 });
-      const metrics = await request(t.app).get('/metrics');
+      const metrics = await request(t.app).get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`);
       expect(metrics.text).to.match(/^gallra_retention_overdue_recordings 1$/m);
       expect(metrics.text).to.match(/^gallra_retention_deletion_failures_total 1$/m);
 
@@ -189,7 +189,7 @@ describe('retention: deleting every recording before its deadline', () => {
       t.clock.advance(15 * MIN);
       await t.services.retention.run();
       expect((await request(t.app).get('/readyz')).body.checks.retention).to.deep.equal({ ok: true, overdue: 0 });
-      const after = await request(t.app).get('/metrics');
+      const after = await request(t.app).get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`);
       expect(after.text).to.match(/^gallra_retention_overdue_recordings 0$/m);
       expect(after.text).to.match(/^gallra_retention_deletions_total\{reason="retention"\} 1$/m);
       expect(after.text).to.match(/^gallra_retention_last_success_timestamp_seconds \d+/m);
@@ -379,7 +379,7 @@ describe('retention: deleting every recording before its deadline', () => {
       expect(entries).to.have.length(1);
       expect(entries[0]).to.include({ actor: 'system:retention', subject: `object:${orphanKey}` });
       expect(entries[0]!.details).to.include({ storageKey: orphanKey });
-      expect((await request(t.app).get('/metrics')).text).to.match(/^gallra_retention_deletions_total\{reason="orphan"\} 1$/m);
+      expect((await request(t.app).get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`)).text).to.match(/^gallra_retention_deletions_total\{reason="orphan"\} 1$/m);
     });
 
     it('treats the object of a tombstoned row as an orphan', async () => {

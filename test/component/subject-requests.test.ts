@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { createDatabase } from '../../src/shared/database.js';
 import { DAY_MS } from '../../src/shared/clock.js';
 import { createPostgresDatabase } from '../helpers/postgres.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 import { unzip } from '../helpers/zip.js';
 
@@ -125,6 +125,28 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(entries[0]!.details).to.include({ requestId: c.id, recordings: 2, files: 5, packageBytes: zip.length, packageSha256: sha256(zip) });
     });
 
+    it('cuts the download off when a stored object no longer matches its SHA-256, and audits no package', async () => {
+      const a1 = await ingest(A);
+      const row = await t.db('recordings').where({ id: a1.id }).first();
+      const file = path.join(t.dir, 'objects', row.storage_key);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 1] ^= 0xff;
+      writeFileSync(file, bytes);
+      const c = await open('access', A);
+      let zip: Buffer | undefined;
+      try {
+        zip = (await request(t.app).get(`/v1/subject-requests/${c.id}/package`).set(auth()).buffer(true).parse(binary)).body as Buffer;
+      } catch {
+        // the connection was cut: that is the point
+      }
+      if (zip) {
+        const unzipped = await unzip(zip).then(() => 'read', () => 'refused');
+        expect(unzipped, 'a cut-off ZIP must not read').to.equal('refused');
+      }
+      expect(await audit('subject-request.package')).to.have.length(0);
+      expect(t.logs()).to.include('does not match its SHA-256');
+    });
+
     it('finds the same calls for the number in every common Swedish format', async () => {
       const a1 = await ingest('+46705551234');
       const a2 = await ingest('0705551234');
@@ -176,10 +198,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(ext.body).to.include({ status: 'extended', extendedUntil: '2027-02-28', effectiveDueDate: '2027-02-28' });
       expect(await audit('subject-request.extended')).to.have.length(1);
 
-      const metrics = await request(t.app).get('/metrics');
+      const metrics = await request(t.app).get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`);
       expect(metrics.text).to.match(/gallra_subject_requests_overdue 4/);
       await t.services.subjectRequests.requests.answer(jan.id, 'admin:test');
-      const after = await request(t.app).get('/metrics');
+      const after = await request(t.app).get('/metrics').set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`);
       expect(after.text).to.match(/gallra_subject_requests_overdue 3/);
     });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Express } from 'express';
 import { createApp, type AppOptions } from '../../src/app.js';
-import type { ResolvedConfig } from '../../src/config.js';
+import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import type { Role } from '../../src/http/types.js';
 import { overdueReadinessCheck } from '../../src/retention/index.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -16,6 +16,9 @@ import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.j
 
 /** One Ed25519 key for every test app: generating one per test would only cost time. */
 const TEST_AUDIT_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+/** /metrics on the test app's main listener needs it, as METRICS_TOKEN would in production. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-'.padEnd(40, 'm');
 
 export const TEST_WEBHOOK_SECRET = 'whsec_' + Buffer.from('gallra-test-webhook-secret-32byt').toString('base64');
 
@@ -49,6 +52,8 @@ export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {})
     retentionSchedule: '*/15 * * * *',
     orphanGraceMs: 3_600_000,
     maxRecordingBytes: 5 * 1024 * 1024,
+    maxCallDurationMs: 24 * 3_600_000,
+    edge: { ...loadConfig({}).edge, metricsToken: TEST_METRICS_TOKEN },
     sessionTtlMs: 8 * 3_600_000,
     sessionIdleMs: 30 * 60_000,
     allowTokenSignIn: false,

@@ -21,12 +21,31 @@ describe('configuration', () => {
     [{ WEBHOOK_SECRETS: 'hunter2' }, /WEBHOOK_SECRETS/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
     [{ RETENTION_MARGIN: 'an hour' }, /RETENTION_MARGIN/],
+    [{ TRUST_PROXY: 'true' }, /TRUST_PROXY: give the number of proxies/],
+    [{ TRUST_PROXY: '10.0.0.1, not-an-address' }, /TRUST_PROXY/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY/],
+    [{ MAX_CALL_DURATION: 'a day' }, /MAX_CALL_DURATION/],
+    [{ METRICS_LISTEN: '9464' }, /METRICS_LISTEN/],
   ];
   for (const [env, message] of bad) {
     it(`refuses ${JSON.stringify(env)} naming the variable`, () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, message);
     });
   }
+
+  it('reads TRUST_PROXY as off, a hop count or a list of proxy addresses, never "trust everyone"', () => {
+    expect(loadConfig({}).trustProxy).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).to.equal(1);
+    expect(loadConfig({ TRUST_PROXY: '10.1.2.3, 192.168.0.0/16,loopback, ::1' }).trustProxy).to.deep.equal(['10.1.2.3', '192.168.0.0/16', 'loopback', '::1']);
+  });
+
+  it('has limits for the HTTP edge by default, and a shutdown deadline', () => {
+    const { edge, maxCallDurationMs } = loadConfig({});
+    expect(maxCallDurationMs).to.equal(24 * 3_600_000);
+    expect(edge).to.include({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, uploadTimeoutMs: 3_600_000, bodyIdleTimeoutMs: 15_000, shutdownTimeoutMs: 30_000 });
+    expect(loadConfig({ SHUTDOWN_TIMEOUT: '5s', METRICS_LISTEN: '127.0.0.1:9464' }).edge).to.deep.include({ shutdownTimeoutMs: 5_000, metricsListen: { host: '127.0.0.1', port: 9464 } });
+  });
 
   it('never echoes a secret value in its error', () => {
     try {

@@ -115,7 +115,7 @@ async function caseView(main, ui, id, note) {
   if (active && c.kind === 'restriction') {
     buttons.append(h('button', { type: 'button', onclick: () => act('restrict', {}, (a) => h('p', { class: 'ok' }, T.restricted(a.held))) }, T.restrict));
   }
-  if (active && (c.kind === 'erasure' || c.kind === 'objection')) {
+  if (active && (c.kind === 'erasure' || c.kind === 'objection') && (!c.carriedOutAt || d.counts.deletable > 0)) {
     // Nothing is deleted before the registrar confirms the number of calls it names.
     buttons.append(h('button', { type: 'button', id: 'erase', onclick: () => {
       const n = d.counts.deletable;
