@@ -23,7 +23,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
-import type { ResolvedConfig } from '../src/config.js';
+import { loadConfig, type ResolvedConfig } from '../src/config.js';
 import { recordingRepository, storageKeyFor, type Recording } from '../src/recordings/index.js';
 import { createServices } from '../src/services.js';
 import { ManualClock } from '../src/shared/clock.js';
@@ -87,7 +87,7 @@ async function main() {
       port: 0, host: '127.0.0.1', dataDir: dir, databaseUrl: `sqlite:${path.join(dir, 'gallra.sqlite')}`, storageDriver: 'fs',
       webhookSecrets: ['whsec_' + Buffer.from('bench-bench-bench-bench-bench-32').toString('base64')], webhookToleranceMs: 300_000,
       callerKeySecret: 'b'.repeat(64), auditSigningKey: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      retentionDays: 30, retentionSchedule: '*/15 * * * *', orphanGraceMs: 3_600_000, maxRecordingBytes: 1 << 30, sessionTtlMs: 3_600_000, trustProxy: false, logLevel: 'silent',
+      retentionDays: 30, retentionSchedule: '*/15 * * * *', orphanGraceMs: 3_600_000, maxRecordingBytes: 1 << 30, maxCallDurationMs: 86_400_000, edge: loadConfig({}).edge, sessionTtlMs: 3_600_000, trustProxy: false, logLevel: 'silent',
     } as ResolvedConfig;
     const services = createServices({ config, db, store, logger: createLogger({ level: 'silent' }), clock });
 

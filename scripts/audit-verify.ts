@@ -3,12 +3,9 @@
  * every signed checkpoint (database rows and store objects). Prints the verdict as JSON; exits 1 and
  * names the first broken entry when the log does not verify, 2 on a configuration error.
  */
-import { createAuditCheckpoints } from '../src/audit-log/index.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
-import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
-import { createLogger } from '../src/shared/logger.js';
-import { createStore } from '../src/storage/index.js';
+import { auditCheckpointsFor } from './audit-cli.js';
 import { AUDIT_VERIFY_HELP, cliArgs, parseNoArgs } from './cli-args.js';
 
 async function main(): Promise<number> {
@@ -26,15 +23,14 @@ async function main(): Promise<number> {
   const db = createDatabase(config.databaseUrl);
   try {
     await migrateLatest(db);
-    const checkpoints = createAuditCheckpoints({ db, store: createStore(config), clock: systemClock, logger: createLogger({ level: 'silent' }), signingKeyPem: config.auditSigningKey });
-    const verdict = await checkpoints.verify();
+    const verdict = await auditCheckpointsFor(config, db).verify();
     process.stdout.write(JSON.stringify(verdict, null, 2) + '\n');
     if (verdict.ok) {
       process.stderr.write(`audit log OK: ${verdict.entries} entries, head seq ${verdict.head?.seq ?? 0}, ${verdict.checkpoints.valid} checkpoints\n`);
       return 0;
     }
     const p = verdict.firstProblem!;
-    process.stderr.write(`audit log BROKEN at seq ${p.seq} (${p.kind}): ${p.detail}\n`);
+    process.stderr.write(`audit log BROKEN at seq ${p.seq} (${p.kind}${p.reason ? `: ${p.reason}` : ''}): ${p.detail}\n`);
     return 1;
   } finally {
     await db.destroy();

@@ -173,33 +173,73 @@ export function parseRetentionArgs(argv: string[]): { dryRun: boolean } | 'help'
 // verify-audit-export ---------------------------------------------------------------------------
 
 export const VERIFY_AUDIT_EXPORT_HELP = `Offline verifier of an audit log export: needs neither the service nor its database. Checks a
-complete NDJSON export (from seq 1) against the signed checkpoints and the public key, and prints the
-verdict as JSON.
+complete NDJSON export (from seq 1) against the signed checkpoints and the public keys, reading every
+file strictly (docs/audit-log.md §7.1), and prints the verdict as JSON.
 
 usage:
-  npm run verify-audit-export -- --export audit.ndjson --public-key audit-public.pem [--checkpoints <dir|file> …]
+  npm run verify-audit-export -- --export audit.ndjson --public-key audit-public.pem [--public-key …] [--checkpoints <dir|file> …]
 
 options:
-  --export FILE         the NDJSON export (GET /v1/audit/export)
-  --public-key FILE     the audit signing key's public half (PEM)
+  --export FILE         the NDJSON export (GET /v1/audit)
+  --public-key FILE     a public key (PEM), or a key list with validity periods (GET /v1/audit/public-keys);
+                        repeatable, e.g. after a key rotation
   --checkpoints PATH    a checkpoint JSON file, a folder of them (a copy of the store's
-                        audit-checkpoints/), or the body of GET /v1/audit/checkpoints; repeatable
+                        audit-checkpoints/, or audit:fetch-checkpoints --into), or the body of
+                        GET /v1/audit/checkpoints; repeatable, in any order
   -h, --help            this text
 
-Exit codes: 0 it verifies, 1 it does not (naming the first broken entry), 2 on bad usage.`;
+Exit codes: 0 it verifies, 1 it does not (naming the first problem), 2 on bad usage.`;
 
 export interface VerifyAuditExportArgs {
   exportFile: string;
-  publicKey: string;
+  publicKeys: string[];
   checkpoints: string[];
 }
 
 export function parseVerifyAuditExportArgs(argv: string[]): VerifyAuditExportArgs | 'help' {
-  const { values } = parse(argv, { export: { type: 'string' }, 'public-key': { type: 'string' }, checkpoints: { type: 'string', multiple: true } }, false);
+  const { values } = parse(
+    argv,
+    { export: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, checkpoints: { type: 'string', multiple: true } },
+    false,
+  );
   if (values.help) return 'help';
   if (!values.export) throw new UsageError('--export is needed');
-  if (!values['public-key']) throw new UsageError('--public-key is needed');
-  return { exportFile: values.export, publicKey: values['public-key'], checkpoints: values.checkpoints ?? [] };
+  if (!values['public-key']?.length) throw new UsageError('--public-key is needed');
+  return { exportFile: values.export, publicKeys: values['public-key'], checkpoints: values.checkpoints ?? [] };
+}
+
+// audit:fetch-checkpoints -----------------------------------------------------------------------
+
+export const AUDIT_FETCH_CHECKPOINTS_HELP = `For auditors: keeps your own copies of the service's signed checkpoints, one file per seq
+(DIR/000000000042.json, the same bytes as the store's object). A copy you already have is never
+replaced: the same checkpoint again is skipped; a different one for a seq you hold is refused and
+reported, because it is evidence that the log was rewritten.
+
+usage:
+  npm run audit:fetch-checkpoints -- --into DIR --token-file FILE [--url URL]
+
+options:
+  --into DIR          where your copies live (created if missing)
+  --token-file FILE   a file holding an auditor's or admin's bearer token
+  --url URL           the service (default http://localhost:8080)
+  -h, --help          this text
+
+Exit codes: 0 done, 1 when a copy was refused or the service answered an error, 2 on bad usage.`;
+
+export interface FetchCheckpointsArgs {
+  into: string;
+  tokenFile: string;
+  url: string;
+}
+
+export function parseFetchCheckpointsArgs(argv: string[]): FetchCheckpointsArgs | 'help' {
+  const { values } = parse(argv, { into: { type: 'string' }, 'token-file': { type: 'string' }, url: { type: 'string' } }, false);
+  if (values.help) return 'help';
+  if (!values.into) throw new UsageError('--into is needed');
+  if (!values['token-file']) throw new UsageError('--token-file is needed');
+  const url = values.url ?? 'http://localhost:8080';
+  if (!URL.canParse(url)) throw new UsageError(`--url must be a URL (got ${url})`);
+  return { into: values.into, tokenFile: values['token-file'], url };
 }
 
 // CLIs without options of their own -------------------------------------------------------------
@@ -215,6 +255,20 @@ options:
 
 Reads the same environment as the service. Exit codes: 0 the log verifies, 1 it does not (naming the
 first broken entry), 2 on bad usage or configuration.`;
+
+export const AUDIT_CHECKPOINT_HELP = `Signs the audit chain head now, as the hourly job does. The chain is verified from the last proven
+checkpoint first; nothing is signed over a chain that does not verify. The request is itself audited
+(audit.checkpoint-requested) and covered by the checkpoint. Prints the checkpoint as JSON (null when
+the head is signed already).
+
+usage:
+  npm run audit:checkpoint
+
+options:
+  -h, --help   this text
+
+Reads the same environment as the service. Exit codes: 0 signed (or signed already), 1 refused (naming
+the problem), 2 on bad usage or configuration.`;
 
 export const MIGRATE_HELP = `Applies every pending database migration (the service also does this at start).
 

@@ -91,6 +91,10 @@ const schema = z
     WEBHOOK_TOLERANCE: duration.default(300_000),
     CALLER_KEY_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'a PEM private key' }).optional(),
+    /** A JSON key list of earlier signing keys' public keys with their validity (docs/audit-log.md §5.2). */
+    AUDIT_KEY_LIST: z.string().min(1).optional(),
+    /** Compliance-mode Object Lock retention for checkpoint objects (S3 buckets with Object Lock). */
+    AUDIT_CHECKPOINT_RETENTION: duration.optional(),
     RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     RETENTION_SCHEDULE: z.string().default('*/15 * * * *').refine((v) => cron.validate(v), 'a cron expression of 5 or 6 fields, read in UTC'),
     RETENTION_MARGIN: duration.optional(),
@@ -183,6 +187,9 @@ export interface Config {
   webhookToleranceMs: number;
   callerKeySecret?: string;
   auditSigningKey?: string;
+  /** The text of the AUDIT_KEY_LIST file. */
+  auditKeyList?: string;
+  auditCheckpointRetentionMs?: number;
   retentionDays: number;
   retentionSchedule: string;
   /** How far past the next run a deletion reaches; default one interval (from the schedule) plus one hour. */
@@ -277,6 +284,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     webhookToleranceMs: e.WEBHOOK_TOLERANCE,
     callerKeySecret: e.CALLER_KEY_SECRET,
     auditSigningKey: e.AUDIT_SIGNING_KEY,
+    auditKeyList: e.AUDIT_KEY_LIST ? readKeyList(e.AUDIT_KEY_LIST) : undefined,
+    auditCheckpointRetentionMs: e.AUDIT_CHECKPOINT_RETENTION,
     retentionDays: e.RETENTION_DAYS,
     retentionSchedule: e.RETENTION_SCHEDULE,
     retentionMarginMs: e.RETENTION_MARGIN,
@@ -315,6 +324,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
   };
   return Object.freeze(config);
+}
+
+function readKeyList(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  AUDIT_KEY_LIST: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import { startRetentionJob } from '../jobs/retention.js';
 import { createApp, createMetricsApp } from './app.js';
 import { createHttpServer, stopServer } from './http/server.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from './config.js';
+import { auditChainReadinessCheck } from './audit-log/index.js';
 import { overdueReadinessCheck } from './retention/index.js';
 import { createServices } from './services.js';
 import { subjectRequestReadinessCheck } from './subject-requests/index.js';
@@ -30,7 +31,15 @@ async function main(): Promise<void> {
   if (applied.length) logger.info('database migrated', { applied });
   const store = createStore(config);
   const services = createServices({ config, db, store, logger, clock: systemClock });
-  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), subjectRequestReadinessCheck(services.subjectRequests.requests)] });
+  // Verified before the service takes requests: a chain that does not verify is reported from the start.
+  await services.auditCheckpoints.check('start');
+  const app = createApp(services, {
+    readinessChecks: [
+      overdueReadinessCheck(services.retention),
+      subjectRequestReadinessCheck(services.subjectRequests.requests),
+      auditChainReadinessCheck(services.auditCheckpoints.state),
+    ],
+  });
   const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, logger });
   const retentionJob = startRetentionJob(services);
 

@@ -1,6 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokens } from './access-tokens/index.js';
-import { createAuditCheckpoints, createAuditLog, createAuditReader } from './audit-log/index.js';
+import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader } from './audit-log/index.js';
 import { createRetentionReport } from './reports/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createRefusalLog } from './http/refusals.js';
@@ -37,7 +37,10 @@ export function createServices(infra: Infrastructure) {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const audit = createAuditLog({ clock });
-  const auditCheckpoints = createAuditCheckpoints({ db, store, clock, logger, signingKeyPem: config.auditSigningKey });
+  const auditCheckpoints = createAuditCheckpoints({
+    db, store, clock, logger, audit, signingKeyPem: config.auditSigningKey, keyListText: config.auditKeyList, objectRetentionMs: config.auditCheckpointRetentionMs,
+  });
+  createAuditMetrics(metrics, () => auditCheckpoints.state());
   const auditReader = createAuditReader({ db, audit, checkpoints: auditCheckpoints });
   const retentionReport = createRetentionReport({ db, audit, clock, retentionDays: config.retentionDays });
   const callerKeys = createCallerKeys(config.callerKeySecret);

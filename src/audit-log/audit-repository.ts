@@ -119,6 +119,12 @@ export async function insertCheckpoint(db: Database | Transaction, c: Checkpoint
   await db('audit_checkpoints').insert({ seq: c.seq, hash: c.hash, at: c.at, signature: c.signature, key_id: c.keyId, object_key: c.objectKey });
 }
 
+/** The details of every entry with this action, in seq order (rare actions: acknowledgements). */
+export async function detailsOfAction(db: Database | Transaction, action: string): Promise<{ seq: number; details: Record<string, unknown> }[]> {
+  const rows: { seq: number | string; details: string }[] = await db('audit_entries').select('seq', 'details').where({ action }).orderBy('seq');
+  return rows.map((r) => ({ seq: toNumber(r.seq), details: JSON.parse(r.details) as Record<string, unknown> }));
+}
+
 export async function listCheckpoints(db: Database | Transaction): Promise<CheckpointRecord[]> {
   const rows: CheckpointRow[] = await db('audit_checkpoints').orderBy('seq');
   return rows.map((r) => ({ seq: toNumber(r.seq), hash: r.hash, at: r.at, signature: r.signature, keyId: r.key_id, objectKey: r.object_key }));
@@ -257,14 +263,14 @@ async function readStoredRows(db: Database, afterSeq: number, pageSize: number):
  * Pages are modest because a page stays in memory while it is verified: larger ones outlive the young
  * generation and make the garbage collector copy them.
  */
-export async function* readStoredPages(db: Database, pageSize = 2000, sliceSize = 250): AsyncIterable<StoredAuditEntry[]> {
+export async function* readStoredPages(db: Database, pageSize = 2000, sliceSize = 250, afterSeq = 0): AsyncIterable<StoredAuditEntry[]> {
   const request = (afterSeq: number) => {
     const page = readStoredPage(db, afterSeq, pageSize).catch(() => readStoredRows(db, afterSeq, pageSize));
     // A page still being read when the verifier stops at a problem must not become an unhandled rejection.
     page.catch(() => undefined);
     return page;
   };
-  let next = request(0);
+  let next = request(afterSeq);
   for (;;) {
     const page = await next;
     const full = page.count === pageSize;

@@ -28,6 +28,12 @@ const exportQuery = z.strictObject({
 });
 
 
+const acknowledgementBody = z.strictObject({
+  seq: z.number().int().min(1),
+  kind: z.string().regex(/^[a-z-]+$/, 'a problem kind such as checkpoint-mismatch'),
+  reason: z.string().trim().min(3).max(500),
+});
+
 export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheckpoints; logger: Logger }): Router {
   const router = Router();
   const roles = requireRole('auditor', 'admin');
@@ -58,6 +64,23 @@ export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheck
 
   router.get('/v1/audit/checkpoints', roles, async (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ keyId: deps.checkpoints.keyId(), checkpoints: await deps.checkpoints.list() });
+  });
+
+  // Signs the head now; audited (the checkpoint covers its own request). 201 with the checkpoint, 200 with null when already signed.
+  router.post('/v1/audit/checkpoints', requireRole('admin'), async (req, res) => {
+    const cp = await deps.checkpoints.request(actorOf(req.principal!));
+    res.status(cp ? 201 : 200).set('Cache-Control', 'no-store').json({ checkpoint: cp });
+  });
+
+  // An admin accepts the problem the service found (naming it), recorded as audit.problem-acknowledged.
+  router.post('/v1/audit/acknowledgements', requireRole('admin'), async (req, res) => {
+    const body = parseInput(acknowledgementBody, req.body);
+    const state = await deps.checkpoints.acknowledge(actorOf(req.principal!), body);
+    res.status(201).set('Cache-Control', 'no-store').json(state);
+  });
+
+  router.get('/v1/audit/public-keys', roles, (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ keys: deps.checkpoints.publicKeys() });
   });
 
   router.get('/v1/audit/public-key', roles, (_req, res) => {

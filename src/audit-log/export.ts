@@ -31,12 +31,6 @@ export function csvLine(e: AuditEntry): string {
   return cells.map((c) => (/[",\r\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c)).join(',') + '\r\n';
 }
 
-/** Parses one NDJSON export line back into an entry (for verifiers). */
-export function parseNdjsonLine(line: string): AuditEntry {
-  const o = JSON.parse(line) as AuditEntry;
-  return { seq: o.seq, at: o.at, actor: o.actor, action: o.action, subject: o.subject, details: o.details, prevHash: o.prevHash, hash: o.hash };
-}
-
 /** Auditor-facing reads of the log. Each read is itself audited before any entry is returned. */
 export function createAuditReader(deps: { db: Database; audit: AuditLog; checkpoints: AuditCheckpoints }) {
   const { db, audit, checkpoints } = deps;

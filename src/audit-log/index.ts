@@ -2,10 +2,16 @@ export { createAuditLog, type AuditLog, type AuditInput, type Actor } from './ap
 export { canonicalJson, canonicalEntry, hashEntry, hashStoredEntry, GENESIS_HASH, type AuditEntry, type StoredAuditEntry } from './canonical.js';
 export { verifyChain, type ChainVerdict, type ChainProblem } from './verify-chain.js';
 export { readAll as readAuditEntries, head as auditHead, fromRow as auditEntryFromRow } from './audit-repository.js';
-export { verifyAuditLog, verifyAuditPages, type AuditVerdict, type AuditProblem, type AuditProblemKind } from './verify-log.js';
+export {
+  verifyAuditLog, verifyAuditPages, checkCheckpoints, verificationKeys,
+  type AuditVerdict, type AuditProblem, type AuditProblemKind, type CheckpointCopy, type MalformedEntry, type MalformedCheckpoint, type VerificationKey, type VerifyOptions,
+} from './verify-log.js';
+export { parseExportLine, parseExportLine as parseNdjsonLine, parseCheckpointFile, parseKeyFile, type PublishedKey } from './evidence-format.js';
+export { parseStrictJson, StrictJsonError, type StrictJsonReason } from './strict-json.js';
+export { createAuditMetrics, auditChainReadinessCheck } from './audit-metrics.js';
 export {
   createSigner, checkpointMessage, checkpointSignatureValid, keyIdOf, publicKeyFromPem, type SignedCheckpoint, type Signer,
 } from './signing.js';
-export { createAuditCheckpoints, checkpointObjectKey, CHECKPOINTS_PREFIX, type AuditCheckpoints } from './checkpoints.js';
-export { createAuditReader, ndjsonLine, csvLine, parseNdjsonLine, CSV_HEADER, type AuditReader, type ExportFormat } from './export.js';
+export { createAuditCheckpoints, checkpointObjectKey, checkpointObjectBody, CHECKPOINTS_PREFIX, type AuditCheckpoints, type ChainState } from './checkpoints.js';
+export { createAuditReader, ndjsonLine, csvLine, CSV_HEADER, type AuditReader, type ExportFormat } from './export.js';
 export { auditRoutes } from './audit.routes.js';

@@ -12,7 +12,11 @@ export const CALL_OPTED_OUT = 'caller-opted-out';
 
 /** Serialises an after-the-fact opt-out of a call with that call's upload committing (see the discard policy). */
 export function lockCall(trx: Transaction, callId: string): Promise<void> {
-  return lockForTransaction(trx, `opt-out:call:${callId}`);
+  return lockForTransaction(trx, callLockName(callId));
+}
+
+export function callLockName(callId: string): string {
+  return `opt-out:call:${callId}`;
 }
 
 export type CallOptOutStatus = 'held' | 'deleted' | 'discarded' | 'pending';

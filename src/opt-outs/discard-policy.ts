@@ -1,9 +1,9 @@
 import type { DiscardPolicy } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Database, Transaction } from '../shared/database.js';
-import { CALL_OPTED_OUT, lockCall } from './call-opt-out.js';
+import { lockForTransaction, type Database, type Transaction } from '../shared/database.js';
+import { CALL_OPTED_OUT, callLockName } from './call-opt-out.js';
 import * as repo from './opt-out-repository.js';
-import { lockCaller, NUMBER_OPTED_OUT } from './opt-out-registry.js';
+import { callerLockName, NUMBER_OPTED_OUT } from './opt-out-registry.js';
 
 function inTransaction(db: Database | Transaction): db is Transaction {
   return (db as Transaction).isTransaction === true;
@@ -19,11 +19,11 @@ export function createOptOutDiscardPolicy(deps: { clock: Clock }): DiscardPolicy
     async reasonToDiscard(db, call) {
       if (inTransaction(db)) {
         // Always in this order (caller, then call) so two transactions cannot wait on each other.
-        if (call.callerKey) await lockCaller(db, call.callerKey);
-        await lockCall(db, call.callId);
+        await lockForTransaction(db, ...(call.callerKey ? [callerLockName(call.callerKey)] : []), callLockName(call.callId));
       }
-      if (call.callerKey && (await repo.findActiveId(db, call.callerKey))) return NUMBER_OPTED_OUT;
-      if (await repo.findCallOptOut(db, call.callId)) return CALL_OPTED_OUT;
+      const found = await repo.findOptOutsOfCall(db, call);
+      if (found.number) return NUMBER_OPTED_OUT;
+      if (found.call) return CALL_OPTED_OUT;
       return null;
     },
 

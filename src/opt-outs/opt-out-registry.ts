@@ -30,7 +30,11 @@ export interface RegistryDeps {
  * would see "nothing yet" and commit; SQLite's single connection serialises them anyway.
  */
 export function lockCaller(trx: Transaction, callerKey: string): Promise<void> {
-  return lockForTransaction(trx, `opt-out:caller:${callerKey}`);
+  return lockForTransaction(trx, callerLockName(callerKey));
+}
+
+export function callerLockName(callerKey: string): string {
+  return `opt-out:caller:${callerKey}`;
 }
 
 /** The number is normalised and hashed at once and never leaves this module in clear. */

@@ -27,6 +27,19 @@ export async function findActiveId(db: Db, callerKey: string): Promise<string | 
   return row?.id as string | undefined;
 }
 
+/**
+ * Which opt-outs apply to a call, in one round trip: a standing one for its caller (`number`) and an
+ * after-the-fact one for the call itself (`call`).
+ */
+export async function findOptOutsOfCall(db: Db, call: { callerKey: string | null; callId: string }): Promise<{ number: boolean; call: boolean }> {
+  // Both columns are unique: each side yields at most one row.
+  const byCall = db('call_opt_outs').where('call_id', call.callId).select(db.raw("'call' as kind"));
+  const rows: { kind: string }[] = call.callerKey
+    ? await db('opt_outs').where('caller_key', call.callerKey).select(db.raw("'number' as kind")).unionAll(byCall)
+    : await byCall;
+  return { number: rows.some((r) => r.kind === 'number'), call: rows.some((r) => r.kind === 'call') };
+}
+
 export async function findActive(db: Db, callerKey: string): Promise<OptOut | undefined> {
   const row = await db('opt_outs').where('caller_key', callerKey).first();
   return row ? toOptOut(row) : undefined;

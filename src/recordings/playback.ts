@@ -107,6 +107,8 @@ export function createPlayback(deps: { db: Database; store: ObjectStore; audit: 
       for (const r of rows) {
         // A trainer never gets a call whose caller has opted out, even in the moment before it is deleted.
         if (viewer === 'trainer' && (await optedOut(r))) continue;
+        // Nor one whose caller asked to restrict its use (art. 18).
+        if (viewer === 'trainer' && (await deps.restricted?.(r.id))) continue;
         items.push(view(r));
       }
       const last = rows[rows.length - 1];

@@ -44,6 +44,14 @@ function active(db: Db, now: Date) {
 }
 
 /**
+ * Active holds an administrator places and releases by hand: not those a data-subject request placed
+ * (reason subject-request:<case id>), which its case releases. A recording may carry one of each.
+ */
+function activeManual(db: Db, now: Date) {
+  return active(db, now).andWhereNot('reason', 'like', 'subject-request:%');
+}
+
+/**
  * Restriction of processing: a held recording is not deleted, by retention or by hand. Placing,
  * releasing and lapsing each append one audit entry in the same transaction.
  */
@@ -63,6 +71,9 @@ export function createHolds(deps: { db: Database; audit: AuditLog; clock: Clock;
 
     async place(input: { recordingId: string; reason: string; until?: Date }, actor: string): Promise<Hold> {
       const now = clock.now();
+      if (input.reason.startsWith('subject-request:')) {
+        throw new InvalidInput('invalid-hold', 'Holds of data-subject requests are placed by their case', { errors: [{ pointer: '/reason', detail: 'must not start with subject-request:' }] });
+      }
       if (input.until && input.until <= now) {
         throw new InvalidInput('invalid-hold', 'A hold must end in the future', { errors: [{ pointer: '/until', detail: 'must be later than now' }] });
       }
@@ -72,7 +83,7 @@ export function createHolds(deps: { db: Database; audit: AuditLog; clock: Clock;
         if (recording.status !== 'stored') {
           throw new Conflict('recording-not-stored', `Recording ${input.recordingId} is ${recording.status}; there is nothing to hold`, { recordingStatus: recording.status });
         }
-        const existing = await active(trx, now).where({ recording_id: input.recordingId }).first();
+        const existing = await activeManual(trx, now).where({ recording_id: input.recordingId }).first();
         if (existing) throw new Conflict('already-held', `Recording ${input.recordingId} is already held`, { holdId: existing.id });
         const hold: Hold = {
           id: `hold_${randomUUID().replace(/-/g, '')}`,
@@ -106,7 +117,7 @@ export function createHolds(deps: { db: Database; audit: AuditLog; clock: Clock;
     async release(recordingId: string, actor: string): Promise<Hold> {
       const now = clock.now();
       return db.transaction(async (trx) => {
-        const row = await active(trx, now).where({ recording_id: recordingId }).first();
+        const row = await activeManual(trx, now).where({ recording_id: recordingId }).first();
         if (!row) throw new NotFound('hold-not-found', `Recording ${recordingId} has no active hold`);
         const at = now.toISOString();
         const n = await trx('holds').where({ id: row.id }).whereNull('released_at').whereNull('lapsed_at').update({ released_at: at, released_by: actor });

@@ -42,12 +42,13 @@ export function isUniqueViolation(err: unknown): boolean {
 }
 
 /**
- * Serialises writers of one logical resource (the audit chain head, a lease) inside a transaction.
- * SQLite needs nothing: its single connection already serialises transactions.
+ * Serialises writers of one logical resource (the audit chain head, a lease) inside a transaction;
+ * several names are locked in the order given, in one round trip. SQLite needs nothing: its single
+ * connection already serialises transactions.
  */
-export async function lockForTransaction(trx: Transaction, name: string): Promise<void> {
-  if (!isPostgres(trx)) return;
-  await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [name]);
+export async function lockForTransaction(trx: Transaction, ...names: string[]): Promise<void> {
+  if (!isPostgres(trx) || !names.length) return;
+  await trx.raw(`select ${names.map(() => 'pg_advisory_xact_lock(hashtext(?))').join(', ')}`, names);
 }
 
 /** Numbers that PostgreSQL returns as strings (bigint) come back as numbers. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { access, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -126,6 +126,31 @@ export function createFsObjectStore(opts: { root: string }): ObjectStore {
         await Promise.all([rm(tmpData, { force: true }), rm(tmpMeta, { force: true })]).catch(() => undefined);
         if (sidecarPlaced) await rm(file + META_SUFFIX, { force: true }).catch(() => undefined);
         throw err;
+      }
+    },
+
+    async create(key: string, body: Buffer, meta: { contentType: string; retainUntil?: Date }): Promise<{ created: boolean }> {
+      const file = pathOf(key);
+      const dir = path.dirname(file);
+      const tmpData = path.join(dir, `${TMP_PREFIX}${randomUUID()}`);
+      const tmpMeta = path.join(dir, `${TMP_PREFIX}${randomUUID()}`);
+      try {
+        await ensureDir(key, dir);
+        await writeFileDurably(tmpData, body);
+        // link() fails with EEXIST when the name is taken: the exclusive create of a file that is
+        // already complete, so no reader ever sees it half written and nothing is ever replaced.
+        try {
+          await link(tmpData, file);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { created: false };
+          throw err;
+        }
+        await writeFileDurably(tmpMeta, JSON.stringify({ contentType: meta.contentType }));
+        await rename(tmpMeta, file + META_SUFFIX);
+        await fsyncDir(dir);
+        return { created: true };
+      } finally {
+        await Promise.all([rm(tmpData, { force: true }), rm(tmpMeta, { force: true })]).catch(() => undefined);
       }
     },
 
@@ -263,7 +288,7 @@ function satisfiable(range: ByteRange, totalBytes: number): { start: number; end
   return { start, end };
 }
 
-async function writeFileDurably(file: string, content: string): Promise<void> {
+async function writeFileDurably(file: string, content: string | Buffer): Promise<void> {
   const fh = await open(file, 'wx', 0o600);
   try {
     await fh.writeFile(content);

@@ -33,6 +33,14 @@ export interface ObjectStore {
    * and a store that checks it refuses a body that does not match.
    */
   put(key: string, body: Readable, meta: { contentType: string; sha256?: () => string }): Promise<{ bytes: number }>;
+  /**
+   * Stores `body` at `key` only if nothing is there yet; never replaces an object. Resolves
+   * `{ created: false }` and leaves the existing object untouched when `key` is taken (the caller
+   * compares contents). Adapters make the test and the write one atomic step where the backend can
+   * (an exclusive link on a filesystem, `If-None-Match: *` on S3). `retainUntil` asks for a
+   * compliance-mode retention where the store has one (S3 Object Lock); stores without it ignore it.
+   */
+  create(key: string, body: Buffer, meta: { contentType: string; retainUntil?: Date }): Promise<{ created: boolean }>;
   /** Throws ObjectNotFound when absent. */
   get(key: string, range?: ByteRange): Promise<StoredObject>;
   /** Removes every version of each key. Never throws for a missing key; reports per-key failures. */

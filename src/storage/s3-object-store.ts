@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import pLimit from 'p-limit';
+import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Config } from '../config.js';
@@ -41,12 +42,23 @@ export interface S3ObjectStoreOptions {
   bucket: string;
   sse: 'none' | 'AES256' | 'aws:kms';
   sseKmsKeyId?: string;
-  /** Multipart part size in bytes; default 8 MiB, at least 5 MiB. */
+  /**
+   * Multipart part size in bytes, at least 5 MiB (the default); a recording up to this size goes up in
+   * one PutObject. Memory use while a larger one streams in is about partSize × (queueSize + 2): the
+   * parts being uploaded, the one being gathered and its concatenation.
+   */
   partSize?: number;
-  /** Parts uploaded in parallel; memory use is about partSize × queueSize. Default 4. */
+  /** Parts uploaded in parallel. Default 2. */
   queueSize?: number;
   /** Whether the bucket keeps versions; detected once with GetBucketVersioning when omitted. */
   versioned?: boolean;
+}
+
+/** Answers to a conditional put whose key is taken: 412, or 409 while another conditional write to it is in flight. */
+function isTaken(err: unknown): boolean {
+  const name = nameOf(err);
+  const status = statusOf(err);
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
 }
 
 /** Reads `body` until `limit` bytes or its end, whichever comes first. */
@@ -86,8 +98,8 @@ export function createS3Client(cfg: S3Config): S3Client {
  */
 export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   const { client, bucket } = opts;
-  const partSize = opts.partSize ?? 8 * MiB;
-  const queueSize = opts.queueSize ?? 4;
+  const partSize = opts.partSize ?? 5 * MiB;
+  const queueSize = opts.queueSize ?? 2;
   const sse: Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> =
     opts.sse === 'none'
       ? {}
@@ -227,9 +239,19 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       // against that hash, so a caller's digest that does not match is refused, never stored.
       const first = await readUpTo(body, partSize); // a source failure propagates as it is
       if (first.ended && meta.sha256) {
-        const content = Buffer.concat(first.chunks);
-        const command = new PutObjectCommand({ Bucket: bucket, Key: key, Body: content, ContentLength: content.length, ContentType: meta.contentType, ...sse });
+        const { chunks } = first;
+        const bytes = chunks.reduce((n, c) => n + c.length, 0);
         const payloadHash = meta.sha256();
+        const command = new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentLength: bytes,
+          ContentType: meta.contentType,
+          // A checksum of our own keeps the SDK from computing one, which for a stream body would
+          // mean aws-chunked framing (that some stores keep as part of the object).
+          ChecksumSHA256: Buffer.from(payloadHash, 'hex').toString('base64'),
+          ...sse,
+        });
         command.middlewareStack.add(
           (next) => async (args) => {
             (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = payloadHash;
@@ -237,12 +259,21 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           },
           { step: 'build', name: 'payloadHashFromCaller' },
         );
+        // The chunks already read are the body, without copying them into one buffer: a new stream
+        // over them for every attempt, set below the retry middleware (which retries no stream body).
+        command.middlewareStack.add(
+          (next) => async (args) => {
+            (args.request as { body: unknown }).body = Readable.from(chunks, { objectMode: false });
+            return next(args);
+          },
+          { step: 'deserialize', name: 'bodyFromChunks' },
+        );
         try {
           await client.send(command);
         } catch (err) {
           throw storeError('PutObject', err);
         }
-        return { bytes: content.length };
+        return { bytes };
       }
 
       let bytes = 0;
@@ -283,6 +314,36 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       if (source.status === 'fulfilled' && store.status === 'fulfilled') return { bytes };
       if (firstFailure === 'source' && source.status === 'rejected') throw source.reason;
       throw storeError('PutObject', store.status === 'rejected' ? store.reason : undefined);
+    },
+
+    async create(key: string, body: Buffer, meta: { contentType: string; retainUntil?: Date }): Promise<{ created: boolean }> {
+      assertValidKey(key);
+      // The HEAD is for S3-compatible stores that ignore If-None-Match on PUT (s3rver does): there it
+      // still refuses a replacement that is not concurrent. On S3 the conditional put is the atomic test.
+      if (!(await headMissing(key).catch((err: unknown) => { throw storeError('HeadObject', err); }))) return { created: false };
+      const lock: Pick<PutObjectCommandInput, 'ObjectLockMode' | 'ObjectLockRetainUntilDate'> = meta.retainUntil
+        ? { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: meta.retainUntil }
+        : {};
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentLength: body.length,
+            ContentType: meta.contentType,
+            IfNoneMatch: '*',
+            // Object Lock puts must carry an integrity header; S3 checks the bytes against it.
+            ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+            ...lock,
+            ...sse,
+          }),
+        );
+        return { created: true };
+      } catch (err) {
+        if (isTaken(err)) return { created: false };
+        throw storeError('PutObject', err);
+      }
     },
 
     async get(key: string, range?: ByteRange): Promise<StoredObject> {

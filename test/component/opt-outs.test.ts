@@ -56,6 +56,7 @@ function heldStore() {
       await release.promise;
       return r;
     },
+    create: (k, b, m) => inner.create(k, b, m),
     get: (k, r) => inner.get(k, r),
     delete: (k) => inner.delete(k),
     exists: (k) => inner.exists(k),

@@ -230,6 +230,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(await status(a1.id)).to.equal('deleted');
     });
 
+    it('lets an administrator place and release a hold of their own on a preserved call, and keeps the preservation', async () => {
+      const a1 = await ingest(A);
+      const c = await open('access', A);
+      expect((await hold(a1.id, 'public records request')).status).to.equal(201);
+      const released = await request(t.app).delete(`/v1/recordings/${a1.id}/hold`).set(auth());
+      expect(released.status).to.equal(200);
+      expect(released.body.reason).to.equal('public records request');
+      const d = await getCase(c.id);
+      expect(d.calls[0].holds.map((h: { reason: string }) => h.reason)).to.deep.equal([`subject-request:${c.id}`]);
+      const spoof = await hold(a1.id, `subject-request:${c.id}`);
+      expect(spoof.status).to.equal(422);
+    });
+
     it('does not preserve when SUBJECT_REQUEST_PRESERVE is off', async () => {
       await t.close();
       await drop?.();
@@ -290,6 +303,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect(play.status, role).to.equal(410);
         expect(play.body.type).to.match(/recording-restricted$/);
       }
+      const listed = await request(t.app).get('/v1/recordings').set('Authorization', `Bearer ${await t.token('trainer')}`);
+      expect(listed.body.items.map((r: { id: string }) => r.id)).not.to.include(a1.id);
       t.clock.advance(31 * DAY_MS);
       await t.services.retention.run();
       expect(await status(a1.id)).to.equal('stored');

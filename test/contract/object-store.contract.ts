@@ -16,6 +16,11 @@ export interface ContractHarness {
 export interface ContractOptions {
   /** The adapter's multipart part size, if it has one: the large round trip spans more than two parts. */
   partSize?: number;
+  /**
+   * Whether the backend makes create's test and write one step. s3rver ignores If-None-Match on PUT,
+   * so concurrent creates there can each succeed (the header itself is checked with an SDK-level fake).
+   */
+  atomicCreate?: boolean;
 }
 
 /**
@@ -217,6 +222,42 @@ export function objectStoreContract(make: () => Promise<ContractHarness>, option
       // list may refuse when called or when iterated; either way nothing is listed.
       await expectRejection((async () => all(store.list('../')))(), InvalidKey);
       await expectRejection((async () => all(store.list('recordings/../../')))(), InvalidKey);
+    });
+  });
+
+  describe('create (never replaces)', () => {
+    it('creates an object once and leaves it untouched when asked to create it again with other bytes', async () => {
+      const key = newKey('audit-checkpoints');
+      const original = Buffer.from('{"seq":60,"hash":"original"}\n');
+      expect(await store.create(key, original, { contentType: 'application/json' })).to.deep.equal({ created: true });
+      expect(await store.create(key, Buffer.from('{"seq":60,"hash":"forged"}\n'), { contentType: 'application/json' })).to.deep.equal({ created: false });
+      const got = await store.get(key);
+      expect(got.contentType).to.equal('application/json');
+      expect((await collect(got.body)).equals(original)).to.equal(true);
+      expect((await all(store.list('audit-checkpoints/'))).map((o) => o.key)).to.include(key);
+      if (h.strayFiles) expect(await h.strayFiles()).to.deep.equal([]);
+    });
+
+    it('does not create over an object that put stored', async () => {
+      const key = newKey();
+      await store.put(key, Readable.from([Buffer.from('first')]), { contentType: 'text/plain' });
+      expect((await store.create(key, Buffer.from('second'), { contentType: 'text/plain' })).created).to.equal(false);
+      expect((await collect((await store.get(key)).body)).toString()).to.equal('first');
+    });
+
+    it('lets exactly one of several concurrent creates of one key win', async () => {
+      const key = newKey('audit-checkpoints');
+      const bodies = [0, 1, 2, 3].map((i) => Buffer.from(`candidate ${i}`));
+      const results = await Promise.all(bodies.map((b) => store.create(key, b, { contentType: 'text/plain' })));
+      const winners = results.flatMap((r, i) => (r.created ? [i] : []));
+      if (options.atomicCreate ?? true) expect(winners, 'winners').to.have.length(1);
+      const stored = await collect((await store.get(key)).body);
+      if (winners.length === 1) expect(stored.equals(bodies[winners[0]!]!)).to.equal(true);
+      else expect(bodies.some((b) => b.equals(stored)), 'the stored bytes are one whole candidate').to.equal(true);
+    });
+
+    it('refuses a key that climbs out', async () => {
+      await expectRejection(store.create('audit-checkpoints/../x', Buffer.from('x'), { contentType: 'text/plain' }), InvalidKey);
     });
   });
 

@@ -73,6 +73,7 @@ export function switchableStore(inner: ObjectStore): ObjectStore & { down: boole
     down: false,
     deleteCalls: [] as string[][],
     put: inner.put.bind(inner),
+    create: inner.create.bind(inner),
     get: inner.get.bind(inner),
     exists: inner.exists.bind(inner),
     list: inner.list.bind(inner),

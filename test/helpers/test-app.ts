@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import { createApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import type { Role } from '../../src/http/types.js';
+import { auditChainReadinessCheck } from '../../src/audit-log/index.js';
 import { overdueReadinessCheck } from '../../src/retention/index.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
@@ -81,7 +82,7 @@ export async function startTestApp(
   sink.on('data', (c: Buffer) => (logText += c.toString('utf8')));
   const logger = createLogger({ level: 'debug', stream: sink });
   const services = createServices({ config, db, store, logger, clock });
-  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention)], ...opts.app });
+  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), auditChainReadinessCheck(services.auditCheckpoints.state)], ...opts.app });
   return {
     services,
     app,

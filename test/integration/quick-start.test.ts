@@ -98,7 +98,7 @@ describe('quick start: the service and its scripts as a person runs them', funct
   });
 
   it('answers --help on every CLI, and names a wrong argument with exit code 2', () => {
-    for (const name of ['token', 'send-recording', 'migrate', 'retention', 'audit-verify', 'verify-audit-export', 'storage-lifecycle']) {
+    for (const name of ['token', 'send-recording', 'migrate', 'retention', 'audit-verify', 'audit-checkpoint', 'audit-fetch-checkpoints', 'verify-audit-export', 'storage-lifecycle']) {
       const help = script(name, ['--help'], env);
       expect(help.status, `${name} --help: ${help.stderr}`).to.equal(0);
       expect(help.stdout, name).to.match(/^usage:$/m);

@@ -18,7 +18,11 @@ describe('the worked example in docs/audit-log.md', () => {
   it('matches what the code computes: canonical forms, hashes, checkpoint message and signature', async () => {
     const pems = block('The example key is for this document only');
     const privatePem = pems.slice(0, pems.indexOf('-----END PRIVATE KEY-----') + 25);
-    const [l1, l2] = block('Export (two NDJSON lines)').split('\n').map(parseNdjsonLine);
+    const [l1, l2] = block('Export (two NDJSON lines)').split('\n').map((line) => {
+      const e = parseNdjsonLine(line);
+      if ('malformed' in e) throw new Error(`the example line is malformed: ${e.malformed.detail}`);
+      return e;
+    });
     expect(canonicalEntry(l1!)).to.equal(block('Canonical form of entry 1'));
     expect(canonicalEntry(l2!)).to.equal(block('Canonical form of entry 2'));
     expect(example).to.include(`SHA-256 → \`${hashEntry(l1!)}\``);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  parseFetchCheckpointsArgs,
   parseNoArgs,
   parseRetentionArgs,
   parseSendRecordingArgs,
@@ -106,11 +107,20 @@ describe('CLI arguments', () => {
     it('verify-audit-export needs the export and the key, and takes several checkpoint paths', () => {
       expect(parseVerifyAuditExportArgs(['--export', 'a.ndjson', '--public-key', 'k.pem', '--checkpoints', 'd1', '--checkpoints', 'c.json'])).to.deep.equal({
         exportFile: 'a.ndjson',
-        publicKey: 'k.pem',
+        publicKeys: ['k.pem'],
         checkpoints: ['d1', 'c.json'],
       });
       expect(() => parseVerifyAuditExportArgs(['--public-key', 'k.pem'])).to.throw(UsageError, /--export is needed/);
       expect(() => parseVerifyAuditExportArgs(['--export', 'a.ndjson'])).to.throw(UsageError, /--public-key is needed/);
+      expect(parseVerifyAuditExportArgs(['--export', 'a.ndjson', '--public-key', 'old.json', '--public-key', 'new.pem'])).to.deep.include({ publicKeys: ['old.json', 'new.pem'] });
+    });
+
+    it('audit:fetch-checkpoints needs --into and --token-file, and a URL that parses', () => {
+      expect(parseFetchCheckpointsArgs(['--into', 'mine', '--token-file', 't'])).to.deep.equal({ into: 'mine', tokenFile: 't', url: 'http://localhost:8080' });
+      expect(parseFetchCheckpointsArgs(['--into', 'mine', '--token-file', 't', '--url', 'https://gallra.example'])).to.include({ url: 'https://gallra.example' });
+      expect(() => parseFetchCheckpointsArgs(['--token-file', 't'])).to.throw(UsageError, /--into is needed/);
+      expect(() => parseFetchCheckpointsArgs(['--into', 'mine'])).to.throw(UsageError, /--token-file is needed/);
+      expect(() => parseFetchCheckpointsArgs(['--into', 'mine', '--token-file', 't', '--url', 'not a url'])).to.throw(UsageError, /--url must be a URL/);
     });
 
     it('migrate, audit:verify and storage:lifecycle take only --help', () => {

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import sinon from 'sinon';
 import { Unavailable } from '../../src/shared/errors.js';
@@ -77,8 +78,11 @@ class FakeBucket {
         const more = start + 1000 < keys.length;
         return { Contents: page.map((Key) => ({ Key })), IsTruncated: more, NextContinuationToken: more ? String(start + 1000) : undefined };
       }
-      case 'PutObjectCommand':
+      case 'PutObjectCommand': {
+        const current = this.objects.get(input.Key)?.[0];
+        if (input.IfNoneMatch === '*' && current && !current.deleteMarker) throw sdkError('PreconditionFailed', 412);
         this.add(input.Key, `v${this.nextVersion++}`);
+      }
         return { ETag: '"etag"' };
       case 'HeadBucketCommand':
         throw sdkError('Forbidden', 403, 'The request signature we calculated does not match: AKIASECRET wJalrSECRET');
@@ -263,6 +267,58 @@ describe('S3 object store (SDK-level fake)', () => {
         { Key: 'recordings/x', VersionId: 'v2' },
         { Key: 'recordings/x', VersionId: 'v1' },
       ]);
+    });
+  });
+
+  describe('create (checkpoints: never replaced)', () => {
+    const key = 'audit-checkpoints/000000000060.json';
+    const body = Buffer.from('{"seq":60}\n');
+
+    it('puts conditionally with If-None-Match: * and an SHA-256 checksum, without Object Lock unless asked', async () => {
+      expect(await store().create(key, body, { contentType: 'application/json' })).to.deep.equal({ created: true });
+      const [put] = bucket.named('PutObjectCommand');
+      expect(put!.input.IfNoneMatch).to.equal('*');
+      expect(put!.input.ChecksumSHA256).to.equal(createHash('sha256').update(body).digest('base64'));
+      expect(put!.input).to.not.have.property('ObjectLockMode');
+      expect(put!.input).to.not.have.property('ObjectLockRetainUntilDate');
+    });
+
+    it('asks for a compliance-mode Object Lock retention when given retainUntil', async () => {
+      const until = new Date('2036-11-23T10:00:00.000Z');
+      await store().create(key, body, { contentType: 'application/json', retainUntil: until });
+      const [put] = bucket.named('PutObjectCommand');
+      expect(put!.input.ObjectLockMode).to.equal('COMPLIANCE');
+      expect(put!.input.ObjectLockRetainUntilDate).to.deep.equal(until);
+    });
+
+    it('reports a taken key without sending a put when the object is already there', async () => {
+      bucket.add(key, 'v-original');
+      expect(await store().create(key, body, { contentType: 'application/json' })).to.deep.equal({ created: false });
+      expect(bucket.named('PutObjectCommand')).to.have.length(0);
+      expect(bucket.objects.get(key)!.map((v) => v.VersionId)).to.deep.equal(['v-original']);
+    });
+
+    it('reports a taken key when the object appears between the check and the put (the conditional put refuses)', async () => {
+      // The HEAD says missing; another writer then stores the key before our PUT arrives.
+      (client.send as sinon.SinonStub).callsFake(async (cmd: Command) => {
+        if (cmd.constructor.name === 'PutObjectCommand' && !bucket.objects.has(key)) bucket.add(key, 'v-other-writer');
+        return bucket.send(cmd);
+      });
+      expect(await store().create(key, body, { contentType: 'application/json' })).to.deep.equal({ created: false });
+      expect(bucket.objects.get(key)!.map((v) => v.VersionId)).to.deep.equal(['v-other-writer']);
+    });
+
+    it('turns other put failures into Unavailable', async () => {
+      (client.send as sinon.SinonStub).callsFake(async (cmd: Command) => {
+        if (cmd.constructor.name === 'PutObjectCommand') throw sdkError('InternalError', 500);
+        return bucket.send(cmd);
+      });
+      try {
+        await store().create(key, body, { contentType: 'application/json' });
+        expect.fail('create resolved');
+      } catch (err) {
+        expect(err).to.be.instanceOf(Unavailable);
+      }
     });
   });
 
