@@ -5,6 +5,7 @@ import { reportsRoutes } from './reports/index.js';
 import { authenticate, bearerResolver } from './http/auth.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { metricsRoutes } from './http/metrics.routes.js';
+import { openApiDocument } from './http/openapi.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
 import { ingestRoutes, playbackRoutes } from './recordings/index.js';
@@ -48,6 +49,10 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(requestId(s.logger));
 
   app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
+  let openApi: string | undefined;
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send((openApi ??= JSON.stringify(openApiDocument())));
+  });
   // On the main listener only with the metrics token; METRICS_LISTEN serves them on their own (main.ts).
   app.use(metricsRoutes({ metrics: s.metrics, token: s.config.edge.metricsListen ? undefined : s.config.edge.metricsToken }));
 

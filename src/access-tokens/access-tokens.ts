@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Database } from '../shared/database.js';
 import { InvalidInput, NotFound } from '../shared/errors.js';
+import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import { ROLES, type Principal, type Role } from '../http/types.js';
 
 export interface AccessToken {
@@ -40,6 +41,10 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
       const name = input.name.trim();
       if (!name || name.length > 200) {
         throw new InvalidInput('invalid-name', 'name must be 1–200 characters', { errors: [{ pointer: '/name', detail: '1–200 characters' }] });
+      }
+      // The name is stored and audited: never a phone number.
+      if (containsPhoneNumber(name)) {
+        throw new InvalidInput('invalid-name', `name ${PHONE_NUMBER_REFUSED}`, { errors: [{ pointer: '/name', detail: PHONE_NUMBER_REFUSED }] });
       }
       const id = 'tok_' + randomBytes(6).toString('hex');
       const token = `glr_${randomBytes(32).toString('base64url')}`;

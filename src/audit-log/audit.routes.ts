@@ -11,7 +11,7 @@ import type { AuditReader, ExportFormat } from './export.js';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 
-const exportQuery = z.strictObject({
+export const exportQuery = z.strictObject({
   from: isoInstant.optional(),
   to: isoInstant.optional(),
   action: z.string().regex(/^[a-z-]+\.[a-z-]+$/, 'an action name such as recording.deleted').optional(),
@@ -28,7 +28,7 @@ const exportQuery = z.strictObject({
 });
 
 
-const acknowledgementBody = z.strictObject({
+export const acknowledgementBody = z.strictObject({
   seq: z.number().int().min(1),
   kind: z.string().regex(/^[a-z-]+$/, 'a problem kind such as checkpoint-mismatch'),
   reason: z.string().trim().min(3).max(500),

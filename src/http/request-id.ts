@@ -11,6 +11,17 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
 }
 
+/** A path segment that names something (recordings, opt-out, v1, app.js) rather than identifying it. */
+const NAMING_SEGMENT = /^(?:[A-Za-z][A-Za-z_-]*(?:\.[a-z]{1,5})?|v\d)$/;
+
+/** The path with every identifying segment (ids, call ids, anything with digits) replaced by ":id". */
+export function maskedPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (segment === '' || NAMING_SEGMENT.test(segment) ? segment : ':id'))
+    .join('/');
+}
+
 /** One log line when the answer is finished, without query strings; nothing at all where request lines are not logged (LOG_LEVEL above info). */
 export function logRequestLine(logger: Logger, req: Request, res: Response): void {
   if (!logger.isLevelEnabled('info')) return;
@@ -19,8 +30,8 @@ export function logRequestLine(logger: Logger, req: Request, res: Response): voi
     logger.info('request', {
       requestId: req.requestId,
       method: req.method,
-      // Path only: numbers never travel in URLs, and query strings are not logged in case a client puts one there.
-      path: req.path,
+      // Path only, its ids masked: a client may put anything (a number) in a URL; query strings are not logged.
+      path: maskedPath(req.path),
       status: res.statusCode,
       ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
       principal: req.principal?.id,

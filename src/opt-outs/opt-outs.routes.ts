@@ -9,10 +9,10 @@ import { OPT_OUT_SOURCES, type OptOutRegistry } from './opt-out-registry.js';
 
 // Numbers travel only in bodies: never in a path or query string, where proxies and logs would keep them.
 const number = z.string().max(40, 'at most 40 characters');
-const registerBody = z.object({ number, deleteExisting: z.boolean().optional(), source: z.enum(OPT_OUT_SOURCES).optional() });
-const numberBody = z.object({ number });
-const callBody = z.object({ source: z.enum(OPT_OUT_SOURCES).optional() });
-const callId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -');
+export const registerBody = z.object({ number, deleteExisting: z.boolean().optional(), source: z.enum(OPT_OUT_SOURCES).optional() });
+export const numberBody = z.object({ number });
+export const callBody = z.object({ source: z.enum(OPT_OUT_SOURCES).optional() });
+export const callId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -');
 
 export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOuts }): Router {
   const router = Router();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CallerKeys } from '../shared/caller-key.js';
+import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import { BadRequest, DomainError, InvalidInput, type FieldError } from '../shared/errors.js';
 
 /** The webhook's metadata once validated. The number is already gone: only its keyed hash remains. */
@@ -18,9 +19,17 @@ const isoWithOffset = z
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'ISO 8601 date-time with an offset, e.g. 2026-11-23T09:15:00+01:00')
   .refine((v) => !Number.isNaN(Date.parse(v)), 'not a real date-time');
 
-const shortText = z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f]*$/, 'no control characters');
+// Stored and shown to trainers: never a phone number, however it is spelled.
+const shortText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[^\u0000-\u001f]*$/, 'no control characters')
+  .refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED);
 
-const schema = z.object({
+/** The `metadata` part as JSON. */
+export const callMetadataSchema = z.object({
   callId: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -')
@@ -56,7 +65,7 @@ export function parseCallMetadata(raw: string, callerKeys: CallerKeys, limits: C
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new BadRequest('invalid-metadata-json', 'The metadata part must be a JSON object');
   }
-  const parsed = schema.safeParse(json);
+  const parsed = callMetadataSchema.safeParse(json);
   if (!parsed.success) {
     const errors: FieldError[] = parsed.error.issues.map((i) => ({
       pointer: '/' + i.path.join('/'),

@@ -14,7 +14,7 @@ const when = z
   .transform((v) => new Date(v).toISOString());
 const text = z.string().trim().min(1).max(64);
 
-const listQuery = z.object({
+export const listQuery = z.object({
   from: when.optional(),
   to: when.optional(),
   queue: text.optional(),
@@ -41,6 +41,7 @@ export function playbackRoutes(deps: { playback: Playback; logger: Logger }): Ro
 
   router.head('/v1/recordings/:id/audio', requireRole('trainer', 'admin'), async (req, res) => {
     const r = await playback.locate(recordingId(req), req.principal!.role);
+    await playback.verifyStored(r);
     audioHeaders(res, r.contentType!).set('Content-Length', String(r.bytes)).status(200).end();
   });
 

@@ -4,7 +4,7 @@ import { actorOf } from '../http/types.js';
 import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
 import type { Database, Transaction } from '../shared/database.js';
-import { Gone, InvalidInput, NotFound } from '../shared/errors.js';
+import { Gone, InvalidInput, NotFound, Unavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ObjectNotFound, type ByteRange, type ObjectStore, type StoredObject } from '../storage/index.js';
 import type { Recording } from './recording.js';
@@ -130,6 +130,21 @@ export function createPlayback(deps: { db: Database; store: ObjectStore; audit: 
      * Opens the audio for streaming. A listening (`listening`: no Range, or a Range from byte 0) is
      * audited before the first byte leaves; the following range requests of the same listening are not.
      */
+    /** What HEAD asks: the audio is in the store, as GET would find it (Gone when it is not, Unavailable when the store cannot say). */
+    async verifyStored(r: Recording): Promise<void> {
+      let stored: boolean;
+      try {
+        stored = await store.exists(r.storageKey!);
+      } catch (err) {
+        deps.logger.error('the store could not be asked for a recording', { recordingId: r.id, err: (err as Error).message });
+        throw new Unavailable('store-unavailable', 'The store cannot be reached; retry later');
+      }
+      if (!stored) {
+        deps.logger.error('a stored recording has no object', { recordingId: r.id });
+        throw new Gone('recording-missing', 'The audio of this recording is not in the store');
+      }
+    },
+
     async open(principal: Principal, r: Recording, range: ByteRange | undefined, listening: boolean): Promise<StoredObject> {
       let obj: StoredObject;
       try {

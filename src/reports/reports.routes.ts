@@ -11,12 +11,12 @@ const instant = z
   .union([z.iso.date().transform((d) => `${d}T00:00:00.000Z`), z.iso.datetime({ offset: true })])
   .transform((v) => new Date(v).toISOString());
 
-const query = z.strictObject({ from: instant, to: instant, format: z.enum(['json', 'csv']).optional() });
+export const retentionReportQuery = z.strictObject({ from: instant, to: instant, format: z.enum(['json', 'csv']).optional() });
 
 export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase }): Router {
   const router = Router();
   router.get('/v1/reports/retention', requireRole('auditor', 'admin'), async (req, res) => {
-    const q = parseInput(query, req.query, { code: 'invalid-query', what: 'query' });
+    const q = parseInput(retentionReportQuery, req.query, { code: 'invalid-query', what: 'query' });
     if (q.to <= q.from) throw new InvalidInput('invalid-query', 'to must be after from', { errors: [{ pointer: '/to', detail: 'must be after from' }] });
     const format = q.format ?? (req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json');
     const report = await deps.retentionReport(actorOf(req.principal!), { from: q.from, to: q.to, format });

@@ -2,6 +2,7 @@ import { parseInput } from '../http/validate.js';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
+import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import { actorOf } from '../http/types.js';
 import type { Holds } from './holds.js';
 import type { Retention } from './purge-due-recordings.js';
@@ -13,9 +14,9 @@ const reason = z
   .trim()
   .min(1, 'must not be empty')
   .max(500, 'at most 500 characters')
-  .refine((v) => !/\+?\d[\d\s().-]{6,}\d/.test(v), 'must not contain a phone number');
-const holdBody = z.object({ reason, until: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset' }).optional() }).strict();
-const deleteBody = z.object({ reason }).strict();
+  .refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED);
+export const holdBody = z.object({ reason, until: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset' }).optional() }).strict();
+export const deleteBody = z.object({ reason }).strict();
 
 
 const idOf = (req: Request) => parseInput(z.object({ id: recordingId }), { id: req.params.id }).id;

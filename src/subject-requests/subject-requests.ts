@@ -6,7 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Transaction } from '../shared/database.js';
 import { Conflict, InvalidInput, NotFound, Unavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { containsPhoneNumber } from '../shared/phone-number-text.js';
+import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import {
   daysBetween, dueDateFor, endOfLocalDay, isCalendarDate, latestExtensionFor, localDateOf, localDateTime, startOfLocalDay, type LocalDate,
 } from './due-date.js';
@@ -95,7 +95,7 @@ function freeText(value: unknown, pointer: string, opts: { max: number; required
   const v = value.trim();
   if (!v) throw reasonPointer(pointer, 'must not be empty');
   if (v.length > opts.max) throw reasonPointer(pointer, `at most ${opts.max} characters`);
-  if (containsPhoneNumber(v)) throw reasonPointer(pointer, 'must not contain a phone number');
+  if (containsPhoneNumber(v)) throw reasonPointer(pointer, PHONE_NUMBER_REFUSED);
   return v;
 }
 

@@ -110,7 +110,7 @@ function csrfSatisfied(req: Request, sessions: Sessions, secret: string): boolea
   return !!origin && origin !== 'null' && origin === `${req.protocol}://${req.get('host')}`;
 }
 
-const signIn = z.object({ token: z.string().trim().min(1, 'is required').max(200) });
+export const signIn = z.object({ token: z.string().trim().min(1, 'is required').max(200) });
 
 /** How staff may sign in to the web interface. */
 export interface SignInOptions {

@@ -172,6 +172,15 @@ describe('Playback API: listing, metadata and audio', () => {
     expect(await auditActions(t, 'recording.played')).to.have.length(0);
   });
 
+  it('checks the store on HEAD as GET does: 503 while the store is down, 410 when the object is gone', async () => {
+    const id = await ingest(t);
+    const exists = sinon.stub(t.store, 'exists').rejects(new Error('connect ECONNREFUSED'));
+    const down = await request(t.app).head(`/v1/recordings/${id}/audio`).set(as('admin'));
+    expect(down.status).to.equal(503);
+    exists.resolves(false);
+    expect((await request(t.app).head(`/v1/recordings/${id}/audio`).set(as('admin'))).status).to.equal(410);
+  });
+
   it('answers 410 for a deleted recording and hides it from trainers but not from auditors', async () => {
     const id = await ingest(t);
     const rec = await recordingRepository.findById(t.db, id);

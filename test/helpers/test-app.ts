@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import { createApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import type { Role } from '../../src/http/types.js';
@@ -14,6 +14,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { createDatabase, migrateLatest, type Database } from '../../src/shared/database.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.js';
+import { watchResponse } from './openapi-check.js';
 
 /** One Ed25519 key for every test app: generating one per test would only cost time. */
 const TEST_AUDIT_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -82,7 +83,16 @@ export async function startTestApp(
   sink.on('data', (c: Buffer) => (logText += c.toString('utf8')));
   const logger = createLogger({ level: 'debug', stream: sink });
   const services = createServices({ config, db, store, logger, clock });
-  const app = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), auditChainReadinessCheck(services.auditCheckpoints.state)], ...opts.app });
+  const inner = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), auditChainReadinessCheck(services.auditCheckpoints.state)], ...opts.app });
+  // Every response the tests see is checked against /openapi.json; what does not match fails close().
+  const violations: string[] = [];
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    watchResponse(req, res, violations);
+    next();
+  });
+  app.use(inner);
   return {
     services,
     app,
@@ -99,6 +109,7 @@ export async function startTestApp(
     async close() {
       await db.destroy();
       rmSync(dir, { recursive: true, force: true });
+      if (violations.length) throw new Error(`responses that do not match /openapi.json:\n  ${violations.join('\n  ')}`);
     },
   };
 }

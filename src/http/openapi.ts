@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { acknowledgementBody, exportQuery } from '../audit-log/audit.routes.js';
+import { callBody, callId, numberBody, registerBody } from '../opt-outs/opt-outs.routes.js';
+import { callMetadataSchema } from '../recordings/call-metadata.js';
+import { listQuery } from '../recordings/playback.routes.js';
+import { retentionReportQuery } from '../reports/reports.routes.js';
+import { deleteBody, holdBody } from '../retention/retention.routes.js';
+import { signIn } from '../web/session.routes.js';
+
+/**
+ * The API as OpenAPI 3.1, made by zod-openapi from the zod schemas the routes parse their input with
+ * (request bodies, queries, the webhook's metadata) and the shapes they answer with (below). Served
+ * at /openapi.json; the component tests check every response they see against it.
+ */
+
+const problem = z
+  .looseObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+    request_id: z.string().optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+const uuid = z.string().meta({ format: 'uuid' });
+const instant = z.string().meta({ format: 'date-time' });
+const recordingStatus = z.enum(['stored', 'discarded', 'deleted']);
+
+const recordingView = z
+  .object({
+    id: uuid,
+    callId: z.string(),
+    status: recordingStatus,
+    startedAt: instant,
+    endedAt: instant,
+    durationMs: z.number().int().nullable(),
+    queue: z.string().nullable(),
+    agentId: z.string().nullable(),
+    contentType: z.string().nullable(),
+    bytes: z.number().int().nullable(),
+    deadline: instant,
+    daysLeft: z.number().int(),
+    deletedAt: instant.nullable(),
+  })
+  .loose()
+  .meta({ id: 'Recording' });
+
+const stored = z.object({ id: uuid, callId: z.string(), status: z.enum(['stored', 'deleted']), bytes: z.number().int(), sha256: z.string(), deadline: instant }).meta({ id: 'StoredRecording' });
+const discarded = z.object({ callId: z.string(), status: z.literal('discarded'), reason: z.string() }).meta({ id: 'DiscardedRecording' });
+const hold = z
+  .object({ id: z.string(), recordingId: uuid, reason: z.string(), until: instant.nullable(), placedAt: instant, placedBy: z.string(), releasedAt: instant.nullable(), releasedBy: z.string().nullable(), lapsedAt: instant.nullable() })
+  .meta({ id: 'Hold' });
+const subjectRequest = z.looseObject({ id: z.string().regex(/^sr_[0-9a-f]{16}$/) }).meta({ id: 'SubjectRequest' });
+
+const PROBLEM_STATUSES = { 400: 'Bad request', 401: 'Authentication required', 403: 'Forbidden', 404: 'Not found', 408: 'Request timeout', 409: 'Conflict', 410: 'Gone', 413: 'Content too large', 415: 'Unsupported media type', 416: 'Range not satisfiable', 422: 'Unprocessable content', 429: 'Too many requests', 500: 'Internal error', 503: 'Service unavailable' } as const;
+type ProblemStatus = keyof typeof PROBLEM_STATUSES;
+/** Every route can answer these: no or a bad credential, a blocked one, a slow client, an outage. */
+const ALWAYS: ProblemStatus[] = [400, 401, 403, 408, 413, 415, 422, 429, 500, 503];
+
+const json = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const problems = (...extra: ProblemStatus[]): ZodOpenApiResponsesObject =>
+  Object.fromEntries([...new Set([...ALWAYS, ...extra])].map((s) => [String(s), { description: PROBLEM_STATUSES[s], content: { 'application/problem+json': { schema: problem } } }]));
+const op = (o: ZodOpenApiOperationObject & { extraProblems?: ProblemStatus[] }): ZodOpenApiOperationObject => {
+  const { extraProblems = [], ...rest } = o;
+  return { ...rest, responses: { ...problems(...extraProblems), ...rest.responses } };
+};
+const bearer: Record<string, string[]>[] = [{ bearer: [] }, { session: [] }];
+const jsonBody = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+const recordingIdParam = z.object({ id: uuid });
+const subjectRequestIdParam = z.object({ id: z.string() });
+const anyBody = jsonBody(z.record(z.string(), z.unknown()));
+const audio = { 'audio/wav': { schema: z.string().meta({ format: 'binary' }) }, 'audio/mpeg': { schema: z.string().meta({ format: 'binary' }) }, 'audio/ogg': { schema: z.string().meta({ format: 'binary' }) }, 'audio/flac': { schema: z.string().meta({ format: 'binary' }) } };
+
+export function openApiDocument(): ReturnType<typeof createDocument> {
+  return createDocument({
+    openapi: '3.1.0',
+    info: { title: 'gallra', version: '0.1.0', description: 'Recorded calls kept exactly as long as promised, then deleted provably.' },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An access token (npm run token)' },
+        session: { type: 'apiKey', in: 'cookie', name: 'gallra_session' },
+        webhook: { type: 'apiKey', in: 'header', name: 'webhook-signature', description: 'Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature over the raw body' },
+        metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
+      },
+    },
+    paths: {
+      '/v1/recordings': {
+        post: op({
+          summary: "A finished call (the phone system's signed webhook)",
+          security: [{ webhook: [] }],
+          requestBody: {
+            content: {
+              'multipart/form-data': {
+                schema: z.object({ metadata: callMetadataSchema, audio: z.string().meta({ format: 'binary' }) }),
+                encoding: { metadata: { contentType: 'application/json' } },
+              },
+            },
+          },
+          responses: { 201: json(stored, 'Stored'), 200: json(z.union([stored, discarded]), 'A retry of a call already received, or a discarded call') },
+          extraProblems: [409],
+        }),
+        get: op({ summary: 'List recordings', security: bearer, requestParams: { query: listQuery }, responses: { 200: json(z.object({ items: z.array(recordingView), nextCursor: z.string().nullable() })) } }),
+      },
+      '/v1/recordings/{id}': {
+        get: op({ summary: 'One recording', security: bearer, requestParams: { path: recordingIdParam }, responses: { 200: json(recordingView) }, extraProblems: [404, 410] }),
+        delete: op({
+          summary: 'Delete a recording now',
+          security: bearer,
+          requestParams: { path: recordingIdParam },
+          requestBody: jsonBody(deleteBody),
+          responses: { 200: json(z.looseObject({ id: uuid, callId: z.string(), status: recordingStatus, deadline: instant })) },
+          extraProblems: [404, 409, 410],
+        }),
+      },
+      '/v1/recordings/{id}/audio': {
+        get: op({ summary: 'The audio, with Range support', security: bearer, requestParams: { path: recordingIdParam }, responses: { 200: { description: 'The audio', content: audio }, 206: { description: 'A range of the audio', content: audio } }, extraProblems: [404, 410, 416] }),
+        head: op({ summary: 'Length and type of the audio (checks the store)', security: bearer, requestParams: { path: recordingIdParam }, responses: { 200: { description: 'The audio is there' } }, extraProblems: [404, 410] }),
+      },
+      '/v1/recordings/{id}/hold': {
+        post: op({ summary: 'Place a hold', security: bearer, requestParams: { path: recordingIdParam }, requestBody: jsonBody(holdBody), responses: { 201: json(hold, 'Placed') }, extraProblems: [404, 409, 410] }),
+        delete: op({ summary: 'Release the hold', security: bearer, requestParams: { path: recordingIdParam }, responses: { 200: json(hold, 'Released') }, extraProblems: [404] }),
+      },
+      '/v1/retention/overdue': {
+        get: op({ summary: 'Recordings still stored past their deadline', security: bearer, responses: { 200: json(z.object({ count: z.number().int(), recordings: z.array(z.object({ id: uuid, callId: z.string(), startedAt: instant, deadline: instant, holdId: z.string().nullable() })) })) } }),
+      },
+      '/v1/opt-outs': {
+        post: op({
+          summary: 'Register an opt-out',
+          security: bearer,
+          requestBody: jsonBody(registerBody),
+          responses: {
+            201: json(z.looseObject({ id: z.string(), createdAt: instant }), 'Registered'),
+            200: json(z.looseObject({ id: z.string(), createdAt: instant }), 'Already registered'),
+          },
+        }),
+      },
+      '/v1/opt-outs/check': {
+        post: op({ summary: 'Did this caller opt out? (before recording)', security: bearer, requestBody: jsonBody(numberBody), responses: { 200: json(z.object({ optedOut: z.boolean() })) } }),
+      },
+      '/v1/opt-outs/preview': {
+        post: op({ summary: 'What deleting existing recordings of a number would delete', security: bearer, requestBody: jsonBody(numberBody), responses: { 200: json(z.looseObject({})) } }),
+      },
+      '/v1/opt-outs/remove': {
+        post: op({ summary: 'The caller consents again', security: bearer, requestBody: jsonBody(numberBody), responses: { 200: json(z.object({ removed: z.boolean(), id: z.string().optional() })) } }),
+      },
+      '/v1/calls/{callId}/opt-out': {
+        post: op({
+          summary: 'Opt one call out after the fact',
+          security: bearer,
+          requestParams: { path: z.object({ callId }) },
+          requestBody: jsonBody(callBody),
+          responses: { 200: json(z.object({ id: z.string(), callId: z.string(), status: z.string() })), 202: json(z.object({ id: z.string(), callId: z.string(), status: z.string() }), 'Pending: the call has not arrived yet') },
+        }),
+      },
+      '/v1/audit': {
+        get: op({
+          summary: 'Export the audit log',
+          security: bearer,
+          requestParams: { query: exportQuery },
+          responses: { 200: { description: 'NDJSON or CSV', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } } },
+        }),
+      },
+      '/v1/audit/verify': { get: op({ summary: 'Verify the chain against signed checkpoints', security: bearer, responses: { 200: json(z.looseObject({ ok: z.boolean() })) } }) },
+      '/v1/audit/checkpoints': {
+        get: op({ summary: 'Signed chain heads', security: bearer, responses: { 200: json(z.looseObject({ keyId: z.string(), checkpoints: z.array(z.looseObject({})) })) } }),
+        post: op({
+          summary: 'Sign the head now',
+          security: bearer,
+          responses: { 201: json(z.object({ checkpoint: z.looseObject({}) }), 'Signed'), 200: json(z.object({ checkpoint: z.null() }), 'Already signed') },
+          extraProblems: [409],
+        }),
+      },
+      '/v1/audit/acknowledgements': {
+        post: op({ summary: 'Accept a problem the service found, naming it', security: bearer, requestBody: jsonBody(acknowledgementBody), responses: { 201: json(z.looseObject({}), 'Acknowledged') }, extraProblems: [409] }),
+      },
+      '/v1/audit/public-keys': { get: op({ summary: 'Every checkpoint signing key', security: bearer, responses: { 200: json(z.object({ keys: z.array(z.looseObject({})) })) } }) },
+      '/v1/audit/public-key': { get: op({ summary: "The checkpoints' Ed25519 public key", security: bearer, responses: { 200: { description: 'PEM', content: { 'application/x-pem-file': { schema: z.string() } } } } }) },
+      '/v1/reports/retention': {
+        get: op({
+          summary: 'Per-call retention outcome',
+          security: bearer,
+          requestParams: { query: retentionReportQuery },
+          responses: { 200: { description: 'JSON or CSV', content: { 'application/json': { schema: z.looseObject({}) }, 'text/csv': { schema: z.string() } } } },
+        }),
+      },
+      '/v1/subject-requests': {
+        post: op({ summary: 'Open a data-subject request', security: bearer, requestBody: anyBody, responses: { 201: json(subjectRequest, 'Opened') } }),
+        get: op({ summary: 'Open and recent cases', security: bearer, responses: { 200: json(z.object({ items: z.array(subjectRequest) })) } }),
+      },
+      '/v1/subject-requests/{id}': { get: op({ summary: 'One case and its calls', security: bearer, requestParams: { path: subjectRequestIdParam }, responses: { 200: json(z.looseObject({ request: subjectRequest })) }, extraProblems: [404] }) },
+      '/v1/subject-requests/{id}/package': {
+        get: op({ summary: 'The register extract (ZIP)', security: bearer, requestParams: { path: subjectRequestIdParam }, responses: { 200: { description: 'ZIP', content: { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } } } }, extraProblems: [404, 409, 410] }),
+      },
+      ...Object.fromEntries(
+        ['extend', 'answer', 'close', 'restrict', 'erase', 'object'].map((action) => [
+          `/v1/subject-requests/{id}/${action}`,
+          { post: op({ summary: `${action[0]!.toUpperCase()}${action.slice(1)} a case`, security: bearer, requestParams: { path: subjectRequestIdParam }, requestBody: anyBody, responses: { 200: json(z.looseObject({})) }, extraProblems: [404, 409] }) },
+        ]),
+      ),
+      '/v1/session': {
+        post: op({ summary: 'Sign in to the web interface', requestBody: jsonBody(signIn), responses: { 201: json(z.object({ role: z.string(), name: z.string(), expiresAt: instant }), 'Signed in') } }),
+        get: op({ summary: 'Who is signed in', security: bearer, responses: { 200: json(z.object({ role: z.string(), name: z.string(), via: z.string() })) } }),
+        delete: op({ summary: 'Sign out', responses: { 204: { description: 'Signed out' } } }),
+      },
+      '/healthz': { get: { summary: 'Liveness', responses: { 200: json(z.object({ status: z.literal('ok') })) } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: database, store, overdue recordings',
+          responses: { 200: json(z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.unknown()) })), 503: json(z.object({ status: z.literal('not-ready'), checks: z.record(z.string(), z.unknown()) }), 'Not ready') },
+        },
+      },
+      '/metrics': {
+        get: op({ summary: 'Prometheus metrics (METRICS_TOKEN, or on METRICS_LISTEN)', security: [{ metrics: [] }], responses: { 200: { description: 'Prometheus text', content: { 'text/plain': { schema: z.string() } } } }, extraProblems: [404] }),
+      },
+      '/openapi.json': { get: { summary: 'This document', responses: { 200: json(z.looseObject({ openapi: z.string() })) } } },
+    },
+  });
+}
