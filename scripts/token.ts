@@ -4,8 +4,9 @@
  * npm run token -- revoke <id>
  * The new token is printed once, alone on the last line; only its hash is kept. --help for more.
  */
-import { createAccessTokens } from '../src/access-tokens/index.js';
-import { createAuditLog } from '../src/audit-log/index.js';
+import { createAccessTokenRepository, createAccessTokens } from '../src/access-tokens/index.js';
+import { createAuditLog, createAuditRepository } from '../src/audit-log/index.js';
+import { transactor } from '../src/shared/database.js';
 import { DomainError } from '../src/shared/errors.js';
 import { systemClock } from '../src/shared/clock.js';
 import { cliArgs, parseTokenArgs, TOKEN_HELP } from './cli-args.js';
@@ -14,7 +15,12 @@ import { fail, openCli } from './cli-context.js';
 const args = cliArgs('token', TOKEN_HELP, parseTokenArgs);
 
 const { db } = await openCli();
-const tokens = createAccessTokens({ db, audit: createAuditLog({ clock: systemClock }), clock: systemClock });
+const tokens = createAccessTokens({
+  tokens: createAccessTokenRepository(db),
+  transaction: transactor(db),
+  audit: createAuditLog({ clock: systemClock, entries: createAuditRepository(db) }),
+  clock: systemClock,
+});
 // Changes made from the shell are audited as the operator at this machine.
 const actor = `admin:cli@${process.env.USER ?? 'operator'}`;
 try {

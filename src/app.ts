@@ -1,20 +1,23 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { auditRoutes } from './audit-log/index.js';
-import { reportsRoutes } from './reports/index.js';
+import { auditRoutes } from './audit-log/audit.routes.js';
 import { authenticate, bearerResolver } from './http/auth.js';
-import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
+import { healthRoutes } from './http/health.routes.js';
 import { metricsRoutes } from './http/metrics.routes.js';
 import { openApiDocument } from './http/openapi.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
-import { ingestRoutes, playbackRoutes } from './recordings/index.js';
-import { optOutRoutes } from './opt-outs/index.js';
-import { retentionRoutes } from './retention/index.js';
+import { optOutRoutes } from './opt-outs/opt-outs.routes.js';
+import { playbackRoutes } from './recordings/playback.routes.js';
+import { ingestRoutes } from './recordings/recordings.routes.js';
+import { reportsRoutes } from './reports/reports.routes.js';
+import { retentionRoutes } from './retention/retention.routes.js';
 import type { Services } from './services.js';
 import { peopleRoutes, staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
+import type { ReadinessCheck } from './shared/readiness.js';
+import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes } from './web/session.routes.js';
+import { WEB_CSP, webRoutes } from './web/web.routes.js';
 import { subjectRequestRoutes } from './subject-requests/subject-requests.routes.js';
-import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes, WEB_CSP, webRoutes } from './web/index.js';
 
 export interface AppOptions {
   readinessChecks?: ReadinessCheck[];
@@ -48,7 +51,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
   app.use(requestId(s.logger));
 
-  app.use(healthRoutes({ db: s.db, store: s.store, checks: opts.readinessChecks }));
+  app.use(healthRoutes({ checks: [...s.readiness, ...(opts.readinessChecks ?? [])] }));
   let openApi: string | undefined;
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send((openApi ??= JSON.stringify(openApiDocument())));

@@ -1,24 +1,28 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createAccessTokens } from './access-tokens/index.js';
-import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader } from './audit-log/index.js';
-import { createRetentionReport } from './reports/index.js';
+import { createAccessTokenRepository, createAccessTokens } from './access-tokens/index.js';
+import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader, createAuditRepository } from './audit-log/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createRefusalLog } from './http/refusals.js';
 import { createUploadQuarantine } from './http/upload-quarantine.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
-import { createIngest, createPlayback, createRecordingDeleter } from './recordings/index.js';
+import { createOptOutRepository, createOptOuts } from './opt-outs/index.js';
+import { createIngest, createPlayback, createRecordingDeleter, createRecordingRepository } from './recordings/index.js';
+import { createReportRepository, createRetentionReport } from './reports/index.js';
+import {
+  createCronSchedule, createDeletionHorizon, createHoldRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
+  createRetentionMetrics, createRunLeases,
+} from './retention/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
 import type { Clock } from './shared/clock.js';
-import type { Database } from './shared/database.js';
+import { isPostgres, pingDatabase, transactor, type Database } from './shared/database.js';
 import type { Logger } from './shared/logger.js';
+import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
 import { createSessions, createSessionsRepository } from './web/index.js';
 import {
   createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
 } from './staff-sign-in/index.js';
-import { createOptOuts } from './opt-outs/index.js';
-import { createSubjectRequestServices } from './subject-requests/index.js';
-import { createCronSchedule, createDeletionHorizon, createRetentionServices } from './retention/index.js';
+import { createSubjectRequestRepository, createSubjectRequestServices } from './subject-requests/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
 export interface Infrastructure {
@@ -31,39 +35,70 @@ export interface Infrastructure {
   clock: Clock;
 }
 
-/** Wires the use cases to their ports. No I/O happens here. */
+/** Wires the use cases to their ports, each after everything it needs. No I/O happens here. */
 export function createServices(infra: Infrastructure) {
   const { config, db, store, logger, clock } = infra;
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
-  const audit = createAuditLog({ clock });
+  const callerKeys = createCallerKeys(config.callerKeySecret);
+  const verifier = createWebhookVerifier({ secrets: config.webhookSecrets, toleranceMs: config.webhookToleranceMs, clock });
+
+  // Repositories (the only SQL) and the unit of work over the one database.
+  const transaction = transactor(db);
+  const auditEntries = createAuditRepository(db);
+  const tokenRows = createAccessTokenRepository(db);
+  const recordings = createRecordingRepository(db);
+  const holdRows = createHoldRepository(db);
+  const optOutRows = createOptOutRepository(db);
+
+  // The audit log first: every change appends to it.
+  const audit = createAuditLog({ clock, entries: auditEntries });
   const auditCheckpoints = createAuditCheckpoints({
-    db, store, clock, logger, audit, signingKeyPem: config.auditSigningKey, keyListText: config.auditKeyList, objectRetentionMs: config.auditCheckpointRetentionMs,
+    entries: auditEntries, transaction, store, clock, logger, audit, signingKeyPem: config.auditSigningKey, keyListText: config.auditKeyList, objectRetentionMs: config.auditCheckpointRetentionMs,
   });
   createAuditMetrics(metrics, () => auditCheckpoints.state());
-  const auditReader = createAuditReader({ db, audit, checkpoints: auditCheckpoints });
-  const retentionReport = createRetentionReport({ db, audit, clock, retentionDays: config.retentionDays });
-  const callerKeys = createCallerKeys(config.callerKeySecret);
-  const tokens = createAccessTokens({ db, audit, clock });
-  const verifier = createWebhookVerifier({ secrets: config.webhookSecrets, toleranceMs: config.webhookToleranceMs, clock });
-  // `holds` is made below (retention needs the deleter); the deleter only asks it at deletion time.
+  const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
+  const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
+
+  // The one deletion path, which leaves every held recording alone.
+  const holds = createHolds({ holds: holdRows, recordings, transaction, audit, clock, logger });
   const deleteRecordings = createRecordingDeleter({
-    db,
+    recordings,
+    transaction,
     store,
     audit,
     clock,
     logger,
-    heldAmong: async (ids) => new Set((await holds.activeHoldIds(db, ids, clock.now())).keys()),
+    heldAmong: async (ids) => new Set((await holdRows.activeHoldIds(ids, clock.now())).keys()),
   });
-  const optOuts = createOptOuts({ db, audit, clock, callerKeys, deleteRecordings });
+  const optOuts = createOptOuts({
+    optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db),
+  });
+
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
   const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
-  const ingest = createIngest({ db, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff });
-  const { holds, retention, leases: runLeases } = createRetentionServices({ db, store, audit, clock, logger, metrics, deleteRecordings, horizon: retentionHorizon, orphanGraceMs: config.orphanGraceMs });
-  const subjectRequests = createSubjectRequestServices({
-    db, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
+  const ingest = createIngest({
+    recordings, transaction, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff,
   });
-  const playback = createPlayback({ db, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });
+  const subjectRequests = createSubjectRequestServices({
+    repo: createSubjectRequestRepository(db), transaction, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
+  });
+  const playback = createPlayback({ recordings, transaction, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });
+
+  const overdue = createOverdueRecordings({ recordings, holds: holdRows, clock });
+  const retentionMetrics = createRetentionMetrics(metrics, overdue.count);
+  const sweepOrphans = createOrphanSweep({ recordings, transaction, store, audit, clock, logger, graceMs: config.orphanGraceMs });
+  const retention = createRetention({ recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics });
+  const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
+  const retentionReport = createRetentionReport({ facts: createReportRepository(db), transaction, audit, clock, retentionDays: config.retentionDays });
+
+  /** What /readyz asks besides the capabilities' own checks. */
+  const readiness: ReadinessCheck[] = [
+    { name: 'database', check: async () => (await pingDatabase(db), { ok: true }) },
+    { name: 'store', check: async () => (await store.ping(), { ok: true }) },
+  ];
+  const refusals = createRefusalLog({ metrics, logger });
+  const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });
   const users = createUsersRepository(db);
   const sessions = createSessions({
     sessions: createSessionsRepository(db),
@@ -79,9 +114,9 @@ export function createServices(infra: Infrastructure) {
   const staffSignIn = oidc
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
-  const refusals = createRefusalLog({ metrics, logger });
-  const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });
-  return { ...infra, refusals, quarantine, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests };
+  return {
+    ...infra, transaction, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,19 +1,13 @@
 import { hash as digest, randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Database } from '../shared/database.js';
 import { InvalidInput, NotFound } from '../shared/errors.js';
 import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
-import { ROLES, type Principal, type Role } from '../http/types.js';
+import { ROLES, type Principal, type Role } from '../shared/principal.js';
+import type { Transact } from '../shared/transaction.js';
+import type { AccessToken, AccessTokenRepository } from './access-token-repository.js';
 
-export interface AccessToken {
-  id: string;
-  name: string;
-  role: Role;
-  createdAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+export type { AccessToken } from './access-token-repository.js';
 
 const hashOf = (token: string) => digest('sha256', token, 'hex');
 
@@ -25,8 +19,8 @@ export const TOKEN_CACHE_TTL_MS = 2_000;
 const TOKEN_CACHE_MAX = 1_000;
 
 /** Tokens are shown once; only their SHA-256 is kept. Creating and revoking one is audited. */
-export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock: Clock }) {
-  const { db, audit, clock } = deps;
+export function createAccessTokens(deps: { tokens: AccessTokenRepository; transaction: Transact; audit: AuditLog; clock: Clock }) {
+  const { tokens, transaction, audit, clock } = deps;
   // token hash → principal; measured with the monotonic clock: it is a cache lifetime, not business time.
   const cache = new Map<string, { principal: Principal; until: number }>();
   const fresh = (hash: string): Principal | undefined => {
@@ -49,28 +43,25 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
       const id = 'tok_' + randomBytes(6).toString('hex');
       const token = `glr_${randomBytes(32).toString('base64url')}`;
       const at = clock.now().toISOString();
-      const row = { id, name, role: input.role, token_hash: hashOf(token), created_at: at, revoked_at: null, last_used_at: null };
-      await db.transaction(async (trx) => {
-        await trx('access_tokens').insert(row);
-        await audit.append(trx, { actor, action: 'token.created', subject: `token:${id}`, details: { tokenId: id, role: input.role, name } });
+      const accessToken: AccessToken = { id, name, role: input.role as Role, createdAt: at, revokedAt: null, lastUsedAt: null };
+      await transaction(async (tx) => {
+        await tokens.insert(tx, { ...accessToken, tokenHash: hashOf(token) });
+        await audit.append(tx, { actor, action: 'token.created', subject: `token:${id}`, details: { tokenId: id, role: input.role, name } });
       });
-      return { token, accessToken: toToken(row) };
+      return { token, accessToken };
     },
 
-    async list(): Promise<AccessToken[]> {
-      return (await db('access_tokens').orderBy('created_at')).map(toToken);
-    },
+    list: (): Promise<AccessToken[]> => tokens.list(),
 
     async revoke(id: string, actor: string): Promise<AccessToken> {
-      const revoked = await db.transaction(async (trx) => {
-        const row = await trx('access_tokens').where({ id }).first();
-        if (!row) throw new NotFound('token-not-found', `No access token ${id}`);
-        if (!row.revoked_at) {
-          row.revoked_at = clock.now().toISOString();
-          await trx('access_tokens').where({ id }).update({ revoked_at: row.revoked_at });
-          await audit.append(trx, { actor, action: 'token.revoked', subject: `token:${id}`, details: { tokenId: id, role: row.role } });
-        }
-        return toToken(row);
+      const revoked = await transaction(async (tx) => {
+        const found = await tokens.findById(id, tx);
+        if (!found) throw new NotFound('token-not-found', `No access token ${id}`);
+        if (found.revokedAt) return found;
+        const at = clock.now().toISOString();
+        await tokens.markRevoked(tx, id, at);
+        await audit.append(tx, { actor, action: 'token.revoked', subject: `token:${id}`, details: { tokenId: id, role: found.role } });
+        return { ...found, revokedAt: at };
       });
       // After the commit, so a lookup racing the revocation cannot put the token back.
       for (const [hash, entry] of cache) if (entry.principal.id === id) cache.delete(hash);
@@ -82,12 +73,12 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
       const hash = hashOf(token);
       const hit = fresh(hash);
       if (hit) return hit;
-      const row = await db('access_tokens').where({ token_hash: hash }).whereNull('revoked_at').first();
-      if (!row) {
+      const found = await tokens.findActiveByHash(hash);
+      if (!found) {
         cache.delete(hash);
         return undefined;
       }
-      const principal: Principal = { id: row.id, role: row.role, name: row.name, via: 'token' };
+      const principal: Principal = { id: found.id, role: found.role, name: found.name, via: 'token' };
       if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
       cache.set(hash, { principal, until: performance.now() + TOKEN_CACHE_TTL_MS });
       return principal;
@@ -96,14 +87,3 @@ export function createAccessTokens(deps: { db: Database; audit: AuditLog; clock:
 }
 
 export type AccessTokens = ReturnType<typeof createAccessTokens>;
-
-function toToken(r: Record<string, unknown>): AccessToken {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    role: r.role as Role,
-    createdAt: r.created_at as string,
-    revokedAt: (r.revoked_at as string | null) ?? null,
-    lastUsedAt: (r.last_used_at as string | null) ?? null,
-  };
-}

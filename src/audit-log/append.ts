@@ -1,7 +1,7 @@
 import type { Clock } from '../shared/clock.js';
-import { lockForTransaction, type Transaction } from '../shared/database.js';
+import type { Tx } from '../shared/transaction.js';
+import type { AuditRepository } from './audit-repository.js';
 import { canonicalJson, GENESIS_HASH, hashEntry, type AuditEntry } from './canonical.js';
-import * as repo from './audit-repository.js';
 
 /** Who did it: "<role>:<id>", e.g. "admin:tok_3f9a…", "phone-system:webhook", "system:retention". */
 export type Actor = string;
@@ -18,16 +18,17 @@ export interface AuditLog {
    * Appends one entry inside the caller's transaction, so the entry exists exactly when the change it
    * records does. Never pass personal data (numbers, caller keys) in details.
    */
-  append(trx: Transaction, input: AuditInput): Promise<AuditEntry>;
+  append(tx: Tx, input: AuditInput): Promise<AuditEntry>;
   /** Appends several entries, in order, as one step of the chain (one head read, multi-row inserts). */
-  appendAll(trx: Transaction, inputs: AuditInput[]): Promise<AuditEntry[]>;
+  appendAll(tx: Tx, inputs: AuditInput[]): Promise<AuditEntry[]>;
 }
 
-export function createAuditLog(deps: { clock: Clock }): AuditLog {
-  async function appendAll(trx: Transaction, inputs: AuditInput[]): Promise<AuditEntry[]> {
+export function createAuditLog(deps: { clock: Clock; entries: Pick<AuditRepository, 'lockChain' | 'head' | 'insertAll'> }): AuditLog {
+  const repo = deps.entries;
+  async function appendAll(tx: Tx, inputs: AuditInput[]): Promise<AuditEntry[]> {
     if (!inputs.length) return [];
-    await lockForTransaction(trx, 'audit-chain');
-    const last = await repo.head(trx);
+    await repo.lockChain(tx);
+    const last = await repo.head(tx);
     let seq = last?.seq ?? 0;
     let prevHash = last?.hash ?? GENESIS_HASH;
     const at = deps.clock.now().toISOString();
@@ -38,12 +39,12 @@ export function createAuditLog(deps: { clock: Clock }): AuditLog {
       prevHash = entry.hash;
       return { entry, canonicalDetails: canonicalJson(details) };
     });
-    await repo.insertAll(trx, rows);
+    await repo.insertAll(tx, rows);
     return rows.map((r) => r.entry);
   }
   return {
-    async append(trx, input) {
-      return (await appendAll(trx, [input]))[0]!;
+    async append(tx, input) {
+      return (await appendAll(tx, [input]))[0]!;
     },
     appendAll,
   };

@@ -1,6 +1,8 @@
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { Database, Transaction } from '../shared/database.js';
-import { isPostgres, toNumber } from '../shared/database.js';
+import { handleOf, isPostgres, isUniqueViolation, lockForTransaction, toNumber, trxOf } from '../shared/database.js';
+import { AlreadyExists } from '../shared/errors.js';
+import type { Tx } from '../shared/transaction.js';
 import type { AuditEntry, StoredAuditEntry } from './canonical.js';
 
 interface Row {
@@ -283,3 +285,29 @@ export async function* readStoredPages(db: Database, pageSize = 2000, sliceSize 
     if (!full) return;
   }
 }
+
+/** The audit_entries and audit_checkpoints tables. */
+export function createAuditRepository(db: Database) {
+  return {
+    /** Serialises appenders of the chain until `tx` ends (PostgreSQL; SQLite's one connection already does). */
+    lockChain: (tx: Tx) => lockForTransaction(trxOf(tx), 'audit-chain'),
+    head: (tx?: Tx) => head(handleOf(db, tx)),
+    insertAll: (tx: Tx, entries: { entry: AuditEntry; canonicalDetails: string }[]) => insertAll(trxOf(tx), entries),
+    readAll: (opts?: { afterSeq?: number; pageSize?: number }) => readAll(db, opts),
+    query: (f: EntryFilter, pageSize?: number) => query(db, f, pageSize),
+    readStoredPages: (pageSize?: number, sliceSize?: number, afterSeq?: number) => readStoredPages(db, pageSize, sliceSize, afterSeq),
+    detailsOfAction: (action: string) => detailsOfAction(db, action),
+    listCheckpoints: () => listCheckpoints(db),
+    /** Throws AlreadyExists when that seq is checkpointed already. */
+    async insertCheckpoint(c: CheckpointRecord): Promise<void> {
+      try {
+        await insertCheckpoint(db, c);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AlreadyExists('checkpoint-exists', `The audit log is checkpointed at ${c.seq} already`);
+        throw err;
+      }
+    },
+  };
+}
+
+export type AuditRepository = ReturnType<typeof createAuditRepository>;

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
-import { actorOf } from '../http/types.js';
+import { actorOf } from '../shared/principal.js';
 import type { Logger } from '../shared/logger.js';
 import type { AuditCheckpoints } from './checkpoints.js';
 import type { AuditReader, ExportFormat } from './export.js';

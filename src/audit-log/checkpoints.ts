@@ -1,10 +1,10 @@
 import type { Clock } from '../shared/clock.js';
-import { isUniqueViolation, type Database } from '../shared/database.js';
-import { Conflict } from '../shared/errors.js';
+import { AlreadyExists, Conflict } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { Transact } from '../shared/transaction.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { AuditLog } from './append.js';
-import * as repo from './audit-repository.js';
+import type { AuditRepository } from './audit-repository.js';
 import { parseCheckpointFile, parseKeyFile, type PublishedKey } from './evidence-format.js';
 import { createSigner, type Signer, type SignedCheckpoint } from './signing.js';
 import { checkCheckpoints, verifyAuditPages, type AuditProblem, type AuditVerdict, type CheckpointCopy, type VerificationKey } from './verify-log.js';
@@ -22,7 +22,8 @@ export function checkpointObjectBody(cp: SignedCheckpoint): Buffer {
 }
 
 export interface CheckpointDeps {
-  db: Database;
+  entries: AuditRepository;
+  transaction: Transact;
   store: ObjectStore;
   clock: Clock;
   logger: Logger;
@@ -54,7 +55,7 @@ const SAME = (a: SignedCheckpoint, b: SignedCheckpoint) =>
   a.seq === b.seq && a.hash === b.hash && a.at === b.at && a.signature === b.signature && a.keyId === b.keyId;
 
 export function createAuditCheckpoints(deps: CheckpointDeps) {
-  const { db, store, clock, logger, audit } = deps;
+  const { entries: repo, transaction, store, clock, logger, audit } = deps;
   let signer: Signer | undefined;
   const getSigner = () => (signer ??= createSigner(deps.signingKeyPem));
   let keys: VerificationKey[] | undefined;
@@ -87,7 +88,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
    * are a conflict; a checkpoint is proven when both copies exist, agree and carry a valid signature.
    */
   async function gather(opts: { fresh: boolean }): Promise<{ copies: CheckpointCopy[]; problems: AuditProblem[]; proven: SignedCheckpoint[] }> {
-    const rows = (await repo.listCheckpoints(db)).map((r): SignedCheckpoint => ({ seq: r.seq, hash: r.hash, at: r.at, signature: r.signature, keyId: r.keyId }));
+    const rows = (await repo.listCheckpoints()).map((r): SignedCheckpoint => ({ seq: r.seq, hash: r.hash, at: r.at, signature: r.signature, keyId: r.keyId }));
     const stored: CheckpointCopy[] = [];
     const listed = new Set<string>();
     for await (const o of store.list(CHECKPOINTS_PREFIX)) {
@@ -119,11 +120,11 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
   async function verifyFrom(resume: boolean): Promise<AuditVerdict> {
     const { copies, problems, proven } = await gather({ fresh: !resume });
     const anchor = resume ? proven.at(-1) : undefined;
-    return verifyAuditPages(repo.readStoredPages(db, undefined, undefined, anchor ? anchor.seq - 1 : 0), copies, getKeys(), { resumeAt: anchor?.seq, problems });
+    return verifyAuditPages(repo.readStoredPages(undefined, undefined, anchor ? anchor.seq - 1 : 0), copies, getKeys(), { resumeAt: anchor?.seq, problems });
   }
 
   async function acknowledgementOf(problem: AuditProblem): Promise<ChainState['acknowledged']> {
-    const acks = await repo.detailsOfAction(db, 'audit.problem-acknowledged');
+    const acks = await repo.detailsOfAction('audit.problem-acknowledged');
     const ack = acks.filter((a) => a.details.problemSeq === problem.seq && a.details.problemKind === problem.kind).at(-1);
     return ack ? { entrySeq: ack.seq } : undefined;
   }
@@ -140,8 +141,8 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
       if (brokenSince) {
         const { problem, at: detectedAt } = brokenSince;
         brokenSince = undefined;
-        await db.transaction((trx) =>
-          audit.append(trx, { actor: 'system:audit', action: 'audit.chain-repaired', subject: null, details: { problemSeq: problem.seq, problemKind: problem.kind, detectedAt } }),
+        await transaction((tx) =>
+          audit.append(tx, { actor: 'system:audit', action: 'audit.chain-repaired', subject: null, details: { problemSeq: problem.seq, problemKind: problem.kind, detectedAt } }),
         );
         logger.warn('audit chain verifies again', { problemSeq: problem.seq, problemKind: problem.kind });
       }
@@ -176,7 +177,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
   async function create(): Promise<SignedCheckpoint | null> {
     const s = await check('before signing');
     if (!s.ok && !s.acknowledged) refuse(s.problem!);
-    const head = s.ok ? s.head : await repo.head(db);
+    const head = s.ok ? s.head : await repo.head();
     if (!head) return null;
     const { copies } = await gather({ fresh: false });
     const signedAlready = checkCheckpoints(copies, getKeys()).valid.some((c) => c.seq === head.seq && c.hash === head.hash);
@@ -205,9 +206,9 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
     }
     storeCopies.set(objectKey, [{ ...cp, source: `store ${objectKey}` }]);
     try {
-      await repo.insertCheckpoint(db, { ...cp, objectKey });
+      await repo.insertCheckpoint({ ...cp, objectKey });
     } catch (err) {
-      if (isUniqueViolation(err)) return null;
+      if (err instanceof AlreadyExists) return null;
       throw err;
     }
     logger.info('audit checkpoint signed', { seq: cp.seq, keyId: cp.keyId });
@@ -231,7 +232,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
 
     /** An admin's (or the operator's) request to sign the head now: audited, then signed, so the checkpoint covers its own request. */
     async request(actor: string): Promise<SignedCheckpoint | null> {
-      await db.transaction((trx) => audit.append(trx, { actor, action: 'audit.checkpoint-requested', subject: null, details: {} }));
+      await transaction((tx) => audit.append(tx, { actor, action: 'audit.checkpoint-requested', subject: null, details: {} }));
       return create();
     },
 
@@ -246,8 +247,8 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
       if (s.problem!.seq !== input.seq || s.problem!.kind !== input.kind) {
         throw new Conflict('audit-problem-differs', `the problem found is at seq ${s.problem!.seq} (${s.problem!.kind}), not the one named`, { seq: s.problem!.seq, kind: s.problem!.kind });
       }
-      const entry = await db.transaction((trx) =>
-        audit.append(trx, {
+      const entry = await transaction((tx) =>
+        audit.append(tx, {
           actor,
           action: 'audit.problem-acknowledged',
           subject: null,

@@ -1,6 +1,6 @@
-import type { Database } from '../shared/database.js';
+import type { Transact } from '../shared/transaction.js';
 import type { AuditLog } from './append.js';
-import * as repo from './audit-repository.js';
+import type { AuditRepository } from './audit-repository.js';
 import { canonicalJson, type AuditEntry } from './canonical.js';
 import type { AuditCheckpoints } from './checkpoints.js';
 import type { AuditVerdict } from './verify-log.js';
@@ -32,8 +32,8 @@ export function csvLine(e: AuditEntry): string {
 }
 
 /** Auditor-facing reads of the log. Each read is itself audited before any entry is returned. */
-export function createAuditReader(deps: { db: Database; audit: AuditLog; checkpoints: AuditCheckpoints }) {
-  const { db, audit, checkpoints } = deps;
+export function createAuditReader(deps: { entries: AuditRepository; transaction: Transact; audit: AuditLog; checkpoints: AuditCheckpoints }) {
+  const { entries: repo, transaction, audit, checkpoints } = deps;
   return {
     /**
      * Audits the export, then streams matching entries up to and including that audit entry, so the
@@ -41,8 +41,8 @@ export function createAuditReader(deps: { db: Database; audit: AuditLog; checkpo
      */
     async export(actor: string, q: ExportQuery, format: ExportFormat): Promise<AsyncIterable<string>> {
       const filter = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
-      const own = await db.transaction((trx) => audit.append(trx, { actor, action: 'audit.exported', subject: null, details: { format, filter } }));
-      const entries = repo.query(db, { from: q.from, to: q.to, action: q.action, subject: q.subject, afterSeq: q.after, limit: q.limit, untilSeq: own.seq });
+      const own = await transaction((tx) => audit.append(tx, { actor, action: 'audit.exported', subject: null, details: { format, filter } }));
+      const entries = repo.query({ from: q.from, to: q.to, action: q.action, subject: q.subject, afterSeq: q.after, limit: q.limit, untilSeq: own.seq });
       return (async function* () {
         if (format === 'csv') yield CSV_HEADER;
         // Batch lines into larger chunks: one res.write per entry costs more than the formatting.
@@ -60,8 +60,8 @@ export function createAuditReader(deps: { db: Database; audit: AuditLog; checkpo
 
     async verify(actor: string): Promise<AuditVerdict> {
       const verdict = await checkpoints.verify();
-      await db.transaction((trx) =>
-        audit.append(trx, {
+      await transaction((tx) =>
+        audit.append(tx, {
           actor,
           action: 'audit.verified',
           subject: null,

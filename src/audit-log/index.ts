@@ -1,7 +1,7 @@
 export { createAuditLog, type AuditLog, type AuditInput, type Actor } from './append.js';
 export { canonicalJson, canonicalEntry, hashEntry, hashStoredEntry, GENESIS_HASH, type AuditEntry, type StoredAuditEntry } from './canonical.js';
 export { verifyChain, type ChainVerdict, type ChainProblem } from './verify-chain.js';
-export { readAll as readAuditEntries, head as auditHead, fromRow as auditEntryFromRow } from './audit-repository.js';
+export { createAuditRepository, readAll as readAuditEntries, head as auditHead, fromRow as auditEntryFromRow, type AuditRepository } from './audit-repository.js';
 export {
   verifyAuditLog, verifyAuditPages, checkCheckpoints, verificationKeys,
   type AuditVerdict, type AuditProblem, type AuditProblemKind, type CheckpointCopy, type MalformedEntry, type MalformedCheckpoint, type VerificationKey, type VerifyOptions,
@@ -14,4 +14,3 @@ export {
 } from './signing.js';
 export { createAuditCheckpoints, checkpointObjectKey, checkpointObjectBody, CHECKPOINTS_PREFIX, type AuditCheckpoints, type ChainState } from './checkpoints.js';
 export { createAuditReader, ndjsonLine, csvLine, CSV_HEADER, type AuditReader, type ExportFormat } from './export.js';
-export { auditRoutes } from './audit.routes.js';

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { AccessTokens } from '../access-tokens/index.js';
 import { Forbidden, Unauthenticated } from '../shared/errors.js';
-import { holdsRole, type Principal, type Role } from './types.js';
+import { holdsRole, type Principal, type Role } from '../shared/principal.js';
 
 /**
  * Resolves the caller from `Authorization: Bearer <token>` (or from another resolver, such as a browser

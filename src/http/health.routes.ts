@@ -1,24 +1,16 @@
 import { Router } from 'express';
-import type { Database } from '../shared/database.js';
-import type { ObjectStore } from '../storage/index.js';
+import type { ReadinessCheck } from '../shared/readiness.js';
 
-/** A named readiness check; capabilities add their own (the retention job adds the overdue count). */
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<{ ok: boolean; details?: Record<string, unknown> }>;
-}
+export type { ReadinessCheck } from '../shared/readiness.js';
 
-export function healthRoutes(deps: { db: Database; store: ObjectStore; checks?: ReadinessCheck[] }): Router {
+/** /healthz (the process answers) and /readyz (every check passes: database, store, and the capabilities' own). */
+export function healthRoutes(deps: { checks: ReadinessCheck[] }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const checks: ReadinessCheck[] = [
-      { name: 'database', check: async () => (await deps.db.raw('select 1'), { ok: true }) },
-      { name: 'store', check: async () => (await deps.store.ping(), { ok: true }) },
-      ...(deps.checks ?? []),
-    ];
+    const checks = deps.checks;
     const results: Record<string, unknown> = {};
     let ready = true;
     for (const c of checks) {

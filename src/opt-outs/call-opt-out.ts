@@ -1,23 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit-log/index.js';
-import { recordingRepository, type DeleteRecordings } from '../recordings/index.js';
+import type { DeleteRecordings, RecordingRepository } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
-import { lockForTransaction, type Database, type Transaction } from '../shared/database.js';
 import { Unavailable } from '../shared/errors.js';
-import * as repo from './opt-out-repository.js';
+import type { Transact, Tx } from '../shared/transaction.js';
+import type { CallOptOut, OptOutRepository } from './opt-out-repository.js';
 import type { OptOutSource } from './opt-out-registry.js';
 
 /** The reason a call opted out after the fact is discarded or deleted with (the webhook's per-call flag uses it too). */
 export const CALL_OPTED_OUT = 'caller-opted-out';
-
-/** Serialises an after-the-fact opt-out of a call with that call's upload committing (see the discard policy). */
-export function lockCall(trx: Transaction, callId: string): Promise<void> {
-  return lockForTransaction(trx, callLockName(callId));
-}
-
-export function callLockName(callId: string): string {
-  return `opt-out:call:${callId}`;
-}
 
 export type CallOptOutStatus = 'held' | 'deleted' | 'discarded' | 'pending';
 
@@ -29,11 +20,18 @@ export interface CallOptOutResult {
   created: boolean;
 }
 
-export function createCallOptOuts(deps: { db: Database; audit: AuditLog; clock: Clock; deleteRecordings: DeleteRecordings }) {
-  const { db, audit, clock, deleteRecordings } = deps;
+export function createCallOptOuts(deps: {
+  optOuts: OptOutRepository;
+  recordings: RecordingRepository;
+  transaction: Transact;
+  audit: AuditLog;
+  clock: Clock;
+  deleteRecordings: DeleteRecordings;
+}) {
+  const { optOuts: repo, recordings, transaction, audit, clock, deleteRecordings } = deps;
   return {
-    async isCallOptedOut(dbOrTrx: Database | Transaction, callId: string): Promise<boolean> {
-      return (await repo.findCallOptOut(dbOrTrx, callId)) !== undefined;
+    async isCallOptedOut(callId: string, tx?: Tx): Promise<boolean> {
+      return (await repo.findCallOptOut(callId, tx)) !== undefined;
     },
 
     /**
@@ -41,12 +39,12 @@ export function createCallOptOuts(deps: { db: Database; audit: AuditLog; clock: 
      * nothing and retries a deletion that failed before.
      */
     async optOutCall(callId: string, input: { source?: OptOutSource }, actor: string): Promise<CallOptOutResult> {
-      const { optOut, recording, created } = await db.transaction(async (trx) => {
-        await lockCall(trx, callId);
-        const recording = await recordingRepository.findByCallId(trx, callId);
-        const existing = await repo.findCallOptOut(trx, callId);
+      const { optOut, recording, created } = await transaction(async (tx) => {
+        await repo.lockCall(tx, callId);
+        const recording = await recordings.findByCallId(callId, tx);
+        const existing = await repo.findCallOptOut(callId, tx);
         if (existing) return { optOut: existing, recording, created: false };
-        const optOut: repo.CallOptOut = {
+        const optOut: CallOptOut = {
           id: 'cop_' + randomBytes(8).toString('hex'),
           callId,
           source: input.source ?? null,
@@ -55,8 +53,8 @@ export function createCallOptOuts(deps: { db: Database; audit: AuditLog; clock: 
           recordingId: null,
           discardedAt: null,
         };
-        await repo.insertCallOptOut(trx, optOut);
-        await audit.append(trx, {
+        await repo.insertCallOptOut(tx, optOut);
+        await audit.append(tx, {
           actor,
           action: 'call.opt-out-requested',
           subject: `call:${callId}`,

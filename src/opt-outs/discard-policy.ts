@@ -1,41 +1,37 @@
 import type { DiscardPolicy } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
-import { lockForTransaction, type Database, type Transaction } from '../shared/database.js';
-import { CALL_OPTED_OUT, callLockName } from './call-opt-out.js';
-import * as repo from './opt-out-repository.js';
-import { callerLockName, NUMBER_OPTED_OUT } from './opt-out-registry.js';
-
-function inTransaction(db: Database | Transaction): db is Transaction {
-  return (db as Transaction).isTransaction === true;
-}
+import { CALL_OPTED_OUT } from './call-opt-out.js';
+import type { OptOutRepository } from './opt-out-repository.js';
+import { NUMBER_OPTED_OUT } from './opt-out-registry.js';
 
 /**
  * What the webhook asks before reading the audio and again in the transaction that would keep it.
  * The second time it takes the same locks as a registration or a call opt-out, so whichever commits
  * first is seen by the other.
  */
-export function createOptOutDiscardPolicy(deps: { clock: Clock }): DiscardPolicy {
+export function createOptOutDiscardPolicy(deps: { optOuts: OptOutRepository; clock: Clock }): DiscardPolicy {
+  const repo = deps.optOuts;
   return {
-    async reasonToDiscard(db, call) {
-      if (inTransaction(db)) {
+    async reasonToDiscard(call, tx) {
+      if (tx) {
         // Always in this order (caller, then call) so two transactions cannot wait on each other.
-        await lockForTransaction(db, ...(call.callerKey ? [callerLockName(call.callerKey)] : []), callLockName(call.callId));
+        await repo.lockCallerAndCall(tx, call.callerKey, call.callId);
       }
-      const found = await repo.findOptOutsOfCall(db, call);
+      const found = await repo.findOptOutsOfCall(call, tx);
       if (found.number) return NUMBER_OPTED_OUT;
       if (found.call) return CALL_OPTED_OUT;
       return null;
     },
 
-    async onDiscarded(trx, call) {
+    async onDiscarded(tx, call) {
       const because: Record<string, unknown> = {};
-      const callOptOut = await repo.findCallOptOut(trx, call.callId);
+      const callOptOut = await repo.findCallOptOut(call.callId, tx);
       if (callOptOut) {
-        await repo.markCallDiscarded(trx, callOptOut.id, call.recordingId, deps.clock.now().toISOString());
+        await repo.markCallDiscarded(tx, callOptOut.id, call.recordingId, deps.clock.now().toISOString());
         because.callOptOutId = callOptOut.id;
       }
       if (call.reason === NUMBER_OPTED_OUT && call.callerKey) {
-        const optOutId = await repo.findActiveId(trx, call.callerKey);
+        const optOutId = await repo.findActiveId(call.callerKey, tx);
         if (optOutId) because.optOutId = optOutId;
       }
       return because;

@@ -1,23 +1,12 @@
-import type { AuditLog } from '../audit-log/index.js';
-import type { DeleteRecordings } from '../recordings/index.js';
-import type { CallerKeys } from '../shared/caller-key.js';
-import type { Clock } from '../shared/clock.js';
-import type { Database, Transaction } from '../shared/database.js';
 import { createCallOptOuts } from './call-opt-out.js';
 import { createOptOutDiscardPolicy } from './discard-policy.js';
-import { createOptOutRegistry } from './opt-out-registry.js';
+import { createOptOutRegistry, type RegistryDeps } from './opt-out-registry.js';
 
-export { optOutRoutes } from './opt-outs.routes.js';
 export { NUMBER_OPTED_OUT, OPT_OUT_SOURCES, SUBJECT_REQUEST_SOURCE, type OptOutSource, type OptOutRegistry } from './opt-out-registry.js';
 export { CALL_OPTED_OUT } from './call-opt-out.js';
+export { createOptOutRepository, type OptOutRepository } from './opt-out-repository.js';
 
-export interface OptOutDeps {
-  db: Database;
-  audit: AuditLog;
-  clock: Clock;
-  callerKeys: CallerKeys;
-  deleteRecordings: DeleteRecordings;
-}
+export type OptOutDeps = RegistryDeps;
 
 /** The standing registry, after-the-fact opt-outs of single calls, and the policy the webhook asks. */
 export function createOptOuts(deps: OptOutDeps) {
@@ -32,10 +21,10 @@ export function createOptOuts(deps: OptOutDeps) {
      * For playback: a recording whose caller opted out (standing or for this call) is never served,
      * even while its deletion is still pending.
      */
-    async isWithdrawn(db: Database | Transaction, recording: { callId: string; callerKey: string | null }): Promise<boolean> {
-      return (await registry.isCallerOptedOut(db, recording.callerKey)) || (await calls.isCallOptedOut(db, recording.callId));
+    async isWithdrawn(recording: { callId: string; callerKey: string | null }): Promise<boolean> {
+      return (await registry.isCallerOptedOut(recording.callerKey)) || (await calls.isCallOptedOut(recording.callId));
     },
-    discardPolicy: createOptOutDiscardPolicy({ clock: deps.clock }),
+    discardPolicy: createOptOutDiscardPolicy({ optOuts: deps.optOuts, clock: deps.clock }),
   };
 }
 

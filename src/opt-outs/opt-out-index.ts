@@ -1,4 +1,4 @@
-import type { Database } from '../shared/database.js';
+import type { OptOutRepository } from './opt-out-repository.js';
 
 /**
  * The caller keys with an opt-out in force, held in memory for the IVR's pre-call check.
@@ -24,7 +24,7 @@ export interface OptOutIndex {
 
 const compact = (callerKey: string) => Buffer.from(callerKey, 'hex').toString('latin1');
 
-export function createOptOutIndex(db: Database): OptOutIndex {
+export function createOptOutIndex(optOuts: Pick<OptOutRepository, 'activeCallerKeys'>): OptOutIndex {
   let keys: Set<string> | undefined;
   let loading: Promise<Set<string>> | undefined;
   // Changes committed while the load's SELECT was running: the SELECT may or may not have seen them,
@@ -34,8 +34,7 @@ export function createOptOutIndex(db: Database): OptOutIndex {
   function load(): Promise<Set<string>> {
     loading ??= (async () => {
       const set = new Set<string>();
-      const rows = (await db('opt_outs').whereNotNull('caller_key').select('caller_key')) as { caller_key: string }[];
-      for (const r of rows) set.add(compact(r.caller_key));
+      for (const key of await optOuts.activeCallerKeys()) set.add(compact(key));
       for (const change of pending) change(set);
       pending = [];
       keys = set;

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit-log/index.js';
-import { recordingRepository, type DeleteRecordings } from '../recordings/index.js';
+import type { DeleteRecordings, RecordingRepository } from '../recordings/index.js';
 import type { CallerKeys } from '../shared/caller-key.js';
 import type { Clock } from '../shared/clock.js';
-import { isPostgres, isUniqueViolation, lockForTransaction, type Database, type Transaction } from '../shared/database.js';
-import { Unavailable } from '../shared/errors.js';
+import { AlreadyExists, Unavailable } from '../shared/errors.js';
+import type { Transact, Tx } from '../shared/transaction.js';
 import { createOptOutIndex } from './opt-out-index.js';
-import * as repo from './opt-out-repository.js';
+import type { OptOut, OptOutRepository } from './opt-out-repository.js';
 
 export const OPT_OUT_SOURCES = ['ivr', 'agent', 'web', 'letter'] as const;
 /** A registration made by carrying out a data-subject objection (not a source a client may name). */
@@ -17,35 +17,29 @@ export type OptOutSource = (typeof OPT_OUT_SOURCES)[number] | typeof SUBJECT_REQ
 export const NUMBER_OPTED_OUT = 'number-opted-out';
 
 export interface RegistryDeps {
-  db: Database;
+  optOuts: OptOutRepository;
+  recordings: RecordingRepository;
+  transaction: Transact;
   audit: AuditLog;
   clock: Clock;
   callerKeys: CallerKeys;
   deleteRecordings: DeleteRecordings;
-}
-
-/**
- * Serialises everything that decides about one caller key: a registration, and an upload's final
- * check before it commits (see the discard policy). On PostgreSQL this closes the window where both
- * would see "nothing yet" and commit; SQLite's single connection serialises them anyway.
- */
-export function lockCaller(trx: Transaction, callerKey: string): Promise<void> {
-  return lockForTransaction(trx, callerLockName(callerKey));
-}
-
-export function callerLockName(callerKey: string): string {
-  return `opt-out:caller:${callerKey}`;
+  /**
+   * Answer the pre-call check from an in-memory index of the keys in force. Only where this process is
+   * the registry's only writer (SQLite: one instance by design); elsewhere another instance may
+   * register a number at any moment.
+   */
+  checkFromMemory: boolean;
 }
 
 /** The number is normalised and hashed at once and never leaves this module in clear. */
 export function createOptOutRegistry(deps: RegistryDeps) {
-  const { db, audit, clock, callerKeys, deleteRecordings } = deps;
-  // Only this process writes the registry on SQLite; on PostgreSQL other instances do (see opt-out-index).
-  const index = isPostgres(db) ? undefined : createOptOutIndex(db);
+  const { optOuts: repo, recordings, transaction, audit, clock, callerKeys, deleteRecordings } = deps;
+  const index = deps.checkFromMemory ? createOptOutIndex(repo) : undefined;
 
-  async function isCallerOptedOut(dbOrTrx: Database | Transaction, callerKey: string | null): Promise<boolean> {
+  async function isCallerOptedOut(callerKey: string | null, tx?: Tx): Promise<boolean> {
     if (!callerKey) return false; // a withheld number cannot match
-    return (await repo.findActiveId(dbOrTrx, callerKey)) !== undefined;
+    return (await repo.findActiveId(callerKey, tx)) !== undefined;
   }
 
   return {
@@ -54,13 +48,13 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     /** Throws InvalidInput (pointer /number) for a number that cannot be understood. */
     async check(number: string): Promise<{ optedOut: boolean }> {
       const callerKey = callerKeys.of(number, '/number');
-      return { optedOut: index ? await index.has(callerKey) : await isCallerOptedOut(db, callerKey) };
+      return { optedOut: index ? await index.has(callerKey) : await isCallerOptedOut(callerKey) };
     },
 
     /** How many recordings of the number are stored: what `deleteExisting` would delete. */
     async preview(number: string): Promise<{ storedRecordings: number }> {
       const callerKey = callerKeys.of(number, '/number');
-      return { storedRecordings: (await repo.storedRecordingRowsOf(db, callerKey)).length };
+      return { storedRecordings: (await recordings.storedOfCaller(callerKey)).length };
     },
 
     /**
@@ -87,7 +81,7 @@ export function createOptOutRegistry(deps: RegistryDeps) {
       index?.added(callerKey);
       if (!input.deleteExisting) return { id: optOut.id, createdAt: optOut.createdAt, created };
 
-      const stored = (await repo.storedRecordingRowsOf(db, callerKey)).map(recordingRepository.fromRow);
+      const stored = await recordings.storedOfCaller(callerKey);
       const report = await deleteRecordings(stored, { reason: NUMBER_OPTED_OUT, actor, details: { optOutId: optOut.id } });
       if (report.failed.length) {
         // The registration stands; repeating the request retries the deletion.
@@ -102,12 +96,12 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     /** The caller consents to recording again. True when a registration was in force. */
     async remove(number: string, actor: string): Promise<{ removed: boolean; id?: string }> {
       const callerKey = callerKeys.of(number, '/number');
-      const result = await db.transaction(async (trx) => {
-        await lockCaller(trx, callerKey);
-        const existing = await repo.findActive(trx, callerKey);
+      const result = await transaction(async (tx) => {
+        await repo.lockCaller(tx, callerKey);
+        const existing = await repo.findActive(callerKey, tx);
         if (!existing) return { removed: false };
-        await repo.markRemoved(trx, existing.id, clock.now().toISOString(), actor);
-        await audit.append(trx, { actor, action: 'opt-out.removed', subject: `opt-out:${existing.id}`, details: { optOutId: existing.id } });
+        await repo.markRemoved(tx, existing.id, clock.now().toISOString(), actor);
+        await audit.append(tx, { actor, action: 'opt-out.removed', subject: `opt-out:${existing.id}`, details: { optOutId: existing.id } });
         return { removed: true, id: existing.id };
       });
       if (result.removed) index?.removed(callerKey);
@@ -115,15 +109,15 @@ export function createOptOutRegistry(deps: RegistryDeps) {
     },
   };
 
-  async function registerKey(callerKey: string, input: { deleteExisting?: boolean; source?: OptOutSource }, actor: string): Promise<{ optOut: repo.OptOut; created: boolean }> {
+  async function registerKey(callerKey: string, input: { deleteExisting?: boolean; source?: OptOutSource }, actor: string): Promise<{ optOut: OptOut; created: boolean }> {
     try {
-      return await db.transaction(async (trx) => {
-        await lockCaller(trx, callerKey);
-        const existing = await repo.findActive(trx, callerKey);
+      return await transaction(async (tx) => {
+        await repo.lockCaller(tx, callerKey);
+        const existing = await repo.findActive(callerKey, tx);
         if (existing) return { optOut: existing, created: false };
-        const optOut: repo.OptOut = { id: 'opt_' + randomBytes(8).toString('hex'), source: input.source ?? null, createdAt: clock.now().toISOString(), createdBy: actor };
-        await repo.insert(trx, { ...optOut, callerKey });
-        await audit.append(trx, {
+        const optOut: OptOut = { id: 'opt_' + randomBytes(8).toString('hex'), source: input.source ?? null, createdAt: clock.now().toISOString(), createdBy: actor };
+        await repo.insert(tx, { ...optOut, callerKey });
+        await audit.append(tx, {
           actor,
           action: 'opt-out.registered',
           subject: `opt-out:${optOut.id}`,
@@ -133,8 +127,8 @@ export function createOptOutRegistry(deps: RegistryDeps) {
       });
     } catch (err) {
       // The lock already serialises registrations of one key; the unique index is the last word anyway.
-      if (!isUniqueViolation(err)) throw err;
-      const winner = await repo.findActive(db, callerKey);
+      if (!(err instanceof AlreadyExists)) throw err;
+      const winner = await repo.findActive(callerKey);
       if (!winner) throw err;
       return { optOut: winner, created: false };
     }

@@ -1,4 +1,6 @@
-import type { Database, Transaction } from '../shared/database.js';
+import { handleOf, isUniqueViolation, lockForTransaction, trxOf, type Database, type Transaction } from '../shared/database.js';
+import { AlreadyExists } from '../shared/errors.js';
+import type { Tx } from '../shared/transaction.js';
 
 type Db = Database | Transaction;
 
@@ -22,7 +24,7 @@ export interface CallOptOut {
 }
 
 /** The pre-call check: one lookup on the unique index over caller_key. */
-export async function findActiveId(db: Db, callerKey: string): Promise<string | undefined> {
+async function findActiveId(db: Db, callerKey: string): Promise<string | undefined> {
   const row = await db('opt_outs').where('caller_key', callerKey).first('id');
   return row?.id as string | undefined;
 }
@@ -31,7 +33,7 @@ export async function findActiveId(db: Db, callerKey: string): Promise<string | 
  * Which opt-outs apply to a call, in one round trip: a standing one for its caller (`number`) and an
  * after-the-fact one for the call itself (`call`).
  */
-export async function findOptOutsOfCall(db: Db, call: { callerKey: string | null; callId: string }): Promise<{ number: boolean; call: boolean }> {
+async function findOptOutsOfCall(db: Db, call: { callerKey: string | null; callId: string }): Promise<{ number: boolean; call: boolean }> {
   // Both columns are unique: each side yields at most one row.
   const byCall = db('call_opt_outs').where('call_id', call.callId).select(db.raw("'call' as kind"));
   const rows: { kind: string }[] = call.callerKey
@@ -40,12 +42,12 @@ export async function findOptOutsOfCall(db: Db, call: { callerKey: string | null
   return { number: rows.some((r) => r.kind === 'number'), call: rows.some((r) => r.kind === 'call') };
 }
 
-export async function findActive(db: Db, callerKey: string): Promise<OptOut | undefined> {
+async function findActive(db: Db, callerKey: string): Promise<OptOut | undefined> {
   const row = await db('opt_outs').where('caller_key', callerKey).first();
   return row ? toOptOut(row) : undefined;
 }
 
-export async function insert(trx: Transaction, o: OptOut & { callerKey: string }): Promise<void> {
+async function insert(trx: Transaction, o: OptOut & { callerKey: string }): Promise<void> {
   await trx('opt_outs').insert({
     id: o.id,
     caller_key: o.callerKey,
@@ -58,16 +60,16 @@ export async function insert(trx: Transaction, o: OptOut & { callerKey: string }
 }
 
 /** Forgets the caller key (the row stays, so audit entries naming the id still resolve). */
-export async function markRemoved(trx: Transaction, id: string, at: string, by: string): Promise<number> {
+async function markRemoved(trx: Transaction, id: string, at: string, by: string): Promise<number> {
   return trx('opt_outs').where({ id }).whereNotNull('caller_key').update({ caller_key: null, removed_at: at, removed_by: by });
 }
 
-export async function findCallOptOut(db: Db, callId: string): Promise<CallOptOut | undefined> {
+async function findCallOptOut(db: Db, callId: string): Promise<CallOptOut | undefined> {
   const row = await db('call_opt_outs').where({ call_id: callId }).first();
   return row ? toCallOptOut(row) : undefined;
 }
 
-export async function insertCallOptOut(trx: Transaction, c: CallOptOut): Promise<void> {
+async function insertCallOptOut(trx: Transaction, c: CallOptOut): Promise<void> {
   await trx('call_opt_outs').insert({
     id: c.id,
     call_id: c.callId,
@@ -79,13 +81,8 @@ export async function insertCallOptOut(trx: Transaction, c: CallOptOut): Promise
   });
 }
 
-export async function markCallDiscarded(trx: Transaction, id: string, recordingId: string, at: string): Promise<void> {
+async function markCallDiscarded(trx: Transaction, id: string, recordingId: string, at: string): Promise<void> {
   await trx('call_opt_outs').where({ id }).whereNull('discarded_at').update({ recording_id: recordingId, discarded_at: at });
-}
-
-/** Recordings still in the store from this caller (what `deleteExisting` removes). */
-export async function storedRecordingRowsOf(db: Db, callerKey: string): Promise<Record<string, unknown>[]> {
-  return db('recordings').where({ caller_key: callerKey, status: 'stored' });
 }
 
 function toOptOut(r: Record<string, unknown>): OptOut {
@@ -103,3 +100,44 @@ function toCallOptOut(r: Record<string, unknown>): CallOptOut {
     discardedAt: (r.discarded_at as string | null) ?? null,
   };
 }
+
+/** The opt_outs and call_opt_outs tables. Reads run on the pool, or in `tx` when given. */
+export function createOptOutRepository(db: Database) {
+  return {
+    /**
+     * Serialises everything that decides about one caller key until `tx` ends: a registration, and an
+     * upload's final check before it commits. On PostgreSQL this closes the window where both would
+     * see "nothing yet" and commit; SQLite's single connection serialises them anyway.
+     */
+    lockCaller: (tx: Tx, callerKey: string) => lockForTransaction(trxOf(tx), `opt-out:caller:${callerKey}`),
+    /** The same for one call: an after-the-fact opt-out and that call's upload committing. */
+    lockCall: (tx: Tx, callId: string) => lockForTransaction(trxOf(tx), `opt-out:call:${callId}`),
+    /** Both locks an upload's final check takes, in one round trip; always caller first, then call, so two transactions cannot wait on each other. */
+    lockCallerAndCall: (tx: Tx, callerKey: string | null, callId: string) =>
+      lockForTransaction(trxOf(tx), ...(callerKey ? [`opt-out:caller:${callerKey}`] : []), `opt-out:call:${callId}`),
+    /** Which opt-outs apply to a call, in one round trip: a standing one for its caller and one for the call itself. */
+    findOptOutsOfCall: (call: { callerKey: string | null; callId: string }, tx?: Tx) => findOptOutsOfCall(handleOf(db, tx), call),
+    /** The pre-call check: one lookup on the unique index over caller_key. */
+    findActiveId: (callerKey: string, tx?: Tx) => findActiveId(handleOf(db, tx), callerKey),
+    findActive: (callerKey: string, tx?: Tx) => findActive(handleOf(db, tx), callerKey),
+    /** Every caller key with an opt-out in force (the check's in-memory index loads these). */
+    async activeCallerKeys(): Promise<string[]> {
+      return ((await db('opt_outs').whereNotNull('caller_key').select('caller_key')) as { caller_key: string }[]).map((r) => r.caller_key);
+    },
+    /** Throws AlreadyExists when the key has a registration in force already. */
+    async insert(tx: Tx, o: OptOut & { callerKey: string }): Promise<void> {
+      try {
+        await insert(trxOf(tx), o);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AlreadyExists('already-opted-out', 'This number is registered already');
+        throw err;
+      }
+    },
+    markRemoved: (tx: Tx, id: string, at: string, by: string) => markRemoved(trxOf(tx), id, at, by),
+    findCallOptOut: (callId: string, tx?: Tx) => findCallOptOut(handleOf(db, tx), callId),
+    insertCallOptOut: (tx: Tx, c: CallOptOut) => insertCallOptOut(trxOf(tx), c),
+    markCallDiscarded: (tx: Tx, id: string, recordingId: string, at: string) => markCallDiscarded(trxOf(tx), id, recordingId, at),
+  };
+}
+
+export type OptOutRepository = ReturnType<typeof createOptOutRepository>;

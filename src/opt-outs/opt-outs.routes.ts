@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
-import { actorOf } from '../http/types.js';
+import { actorOf } from '../shared/principal.js';
 import { parseInput } from '../http/validate.js';
 import { UnsupportedMedia } from '../shared/errors.js';
 import type { CallOptOuts } from './call-opt-out.js';

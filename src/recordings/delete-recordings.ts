@@ -1,9 +1,10 @@
 import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Database } from '../shared/database.js';
 import type { Logger } from '../shared/logger.js';
+import type { Transact } from '../shared/transaction.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { Recording } from './recording.js';
+import type { RecordingRepository } from './recording-repository.js';
 
 /**
  * Enough to make a purge of thousands cheap (one UPDATE, a few multi-row audit inserts, one commit per
@@ -28,7 +29,8 @@ export interface DeletionReport {
  * after removing objects is finished by the next one with exactly one audit entry per recording.
  */
 export function createRecordingDeleter(deps: {
-  db: Database;
+  recordings: RecordingRepository;
+  transaction: Transact;
   store: ObjectStore;
   audit: AuditLog;
   clock: Clock;
@@ -36,7 +38,7 @@ export function createRecordingDeleter(deps: {
   /** Which of these recordings are under an active hold: every deletion, whoever asks for it, leaves them. */
   heldAmong?: (recordingIds: string[]) => Promise<Set<string>>;
 }) {
-  const { db, store, audit, clock, logger } = deps;
+  const { recordings: repository, transaction, store, audit, clock, logger } = deps;
   return async function deleteRecordings(
     recordings: Recording[],
     input: {
@@ -79,16 +81,12 @@ export function createRecordingDeleter(deps: {
     for (let i = 0; i < gone.length; i += TOMBSTONES_PER_TRANSACTION) {
       const group = gone.slice(i, i + TOMBSTONES_PER_TRANSACTION);
       const at = clock.now().toISOString();
-      const written = await db.transaction(async (trx) => {
+      const written = await transaction(async (tx) => {
         // Conditional on 'stored': a recording someone else finished first keeps their entry and gets none here.
-        const updated = (await trx('recordings')
-          .whereIn('id', group.map((r) => r.id))
-          .where('status', 'stored')
-          .update({ status: 'deleted', caller_key: null, deleted_at: at, reason: input.reason, updated_at: at }, ['id'])) as { id: string }[];
-        const tombstoned = new Set(updated.map((u) => u.id));
+        const tombstoned = new Set(await repository.tombstone(tx, group.map((r) => r.id), { at, reason: input.reason }));
         const done = group.filter((r) => tombstoned.has(r.id));
         await audit.appendAll(
-          trx,
+          tx,
           done.map((r) => ({
             actor: input.actor,
             action: 'recording.deleted',

@@ -1,9 +1,8 @@
 export { createIngest, type Ingest, type DiscardPolicy, type IngestOutcome } from './ingest-recording.js';
-export { ingestRoutes } from './recordings.routes.js';
 export { parseCallMetadata, type CallMetadata } from './call-metadata.js';
 export { detectAudioFormat } from './audio-format.js';
 export { storageKeyFor, RECORDINGS_PREFIX, type Recording } from './recording.js';
 export * as recordingRepository from './recording-repository.js';
+export { createRecordingRepository, type RecordingRepository, type RecordingFilter, type PageCursor } from './recording-repository.js';
 export { createRecordingDeleter, type DeleteRecordings, type DeletionReport } from './delete-recordings.js';
 export { createPlayback, type Playback, type RecordingView, type OptOutCheck } from './playback.js';
-export { playbackRoutes } from './playback.routes.js';

@@ -3,16 +3,16 @@ import { Readable } from 'node:stream';
 import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
-import { isUniqueViolation, type Database, type Transaction } from '../shared/database.js';
-import { Conflict, DomainError, Unauthenticated, Unavailable, UnsupportedMedia } from '../shared/errors.js';
+import { AlreadyExists, Conflict, DomainError, Unauthenticated, Unavailable, UnsupportedMedia } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { Transact, Tx } from '../shared/transaction.js';
 import type { ObjectStore } from '../storage/index.js';
 import { detectAudioFormat, SNIFF_BYTES } from './audio-format.js';
 import { audioDurationMs } from './audio-duration.js';
 import type { CallMetadata } from './call-metadata.js';
 import type { Recording } from './recording.js';
 import { storageKeyFor } from './recording.js';
-import * as repo from './recording-repository.js';
+import type { RecordingRepository } from './recording-repository.js';
 
 /**
  * Decides whether a call must not be kept although it arrived (an opt-out registry, an after-the-fact
@@ -20,12 +20,13 @@ import * as repo from './recording-repository.js';
  * that lands while the upload streams still wins.
  */
 export interface DiscardPolicy {
-  reasonToDiscard(db: Database | Transaction, call: { callId: string; callerKey: string | null }): Promise<string | null>;
+  /** Inside `tx` (the committing transaction) it also takes the locks an opt-out takes. */
+  reasonToDiscard(call: { callId: string; callerKey: string | null }, tx?: Tx): Promise<string | null>;
   /**
    * Called inside the discarding transaction, e.g. to mark a pending opt-out as used. What it returns is
    * added to the discard's audit entry (e.g. the opt-out's id; never a number or caller key).
    */
-  onDiscarded?(trx: Transaction, call: { callId: string; recordingId: string; reason: string; callerKey: string | null }): Promise<Record<string, unknown> | void>;
+  onDiscarded?(tx: Tx, call: { callId: string; recordingId: string; reason: string; callerKey: string | null }): Promise<Record<string, unknown> | void>;
 }
 
 export type IngestOutcome =
@@ -48,7 +49,8 @@ export interface DiscardedBody {
 }
 
 export interface IngestDeps {
-  db: Database;
+  recordings: RecordingRepository;
+  transaction: Transact;
   store: ObjectStore;
   audit: AuditLog;
   clock: Clock;
@@ -65,7 +67,7 @@ export interface IngestDeps {
 const WEBHOOK_ACTOR = 'phone-system:webhook';
 
 export function createIngest(deps: IngestDeps) {
-  const { db, store, audit, clock, logger } = deps;
+  const { recordings: repo, transaction, store, audit, clock, logger } = deps;
 
   return {
     /**
@@ -75,7 +77,7 @@ export function createIngest(deps: IngestDeps) {
     async receive(meta: CallMetadata, audio: Readable, authenticated: Promise<boolean>): Promise<IngestOutcome> {
       const now = clock.now();
       const deadline = new Date(meta.startedAt.getTime() + deps.retentionDays * DAY_MS);
-      const existing = await repo.findByCallId(db, meta.callId);
+      const existing = await repo.findByCallId(meta.callId);
 
       if (existing) {
         const digest = await drain(audio);
@@ -87,7 +89,7 @@ export function createIngest(deps: IngestDeps) {
         ? 'caller-opted-out'
         : deadline <= now || (deps.deletionCutoff && deadline < deps.deletionCutoff(now))
           ? 'retention-expired'
-          : await deps.discardPolicy?.reasonToDiscard(db, { callId: meta.callId, callerKey: meta.callerKey });
+          : await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey });
       if (reason) {
         // Read and thrown away: the store is never called, nothing touches the disk.
         const digest = await drain(audio);
@@ -157,8 +159,8 @@ export function createIngest(deps: IngestDeps) {
      * data. Refusals of unauthenticated ones are only counted, at the edge: anyone could send them.
      */
     async recordRefusal(input: { status: number; problem: string; callId?: string }): Promise<void> {
-      await db.transaction((trx) =>
-        audit.append(trx, {
+      await transaction((tx) =>
+        audit.append(tx, {
           actor: WEBHOOK_ACTOR,
           action: 'recording.refused',
           subject: input.callId ? `call:${input.callId}` : null,
@@ -180,11 +182,11 @@ export function createIngest(deps: IngestDeps) {
     const at = clock.now().toISOString();
     const recording = recordingOf(meta, id, deadline, digest, at, { status: 'stored', callerKey: meta.callerKey, storageKey: key, contentType, durationMs });
     try {
-      const late = await db.transaction(async (trx) => {
-        const reason = await deps.discardPolicy?.reasonToDiscard(trx, { callId: meta.callId, callerKey: meta.callerKey });
+      const late = await transaction(async (tx) => {
+        const reason = await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey }, tx);
         if (reason) return reason;
-        await repo.insert(trx, recording);
-        await audit.append(trx, {
+        await repo.insert(tx, recording);
+        await audit.append(tx, {
           actor: WEBHOOK_ACTOR,
           action: 'recording.ingested',
           subject: `recording:${id}`,
@@ -201,10 +203,10 @@ export function createIngest(deps: IngestDeps) {
       }
       return { outcome: 'stored', body: storedBody(recording) };
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
+      if (!(err instanceof AlreadyExists)) throw err;
       // A concurrent retry of the same call won the race; ours is the copy to drop.
       await removeQuietly(key);
-      const winner = await repo.findByCallId(db, meta.callId);
+      const winner = await repo.findByCallId(meta.callId);
       if (!winner) throw err;
       return asDuplicate(winner, digest.sha256);
     }
@@ -221,10 +223,10 @@ export function createIngest(deps: IngestDeps) {
     // A discarded call keeps no caller key and no storage: only what proves it arrived and was dropped.
     const recording = recordingOf(meta, id, deadline, digest, at, { status: 'discarded', reason });
     try {
-      await db.transaction(async (trx) => {
-        await repo.insert(trx, recording);
-        const because = await deps.discardPolicy?.onDiscarded?.(trx, { callId: meta.callId, recordingId: id, reason, callerKey: meta.callerKey });
-        await audit.append(trx, {
+      await transaction(async (tx) => {
+        await repo.insert(tx, recording);
+        const because = await deps.discardPolicy?.onDiscarded?.(tx, { callId: meta.callId, recordingId: id, reason, callerKey: meta.callerKey });
+        await audit.append(tx, {
           actor: WEBHOOK_ACTOR,
           action: 'recording.discarded',
           subject: `recording:${id}`,
@@ -232,8 +234,8 @@ export function createIngest(deps: IngestDeps) {
         });
       });
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const winner = await repo.findByCallId(db, meta.callId);
+      if (!(err instanceof AlreadyExists)) throw err;
+      const winner = await repo.findByCallId(meta.callId);
       if (!winner) throw err;
       return asDuplicate(winner, digest.sha256);
     }

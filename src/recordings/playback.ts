@@ -1,21 +1,19 @@
 import type { AuditLog } from '../audit-log/index.js';
-import type { Principal, Role } from '../http/types.js';
-import { actorOf } from '../http/types.js';
+import { actorOf, type Principal, type Role } from '../shared/principal.js';
 import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
-import type { Database, Transaction } from '../shared/database.js';
+import type { Transact } from '../shared/transaction.js';
 import { Gone, InvalidInput, NotFound, Unavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ObjectNotFound, type ByteRange, type ObjectStore, type StoredObject } from '../storage/index.js';
 import type { Recording } from './recording.js';
-import * as repo from './recording-repository.js';
-import { listPage, type PageCursor, type RecordingFilter } from './recordings-query.js';
+import type { PageCursor, RecordingFilter, RecordingRepository } from './recording-repository.js';
 
 /** The opt-out registry as playback needs it (issue 3's `services.optOuts`). */
 export interface OptOutCheck {
-  isCallerOptedOut(db: Database | Transaction, callerKey: string | null): Promise<boolean>;
+  isCallerOptedOut(callerKey: string | null): Promise<boolean>;
   /** Also true when this one call was opted out after the fact. */
-  isWithdrawn?(db: Database | Transaction, recording: { callId: string; callerKey: string | null }): Promise<boolean>;
+  isWithdrawn?(recording: { callId: string; callerKey: string | null }): Promise<boolean>;
 }
 
 /**
@@ -51,16 +49,16 @@ export interface ListQuery {
 /** Trainers see only calls whose audio is there to be heard. */
 const sees = (role: Role): Recording['status'][] | undefined => (role === 'trainer' ? ['stored'] : undefined);
 
-export function createPlayback(deps: { db: Database; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger; optOuts?: OptOutCheck;
+export function createPlayback(deps: { recordings: RecordingRepository; transaction: Transact; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger; optOuts?: OptOutCheck;
   /** Whether a restriction of processing (a data-subject request) holds this recording: then it is not played. */
   restricted?: (recordingId: string) => Promise<boolean>;
 }) {
-  const { db, store, audit, clock } = deps;
+  const { recordings, transaction, store, audit, clock } = deps;
 
   const optedOut = async (r: Recording): Promise<boolean> => {
     const o = deps.optOuts;
     if (!o) return false;
-    return o.isWithdrawn ? o.isWithdrawn(db, r) : o.isCallerOptedOut(db, r.callerKey);
+    return o.isWithdrawn ? o.isWithdrawn(r) : o.isCallerOptedOut(r.callerKey);
   };
 
   function view(r: Recording): RecordingView {
@@ -87,7 +85,7 @@ export function createPlayback(deps: { db: Database; store: ObjectStore; audit: 
    * recording is only still here because of a hold or a late run; trainers no longer get it then.
    */
   async function playable(id: string, viewer: Role): Promise<Recording> {
-    const r = await repo.findById(db, id);
+    const r = await recordings.findById(id);
     if (!r) throw new NotFound('recording-not-found', `No recording ${id}`);
     if (r.status === 'deleted') throw new Gone('recording-deleted', 'This recording has been deleted');
     if (r.status === 'discarded') throw new Gone('recording-discarded', 'This call was never kept');
@@ -102,7 +100,7 @@ export function createPlayback(deps: { db: Database; store: ObjectStore; audit: 
       const filter: RecordingFilter = { from: q.from, to: q.to, queue: q.queue, agentId: q.agentId, statuses: sees(viewer) };
       if (viewer === 'trainer') filter.deadlineAfter = clock.now().toISOString();
       const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-      const { rows, more } = await listPage(db, filter, after, q.limit);
+      const { rows, more } = await recordings.listPage(filter, after, q.limit);
       const items: RecordingView[] = [];
       for (const r of rows) {
         // A trainer never gets a call whose caller has opted out, even in the moment before it is deleted.
@@ -117,7 +115,7 @@ export function createPlayback(deps: { db: Database; store: ObjectStore; audit: 
 
     async get(viewer: Role, id: string): Promise<RecordingView> {
       if (viewer === 'trainer') return view(await playable(id, viewer));
-      const r = await repo.findById(db, id);
+      const r = await recordings.findById(id);
       if (!r) throw new NotFound('recording-not-found', `No recording ${id}`);
       return view(r);
     },
@@ -158,8 +156,8 @@ export function createPlayback(deps: { db: Database; store: ObjectStore; audit: 
       }
       if (!listening) return obj;
       try {
-        await db.transaction((trx) =>
-          audit.append(trx, {
+        await transaction((tx) =>
+          audit.append(tx, {
             actor: actorOf(principal),
             action: 'recording.played',
             subject: `recording:${r.id}`,

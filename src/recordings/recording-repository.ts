@@ -1,5 +1,6 @@
-import type { Database, Transaction } from '../shared/database.js';
-import { toNumber } from '../shared/database.js';
+import { handleOf, isUniqueViolation, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
+import { AlreadyExists } from '../shared/errors.js';
+import type { Tx } from '../shared/transaction.js';
 import type { Recording } from './recording.js';
 
 type Db = Database | Transaction;
@@ -63,3 +64,101 @@ export async function findById(db: Db, id: string): Promise<Recording | undefine
 export async function insert(trx: Transaction, r: Recording): Promise<void> {
   await trx('recordings').insert(toRow(r));
 }
+
+export interface RecordingFilter {
+  /** started_at ≥ from (ISO). */
+  from?: string;
+  /** started_at < to (ISO). */
+  to?: string;
+  queue?: string;
+  agentId?: string;
+  /** Only these statuses; all when omitted. */
+  statuses?: Recording['status'][];
+  /** Only recordings whose deadline is later than this (ISO). */
+  deadlineAfter?: string;
+}
+
+/** Position after the last row of a page: newest first, ties broken by id. */
+export interface PageCursor {
+  startedAt: string;
+  id: string;
+}
+
+/** One page, newest call first; `limit + 1` rows are read so the caller knows whether more follow. */
+async function listPage(db: Db, filter: RecordingFilter, after: PageCursor | undefined, limit: number): Promise<{ rows: Recording[]; more: boolean }> {
+  const q = db('recordings').select('*');
+  if (filter.from) q.where('started_at', '>=', filter.from);
+  if (filter.to) q.where('started_at', '<', filter.to);
+  if (filter.queue) q.where('queue', filter.queue);
+  if (filter.agentId) q.where('agent_id', filter.agentId);
+  if (filter.statuses?.length) q.whereIn('status', filter.statuses);
+  if (filter.deadlineAfter) q.where('deadline', '>', filter.deadlineAfter);
+  if (after) {
+    q.where((w) => w.where('started_at', '<', after.startedAt).orWhere((x) => x.where('started_at', '=', after.startedAt).andWhere('id', '<', after.id)));
+  }
+  const rows = await q.orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1);
+  return { rows: rows.slice(0, limit).map(fromRow), more: rows.length > limit };
+}
+
+/** Recordings still stored past `now`, earliest deadline first (the overdue alarm). */
+async function storedPastDeadline(db: Db, now: string): Promise<Recording[]> {
+  return (await db('recordings').where({ status: 'stored' }).andWhere('deadline', '<=', now).orderBy('deadline')).map(fromRow);
+}
+
+/**
+ * One page of stored recordings due before `cutoff`, by (deadline, id) after `after`: keyset pagination,
+ * so rows a run could not delete (still 'stored') are not read again.
+ */
+async function storedDueBefore(db: Db, cutoff: string, after: { deadline: string; id: string } | undefined, limit: number): Promise<Recording[]> {
+  const q = db('recordings').where({ status: 'stored' }).andWhere('deadline', '<', cutoff);
+  if (after) q.andWhere((w) => w.where('deadline', '>', after.deadline).orWhere((x) => x.where('deadline', after.deadline).andWhere('id', '>', after.id)));
+  return (await q.orderBy([{ column: 'deadline' }, { column: 'id' }]).limit(limit)).map(fromRow);
+}
+
+/**
+ * Turns those of `ids` still 'stored' into tombstones (no caller key) and returns their ids. Conditional
+ * on 'stored': a recording someone else finished first is left to them.
+ */
+async function tombstone(trx: Transaction, ids: string[], fields: { at: string; reason: string }): Promise<string[]> {
+  const updated = (await trx('recordings')
+    .whereIn('id', ids)
+    .where('status', 'stored')
+    .update({ status: 'deleted', caller_key: null, deleted_at: fields.at, reason: fields.reason, updated_at: fields.at }, ['id'])) as { id: string }[];
+  return updated.map((u) => u.id);
+}
+
+/** The recordings of this caller still in the store. */
+async function storedOfCaller(db: Db, callerKey: string): Promise<Recording[]> {
+  return (await db('recordings').where({ caller_key: callerKey, status: 'stored' })).map(fromRow);
+}
+
+/** Which of these storage keys belong to a stored recording. */
+async function storedKeysAmong(db: Db, keys: string[]): Promise<Set<string>> {
+  const rows = await db('recordings').where({ status: 'stored' }).whereIn('storage_key', keys).select('storage_key');
+  return new Set(rows.map((r: { storage_key: string }) => r.storage_key));
+}
+
+/** The recordings table. Reads run on the pool, or in `tx` when given; writes need a transaction. */
+export function createRecordingRepository(db: Database) {
+  return {
+    findById: (id: string, tx?: Tx) => findById(handleOf(db, tx), id),
+    findByCallId: (callId: string, tx?: Tx) => findByCallId(handleOf(db, tx), callId),
+    /** Throws AlreadyExists when the call has a recording already (a concurrent retry won). */
+    async insert(tx: Tx, r: Recording): Promise<void> {
+      try {
+        await insert(trxOf(tx), r);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AlreadyExists('recording-exists', `Call ${r.callId} has a recording already`);
+        throw err;
+      }
+    },
+    listPage: (filter: RecordingFilter, after: PageCursor | undefined, limit: number) => listPage(db, filter, after, limit),
+    storedPastDeadline: (now: Date) => storedPastDeadline(db, now.toISOString()),
+    storedDueBefore: (cutoff: Date, after: { deadline: string; id: string } | undefined, limit: number) => storedDueBefore(db, cutoff.toISOString(), after, limit),
+    tombstone: (tx: Tx, ids: string[], fields: { at: string; reason: string }) => tombstone(trxOf(tx), ids, fields),
+    storedOfCaller: (callerKey: string) => storedOfCaller(db, callerKey),
+    storedKeysAmong: (keys: string[]) => storedKeysAmong(db, keys),
+  };
+}
+
+export type RecordingRepository = ReturnType<typeof createRecordingRepository>;

@@ -63,3 +63,15 @@ export async function disposalEntriesSince(db: Database, since: string): Promise
   const rows = await db('audit_entries').whereIn('action', ['recording.deleted', 'recording.discarded']).andWhere('at', '>=', since).orderBy('seq');
   return rows.map(auditEntryFromRow);
 }
+
+/** The report's read model: recordings, holds and disposal entries of the audit log, read only. */
+export function createReportRepository(db: Database) {
+  return {
+    recordingsStartedIn: (from: string, to: string) => recordingsStartedIn(db, from, to),
+    recordingIdsExisting: (ids: string[]) => recordingIdsExisting(db, ids),
+    activeHolds: (recordingIds: string[], now: string) => activeHolds(db, recordingIds, now),
+    disposalEntriesSince: (since: string) => disposalEntriesSince(db, since),
+  };
+}
+
+export type ReportRepository = ReturnType<typeof createReportRepository>;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { parseInput } from '../http/validate.js';
 import { requireRole } from '../http/auth.js';
-import { actorOf } from '../http/types.js';
+import { actorOf } from '../shared/principal.js';
 import { InvalidInput } from '../shared/errors.js';
 import { reportCsv, type RetentionReportUseCase } from './retention-report.js';
 

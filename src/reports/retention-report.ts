@@ -1,7 +1,7 @@
 import type { AuditEntry, AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Database } from '../shared/database.js';
-import * as repo from './report-repository.js';
+import type { Transact } from '../shared/transaction.js';
+import type { ReportRepository } from './report-repository.js';
 
 export const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue'] as const;
 /** The deletion reason and hold-reason prefix of data-subject requests (erasure, objection; preservation, restriction). */
@@ -60,14 +60,14 @@ const recordingIdOf = (e: AuditEntry): string | undefined =>
  * What happened to every call that started in [from, to), from the tombstones, the holds and the audit
  * log, cross-checked: a tombstone needs its audit entry and an audit entry needs its tombstone.
  */
-export function createRetentionReport(deps: { db: Database; audit: AuditLog; clock: Clock; retentionDays: number }) {
-  const { db, audit, clock } = deps;
+export function createRetentionReport(deps: { facts: ReportRepository; transaction: Transact; audit: AuditLog; clock: Clock; retentionDays: number }) {
+  const { facts: repo, transaction, audit, clock } = deps;
   return async function retentionReport(actor: string, input: { from: string; to: string; format: 'json' | 'csv' }): Promise<RetentionReport> {
     const now = clock.now();
     const nowIso = now.toISOString();
-    const recs = await repo.recordingsStartedIn(db, input.from, input.to);
-    const holds = await repo.activeHolds(db, recs.filter((r) => r.status === 'stored').map((r) => r.id), nowIso);
-    const evidence = await repo.disposalEntriesSince(db, input.from);
+    const recs = await repo.recordingsStartedIn(input.from, input.to);
+    const holds = await repo.activeHolds(recs.filter((r) => r.status === 'stored').map((r) => r.id), nowIso);
+    const evidence = await repo.disposalEntriesSince(input.from);
     const byRecording = new Map<string, AuditEntry[]>();
     for (const e of evidence) {
       const id = recordingIdOf(e);
@@ -105,7 +105,7 @@ export function createRetentionReport(deps: { db: Database; audit: AuditLog; clo
     // the call started in it, or (without a deadline) when the entry itself falls in it.
     const inPeriod = new Set(recs.map((r) => r.id));
     const unknown = [...byRecording.keys()].filter((id) => !inPeriod.has(id));
-    const existing = await repo.recordingIdsExisting(db, unknown);
+    const existing = await repo.recordingIdsExisting(unknown);
     const retentionMs = deps.retentionDays * 86_400_000;
     for (const id of unknown) {
       if (existing.has(id)) continue;
@@ -119,8 +119,8 @@ export function createRetentionReport(deps: { db: Database; audit: AuditLog; clo
 
     const totals = Object.fromEntries([...OUTCOMES.map((o) => [o, 0]), ['all', rows.length]]) as RetentionReport['totals'];
     for (const r of rows) totals[r.outcome]++;
-    await db.transaction((trx) =>
-      audit.append(trx, {
+    await transaction((tx) =>
+      audit.append(tx, {
         actor,
         action: 'report.retention',
         subject: null,
@@ -134,15 +134,18 @@ export function createRetentionReport(deps: { db: Database; audit: AuditLog; clo
 export type RetentionReportUseCase = ReturnType<typeof createRetentionReport>;
 
 const CSV_COLUMNS = ['id', 'callId', 'startedAt', 'deadline', 'deletedAt', 'reason', 'outcome', 'late', 'holdId'] as const;
+/** Swedish Excel splits on `;` (the comma is its decimal sign) and reads UTF-8 only after a byte-order mark. */
+const SEP = ';';
+const BOM = '\uFEFF';
 const cell = (v: unknown) => {
   const s = v === undefined || v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  return /[";,\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 };
 
-/** One CSV table per section (recordings, totals, discrepancies), separated by a blank line. */
+/** One CSV table per section (recordings, totals, discrepancies), separated by a blank line, for the whole period. */
 export function reportCsv(r: RetentionReport): string {
-  const lines = [CSV_COLUMNS.join(','), ...r.recordings.map((row) => CSV_COLUMNS.map((c) => cell(row[c])).join(','))];
-  lines.push('', 'outcome,count', ...[...OUTCOMES, 'all' as const].map((o) => `${o},${r.totals[o]}`));
-  lines.push('', 'discrepancy,recordingId,seq,detail', ...r.discrepancies.map((d) => [d.kind, d.recordingId, d.seq, d.detail].map(cell).join(',')));
-  return lines.join('\r\n') + '\r\n';
+  const lines = [CSV_COLUMNS.join(SEP), ...r.recordings.map((row) => CSV_COLUMNS.map((c) => cell(row[c])).join(SEP))];
+  lines.push('', ['outcome', 'count'].join(SEP), ...[...OUTCOMES, 'all' as const].map((o) => [o, r.totals[o]].join(SEP)));
+  lines.push('', ['discrepancy', 'recordingId', 'seq', 'detail'].join(SEP), ...r.discrepancies.map((d) => [d.kind, d.recordingId, d.seq, d.detail].map(cell).join(SEP)));
+  return BOM + lines.join('\r\n') + '\r\n';
 }

@@ -1,11 +1,11 @@
 import pLimit from 'p-limit';
 import type { DeleteRecordings } from '../recordings/index.js';
-import { recordingRepository, type Recording } from '../recordings/index.js';
+import type { Recording, RecordingRepository } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Database } from '../shared/database.js';
 import { Conflict, NotFound, Unavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Holds } from './holds.js';
+import type { OverdueRecordings } from './overdue-recordings.js';
 import type { RetentionMetrics } from './retention-metrics.js';
 import type { DeletionHorizon } from './run-schedule.js';
 import type { OrphanReport, SweepOrphans } from './sweep-orphans.js';
@@ -37,53 +37,29 @@ export interface RetentionRunReport {
   durationMs: number;
 }
 
-export interface OverdueRecording {
-  id: string;
-  callId: string;
-  startedAt: string;
-  deadline: string;
-  holdId: string | null;
-}
-
 /**
  * The retention rule: a run deletes every stored, unheld recording whose deadline is before the
  * horizon (next run + margin), through the one deletion path. Failures stay stored and are retried by
  * the next run; nothing is written down as done unless the store confirmed the object gone.
  */
 export function createRetention(deps: {
-  db: Database;
+  recordings: RecordingRepository;
   clock: Clock;
   logger: Logger;
   holds: Holds;
   deleteRecordings: DeleteRecordings;
   horizon: DeletionHorizon;
   sweepOrphans: SweepOrphans;
-  metrics: () => RetentionMetrics;
+  overdue: OverdueRecordings;
+  metrics: RetentionMetrics;
 }) {
-  const { db, clock, logger, holds, deleteRecordings, horizon, sweepOrphans } = deps;
+  const { recordings, clock, logger, holds, deleteRecordings, horizon, sweepOrphans } = deps;
 
-  async function overdueRows(now: Date): Promise<Recording[]> {
-    const rows = await db('recordings').where({ status: 'stored' }).andWhere('deadline', '<=', now.toISOString()).orderBy('deadline');
-    return rows.map(recordingRepository.fromRow);
-  }
-
-  async function overdueCount(): Promise<number> {
-    const now = clock.now();
-    const rows = await overdueRows(now);
-    const held = await holds.activeHoldIds(db, rows.map((r) => r.id), now);
-    return rows.length - held.size;
-  }
-
+  const { metrics, overdue } = deps;
   return {
     horizon,
-    overdueCount,
-
-    async listOverdue(): Promise<OverdueRecording[]> {
-      const now = clock.now();
-      const rows = await overdueRows(now);
-      const held = await holds.activeHoldIds(db, rows.map((r) => r.id), now);
-      return rows.map((r) => ({ id: r.id, callId: r.callId, startedAt: r.startedAt, deadline: r.deadline, holdId: held.get(r.id) ?? null }));
-    },
+    overdueCount: overdue.count,
+    listOverdue: overdue.list,
 
     /** One retention run: lapse holds, delete what is due, sweep orphans, report the overdue count. */
     async run(opts: { dryRun?: boolean } = {}): Promise<RetentionRunReport> {
@@ -91,7 +67,6 @@ export function createRetention(deps: {
       const started = clock.now();
       const t0 = performance.now();
       const cutoff = horizon.cutoff(started);
-      const metrics = deps.metrics();
       const report: RetentionRunReport = {
         dryRun,
         startedAt: started.toISOString(),
@@ -132,18 +107,13 @@ export function createRetention(deps: {
       // Keyset pagination over (deadline, id): rows that failed stay 'stored' and must not be read again.
       let after: { deadline: string; id: string } | undefined;
       for (;;) {
-        const q = db('recordings').where({ status: 'stored' }).andWhere('deadline', '<', cutoff.toISOString());
-        if (after) {
-          const a = after;
-          q.andWhere((w) => w.where('deadline', '>', a.deadline).orWhere((x) => x.where('deadline', a.deadline).andWhere('id', '>', a.id)));
-        }
-        const page = (await q.orderBy([{ column: 'deadline' }, { column: 'id' }]).limit(PAGE)).map(recordingRepository.fromRow);
+        const page = await recordings.storedDueBefore(cutoff, after, PAGE);
         if (!page.length) break;
         const last = page[page.length - 1]!;
         after = { deadline: last.deadline, id: last.id };
         report.due += page.length;
 
-        const held = await holds.activeHoldIds(db, page.map((r) => r.id), clock.now());
+        const held = await holds.activeHoldIds(page.map((r) => r.id), clock.now());
         report.held.push(...held.keys());
         const todo = page.filter((r) => !held.has(r.id));
         if (dryRun) {
@@ -172,7 +142,7 @@ export function createRetention(deps: {
         report.orphans.failed.push({ key: '*', error: (err as Error).message });
       }
 
-      report.overdue = await overdueCount();
+      report.overdue = await overdue.count();
       report.durationMs = Math.round(performance.now() - t0);
       if (!dryRun) {
         metrics.runDuration.observe(report.durationMs / 1000);
@@ -197,19 +167,18 @@ export function createRetention(deps: {
 
     /** Manual deletion (DELETE /v1/recordings/:id): the same path, refused while a hold is active. */
     async deleteOne(id: string, input: { reason: string; actor: string }): Promise<Recording> {
-      const recording = await recordingRepository.findById(db, id);
+      const recording = await recordings.findById(id);
       if (!recording) throw new NotFound('recording-not-found', `No recording ${id}`);
       if (recording.status !== 'stored') {
         throw new Conflict('recording-not-stored', `Recording ${id} is already ${recording.status}`, { recordingStatus: recording.status });
       }
-      const held = await holds.activeHoldIds(db, [id], clock.now());
+      const held = await holds.activeHoldIds([id], clock.now());
       if (held.has(id)) throw new Conflict('recording-held', `Recording ${id} is held and cannot be deleted`, { holdId: held.get(id) });
       const result = await deleteRecordings([recording], { reason: 'manual', actor: input.actor, details: { note: input.reason } });
-      const metrics = deps.metrics();
       metrics.deletions.inc({ reason: 'manual' }, result.deleted.length);
       metrics.failures.inc(result.failed.length);
       if (result.failed.length) throw new Unavailable('store-unavailable', 'The recording could not be deleted from the store; retry later');
-      const after = await recordingRepository.findById(db, id);
+      const after = await recordings.findById(id);
       return after!;
     },
   };

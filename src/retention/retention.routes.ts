@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
-import { actorOf } from '../http/types.js';
+import { actorOf } from '../shared/principal.js';
 import type { Holds } from './holds.js';
 import type { Retention } from './purge-due-recordings.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
-import { isUniqueViolation, type Database } from '../shared/database.js';
 import type { Logger } from '../shared/logger.js';
+import type { LeaseRepository } from './lease-repository.js';
 
 /** A held lease; renew it while working, release it when done. */
 export interface Lease {
@@ -12,34 +12,23 @@ export interface Lease {
   release(): Promise<void>;
 }
 
-/**
- * Mutual exclusion between instances through one row per job in `job_leases`. Both statements are
- * single conditional writes (insert, or update where expired), so SQLite and PostgreSQL need no
- * dialect-specific locking: exactly one contender's write succeeds.
- */
-export function createRunLeases(deps: { db: Database; clock: Clock; logger: Logger }) {
-  const { db, clock, logger } = deps;
+/** Mutual exclusion between instances: one lease per job, which expires unless renewed. */
+export function createRunLeases(deps: { leases: LeaseRepository; clock: Clock; logger: Logger }) {
+  const { leases, clock, logger } = deps;
 
   async function acquire(name: string, ttlMs: number): Promise<Lease | null> {
     const holder = randomUUID();
     const now = clock.now();
-    const row = { name, holder, acquired_at: now.toISOString(), expires_at: new Date(now.getTime() + ttlMs).toISOString() };
-    try {
-      await db('job_leases').insert(row);
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const n = await db('job_leases').where({ name }).andWhere('expires_at', '<=', row.acquired_at).update(row);
-      if (n !== 1) return null;
-    }
+    if (!(await leases.take({ name, holder, acquiredAt: now.toISOString(), expiresAt: new Date(now.getTime() + ttlMs).toISOString() }))) return null;
     return {
       name,
       holder,
       async renew() {
         const expires = new Date(clock.now().getTime() + ttlMs).toISOString();
-        return (await db('job_leases').where({ name, holder }).update({ expires_at: expires })) === 1;
+        return leases.extend(name, holder, expires);
       },
       async release() {
-        await db('job_leases').where({ name, holder }).delete();
+        await leases.drop(name, holder);
       },
     };
   }

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit-log/index.js';
-import { RECORDINGS_PREFIX } from '../recordings/index.js';
+import { RECORDINGS_PREFIX, type RecordingRepository } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Database } from '../shared/database.js';
+import type { Transact } from '../shared/transaction.js';
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
 
@@ -19,8 +19,8 @@ const BATCH = 1000;
  * put and the commit, or a deletion whose row was finished elsewhere) once they are older than the
  * grace period, auditing each as `recording.orphan-deleted`.
  */
-export function createOrphanSweep(deps: { db: Database; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger; graceMs: number }) {
-  const { db, store, audit, clock, logger, graceMs } = deps;
+export function createOrphanSweep(deps: { recordings: RecordingRepository; transaction: Transact; store: ObjectStore; audit: AuditLog; clock: Clock; logger: Logger; graceMs: number }) {
+  const { recordings, transaction, store, audit, clock, logger, graceMs } = deps;
 
   return async function sweepOrphans(opts: { actor: string; dryRun?: boolean }): Promise<OrphanReport> {
     const report: OrphanReport = { deleted: [], failed: [], young: 0 };
@@ -32,8 +32,7 @@ export function createOrphanSweep(deps: { db: Database; store: ObjectStore; audi
       page = [];
       if (!objects.length) return;
       const keys = objects.map((o) => o.key);
-      const rows = await db('recordings').where({ status: 'stored' }).whereIn('storage_key', keys).select('storage_key');
-      const known = new Set(rows.map((r) => r.storage_key as string));
+      const known = await recordings.storedKeysAmong(keys);
       const orphans = objects.filter((o) => !known.has(o.key));
       const old = orphans.filter((o) => o.lastModified.getTime() <= olderThan);
       report.young += orphans.length - old.length;
@@ -47,8 +46,8 @@ export function createOrphanSweep(deps: { db: Database; store: ObjectStore; audi
       const gone = new Set(result.deleted);
       for (const o of old) {
         if (!gone.has(o.key)) continue;
-        await db.transaction((trx) =>
-          audit.append(trx, {
+        await transaction((tx) =>
+          audit.append(tx, {
             actor: opts.actor,
             action: 'recording.orphan-deleted',
             subject: `object:${o.key}`,

@@ -3,8 +3,30 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 
+import type { Transact, Tx } from './transaction.js';
+
 export type Database = Knex;
 export type Transaction = Knex.Transaction;
+
+/** The unit-of-work port over knex: each call runs its function in one transaction. */
+export function transactor(db: Database): Transact {
+  return (fn) => db.transaction((trx) => fn(trx as unknown as Tx));
+}
+
+/** For a repository: the knex handle a statement runs on, the open transaction if given, else the pool. */
+export function handleOf(db: Database, tx?: Tx): Knex {
+  return tx ? (tx as unknown as Transaction) : db;
+}
+
+/** For a repository: the open transaction a statement must run in (locks, writes that need one). */
+export function trxOf(tx: Tx): Transaction {
+  return tx as unknown as Transaction;
+}
+
+/** For tests and scripts that open a knex transaction themselves: the same transaction as the port's Tx. */
+export function asTx(trx: Transaction): Tx {
+  return trx as unknown as Tx;
+}
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../db/migrations');
 
@@ -33,6 +55,11 @@ export function createDatabase(url: string): Database {
 
 export function isPostgres(db: Database | Transaction): boolean {
   return db.client.config.client === 'pg';
+}
+
+/** Resolves when the database answers a trivial query (for /readyz). */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.raw('select 1');
 }
 
 /** True for a unique-constraint violation on either dialect. */

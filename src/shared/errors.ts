@@ -27,6 +27,8 @@ export class Unauthenticated extends DomainError {}
 export class Forbidden extends DomainError {}
 export class NotFound extends DomainError {}
 export class Conflict extends DomainError {}
+/** A row with that key exists already (a unique constraint), e.g. a concurrent retry won. */
+export class AlreadyExists extends Conflict {}
 export class Gone extends DomainError {}
 export class TooLarge extends DomainError {}
 export class UnsupportedMedia extends DomainError {}

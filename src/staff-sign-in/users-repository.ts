@@ -1,5 +1,6 @@
-import type { Role } from '../http/types.js';
-import type { Database, Transaction } from '../shared/database.js';
+import type { Role } from '../shared/principal.js';
+import { trxOf, type Database } from '../shared/database.js';
+import type { Tx } from '../shared/transaction.js';
 
 /** A member of staff as the identity provider last described them. */
 export interface User {
@@ -16,9 +17,9 @@ export interface User {
 export function createUsersRepository(db: Database) {
   return {
     /** Creates the person or updates their name, e-mail and roles (each sign-in brings the provider's current view). */
-    async save(trx: Transaction, u: User): Promise<void> {
+    async save(tx: Tx, u: User): Promise<void> {
       const row = { issuer: u.issuer, name: u.name, email: u.email, roles: u.roles.join(','), last_signed_in_at: u.lastSignedInAt };
-      await trx('users')
+      await trxOf(tx)('users')
         .insert({ id: u.id, ...row, created_at: u.lastSignedInAt })
         .onConflict('id')
         .merge(row);

@@ -3,7 +3,7 @@ import { Readable, Transform } from 'node:stream';
 import { ZipFile } from 'yazl';
 import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Transaction } from '../shared/database.js';
+import type { Transact, Tx } from '../shared/transaction.js';
 import { Conflict } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -87,7 +87,7 @@ export function createAccessPackages(deps: {
   repo: SubjectRequestRepository;
   store: ObjectStore;
   audit: AuditLog;
-  transaction: <T>(fn: (trx: Transaction) => Promise<T>) => Promise<T>;
+  transaction: Transact;
   clock: Clock;
   logger: Logger;
 }) {

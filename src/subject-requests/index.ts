@@ -1,25 +1,27 @@
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
 import type { AuditLog } from '../audit-log/index.js';
-import type { ReadinessCheck } from '../http/health.routes.js';
+import type { ReadinessCheck } from '../shared/readiness.js';
 import type { DeleteRecordings } from '../recordings/index.js';
 import type { CallerKeys } from '../shared/caller-key.js';
 import type { Clock } from '../shared/clock.js';
-import type { Database } from '../shared/database.js';
+import type { Transact } from '../shared/transaction.js';
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
 import { createAccessPackages } from './access-package.js';
-import { createSubjectRequestRepository, transactionOf } from './subject-request-repository.js';
+import type { SubjectRequestRepository } from './subject-request-repository.js';
 import { createSubjectRequests, type OptOutRegistration } from './subject-requests.js';
 
 export { createSubjectRequests, type SubjectRequests, type CaseDetails, type CaseView, type MatchedCall } from './subject-requests.js';
 export { createAccessPackages, type AccessPackages, type AccessPackage, type PackageProgress } from './access-package.js';
 export { DELETED_ON_REQUEST, KINDS as SUBJECT_REQUEST_KINDS, holdReasonFor, isRequestHoldReason, type SubjectRequest, type SubjectRequestKind } from './subject-request.js';
 export * from './due-date.js';
+export { createSubjectRequestRepository, type SubjectRequestRepository } from './subject-request-repository.js';
 
 /** Wires the cases, the register extract and the overdue metric. No I/O happens here. */
 export function createSubjectRequestServices(deps: {
-  db: Database;
+  repo: SubjectRequestRepository;
+  transaction: Transact;
   store: ObjectStore;
   audit: AuditLog;
   clock: Clock;
@@ -30,10 +32,8 @@ export function createSubjectRequestServices(deps: {
   optOuts: OptOutRegistration;
   preserve: boolean;
 }) {
-  const repo = createSubjectRequestRepository(deps.db);
-  const transaction = transactionOf(deps.db);
-  const requests = createSubjectRequests({ ...deps, repo, transaction });
-  const packages = createAccessPackages({ ...deps, requests, repo, transaction });
+  const requests = createSubjectRequests(deps);
+  const packages = createAccessPackages({ ...deps, requests });
   new Gauge({
     name: 'gallra_subject_requests_overdue',
     help: 'Data-subject requests still open past their due date (one calendar month, or the extension).',

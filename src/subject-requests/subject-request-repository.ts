@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Recording } from '../recordings/index.js';
 import { recordingRepository } from '../recordings/index.js';
-import type { Database, Transaction } from '../shared/database.js';
+import { handleOf, trxOf, type Database, type Transaction } from '../shared/database.js';
+import type { Tx } from '../shared/transaction.js';
 import type { CaseCall, SubjectRequest } from './subject-request.js';
 
 type Db = Database | Transaction;
@@ -212,21 +213,21 @@ export async function callOptOutsFor(db: Db, callIds: string[]): Promise<CallOpt
 /** The repository bound to a database: reads go straight to it, writes take the unit of work's transaction. */
 export function createSubjectRequestRepository(db: Database) {
   return {
-    insert,
-    findById: (id: string, conn: Db = db) => findById(conn, id),
+    insert: (tx: Tx, c: SubjectRequest) => insert(trxOf(tx), c),
+    findById: (id: string, tx?: Tx) => findById(handleOf(db, tx), id),
     listCurrent: (closedSince: string) => listCurrent(db, closedSince),
     countOverdue: (now: string) => countOverdue(db, now),
-    extend,
-    markAnswered,
-    markClosed,
-    markCarriedOut,
+    extend: (tx: Tx, id: string, fields: { until: string; reason: string; dueAt: string }) => extend(trxOf(tx), id, fields),
+    markAnswered: (tx: Tx, id: string, at: string, by: string) => markAnswered(trxOf(tx), id, at, by),
+    markClosed: (tx: Tx, id: string, at: string, by: string) => markClosed(trxOf(tx), id, at, by),
+    markCarriedOut: (tx: Tx, id: string, at: string) => markCarriedOut(trxOf(tx), id, at),
     recordingsOf: (callerKey: string) => recordingsOf(db, callerKey),
     recordingsByIds: (ids: string[]) => recordingsByIds(db, ids),
     caseCallsOf: (requestId: string, callerKey: string | null) => caseCallsOf(db, requestId, callerKey),
-    insertCaseCalls,
-    activeHoldsOn: (recordingIds: string[], now: string, conn: Db = db) => activeHoldsOn(conn, recordingIds, now),
-    insertHolds,
-    releaseHoldsWithReason,
+    insertCaseCalls: (tx: Tx, calls: CaseCall[]) => insertCaseCalls(trxOf(tx), calls),
+    activeHoldsOn: (recordingIds: string[], now: string, tx?: Tx) => activeHoldsOn(handleOf(db, tx), recordingIds, now),
+    insertHolds: (tx: Tx, recordingIds: string[], fields: { reason: string; until: string | null; at: string; by: string }) => insertHolds(trxOf(tx), recordingIds, fields),
+    releaseHoldsWithReason: (tx: Tx, reason: string, at: string, by: string) => releaseHoldsWithReason(trxOf(tx), reason, at, by),
     isRestricted: (recordingId: string, now: string) => isRestricted(db, recordingId, now),
     standingOptOutOf: (callerKey: string) => standingOptOutOf(db, callerKey),
     callOptOutsFor: (callIds: string[]) => callOptOutsFor(db, callIds),
@@ -235,7 +236,3 @@ export function createSubjectRequestRepository(db: Database) {
 
 export type SubjectRequestRepository = ReturnType<typeof createSubjectRequestRepository>;
 
-/** The unit of work: a change and its audit entries commit together or not at all. */
-export function transactionOf(db: Database): <T>(fn: (trx: Transaction) => Promise<T>) => Promise<T> {
-  return (fn) => db.transaction(fn);
-}

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
-import { actorOf } from '../http/types.js';
+import { actorOf } from '../shared/principal.js';
 import { parseInput } from '../http/validate.js';
 import type { Logger } from '../shared/logger.js';
 import type { AccessPackages } from './access-package.js';

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit-log/index.js';
 import type { DeleteRecordings, Recording } from '../recordings/index.js';
 import type { CallerKeys } from '../shared/caller-key.js';
 import type { Clock } from '../shared/clock.js';
-import type { Transaction } from '../shared/database.js';
+import type { Transact, Tx } from '../shared/transaction.js';
 import { Conflict, InvalidInput, NotFound, Unavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
@@ -22,7 +22,7 @@ export interface OptOutRegistration {
 
 export interface SubjectRequestDeps {
   repo: SubjectRequestRepository;
-  transaction: <T>(fn: (trx: Transaction) => Promise<T>) => Promise<T>;
+  transaction: Transact;
   audit: AuditLog;
   clock: Clock;
   logger: Logger;
@@ -209,7 +209,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     return { stored, holds: await repo.activeHoldsOn(stored.map((r) => r.id), now.toISOString()) };
   }
 
-  async function placeHolds(trx: Transaction, c: SubjectRequest, recordings: Recording[], until: string | null, outcome: CaseCall['outcome'], actor: string): Promise<number> {
+  async function placeHolds(trx: Tx, c: SubjectRequest, recordings: Recording[], until: string | null, outcome: CaseCall['outcome'], actor: string): Promise<number> {
     if (!recordings.length) return 0;
     const at = clock.now().toISOString();
     const placed = await repo.insertHolds(trx, recordings.map((r) => r.id), { reason: holdReasonFor(c.id), until, at, by: actor });
@@ -227,7 +227,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     return placed.length;
   }
 
-  async function releaseHolds(trx: Transaction, c: SubjectRequest, actor: string): Promise<number> {
+  async function releaseHolds(trx: Tx, c: SubjectRequest, actor: string): Promise<number> {
     const released = await repo.releaseHoldsWithReason(trx, holdReasonFor(c.id), clock.now().toISOString(), actor);
     await audit.appendAll(
       trx,

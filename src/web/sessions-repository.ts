@@ -1,5 +1,6 @@
-import type { Role } from '../http/types.js';
-import type { Database, Transaction } from '../shared/database.js';
+import type { Role } from '../shared/principal.js';
+import { asTx, trxOf, type Database } from '../shared/database.js';
+import type { Tx } from '../shared/transaction.js';
 
 /** A session row as stored: only the SHA-256 of the cookie value is kept. */
 export interface SessionRow {
@@ -29,10 +30,10 @@ const rolesFrom = (v: unknown): Role[] => (typeof v === 'string' && v ? (v.split
 /** SQL of browser sessions (the `sessions` table, joined to the token or person it belongs to). */
 export function createSessionsRepository(db: Database) {
   return {
-    transaction: <T>(fn: (trx: Transaction) => Promise<T>): Promise<T> => db.transaction(fn),
+    transaction: <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => db.transaction((trx) => fn(asTx(trx))),
 
-    async insert(trx: Transaction, s: SessionRow): Promise<void> {
-      await trx('sessions').insert({
+    async insert(tx: Tx, s: SessionRow): Promise<void> {
+      await trxOf(tx)('sessions').insert({
         id: s.id,
         secret_hash: s.secretHash,
         token_id: s.tokenId,
@@ -76,8 +77,8 @@ export function createSessionsRepository(db: Database) {
     },
 
     /** The open session behind a cookie hash (expired or not), for closing it. */
-    async findOpen(trx: Transaction, secretHash: string): Promise<{ id: string; tokenId: string | null; userId: string | null; tokenRole: Role | null } | undefined> {
-      const row = await trx('sessions as s')
+    async findOpen(tx: Tx, secretHash: string): Promise<{ id: string; tokenId: string | null; userId: string | null; tokenRole: Role | null } | undefined> {
+      const row = await trxOf(tx)('sessions as s')
         .leftJoin('access_tokens as t', 't.id', 's.token_id')
         .where('s.secret_hash', secretHash)
         .whereNull('s.closed_at')
@@ -85,8 +86,8 @@ export function createSessionsRepository(db: Database) {
       return row ? { id: row.id, tokenId: row.token_id ?? null, userId: row.user_id ?? null, tokenRole: row.token_role ?? null } : undefined;
     },
 
-    async close(trx: Transaction, id: string, at: string): Promise<void> {
-      await trx('sessions').where({ id }).update({ closed_at: at });
+    async close(tx: Tx, id: string, at: string): Promise<void> {
+      await trxOf(tx)('sessions').where({ id }).update({ closed_at: at });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AccessTokens } from '../access-tokens/index.js';
 import type { AuditLog } from '../audit-log/index.js';
-import { widestRole, type Principal, type Role } from '../http/types.js';
+import { widestRole, type Principal, type Role } from '../shared/principal.js';
 import type { Clock } from '../shared/clock.js';
 import { Unauthenticated } from '../shared/errors.js';
 import type { SessionsRepository } from './sessions-repository.js';

@@ -108,7 +108,7 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     await admin.context().close();
 
     const auditor = await signIn('agnes.auditor');
-    expect(await menu(auditor)).to.deep.equal(['Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport']);
+    expect(await menu(auditor)).to.deep.equal(['Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport', 'Försenad gallring']);
     await auditor.getByRole('link', { name: 'Granskningslogg' }).click();
     const played = auditor.locator('#audit-list tr', { hasText: 'recording.played' });
     await played.first().waitFor();
@@ -127,7 +127,7 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
 
   it('gives a person in two mapped groups both menus', async () => {
     const page = await signIn('tilda.two-roles');
-    expect(await menu(page)).to.deep.equal(['Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport']);
+    expect(await menu(page)).to.deep.equal(['Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport', 'Försenad gallring']);
     await page.locator(`#recordings-list tr[data-id="${recordingId}"]`).waitFor();
     expect(await page.locator(`#recordings-list tr[data-id="${recordingId}"] button`).count(), 'the trainer role lets her play').to.equal(1);
     await page.context().close();

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sinon from 'sinon';
 import request from 'supertest';
-import type { Role } from '../../src/http/types.js';
+import type { Role } from '../../src/shared/principal.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 
@@ -66,6 +66,8 @@ describe('Web interface in a real browser', function () {
   async function signIn(role: Role, view: { width: number; height: number; deviceScaleFactor?: number } = { width: 1200, height: 800 }): Promise<Page> {
     const { deviceScaleFactor, ...viewport } = view;
     const context = await browser.newContext({ acceptDownloads: true, viewport, deviceScaleFactor, locale: 'sv-SE' });
+    // Functions passed to page.evaluate are compiled by tsx, which names them with a `__name` helper.
+    await context.addInitScript('globalThis.__name = (f) => f');
     const page = await context.newPage();
     await page.goto(base + '/');
     await page.getByLabel('Åtkomsttoken').fill(tokens[role]);
@@ -156,6 +158,46 @@ describe('Web interface in a real browser', function () {
     await page.context().close();
   });
 
+  it('keeps the trainer filter in the address through a reload and a language switch, and plays in a sticky player with ±10 s and speed', async () => {
+    const page = await signIn('trainer');
+    await page.locator('#recordings-list table').waitFor();
+    await page.getByLabel('Kö').fill('lång');
+    await page.getByRole('button', { name: 'Filtrera' }).click();
+    await page.waitForFunction(() => decodeURIComponent(location.hash) === '#/recordings?queue=lång');
+    const rows = page.locator('#recordings-list tbody tr');
+    await page.waitForFunction(() => {
+      const trs = [...document.querySelectorAll('#recordings-list tbody tr')];
+      return trs.length > 0 && trs.every((r) => r.textContent!.includes('lång'));
+    });
+    expect(await rows.count()).to.equal(1);
+    await page.reload();
+    await page.locator(`#recordings-list tr[data-id="${longId}"]`).waitFor();
+    expect(await page.getByLabel('Kö').inputValue()).to.equal('lång');
+    expect(await rows.count()).to.equal(1);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByLabel('Queue').waitFor();
+    expect(await page.getByLabel('Queue').inputValue()).to.equal('lång');
+    await page.getByRole('button', { name: 'Svenska' }).click();
+    await page.locator(`#recordings-list tr[data-id="${longId}"]`).waitFor();
+
+    await page.locator(`#recordings-list tr[data-id="${longId}"]`).getByRole('button', { name: /Spela/ }).click();
+    await page.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#player')?.currentTime ?? 0) > 0.2, undefined, { timeout: 30_000 });
+    expect(await page.locator(`#recordings-list tr[data-id="${longId}"]`).getAttribute('aria-current')).to.equal('true');
+    expect(await page.locator('#player-section').evaluate((el) => getComputedStyle(el).position)).to.equal('sticky');
+    const before = await page.evaluate(() => document.querySelector<HTMLAudioElement>('#player')!.currentTime);
+    await page.getByRole('button', { name: 'Spola fram 10 sekunder' }).click();
+    await page.waitForFunction((b) => document.querySelector<HTMLAudioElement>('#player')!.currentTime >= b + 10, before, { timeout: 30_000 });
+    await page.getByRole('button', { name: 'Spola tillbaka 10 sekunder' }).click();
+    const back = await page.evaluate(() => document.querySelector<HTMLAudioElement>('#player')!.currentTime);
+    expect(back).to.be.below(before + 10);
+    await page.getByLabel('Hastighet').selectOption('2');
+    expect(await page.evaluate(() => document.querySelector<HTMLAudioElement>('#player')!.playbackRate)).to.equal(2);
+    await page.getByLabel('Hastighet').selectOption('0.75');
+    expect(await page.evaluate(() => document.querySelector<HTMLAudioElement>('#player')!.playbackRate)).to.equal(0.75);
+    await shot(page, 'trainer-sticky-player');
+    await page.context().close();
+  });
+
   it('stays usable at 200 % zoom and from the keyboard', async () => {
     // 200 % zoom of a 1280 px window: a 640 px wide layout viewport at twice the pixel density.
     const page = await signIn('trainer', { width: 640, height: 900, deviceScaleFactor: 2 });
@@ -170,15 +212,90 @@ describe('Web interface in a real browser', function () {
     await page.context().close();
   });
 
-  it('refuses a trainer who navigates to an auditor page, from the server', async () => {
+  it('shows a trainer who opens an auditor view by URL a Swedish refusal page, and the server refuses too', async () => {
     const page = await signIn('trainer');
     expect(await page.getByRole('link', { name: 'Granskningslogg' }).count(), 'not in the menu').to.equal(0);
+    const auditCalls: string[] = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/audit') auditCalls.push(r.url()); });
     await page.goto(base + '/#/audit');
-    const refusal = page.locator('.problem[data-status="403"]');
+    const refusal = page.locator('#refused');
     await refusal.waitFor();
-    expect(await refusal.textContent()).to.contain('Åtkomst nekad');
-    expect(await page.locator('#audit-list table').count()).to.equal(0);
+    expect(await refusal.getByRole('heading', { level: 1 }).textContent()).to.equal('Du har inte behörighet');
+    expect(await page.locator('#audit-list').count()).to.equal(0);
+    expect(auditCalls, 'the page does not even ask').to.deep.equal([]);
+    await refusal.getByRole('link', { name: 'Till startsidan' }).click();
+    await page.locator('#recordings-list').waitFor();
+    const direct = await page.evaluate(async () => (await fetch('/v1/audit', { headers: { Accept: 'application/json' } })).status);
+    expect(direct, 'the server decides, not the menu').to.equal(403);
     await shot(page, 'trainer-refused-audit');
+    await page.context().close();
+  });
+
+  it('sends an expired session back to sign-in with a Swedish message, and back to the same view afterwards', async () => {
+    const page = await signIn('auditor');
+    await page.getByRole('link', { name: 'Gallringsrapport' }).click();
+    await page.locator('#report dl').waitFor();
+    // The session expires under the user (absolute expiry), as it would after a working day.
+    await t.db('sessions').whereNull('closed_at').update({ expires_at: new Date(t.clock.now().getTime() - 1000).toISOString() });
+    await page.getByRole('button', { name: 'Visa' }).click();
+    await page.getByRole('heading', { name: 'Logga in' }).waitFor();
+    expect(await page.locator('.note').textContent()).to.contain('Du har blivit utloggad');
+    expect(await page.locator('#who').textContent()).to.equal('');
+    expect(await page.locator('main').textContent()).not.to.match(/Authentication required|Bearer/);
+    await page.getByLabel('Åtkomsttoken').fill(tokens.auditor);
+    await page.getByRole('button', { name: 'Logga in' }).click();
+    await page.locator('#report dl').waitFor();
+    expect(new URL(page.url()).hash).to.equal('#/report');
+    await page.context().close();
+  });
+
+  it('draws a focus ring of at least 3:1 against the background behind every focusable element', async () => {
+    const page = await signIn('admin');
+    const seen = new Set<string>();
+    for (const view of ['holds', 'optOuts', 'recordings']) {
+      await page.goto(`${base}/#/${view}`);
+      await page.locator('main h1').waitFor();
+      await page.locator('body').focus();
+      for (let i = 0; i < 25; i++) {
+        await page.keyboard.press('Tab');
+        const ring = await page.evaluate(focusRing);
+        if (!ring) continue;
+        seen.add(ring.background);
+        expect(ring.width, `${ring.what}: ring width`).to.be.at.least(2);
+        expect(ring.ratio, `${ring.what}: ${ring.outline} on ${ring.background}`).to.be.at.least(3);
+      }
+    }
+    expect(seen.size, [...seen].join(' ')).to.be.at.least(2);
+    await page.context().close();
+  });
+
+  it('shows no text from the English catalogue in the Swedish interface, on every page each role visits', async () => {
+    for (const [role, views] of [['trainer', ['recordings']], ['auditor', ['recordings', 'audit', 'verification', 'report', 'overdue']], ['admin', ['recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests']]] as const) {
+      const page = await signIn(role);
+      const english = await page.evaluate(englishOnlyStrings);
+      expect(english.length).to.be.greaterThan(50);
+      for (const view of views) {
+        await page.goto(`${base}/#/${view}`);
+        await page.locator('main h1').waitFor();
+        await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+        const found = await page.evaluate(englishShown, english);
+        expect(found, `${role} #/${view}`).to.deep.equal([]);
+      }
+      await page.goto(`${base}/#/holds`);
+      await page.locator('main h1').waitFor();
+      await page.context().close();
+    }
+    // A server problem shows in Swedish too, with the English detail only as a secondary line.
+    const page = await signIn('admin');
+    await page.goto(`${base}/#/holds`);
+    await page.getByLabel('Inspelnings-id').first().fill('mc-2026-0024');
+    await page.getByLabel('Anledning').fill('Begäran om utlämnande');
+    await page.getByRole('button', { name: 'Lägg spärr' }).click();
+    const problem = page.locator('#holds-result .problem');
+    await problem.waitFor();
+    expect(await problem.locator('.message').textContent()).to.match(/^(Inspelningen finns inte\.|Uppgifterna är felaktigt ifyllda\.)$/);
+    const english = await page.evaluate(englishOnlyStrings);
+    expect(await page.evaluate(englishShown, english)).to.deep.equal([]);
     await page.context().close();
   });
 
@@ -196,7 +313,7 @@ describe('Web interface in a real browser', function () {
 
     await page.getByRole('link', { name: 'Granskningslogg' }).click();
     await page.locator('#audit-list table').waitFor();
-    expect(await page.locator('#audit-list').textContent()).to.contain('recording.ingested');
+    expect(await page.locator('#audit-list').textContent()).to.contain('inspelning sparad').and.not.contain('recording.ingested');
     await shot(page, 'auditor-audit-log');
 
     await page.getByRole('link', { name: 'Gallringsrapport' }).click();
@@ -205,8 +322,65 @@ describe('Web interface in a real browser', function () {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#report-csv').click()]);
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(download.suggestedFilename()).to.match(/\.csv$/);
-    expect(csv.split('\n')[0]).to.contain(',');
+    expect(csv.split('\n')[0]).to.contain(';');
     expect(csv).not.to.contain('4670');
+    await page.context().close();
+  });
+
+  it('pages the auditor through the whole retention report, with totals, outcomes in Swedish and a CSV for Swedish Excel', async () => {
+    // Enough calls for several pages, older than the fixture calls so that the trainer's first page stays the same.
+    for (let i = 0; i < 110; i++) {
+      const wav = recordingBody(callMeta(t.clock.now(), { queue: i % 2 ? 'Bygglov' : 'skola', agentId: `agent-${i % 7}` }, 180 + i * 30), silentWav(1));
+      const res = await request(t.app).post('/v1/recordings').set(signedHeaders(wav.body, t.clock.now())).set('Content-Type', wav.contentType).send(wav.body);
+      expect(res.status).to.equal(201);
+    }
+    const page = await signIn('auditor');
+    await page.getByRole('link', { name: 'Gallringsrapport' }).click();
+    const totals = page.locator('#report-totals');
+    await totals.waitFor();
+    const all = Number(await totals.locator('dd[data-outcome="all"]').textContent());
+    expect(all).to.be.at.least(112);
+    expect(Number(await totals.locator('dd[data-outcome="stored-not-yet-due"]').textContent())).to.equal(all);
+    expect(await totals.textContent()).to.contain('sparad, inte förfallen').and.contain('raderad för sent');
+    const heads = await page.locator('#report thead th').count();
+    const ids = new Set<string>();
+    for (let p = 0; p < 10; p++) {
+      const rows = page.locator('#report tbody tr');
+      for (const row of await rows.all()) {
+        expect(await row.locator('td').count(), 'every row has one cell per heading').to.equal(heads);
+        ids.add((await row.getAttribute('data-id'))!);
+      }
+      expect(await rows.first().locator('td').nth(5).textContent()).to.equal('sparad, inte förfallen');
+      const next = page.getByRole('button', { name: 'Nästa sida' });
+      if (await next.isDisabled()) break;
+      const before = await page.locator('#report-page').textContent();
+      await next.click();
+      await page.locator('#report-page').filter({ hasNotText: before! }).waitFor();
+    }
+    expect(ids.size, 'every recording of the period, each once').to.equal(all);
+    expect(await page.locator('#report-page').textContent()).to.equal(`Sida ${Math.ceil(all / 50)} av ${Math.ceil(all / 50)}`);
+
+    await page.getByLabel('Utfall').selectOption('overdue');
+    expect(await page.locator('#report-rows').textContent()).to.equal('Inga träffar.');
+    await page.getByLabel('Utfall').selectOption('');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#report-csv').click()]);
+    const bytes = readFileSync((await download.path())!);
+    expect([...bytes.subarray(0, 3)], 'UTF-8 byte-order mark').to.deep.equal([0xef, 0xbb, 0xbf]);
+    const lines = bytes.toString('utf8').slice(1).split('\r\n');
+    const header = lines[0].split(';');
+    expect(header).to.include.members(['id', 'callId', 'outcome']);
+    const data = lines.slice(1, lines.indexOf(''));
+    expect(data.map((l) => l.split(';')[0]).sort(), 'the whole period, not one page').to.deep.equal([...ids].sort());
+    for (const l of data) expect(l.split(';')).to.have.length(header.length);
+    expect(lines).to.include(`all;${all}`);
+
+    // Lateness in words, as the report shows it.
+    const words = await page.evaluate(async () => {
+      const { durationWords } = await import('/text.js' as string);
+      return [durationWords('sv', 27 * 3_600_000), durationWords('en', 2 * 86_400_000 + 5 * 60_000)];
+    });
+    expect(words).to.deep.equal(['1 dag 3 tim', '2 days']);
     await page.context().close();
   });
 
@@ -217,12 +391,14 @@ describe('Web interface in a real browser', function () {
     await page.getByLabel('Anledning').fill('Begäran om utlämnande');
     await page.getByRole('button', { name: 'Lägg spärr' }).click();
     await page.locator('#holds-result .ok').waitFor();
+    expect(await page.locator('#holds-result').textContent()).to.equal(`Gallringsstopp lagt på inspelning ${recordingId}, tills vidare. Den raderas inte förrän stoppet hävs eller löper ut.`);
     await shot(page, 'admin-holds');
     await page.locator('input[name="releaseId"]').fill(recordingId);
     // The placement's answer is still shown: clear it, so the wait below is for the release's own answer.
     await page.locator('#holds-result').evaluate((el) => el.replaceChildren());
     await page.getByRole('button', { name: 'Släpp spärr' }).click();
     await page.locator('#holds-result .ok').waitFor();
+    expect(await page.locator('#holds-result').textContent()).to.contain('är hävt').and.not.contain('{');
     expect(await t.db('audit_entries').whereIn('action', ['hold.placed', 'hold.released']).count({ n: '*' }).first()).to.deep.include({ n: 2 });
 
     await page.getByRole('link', { name: 'Försenad gallring' }).click();
@@ -231,6 +407,10 @@ describe('Web interface in a real browser', function () {
     await shot(page, 'admin-overdue');
     await page.getByRole('link', { name: 'Avregistreringar' }).click();
     await page.getByRole('button', { name: 'Registrera' }).waitFor();
+    await page.locator('input[name="removeNumber"]').fill('+46 70 000 00 00');
+    await page.getByRole('button', { name: 'Ta bort' }).click();
+    await page.locator('#opt-outs-result .ok').waitFor();
+    expect(await page.locator('#opt-outs-result').textContent()).to.equal('Numret fanns inte registrerat. Inget ändrades.');
     await shot(page, 'admin-opt-outs');
 
     await page.getByRole('button', { name: 'Logga ut' }).click();
@@ -240,6 +420,64 @@ describe('Web interface in a real browser', function () {
     await page.context().close();
   });
 });
+
+/** In the page: the focused element's outline and its contrast against the background it is drawn on. */
+function focusRing() {
+  const el = document.activeElement as HTMLElement | null;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+  const luminance = ([r, g, b]: number[]) => {
+    const ch = (v: number) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
+  };
+  // The ring sits outside the element (outline-offset), so the colour behind it is the parent's.
+  let node: HTMLElement | null = el.parentElement;
+  let background = 'rgb(255, 255, 255)';
+  while (node) {
+    const bg = getComputedStyle(node).backgroundColor;
+    const parts = rgb(bg);
+    if (parts.length >= 3 && (parts.length < 4 || parts[3] > 0)) { background = bg; break; }
+    node = node.parentElement;
+  }
+  const [a, b] = [luminance(rgb(style.outlineColor)), luminance(rgb(background))].sort((x, y) => y - x);
+  return {
+    what: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`,
+    outline: style.outlineColor, width: parseFloat(style.outlineWidth) || 0, background, ratio: (a + 0.05) / (b + 0.05),
+  };
+}
+
+/** In the page: every string of the English catalogue that differs from its Swedish counterpart. */
+async function englishOnlyStrings(): Promise<string[]> {
+  const { TEXT } = await import('/app.js' as string);
+  const { CODE_TEXT } = await import('/text.js' as string);
+  const out: string[] = [];
+  const walk = (en: unknown, sv: unknown) => {
+    if (typeof en === 'string') { if (en !== sv) out.push(en); return; }
+    if (en && typeof en === 'object') for (const [k, v] of Object.entries(en)) walk(v, (sv as Record<string, unknown> | undefined)?.[k]);
+  };
+  walk(TEXT.en, TEXT.sv);
+  walk(CODE_TEXT.en, CODE_TEXT.sv);
+  return out;
+}
+
+/** In the page: catalogue strings that show as visible text (a whole text, or a phrase inside one). */
+function englishShown(english: string[]): string[] {
+  const texts: string[] = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const parent = n.parentElement;
+    if (!parent || parent.closest('[lang="en"], script, style, noscript') || !parent.checkVisibility()) continue;
+    const text = (n.textContent ?? '').trim();
+    if (text) texts.push(text);
+  }
+  for (const el of document.querySelectorAll<HTMLElement>('[aria-label], [placeholder], [title]')) {
+    if (el.closest('[lang="en"]')) continue;
+    for (const a of ['aria-label', 'placeholder', 'title']) { const v = el.getAttribute(a); if (v) texts.push(v.trim()); }
+  }
+  texts.push(document.title);
+  return english.filter((e) => texts.some((x) => x === e || (e.includes(' ') && e.length >= 8 && x.includes(e))));
+}
 
 /** A PCM WAV of silence (8 kHz, 16-bit, mono). */
 function silentWav(seconds: number): Buffer {

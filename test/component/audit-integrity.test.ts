@@ -26,7 +26,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 async function appendOne(s: Services, i: number): Promise<void> {
-  await s.db.transaction((trx) => s.audit.append(trx, { actor: 'trainer:tok_seed', action: 'recording.played', subject: `recording:r${i}`, details: { i } }));
+  await s.transaction((tx) => s.audit.append(tx, { actor: 'trainer:tok_seed', action: 'recording.played', subject: `recording:r${i}`, details: { i } }));
 }
 
 /** Appends until the head is at `seq`. */

@@ -10,6 +10,7 @@ import { scheduleAuditCheckpoints } from '../../jobs/audit-checkpoint.js';
 import { readStoredPages } from '../../src/audit-log/audit-repository.js';
 import { readAuditEntries, verifyAuditPages, type AuditEntry } from '../../src/audit-log/index.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { asTx } from '../../src/shared/database.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -24,7 +25,7 @@ async function entries(t: TestApp): Promise<AuditEntry[]> {
 /** Appends n entries the way the service does, one transaction each. */
 async function seed(t: TestApp, n: number, action = 'recording.played'): Promise<void> {
   for (let i = 0; i < n; i++) {
-    await t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'trainer:tok_seed', action, subject: `recording:r${i}`, details: { i, note: 'a "quoted", comma' } }));
+    await t.db.transaction((trx) => t.services.audit.append(asTx(trx), { actor: 'trainer:tok_seed', action, subject: `recording:r${i}`, details: { i, note: 'a "quoted", comma' } }));
     t.clock.advance(1000);
   }
 }
@@ -120,7 +121,7 @@ describe('the audit log API (/v1/audit)', () => {
 
   it('reads the table a page at a time and locates an edit, a removal or a BLOB on either side of a page boundary', async () => {
     // Text that JSON escapes, or that is not ASCII, reaches the hash exactly as stored.
-    await t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'trainer:tok_åäö', action: 'recording.played', subject: 'recording:r😀', details: { note: 'tab\t nl\n \u0001 \u2028 "q" \\ 😀 ö' } }));
+    await t.db.transaction((trx) => t.services.audit.append(asTx(trx), { actor: 'trainer:tok_åäö', action: 'recording.played', subject: 'recording:r😀', details: { note: 'tab\t nl\n \u0001 \u2028 "q" \\ 😀 ö' } }));
     await seed(t, 13); // 20 entries: pages of 4 are seq 1–4, 5–8, …, 17–20
     const verifyInPagesOf4 = () => verifyAuditPages(readStoredPages(t.db, 4, 3), [], null);
     const clean = await verifyInPagesOf4();
@@ -164,7 +165,7 @@ describe('the audit log API (/v1/audit)', () => {
   it('verifies entries whose text holds the separator of the page text, and still locates an edit among them', async () => {
     // A callId is the phone system's text; nothing stops it from holding U+001F.
     for (let i = 0; i < 3; i++) {
-      await t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'phone-system:webhook', action: 'recording.ingested', subject: `call:odd\u001fid-${i}`, details: { callId: `odd\u001fid-${i}` } }));
+      await t.db.transaction((trx) => t.services.audit.append(asTx(trx), { actor: 'phone-system:webhook', action: 'recording.ingested', subject: `call:odd\u001fid-${i}`, details: { callId: `odd\u001fid-${i}` } }));
     }
     expect(await verifyAuditPages(readStoredPages(t.db, 4, 3), [], null)).to.include({ ok: true, entries: 9 });
     expect(await t.services.auditCheckpoints.verify()).to.include({ ok: true, entries: 9 });

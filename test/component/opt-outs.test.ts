@@ -506,14 +506,14 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       await upload(t, meta);
       const rec = await t.db('recordings').where({ call_id: meta.callId }).first();
       const asRecording = { callId: rec.call_id as string, callerKey: rec.caller_key as string };
-      expect(await t.services.optOuts.isWithdrawn(t.db, asRecording)).to.equal(false);
+      expect(await t.services.optOuts.isWithdrawn(asRecording)).to.equal(false);
       await register({ number: '070-123 45 67' });
-      expect(await t.services.optOuts.isWithdrawn(t.db, asRecording)).to.equal(true);
+      expect(await t.services.optOuts.isWithdrawn(asRecording)).to.equal(true);
       await remove('+46701234567');
-      expect(await t.services.optOuts.isWithdrawn(t.db, asRecording)).to.equal(false);
+      expect(await t.services.optOuts.isWithdrawn(asRecording)).to.equal(false);
       sinon.stub(t.store, 'delete').rejects(new Error('store down'));
       expect((await optOutCall(meta.callId)).status).to.equal(503);
-      expect(await t.services.optOuts.isWithdrawn(t.db, asRecording)).to.equal(true);
+      expect(await t.services.optOuts.isWithdrawn(asRecording)).to.equal(true);
     });
   });
 });

@@ -7,6 +7,7 @@ import { readAuditEntries, type AuditEntry } from '../../src/audit-log/index.js'
 import type { Recording } from '../../src/recordings/index.js';
 import { DAY_MS, ManualClock } from '../../src/shared/clock.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { asTx } from '../../src/shared/database.js';
 
 const T0 = Date.parse('2026-10-01T08:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -59,7 +60,7 @@ describe('GET /v1/reports/retention', () => {
     await t.db.transaction(async (trx) => {
       const at = iso(T0 + 4000);
       await trx('recordings').insert({ id: discardedId, call_id: 'call-discarded', started_at: at, ended_at: at, status: 'discarded', reason: 'number-opted-out', deadline: iso(T0 + 4000 + 30 * DAY_MS), created_at: at, updated_at: at });
-      await t.services.audit.append(trx, { actor: 'phone-system:webhook', action: 'recording.discarded', subject: `recording:${discardedId}`, details: { recordingId: discardedId, callId: 'call-discarded', reason: 'number-opted-out' } });
+      await t.services.audit.append(asTx(trx), { actor: 'phone-system:webhook', action: 'recording.discarded', subject: `recording:${discardedId}`, details: { recordingId: discardedId, callId: 'call-discarded', reason: 'number-opted-out' } });
     });
 
     t.clock.set(iso(deadline(T0) + DAY_MS));
@@ -105,14 +106,15 @@ describe('GET /v1/reports/retention', () => {
     ]);
   });
 
-  it('answers CSV with the rows, the totals and the discrepancies', async () => {
+  it('answers CSV for Swedish Excel (BOM, semicolons) with the rows, the totals and the discrepancies', async () => {
     const res = await request(t.app).get(`/v1/reports/retention?${period}&format=csv`).set('Authorization', `Bearer ${auditor}`).expect(200);
     expect(res.type).to.equal('text/csv');
-    const lines = res.text.split('\r\n');
-    expect(lines[0]).to.equal('id,callId,startedAt,deadline,deletedAt,reason,outcome,late,holdId');
-    expect(lines.find((l) => l.startsWith(ids.late!))).to.match(/,deleted-late,PT2H5M,$/);
-    expect(lines).to.include('deleted-late,1');
-    expect(lines.some((l) => l.startsWith(`deleted-without-audit,${ids.tombstoneNoAudit}`))).to.equal(true);
+    expect(res.text.charCodeAt(0), 'a UTF-8 byte-order mark for Excel').to.equal(0xfeff);
+    const lines = res.text.slice(1).split('\r\n');
+    expect(lines[0]).to.equal('id;callId;startedAt;deadline;deletedAt;reason;outcome;late;holdId');
+    expect(lines.find((l) => l.startsWith(ids.late!))).to.match(/;deleted-late;PT2H5M;$/);
+    expect(lines).to.include('deleted-late;1');
+    expect(lines.some((l) => l.startsWith(`deleted-without-audit;${ids.tombstoneNoAudit}`))).to.equal(true);
   });
 
   it('audits every report with the auditor as actor', async () => {

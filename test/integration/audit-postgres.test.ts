@@ -4,7 +4,7 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { readStoredPages } from '../../src/audit-log/audit-repository.js';
 import { verifyAuditPages } from '../../src/audit-log/index.js';
-import { createDatabase } from '../../src/shared/database.js';
+import { createDatabase, asTx } from '../../src/shared/database.js';
 import { createPostgresDatabase } from '../helpers/postgres.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -25,7 +25,7 @@ describe('the audit log on PostgreSQL (concurrent appends, checkpoints, verifica
 
   it('keeps one unbroken chain under concurrent appends, checkpoints it, and detects a truncated tail', async () => {
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'system:test', action: 'recording.played', subject: `recording:r${i}`, details: { i } }))),
+      Array.from({ length: 40 }, (_, i) => t.db.transaction((trx) => t.services.audit.append(asTx(trx), { actor: 'system:test', action: 'recording.played', subject: `recording:r${i}`, details: { i } }))),
     );
     const [a, b] = await Promise.all([t.services.auditCheckpoints.create(), t.services.auditCheckpoints.create()]);
     expect([a, b].filter(Boolean)).to.have.length(1); // both try the same head: one row, no error
@@ -44,7 +44,7 @@ describe('the audit log on PostgreSQL (concurrent appends, checkpoints, verifica
 
   it('reads the table a page at a time as text joined by PostgreSQL, and locates an edit, a NULL or a separator in a later page', async () => {
     for (let i = 0; i < 30; i++) {
-      await t.db.transaction((trx) => t.services.audit.append(trx, { actor: 'system:test', action: 'recording.played', subject: i % 3 ? `recording:r${i}` : null, details: { i, note: 'åäö "quoted" \\ 😀' } }));
+      await t.db.transaction((trx) => t.services.audit.append(asTx(trx), { actor: 'system:test', action: 'recording.played', subject: i % 3 ? `recording:r${i}` : null, details: { i, note: 'åäö "quoted" \\ 😀' } }));
     }
     const verifyInPagesOf7 = () => verifyAuditPages(readStoredPages(t.db, 7, 3), [], null);
     expect(await verifyInPagesOf7()).to.include({ ok: true, entries: 30 });

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createAuditLog, readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
+import { createAuditLog, createAuditRepository, readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { createDatabase, migrateLatest, migrateRollbackAll, type Database } from '../../src/shared/database.js';
+import { createDatabase, migrateLatest, migrateRollbackAll, type Database, asTx } from '../../src/shared/database.js';
 import { createPostgresDatabase } from '../helpers/postgres.js';
 
 const backends: [string, () => Promise<{ db: Database; cleanup(): Promise<void> }>][] = [
@@ -43,9 +43,9 @@ for (const [name, open] of backends) {
     });
 
     it('keeps one unbroken chain when many transactions append at once', async () => {
-      const audit = createAuditLog({ clock: new ManualClock() });
+      const audit = createAuditLog({ clock: new ManualClock(), entries: createAuditRepository(db) });
       await Promise.all(
-        Array.from({ length: 40 }, (_, i) => db.transaction((trx) => audit.append(trx, { actor: 'system:test', action: 'test.concurrent', subject: `n:${i}` }))),
+        Array.from({ length: 40 }, (_, i) => db.transaction((trx) => audit.append(asTx(trx), { actor: 'system:test', action: 'test.concurrent', subject: `n:${i}` }))),
       );
       const entries = [];
       for await (const e of readAuditEntries(db)) entries.push(e);
@@ -55,11 +55,11 @@ for (const [name, open] of backends) {
     });
 
     it('rolls the audit entry back with the change it records', async () => {
-      const audit = createAuditLog({ clock: new ManualClock() });
+      const audit = createAuditLog({ clock: new ManualClock(), entries: createAuditRepository(db) });
       const before = await db('audit_entries').count({ n: '*' });
       try {
         await db.transaction(async (trx) => {
-          await audit.append(trx, { actor: 'system:test', action: 'test.rolled-back' });
+          await audit.append(asTx(trx), { actor: 'system:test', action: 'test.rolled-back' });
           throw new Error('the change failed');
         });
       } catch {

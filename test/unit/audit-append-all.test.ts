@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createAuditLog, readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
+import { createAuditLog, createAuditRepository, readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { createDatabase, migrateLatest, type Database } from '../../src/shared/database.js';
+import { createDatabase, migrateLatest, type Database, asTx } from '../../src/shared/database.js';
 
 describe('audit log: appending several entries as one step', () => {
   let dir: string;
@@ -20,10 +20,10 @@ describe('audit log: appending several entries as one step', () => {
   });
 
   it('chains 250 entries in order after one appended alone, and the chain verifies', async () => {
-    const audit = createAuditLog({ clock: new ManualClock('2026-11-23T10:00:00.000Z') });
-    await db.transaction((trx) => audit.append(trx, { actor: 'system:test', action: 'first' }));
+    const audit = createAuditLog({ clock: new ManualClock('2026-11-23T10:00:00.000Z'), entries: createAuditRepository(db) });
+    await db.transaction((trx) => audit.append(asTx(trx), { actor: 'system:test', action: 'first' }));
     const many = Array.from({ length: 250 }, (_, i) => ({ actor: 'system:test', action: 'recording.deleted', subject: `recording:${i}`, details: { i } }));
-    const appended = await db.transaction((trx) => audit.appendAll(trx, many));
+    const appended = await db.transaction((trx) => audit.appendAll(asTx(trx), many));
 
     expect(appended.map((e) => e.seq)).to.deep.equal(Array.from({ length: 250 }, (_, i) => i + 2));
     const stored = [];
@@ -35,11 +35,11 @@ describe('audit log: appending several entries as one step', () => {
   });
 
   it('appends nothing for no entries, and nothing at all when its transaction fails', async () => {
-    const audit = createAuditLog({ clock: new ManualClock('2026-11-23T10:00:00.000Z') });
-    expect(await db.transaction((trx) => audit.appendAll(trx, []))).to.deep.equal([]);
+    const audit = createAuditLog({ clock: new ManualClock('2026-11-23T10:00:00.000Z'), entries: createAuditRepository(db) });
+    expect(await db.transaction((trx) => audit.appendAll(asTx(trx), []))).to.deep.equal([]);
     await db
       .transaction(async (trx) => {
-        await audit.appendAll(trx, [{ actor: 'system:test', action: 'a' }, { actor: 'system:test', action: 'b' }]);
+        await audit.appendAll(asTx(trx), [{ actor: 'system:test', action: 'a' }, { actor: 'system:test', action: 'b' }]);
         throw new Error('the change it records failed');
       })
       .catch(() => undefined);

@@ -7,10 +7,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import {
   canonicalJson, checkpointObjectBody, checkpointObjectKey, createAuditCheckpoints, createAuditLog, createSigner, GENESIS_HASH, hashEntry,
-  ndjsonLine, parseCheckpointFile, parseExportLine, verifyAuditLog, type AuditEntry, type SignedCheckpoint,
+  ndjsonLine, parseCheckpointFile, parseExportLine, verifyAuditLog, type AuditEntry, type SignedCheckpoint, createAuditRepository,
 } from '../../src/audit-log/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { createDatabase, migrateLatest, type Database } from '../../src/shared/database.js';
+import { createDatabase, migrateLatest, transactor, type Database } from '../../src/shared/database.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { ObjectNotFound, type ObjectStore } from '../../src/storage/index.js';
 
@@ -222,7 +222,10 @@ describe('every verifier fails on any single mutation that changes the canonical
       objects.set(checkpointObjectKey(c.seq), checkpointObjectBody(c));
     }
     const clock = new ManualClock();
-    const checkpoints = createAuditCheckpoints({ db, store: memoryStore(objects), clock, logger: createLogger({ level: 'silent' }), audit: createAuditLog({ clock }), signingKeyPem: KEY });
+    const entries = createAuditRepository(db);
+    const checkpoints = createAuditCheckpoints({
+      entries, transaction: transactor(db), store: memoryStore(objects), clock, logger: createLogger({ level: 'silent' }), audit: createAuditLog({ clock, entries }), signingKeyPem: KEY,
+    });
     return { checkpoints, objects };
   }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Request } from 'express';
 import { TooManyRequests } from '../../src/shared/errors.js';
-import { createAuthFailureLimiter } from '../../src/web/index.js';
+import { createAuthFailureLimiter } from '../../src/web/session.routes.js';
 
 /** Just what the limiter reads of a request. */
 function fakeRequest(ip: string): Request {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createOptOutIndex } from '../../src/opt-outs/opt-out-index.js';
+import { createOptOutRepository } from '../../src/opt-outs/opt-out-repository.js';
 import { createDatabase, migrateLatest, type Database } from '../../src/shared/database.js';
 
 const key = (n: string) => createHmac('sha256', 'test').update(n).digest('hex');
@@ -24,7 +25,7 @@ describe('opt-out index (the pre-call check from memory)', () => {
   it('loads the keys in force once, and ignores removed registrations (caller_key null)', async () => {
     await migrateLatest(db);
     await db('opt_outs').insert([row('opt_a', '+46701'), row('opt_b', '+46702'), { ...row('opt_c', '+46703'), caller_key: null, removed_at: 'x', removed_by: 'y' }]);
-    const index = createOptOutIndex(db);
+    const index = createOptOutIndex(createOptOutRepository(db));
     expect(await index.has(key('+46701'))).to.equal(true);
     expect(await index.has(key('+46702'))).to.equal(true);
     expect(await index.has(key('+46703'))).to.equal(false);
@@ -41,7 +42,7 @@ describe('opt-out index (the pre-call check from memory)', () => {
   it('keeps a registration and a removal committed while its load is still reading', async () => {
     await migrateLatest(db);
     await db('opt_outs').insert(row('opt_a', '+46701'));
-    const index = createOptOutIndex(db);
+    const index = createOptOutIndex(createOptOutRepository(db));
     const first = index.has(key('+46701')); // starts the load; its SELECT is in flight
     index.removed(key('+46701'));
     index.added(key('+46709'));
@@ -50,7 +51,7 @@ describe('opt-out index (the pre-call check from memory)', () => {
   });
 
   it('retries a load that failed instead of answering from an empty set', async () => {
-    const index = createOptOutIndex(db); // no tables yet: the load fails
+    const index = createOptOutIndex(createOptOutRepository(db)); // no tables yet: the load fails
     let failure: unknown;
     await index.has(key('+46701')).catch((e: unknown) => (failure = e));
     expect(failure).to.be.instanceOf(Error);

@@ -2,6 +2,7 @@
 // The menu only helps: every view asks the API, and the server decides what each role may see.
 
 import { confirmOptOutDeletion, SUBJECT_TEXT, subjectRequestsView } from './subject-requests.js';
+import { CODE_TEXT, durationWords, formatTime, problemMessage, stockholmDate, stockholmDayStart } from './text.js';
 
 const TEXT = {
   sv: {
@@ -22,6 +23,16 @@ const TEXT = {
     deleteExisting: 'Radera befintliga inspelningar', deadline: 'Gallringsdag', count: 'Antal', done: 'Klart.',
     refused: 'Åtkomst nekad', problem: 'Något gick fel', notSignedIn: 'Logga in för att fortsätta.', yes: 'ja', no: 'nej',
     subjectRequests: SUBJECT_TEXT.sv.subjectRequests,
+    sessionEnded: 'Du har blivit utloggad eftersom sessionen gick ut eller återkallades. Logga in igen för att fortsätta där du var.',
+    back10: '−10 s', fwd10: '+10 s', back10Label: 'Spola tillbaka 10 sekunder', fwd10Label: 'Spola fram 10 sekunder', speed: 'Hastighet', nowPlaying: 'Spelas nu',
+    holdPlaced: (id, until) => `Gallringsstopp lagt på inspelning ${id}${until ? `, till och med ${until}` : ', tills vidare'}. Den raderas inte förrän stoppet hävs eller löper ut.`,
+    holdReleased: (id) => `Gallringsstoppet på inspelning ${id} är hävt. Inspelningen gallras enligt sin gallringsdag.`,
+    optOutNew: 'Numret är registrerat: samtal från det spelas inte längre in.', optOutKnown: 'Numret var redan registrerat: samtal från det spelas inte in.',
+    optOutDeleted: (d, k) => `${d} befintliga inspelningar raderades${k ? `, ${k} behölls under gallringsstopp` : ''}.`,
+    optOutRemoved: 'Numret är borttaget: samtal från det kan spelas in igen.', optOutNotFound: 'Numret fanns inte registrerat. Inget ändrades.',
+    outcome: 'Utfall', allOutcomes: 'Alla utfall', callId: 'Samtals-id', started: 'Samtalet började', deletedAt: 'Raderad', lateness: 'Försening', totals: 'Summering', all: 'Alla',
+    lateBy: (d) => `${d} för sent`, overdueBy: (d) => `${d} över tiden`, pageOf: (p, n) => `Sida ${p} av ${n}`, rowsShown: (a, b, n) => `Rad ${a}–${b} av ${n}`, discrepancies: 'Avvikelser', reportRecordings: 'Inspelningar',
+    noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
   },
   en: {
     skip: 'Skip to content', signOut: 'Sign out', menu: 'Main menu', other: 'Svenska',
@@ -41,12 +52,26 @@ const TEXT = {
     deleteExisting: 'Delete existing recordings', deadline: 'Deadline', count: 'Count', done: 'Done.',
     refused: 'Access refused', problem: 'Something went wrong', notSignedIn: 'Sign in to continue.', yes: 'yes', no: 'no',
     subjectRequests: SUBJECT_TEXT.en.subjectRequests,
+    sessionEnded: 'You were signed out because the session expired or was revoked. Sign in again to continue where you were.',
+    back10: '−10 s', fwd10: '+10 s', back10Label: 'Back 10 seconds', fwd10Label: 'Forward 10 seconds', speed: 'Speed', nowPlaying: 'Now playing',
+    holdPlaced: (id, until) => `Hold placed on recording ${id}${until ? `, until ${until}` : ', until further notice'}. It is not deleted until the hold is released or ends.`,
+    holdReleased: (id) => `The hold on recording ${id} is released. The recording is deleted on its deadline.`,
+    optOutNew: 'The number is registered: calls from it are no longer recorded.', optOutKnown: 'The number was already registered: calls from it are not recorded.',
+    optOutDeleted: (d, k) => `${d} existing recordings were deleted${k ? `, ${k} kept under a hold` : ''}.`,
+    optOutRemoved: 'The number is removed: calls from it may be recorded again.', optOutNotFound: 'The number was not registered. Nothing changed.',
+    outcome: 'Outcome', allOutcomes: 'All outcomes', callId: 'Call id', started: 'Call started', deletedAt: 'Deleted', lateness: 'Lateness', totals: 'Totals', all: 'All',
+    lateBy: (d) => `${d} late`, overdueBy: (d) => `${d} overdue`, pageOf: (p, n) => `Page ${p} of ${n}`, rowsShown: (a, b, n) => `Rows ${a}–${b} of ${n}`, discrepancies: 'Discrepancies', reportRecordings: 'Recordings',
+    noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
   },
 };
 
 let lang = localStorage.getItem('gallra.lang') === 'en' ? 'en' : 'sv';
 let me = null; // { role, name } once signed in
 const t = (k) => TEXT[lang][k] ?? k;
+/** A code's words (`statuses`, `outcomes`, `actions`), or the code itself when it is new to this page. */
+const word = (kind, code) => CODE_TEXT[lang][kind][code] ?? code;
+const rolesOf = (who) => who?.roles ?? (who?.role ? [who.role] : []);
+const RETURN_KEY = 'gallra.returnTo';
 
 const VIEWS = {
   recordings: { roles: ['trainer', 'auditor', 'admin'], render: recordingsView },
@@ -58,9 +83,7 @@ const VIEWS = {
   overdue: { roles: ['admin', 'auditor'], render: overdueView },
   subjectRequests: { roles: ['admin'], render: (main) => subjectRequestsView(main, subjectUi) },
 };
-const MENU = { trainer: ['recordings'], auditor: ['recordings', 'audit', 'verification', 'report'], admin: ['recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests'] };
-/** The menu of everyone signed in: a person may hold several roles and sees the union. */
-const menuOf = (who) => [...new Set((who.roles ?? [who.role]).flatMap((r) => MENU[r] ?? []))];
+const MENU = { trainer: ['recordings'], auditor: ['recordings', 'audit', 'verification', 'report', 'overdue'], admin: ['recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests'] };
 
 /** Builds an element; strings become text nodes, so data is never parsed as HTML. */
 function h(tag, attrs = {}, ...children) {
@@ -89,6 +112,11 @@ async function api(method, path, body) {
   const type = res.headers.get('content-type') || '';
   if (!res.ok) {
     const problem = type.includes('json') ? await res.json().catch(() => ({})) : { title: res.statusText };
+    // A session that expired or was revoked mid-work: back to sign-in, and the view that asked never resumes.
+    if (res.status === 401 && me && path !== '/v1/session') {
+      sessionEnded();
+      return new Promise(() => undefined);
+    }
     return { ok: false, status: res.status, problem };
   }
   if (res.status === 204) return { ok: true, status: 204 };
@@ -97,22 +125,24 @@ async function api(method, path, body) {
   return { ok: true, status: res.status, data: await res.text() };
 }
 
+/** A problem in the page's language; the server's own (English) detail only as a secondary line. */
 function problemBox(r) {
-  const title = r.status === 403 ? t('refused') : r.problem?.title || t('problem');
   const errs = r.problem?.errors?.map((e) => `${e.pointer}: ${e.detail}`) ?? [];
-  return h('div', { class: 'problem', role: 'alert', 'data-status': r.status },
-    h('strong', {}, `${title} (${r.status})`), r.problem?.detail ? h('p', {}, r.problem.detail) : null,
-    errs.length ? h('ul', {}, errs.map((e) => h('li', {}, e))) : null);
+  const detail = [r.problem?.detail, ...errs].filter(Boolean).join(' · ');
+  return h('div', { class: 'problem', role: 'alert', 'data-status': r.status, 'data-type': r.problem?.type },
+    h('p', { class: 'message' }, h('strong', {}, problemMessage(lang, r.status, r.problem))),
+    detail ? h('p', { class: 'detail' }, `${CODE_TEXT[lang].serverSays}: `, h('span', { lang: 'en' }, detail)) : null);
 }
 
-const fmtDate = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'sv' ? 'sv-SE' : 'en-GB') : '–');
+const fmtDate = (iso) => formatTime(lang, iso);
 const fmtDuration = (ms) => {
   if (ms == null) return '–';
   const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 };
-const dayStart = (d) => (d ? new Date(`${d}T00:00:00`).toISOString() : undefined);
-const dayEnd = (d) => (d ? new Date(new Date(`${d}T00:00:00`).getTime() + 86_400_000).toISOString() : undefined);
+// Dates in filters are Stockholm calendar days, whatever zone the browser runs in.
+const dayStart = (d) => (d ? stockholmDayStart(d) : undefined);
+const dayEnd = (d) => (d ? stockholmDayStart(d, 1) : undefined);
 const query = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')).toString();
 
 function field(label, input) {
@@ -135,7 +165,7 @@ async function signInView(main, note) {
   const viaProvider = oidc ? h('p', {}, h('a', { class: 'button', id: 'sign-in-oidc', href: '/auth/sign-in' }, t('signInOidc'))) : null;
   if (!withToken) return main.replaceChildren(h('h1', {}, t('signInTitle')), note ? h('p', {}, note) : null, viaProvider);
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
-  const out = h('div', { 'aria-live': 'polite' });
+  const out = h('div', { id: 'sign-in-result' });
   const form = h('form', { class: 'card', id: 'sign-in' }, field(t('token'), input), h('button', { type: 'submit' }, t('signIn')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -143,33 +173,46 @@ async function signInView(main, note) {
     if (!r.ok) return out.replaceChildren(problemBox(r));
     input.value = '';
     me = r.data;
-    location.hash = `#/${menuOf(me)[0] ?? 'recordings'}`;
-    render();
+    const back = sessionStorage.getItem(RETURN_KEY);
+    sessionStorage.removeItem(RETURN_KEY);
+    const target = back && viewAllowed(viewOf(back)) ? back : `#/${firstView()}`;
+    if (location.hash === target) render();
+    else location.hash = target;
   });
-  main.replaceChildren(h('h1', {}, t('signInTitle')), note ? h('p', {}, note) : null, viaProvider, oidc ? h('h2', {}, t('orToken')) : null, form, out);
+  main.replaceChildren(...[h('h1', {}, t('signInTitle')), note ? h('p', { class: 'note', role: 'status' }, note) : null, viaProvider, oidc ? h('h2', {}, t('orToken')) : null, form, out].filter(Boolean));
   input.focus();
 }
 
 async function recordingsView(main) {
   const f = { from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }), queue: h('input', { name: 'queue', maxlength: 64 }), agentId: h('input', { name: 'agentId', maxlength: 64 }) };
-  const list = h('div', { id: 'recordings-list', 'aria-live': 'polite' });
+  // The filters live in the address, so a reload, a language switch or a shared link keeps them.
+  const kept = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  for (const [k, input] of Object.entries(f)) input.value = kept.get(k) ?? '';
+  let playingId = null;
+  const list = h('div', { id: 'recordings-list' });
   const player = h('section', { class: 'player', id: 'player-section', 'aria-labelledby': 'player-title', hidden: true });
   const cursors = [null];
   const form = h('form', { class: 'filters', role: 'search' },
     field(t('from'), f.from), field(t('to'), f.to), field(t('queue'), f.queue), field(t('agent'), f.agentId), h('button', { type: 'submit' }, t('filter')));
-  form.addEventListener('submit', (e) => { e.preventDefault(); cursors.length = 1; load(); });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    cursors.length = 1;
+    const q = query(Object.fromEntries(Object.entries(f).map(([k, input]) => [k, input.value.trim()])));
+    history.replaceState(null, '', `#/recordings${q ? `?${q}` : ''}`);
+    load();
+  });
   main.replaceChildren(h('h1', {}, t('recordings')), form, list, player);
 
   async function load() {
-    list.replaceChildren(h('p', {}, t('loading')));
+    busy(list);
     const q = query({ from: dayStart(f.from.value), to: dayEnd(f.to.value), queue: f.queue.value.trim(), agentId: f.agentId.value.trim(), limit: 20, cursor: cursors[cursors.length - 1] ?? undefined });
     const r = await api('GET', `/v1/recordings?${q}`);
     if (!r.ok) return list.replaceChildren(problemBox(r));
     const canPlay = me && (me.roles ?? [me.role]).some((r) => r === 'trainer' || r === 'admin');
-    const rows = r.data.items.map((it) => h('tr', { 'data-id': it.id },
+    const rows = r.data.items.map((it) => h('tr', { 'data-id': it.id, class: it.id === playingId ? 'playing' : undefined, 'aria-current': it.id === playingId ? 'true' : undefined },
       h('td', {}, fmtDate(it.startedAt)), h('td', {}, it.queue ?? '–'), h('td', {}, it.agentId ?? '–'),
       h('td', { class: 'num' }, fmtDuration(it.durationMs)), h('td', { class: 'num' }, it.status === 'stored' ? String(it.daysLeft) : '–'),
-      me?.role !== 'trainer' ? h('td', {}, it.status) : null,
+      me?.role !== 'trainer' ? h('td', {}, word('statuses', it.status)) : null,
       canPlay ? h('td', {}, it.status === 'stored' ? h('button', { type: 'button', class: 'play', 'aria-label': `${t('play')} ${fmtDate(it.startedAt)} ${it.queue ?? ''}`, onclick: () => play(it) }, t('play')) : '') : null));
     const head = [t('date'), t('queue'), t('agent'), t('duration'), t('daysLeft'), me?.role !== 'trainer' ? t('status') : null, canPlay ? t('play') : null].filter(Boolean);
     const pager = h('div', { class: 'pager' },
@@ -179,9 +222,24 @@ async function recordingsView(main) {
   }
 
   function play(it) {
+    playingId = it.id;
+    for (const tr of list.querySelectorAll('tr[data-id]')) {
+      const on = tr.dataset.id === it.id;
+      tr.classList.toggle('playing', on);
+      if (on) tr.setAttribute('aria-current', 'true'); else tr.removeAttribute('aria-current');
+    }
     const audio = h('audio', { controls: true, preload: 'metadata', id: 'player', src: `/v1/recordings/${encodeURIComponent(it.id)}/audio` });
+    const skip = (s) => { audio.currentTime = Math.max(0, Math.min(audio.duration || Infinity, audio.currentTime + s)); };
+    const speed = h('select', { id: 'player-speed', name: 'speed' }, [0.75, 1, 1.25, 1.5, 2].map((v) => h('option', { value: v, selected: v === 1 }, `${String(v).replace('.', lang === 'sv' ? ',' : '.')}×`)));
+    speed.addEventListener('change', () => { audio.playbackRate = Number(speed.value); });
     player.hidden = false;
-    player.replaceChildren(h('h2', { id: 'player-title' }, `${t('player')}: ${fmtDate(it.startedAt)} · ${it.queue ?? ''} · ${it.agentId ?? ''}`), audio);
+    player.replaceChildren(
+      h('h2', { id: 'player-title' }, `${t('nowPlaying')}: ${fmtDate(it.startedAt)} · ${it.queue ?? ''} · ${it.agentId ?? ''}`),
+      audio,
+      h('div', { class: 'player-controls' },
+        h('button', { type: 'button', class: 'secondary', id: 'player-back', 'aria-label': t('back10Label'), onclick: () => skip(-10) }, t('back10')),
+        h('button', { type: 'button', class: 'secondary', id: 'player-forward', 'aria-label': t('fwd10Label'), onclick: () => skip(10) }, t('fwd10')),
+        field(t('speed'), speed)));
     audio.play().catch(() => undefined);
     audio.focus();
   }
@@ -196,7 +254,7 @@ async function people() {
 
 async function auditView(main) {
   const f = { action: h('input', { name: 'action', placeholder: 'recording.played' }), from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }) };
-  const out = h('div', { id: 'audit-list', 'aria-live': 'polite' });
+  const out = h('div', { id: 'audit-list' });
   const exportLink = h('a', { id: 'audit-export', download: 'audit.csv' }, t('exportCsv'));
   const afters = [undefined];
   const PAGE = 50;
@@ -207,11 +265,11 @@ async function auditView(main) {
 
   async function load() {
     exportLink.href = `/v1/audit?${query({ ...filter(), format: 'csv' })}`;
-    out.replaceChildren(h('p', {}, t('loading')));
+    busy(out);
     const r = await api('GET', `/v1/audit?${query({ ...filter(), after: afters[afters.length - 1], limit: PAGE, format: 'ndjson' })}`);
     if (!r.ok) return out.replaceChildren(problemBox(r));
     const names = await people();
-    const rows = r.data.map((e) => h('tr', {}, h('td', { class: 'num' }, String(e.seq)), h('td', {}, fmtDate(e.at)), h('td', {}, names.get(e.actor) ? `${names.get(e.actor)} (${e.actor})` : e.actor), h('td', {}, e.action), h('td', {}, e.subject ?? '–')));
+    const rows = r.data.map((e) => h('tr', {}, h('td', { class: 'num' }, String(e.seq)), h('td', {}, fmtDate(e.at)), h('td', {}, names.get(e.actor) ? `${names.get(e.actor)} (${e.actor})` : e.actor), h('td', {}, word('actions', e.action)), h('td', {}, e.subject ?? '–')));
     const last = r.data[r.data.length - 1];
     out.replaceChildren(rows.length ? table([t('seq'), t('time'), t('actor'), t('action'), t('subject')], rows) : h('p', {}, t('none')),
       h('div', { class: 'pager' },
@@ -222,7 +280,8 @@ async function auditView(main) {
 }
 
 async function verificationView(main) {
-  const out = h('div', { id: 'verification', 'aria-live': 'polite' }, h('p', {}, t('loading')));
+  const out = h('div', { id: 'verification' });
+  busy(out);
   main.replaceChildren(h('h1', {}, t('verification')), out, h('button', { type: 'button', onclick: () => verificationView(main) }, t('verifyAgain')));
   const [v, c] = await Promise.all([api('GET', '/v1/audit/verify'), api('GET', '/v1/audit/checkpoints')]);
   const parts = [];
@@ -243,34 +302,64 @@ async function verificationView(main) {
   out.replaceChildren(...parts);
 }
 
+const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue'];
+
 async function reportView(main) {
-  const today = new Date().toISOString().slice(0, 10);
-  const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+  const today = stockholmDate();
+  const monthAgo = stockholmDate(new Date(Date.now() - 30 * 86_400_000));
   const from = h('input', { type: 'date', name: 'from', value: monthAgo, required: true });
   const to = h('input', { type: 'date', name: 'to', value: today, required: true });
-  const csv = h('a', { id: 'report-csv', download: 'retention-report.csv' }, t('downloadCsv'));
-  const out = h('div', { id: 'report', 'aria-live': 'polite' });
+  const outcome = h('select', { name: 'outcome' }, h('option', { value: '' }, t('allOutcomes')), OUTCOMES.map((o) => h('option', { value: o }, word('outcomes', o))));
+  const csv = h('a', { id: 'report-csv', download: 'gallringsrapport.csv' }, t('downloadCsv'));
+  const out = h('div', { id: 'report' });
+  const PAGE = 50;
+  let report = null;
+  let page = 0;
   const range = () => ({ from: dayStart(from.value), to: dayEnd(to.value) });
-  const form = h('form', { class: 'filters' }, field(t('from'), from), field(t('to'), to), h('button', { type: 'submit' }, t('show')));
+  const form = h('form', { class: 'filters' }, field(t('from'), from), field(t('to'), to), field(t('outcome'), outcome), h('button', { type: 'submit' }, t('show')));
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  outcome.addEventListener('change', () => { page = 0; if (report) draw(); });
   main.replaceChildren(h('h1', {}, t('report')), form, h('p', {}, csv), out);
+
+  const lateness = (row) => (row.lateMs == null ? '–' : row.outcome === 'overdue' ? t('overdueBy')(durationWords(lang, row.lateMs)) : t('lateBy')(durationWords(lang, row.lateMs)));
+  function draw() {
+    const rows = report.recordings.filter((row) => !outcome.value || row.outcome === outcome.value);
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    page = Math.min(page, pages - 1);
+    const shown = rows.slice(page * PAGE, (page + 1) * PAGE);
+    const totals = report.totals ?? {};
+    const head = [t('callId'), t('recordingId'), t('started'), t('deadline'), t('deletedAt'), t('outcome'), t('lateness'), t('reason')];
+    const body = shown.map((row) => h('tr', { 'data-id': row.id, 'data-outcome': row.outcome },
+      h('td', {}, row.callId ?? '–'), h('td', { class: 'id' }, row.id), h('td', {}, fmtDate(row.startedAt)), h('td', {}, fmtDate(row.deadline)),
+      h('td', {}, fmtDate(row.deletedAt)), h('td', {}, word('outcomes', row.outcome)), h('td', {}, lateness(row)), h('td', {}, row.reason ?? '–')));
+    const pager = h('nav', { class: 'pager', 'aria-label': t('reportRecordings') },
+      h('button', { type: 'button', class: 'secondary', disabled: page === 0, onclick: () => { page--; draw(); } }, t('prev')),
+      h('span', { id: 'report-page' }, t('pageOf')(page + 1, pages)),
+      h('button', { type: 'button', class: 'secondary', disabled: page >= pages - 1, onclick: () => { page++; draw(); } }, t('next')));
+    out.replaceChildren(
+      h('h2', {}, t('totals')),
+      h('dl', { class: 'facts', id: 'report-totals' }, [...OUTCOMES, 'all'].map((o) => [h('dt', {}, o === 'all' ? t('all') : word('outcomes', o)), h('dd', { 'data-outcome': o }, String(totals[o] ?? 0))])),
+      h('h2', {}, `${t('reportRecordings')} (${rows.length})`),
+      h('p', { role: 'status', id: 'report-rows' }, rows.length ? t('rowsShown')(page * PAGE + 1, page * PAGE + shown.length, rows.length) : t('none')),
+      rows.length ? table(head, body) : null, rows.length > PAGE ? pager : null,
+      h('h2', {}, `${t('discrepancies')} (${report.discrepancies?.length ?? 0})`),
+      report.discrepancies?.length ? h('ul', { id: 'report-discrepancies' }, report.discrepancies.map((d) => h('li', {}, h('span', {}, `${d.kind} · ${d.recordingId}`), ' ', h('span', { lang: 'en' }, d.detail)))) : h('p', {}, t('none')),
+    );
+  }
   async function load() {
     csv.href = `/v1/reports/retention?${query({ ...range(), format: 'csv' })}`;
-    out.replaceChildren(h('p', {}, t('loading')));
+    busy(out);
     const r = await api('GET', `/v1/reports/retention?${query({ ...range(), format: 'json' })}`);
     if (!r.ok) return out.replaceChildren(problemBox(r));
-    const summary = Object.entries(r.data).filter(([, v]) => typeof v !== 'object' || v === null);
-    const lists = Object.entries(r.data).filter(([, v]) => Array.isArray(v));
-    out.replaceChildren(h('dl', { class: 'facts' }, summary.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])),
-      ...lists.flatMap(([k, v]) => [h('h2', {}, `${k} (${v.length})`), v.length && typeof v[0] === 'object'
-        ? table(Object.keys(v[0]), v.slice(0, 200).map((row) => h('tr', {}, Object.values(row).map((c) => h('td', {}, c === null ? '–' : typeof c === 'object' ? JSON.stringify(c) : String(c))))))
-        : h('p', {}, t('none'))]));
+    report = r.data;
+    page = 0;
+    draw();
   }
   await load();
 }
 
 function holdsView(main) {
-  const out = h('div', { 'aria-live': 'polite', id: 'holds-result' });
+  const out = h('div', { role: 'status', id: 'holds-result' });
   const id = h('input', { name: 'recordingId', required: true, size: 38, spellcheck: 'false' });
   const reason = h('input', { name: 'reason', required: true, maxlength: 500 });
   const until = h('input', { name: 'until', type: 'date' });
@@ -278,20 +367,22 @@ function holdsView(main) {
   place.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) };
-    show(await api('POST', `/v1/recordings/${encodeURIComponent(id.value.trim())}/hold`, body));
+    const r = await api('POST', `/v1/recordings/${encodeURIComponent(id.value.trim())}/hold`, body);
+    show(r, () => t('holdPlaced')(r.data.recordingId, r.data.until ? fmtDate(r.data.until) : null));
   });
   const rid = h('input', { name: 'releaseId', required: true, size: 38, spellcheck: 'false' });
   const release = h('form', { class: 'card' }, field(t('recordingId'), rid), h('button', { type: 'submit' }, t('releaseHold')));
   release.addEventListener('submit', async (e) => {
     e.preventDefault();
-    show(await api('DELETE', `/v1/recordings/${encodeURIComponent(rid.value.trim())}/hold`));
+    const r = await api('DELETE', `/v1/recordings/${encodeURIComponent(rid.value.trim())}/hold`);
+    show(r, () => t('holdReleased')(r.data?.recordingId ?? rid.value.trim()));
   });
-  const show = (r) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, t('done'), ' ', h('code', {}, JSON.stringify(r.data ?? {}))) : problemBox(r));
+  const show = (r, sentence) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));
   main.replaceChildren(h('h1', {}, t('holds')), h('h2', {}, t('placeHold')), place, h('h2', {}, t('releaseHold')), release, out);
 }
 
 function optOutsView(main) {
-  const out = h('div', { 'aria-live': 'polite', id: 'opt-outs-result' });
+  const out = h('div', { role: 'status', id: 'opt-outs-result' });
   // The number is only ever sent in a request body and cleared from the page afterwards.
   const num = h('input', { name: 'number', type: 'tel', required: true, autocomplete: 'off', maxlength: 40 });
   // Unchecked by default: deleting needs a deliberate choice and a confirmation naming the count.
@@ -302,7 +393,7 @@ function optOutsView(main) {
     if (del.checked && !(await confirmOptOutDeletion(subjectUi, num.value, out))) return;
     const r = await api('POST', '/v1/opt-outs', { number: num.value, deleteExisting: del.checked });
     num.value = '';
-    show(r);
+    show(r, () => [r.status === 201 ? t('optOutNew') : t('optOutKnown'), r.data.deletedRecordings !== undefined ? t('optOutDeleted')(r.data.deletedRecordings, r.data.keptUnderHold) : ''].filter(Boolean).join(' '));
   });
   const num2 = h('input', { name: 'removeNumber', type: 'tel', required: true, autocomplete: 'off', maxlength: 40 });
   const rem = h('form', { class: 'card' }, field(t('number'), num2), h('button', { type: 'submit' }, t('remove')));
@@ -310,14 +401,15 @@ function optOutsView(main) {
     e.preventDefault();
     const r = await api('POST', '/v1/opt-outs/remove', { number: num2.value });
     num2.value = '';
-    show(r);
+    show(r, () => (r.data.removed ? t('optOutRemoved') : t('optOutNotFound')));
   });
-  const show = (r) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, t('done'), ' ', h('code', {}, JSON.stringify(r.data ?? {}))) : problemBox(r));
+  const show = (r, sentence) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));
   main.replaceChildren(h('h1', {}, t('optOuts')), h('h2', {}, t('register')), reg, h('h2', {}, t('remove')), rem, out);
 }
 
 async function overdueView(main) {
-  const out = h('div', { id: 'overdue', 'aria-live': 'polite' }, h('p', {}, t('loading')));
+  const out = h('div', { id: 'overdue' });
+  busy(out);
   main.replaceChildren(h('h1', {}, t('overdue')), out);
   const r = await api('GET', '/v1/retention/overdue');
   if (!r.ok) return out.replaceChildren(problemBox(r));
@@ -328,9 +420,40 @@ async function overdueView(main) {
 
 // ---- shell ----
 
-function currentView() {
-  const m = /^#\/([A-Za-z]+)/.exec(location.hash);
+const viewOf = (hash) => {
+  const m = /^#\/([A-Za-z]+)/.exec(hash ?? '');
   return m && VIEWS[m[1]] ? m[1] : null;
+};
+const currentView = () => viewOf(location.hash);
+/** The menu of everyone signed in: a person may hold several roles and sees the union. */
+const menuOf = (who) => [...new Set(rolesOf(who).flatMap((r) => MENU[r] ?? []))];
+const firstView = () => menuOf(me)[0] ?? 'recordings';
+const viewAllowed = (view) => !!view && rolesOf(me).some((r) => VIEWS[view].roles.includes(r));
+
+/** Marks a region as loading (`aria-busy`); the status line, not the region, is what is announced. */
+function busy(region) {
+  region.setAttribute('aria-busy', 'true');
+  region.replaceChildren(h('p', { class: 'loading', role: 'status' }, t('loading')));
+  const done = new MutationObserver(() => {
+    if (!region.querySelector(':scope > p.loading')) {
+      region.removeAttribute('aria-busy');
+      done.disconnect();
+    }
+  });
+  done.observe(region, { childList: true });
+}
+
+/** The session ended under the user: sign in again, then come back to the same view. */
+function sessionEnded() {
+  if (location.hash && location.hash !== '#/') sessionStorage.setItem(RETURN_KEY, location.hash);
+  me = null;
+  renderChrome();
+  signInView(document.getElementById('main'), t('sessionEnded'));
+}
+
+function refusedView(main) {
+  main.replaceChildren(h('section', { class: 'refused', id: 'refused', 'data-status': '403' },
+    h('h1', {}, t('noAccess')), h('p', {}, t('noAccessBody')), h('p', {}, h('a', { href: `#/${firstView()}` }, t('toStart')))));
 }
 
 function renderChrome() {
@@ -340,7 +463,7 @@ function renderChrome() {
   langBtn.textContent = t('other');
   langBtn.lang = lang === 'sv' ? 'en' : 'sv';
   document.getElementById('signout').hidden = !me;
-  document.getElementById('who').textContent = me ? `${t('signedInAs')} ${me.name} (${(me.roles ?? [me.role]).map((r) => t('roles')[r] ?? r).join(', ')})` : '';
+  document.getElementById('who').textContent = me ? `${t('signedInAs')} ${me.name} (${rolesOf(me).map((r) => t('roles')[r] ?? r).join(', ')})` : '';
   const menu = document.getElementById('menu');
   menu.setAttribute('aria-label', t('menu'));
   const current = currentView();
@@ -350,11 +473,17 @@ function renderChrome() {
 async function render() {
   renderChrome();
   const main = document.getElementById('main');
-  if (!me) return signInView(main);
-  const view = currentView() ?? menuOf(me)[0];
-  if (!view) return main.replaceChildren(problemBox({ status: 403, problem: { detail: me.role } }));
+  if (!me) {
+    if (currentView()) sessionStorage.setItem(RETURN_KEY, location.hash);
+    return signInView(main);
+  }
+  const view = currentView() ?? firstView();
   if (!currentView()) history.replaceState(null, '', `#/${view}`);
   renderChrome();
+  if (!viewAllowed(view)) {
+    document.title = `${t('noAccess')} – Gallra`;
+    return refusedView(main);
+  }
   document.title = `${t(view)} – Gallra`;
   await VIEWS[view].render(main);
 }
@@ -384,3 +513,6 @@ window.addEventListener('hashchange', () => {
 const who = await api('GET', '/v1/session');
 me = who.ok ? who.data : null;
 render();
+
+/** The catalogue, for tests that check no English text shows in the Swedish interface. */
+export { TEXT };

@@ -68,7 +68,7 @@ async function listView(main, ui) {
     if (!r.ok) return out.replaceChildren(problemBox(r));
     location.hash = `#/subjectRequests/${r.data.id}`;
   });
-  const list = h('div', { id: 'subject-requests-list', 'aria-live': 'polite' });
+  const list = h('div', { id: 'subject-requests-list' });
   main.replaceChildren(h('h1', {}, T.subjectRequests), h('h2', {}, T.newRequest), form, out, h('h2', {}, T.cases), list);
   const r = await api('GET', '/v1/subject-requests');
   if (!r.ok) return list.replaceChildren(problemBox(r));

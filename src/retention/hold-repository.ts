@@ -1,0 +1,92 @@
+import { handleOf, trxOf, type Database, type Transaction } from '../shared/database.js';
+import type { Tx } from '../shared/transaction.js';
+
+type Db = Database | Transaction;
+
+export interface Hold {
+  id: string;
+  recordingId: string;
+  reason: string;
+  until: string | null;
+  placedAt: string;
+  placedBy: string;
+  releasedAt: string | null;
+  releasedBy: string | null;
+  lapsedAt: string | null;
+}
+
+function fromRow(r: Record<string, unknown>): Hold {
+  return {
+    id: r.id as string,
+    recordingId: r.recording_id as string,
+    reason: r.reason as string,
+    until: (r.until as string | null) ?? null,
+    placedAt: r.placed_at as string,
+    placedBy: r.placed_by as string,
+    releasedAt: (r.released_at as string | null) ?? null,
+    releasedBy: (r.released_by as string | null) ?? null,
+    lapsedAt: (r.lapsed_at as string | null) ?? null,
+  };
+}
+
+/** Holds neither released nor lapsed whose `until` (if any) is still ahead of `at`. */
+function active(db: Db, at: string) {
+  return db('holds')
+    .whereNull('released_at')
+    .whereNull('lapsed_at')
+    .andWhere((q) => q.whereNull('until').orWhere('until', '>', at));
+}
+
+/** The holds table. */
+export function createHoldRepository(db: Database) {
+  return {
+    /** The active hold of each of `recordingIds` that has one: recording id → hold id. */
+    async activeHoldIds(recordingIds: string[], now: Date, tx?: Tx): Promise<Map<string, string>> {
+      const out = new Map<string, string>();
+      for (let i = 0; i < recordingIds.length; i += 500) {
+        const rows = await active(handleOf(db, tx), now.toISOString()).whereIn('recording_id', recordingIds.slice(i, i + 500)).select('id', 'recording_id');
+        for (const r of rows) out.set(r.recording_id as string, r.id as string);
+      }
+      return out;
+    },
+
+    async findActive(recordingId: string, now: Date, tx?: Tx): Promise<Hold | undefined> {
+      const row = await active(handleOf(db, tx), now.toISOString()).where({ recording_id: recordingId }).first();
+      return row ? fromRow(row) : undefined;
+    },
+
+    /**
+     * The active hold an administrator placed by hand: not one a data-subject request placed (reason
+     * subject-request:<case id>), which its case releases. A recording may carry one of each.
+     */
+    async findActiveManual(recordingId: string, now: Date, tx?: Tx): Promise<Hold | undefined> {
+      const row = await active(handleOf(db, tx), now.toISOString()).andWhereNot('reason', 'like', 'subject-request:%').where({ recording_id: recordingId }).first();
+      return row ? fromRow(row) : undefined;
+    },
+
+    async insert(tx: Tx, h: Hold): Promise<void> {
+      await trxOf(tx)('holds').insert({ id: h.id, recording_id: h.recordingId, reason: h.reason, until: h.until, placed_at: h.placedAt, placed_by: h.placedBy });
+    },
+
+    /** True when this call released it (it was neither released nor lapsed before). */
+    async release(tx: Tx, id: string, at: string, by: string): Promise<boolean> {
+      return (await trxOf(tx)('holds').where({ id }).whereNull('released_at').whereNull('lapsed_at').update({ released_at: at, released_by: by })) === 1;
+    },
+
+    /** Holds still in force whose `until` is at or before `at`. */
+    async dueToLapse(at: string): Promise<Hold[]> {
+      return (await db('holds').whereNull('released_at').whereNull('lapsed_at').whereNotNull('until').andWhere('until', '<=', at)).map(fromRow);
+    },
+
+    /** True when this call lapsed it (it was neither released nor lapsed before). */
+    async lapse(tx: Tx, id: string, at: string): Promise<boolean> {
+      return (await trxOf(tx)('holds').where({ id }).whereNull('released_at').whereNull('lapsed_at').update({ lapsed_at: at })) === 1;
+    },
+
+    async forRecording(recordingId: string): Promise<Hold[]> {
+      return (await db('holds').where({ recording_id: recordingId }).orderBy('placed_at')).map(fromRow);
+    },
+  };
+}
+
+export type HoldRepository = ReturnType<typeof createHoldRepository>;
