@@ -1,4 +1,4 @@
-import type { Role } from '../http/types.js';
+import type { Role } from '../shared/principal.js';
 
 export type RoleMap = ReadonlyArray<{ role: Role; value: string }>;
 

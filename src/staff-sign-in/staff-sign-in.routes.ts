@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { requireRole } from '../http/auth.js';
 import type { RefusalLog } from '../http/refusals.js';
-import { cookieValue, sessionSecretOf, setSessionCookie } from '../web/index.js';
+import { cookieValue, sessionSecretOf, setSessionCookie } from '../http/session-cookie.js';
 import type { SignInTransaction } from './identity-provider.js';
 import type { StaffSignIn } from './staff-sign-in.js';
 import type { UsersRepository } from './users-repository.js';

@@ -7,7 +7,7 @@ import { Forbidden, InvalidInput, TooManyRequests, Unauthenticated } from '../sh
 import type { RefusalLog } from '../http/refusals.js';
 import type { Logger } from '../shared/logger.js';
 import type { SignInFailures } from '../staff-sign-in/index.js';
-import { clearSessionCookie, sessionSecretOf, setSessionCookie } from './session-cookie.js';
+import { clearSessionCookie, sessionSecretOf, setSessionCookie } from '../http/session-cookie.js';
 import type { Sessions } from './sessions.js';
 
 /**
