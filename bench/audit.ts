@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     const config = {
       port: 0, host: '127.0.0.1', dataDir: dir, databaseUrl: `sqlite:${path.join(dir, 'gallra.sqlite')}`, storageDriver: 'fs', webhookSecrets: ['whsec_' + Buffer.from('bench-bench-bench-bench-bench-32').toString('base64')],
       webhookToleranceMs: 300_000, callerKeySecret: 'b'.repeat(64), auditSigningKey: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      retentionDays: 30, retentionSchedule: '*/15 * * * *', orphanGraceMs: 3_600_000, maxRecordingBytes: 1 << 20, maxCallDurationMs: 86_400_000, edge: loadConfig({}).edge, sessionTtlMs: 3_600_000, trustProxy: false, logLevel: 'silent',
+      retentionDays: 30, retentionSchedule: '*/15 * * * *', orphanGraceMs: 3_600_000, maxRecordingBytes: 1 << 20, maxCallDurationMs: 86_400_000, edge: loadConfig({}).edge, sessionTtlMs: 3_600_000, sessionIdleMs: 1_800_000, allowTokenSignIn: false, trustProxy: false, logLevel: 'silent',
     } as ResolvedConfig;
     const services = createServices({ config, db, store: createFsObjectStore({ root: path.join(dir, 'objects') }), logger: createLogger({ level: 'silent' }), clock: new ManualClock('2026-06-01T00:00:00.000Z') });
     await services.auditCheckpoints.create();

@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     maxCallDurationMs: 24 * 3_600_000,
     edge: loadConfig({}).edge,
     sessionTtlMs: 8 * 3_600_000,
+    sessionIdleMs: 30 * 60_000,
+    allowTokenSignIn: false,
     trustProxy: false,
     // The request line is still formatted and filtered per request, as in production; only not printed.
     logLevel: 'warn',

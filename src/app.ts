@@ -13,6 +13,7 @@ import { ingestRoutes } from './recordings/recordings.routes.js';
 import { reportsRoutes } from './reports/reports.routes.js';
 import { retentionRoutes } from './retention/retention.routes.js';
 import type { Services } from './services.js';
+import { peopleRoutes, staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes } from './web/session.routes.js';
 import { WEB_CSP, webRoutes } from './web/web.routes.js';
@@ -79,7 +80,21 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use('/v1/opt-outs/check', express.json({ limit: '1kb', strict: true }));
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(authenticated);
-  app.use(sessionRoutes({ sessions: s.sessions, limiter, refusals: s.refusals, ttlMs: s.config.sessionTtlMs, logger: s.logger }));
+  const signIn = s.staffSignIn;
+  app.use(
+    sessionRoutes({
+      sessions: s.sessions,
+      limiter,
+      failures: s.signInFailures,
+      refusals: s.refusals,
+      ttlMs: s.config.sessionTtlMs,
+      options: { oidc: !!signIn, token: !signIn || s.config.allowTokenSignIn },
+      providerSignOutUrl: signIn?.signOutUrl,
+      logger: s.logger,
+    }),
+  );
+  if (signIn) app.use(staffSignInRoutes({ signIn, refusals: s.refusals, redirectUrl: s.config.oidc!.redirectUrl, ttlMs: s.config.sessionTtlMs }));
+  app.use(peopleRoutes({ users: s.users }));
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));

@@ -112,6 +112,21 @@ const schema = z
     METRICS_LISTEN: listenAddress.optional(),
     METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
     SESSION_TTL: duration.default(8 * 3_600_000),
+    SESSION_IDLE: duration.default(30 * 60_000),
+    OIDC_ISSUER: z.string().url().optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    OIDC_REDIRECT_URL: z.string().url().optional(),
+    OIDC_POST_LOGOUT_REDIRECT_URL: z.string().url().optional(),
+    OIDC_SCOPES: z.string().default('openid profile email'),
+    OIDC_ROLE_CLAIM: z.string().regex(/^[A-Za-z0-9_:/.-]+$/, 'a claim name such as groups or roles').default('groups'),
+    OIDC_ROLES: z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^(trainer|auditor|admin):.+$/, 'role:claim-value, role one of trainer, auditor, admin')).min(1))
+      .transform((pairs) => pairs.map((p) => ({ role: p.slice(0, p.indexOf(':')) as StaffRole, value: p.slice(p.indexOf(':') + 1) })))
+      .optional(),
+    ALLOW_TOKEN_SIGNIN: bool.default(false),
     TRUST_PROXY: trustProxy.default(false),
     /** Keep an open access request's calls from deletion (as held) until it is answered, three months at most. */
     SUBJECT_REQUEST_PRESERVE: bool.default(true),
@@ -120,6 +135,11 @@ const schema = z
   .superRefine((c, ctx) => {
     if (c.STORAGE_DRIVER === 's3' && !c.S3_BUCKET) {
       ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE_DRIVER=s3' });
+    }
+    if (c.OIDC_ISSUER) {
+      for (const name of ['OIDC_CLIENT_ID', 'OIDC_REDIRECT_URL', 'OIDC_ROLES'] as const) {
+        if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when OIDC_ISSUER is set' });
+      }
     }
     if (c.S3_SSE === 'aws:kms' && !c.S3_SSE_KMS_KEY_ID) {
       ctx.addIssue({ code: 'custom', path: ['S3_SSE_KMS_KEY_ID'], message: 'required when S3_SSE=aws:kms' });
@@ -135,6 +155,25 @@ export interface S3Config {
   sseKmsKeyId?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   requestChecksum: 'when_supported' | 'when_required';
+}
+
+/** The roles a person can get from the identity provider (the phone system signs in with a token). */
+export type StaffRole = 'trainer' | 'auditor' | 'admin';
+
+/** Staff sign-in with the municipality's OpenID Connect provider. */
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** Absent for a public client (PKCE only). */
+  clientSecret?: string;
+  redirectUrl: string;
+  /** Where the provider sends the browser after signing out; default the redirect URL's origin. */
+  postLogoutRedirectUrl: string;
+  scopes: string;
+  /** The claim holding group ids or app roles ("groups", "roles"; a dotted path reaches nested claims). */
+  roleClaim: string;
+  /** Which claim value gives which role; one person may match several (they get the union). */
+  roles: Array<{ role: StaffRole; value: string }>;
 }
 
 export interface Config {
@@ -161,7 +200,14 @@ export interface Config {
   maxCallDurationMs: number;
   /** The HTTP edge: time limits, the unverified-upload quarantine and where /metrics is served. */
   edge: EdgeConfig;
+  /** Absolute lifetime of a browser session. */
   sessionTtlMs: number;
+  /** A browser session not used for this long ends. */
+  sessionIdleMs: number;
+  /** Unset: staff sign in with access tokens (the embedded default). */
+  oidc?: OidcConfig;
+  /** Whether the web interface's token sign-in stays available although OIDC is configured. */
+  allowTokenSignIn: boolean;
   /** Express's "trust proxy": false, a hop count, or proxy addresses/subnets. */
   trustProxy: false | number | string[];
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -259,6 +305,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       metricsToken: e.METRICS_TOKEN,
     },
     sessionTtlMs: e.SESSION_TTL,
+    sessionIdleMs: e.SESSION_IDLE,
+    oidc: e.OIDC_ISSUER
+      ? {
+          issuer: e.OIDC_ISSUER,
+          clientId: e.OIDC_CLIENT_ID!,
+          clientSecret: e.OIDC_CLIENT_SECRET,
+          redirectUrl: e.OIDC_REDIRECT_URL!,
+          postLogoutRedirectUrl: e.OIDC_POST_LOGOUT_REDIRECT_URL ?? new URL('/', e.OIDC_REDIRECT_URL!).href,
+          scopes: e.OIDC_SCOPES,
+          roleClaim: e.OIDC_ROLE_CLAIM,
+          roles: e.OIDC_ROLES!,
+        }
+      : undefined,
+    allowTokenSignIn: e.ALLOW_TOKEN_SIGNIN,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,

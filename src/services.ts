@@ -18,12 +18,17 @@ import { isPostgres, pingDatabase, transactor, type Database } from './shared/da
 import type { Logger } from './shared/logger.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
-import { createSessionRepository, createSessions } from './web/index.js';
+import { createSessions, createSessionsRepository } from './web/index.js';
+import {
+  createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
+} from './staff-sign-in/index.js';
 import { createSubjectRequestRepository, createSubjectRequestServices } from './subject-requests/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
 export interface Infrastructure {
   config: ResolvedConfig;
+  /** The identity provider when OIDC is configured; tests may pass their own. Default: openid-client. */
+  identityProvider?: IdentityProvider;
   db: Database;
   store: ObjectStore;
   logger: Logger;
@@ -42,7 +47,6 @@ export function createServices(infra: Infrastructure) {
   const transaction = transactor(db);
   const auditEntries = createAuditRepository(db);
   const tokenRows = createAccessTokenRepository(db);
-  const sessionRows = createSessionRepository(db);
   const recordings = createRecordingRepository(db);
   const holdRows = createHoldRepository(db);
   const optOutRows = createOptOutRepository(db);
@@ -55,7 +59,6 @@ export function createServices(infra: Infrastructure) {
   createAuditMetrics(metrics, () => auditCheckpoints.state());
   const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
   const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
-  const sessions = createSessions({ sessions: sessionRows, transaction, tokens, audit, clock, ttlMs: config.sessionTtlMs });
 
   // The one deletion path, which leaves every held recording alone.
   const holds = createHolds({ holds: holdRows, recordings, transaction, audit, clock, logger });
@@ -96,8 +99,23 @@ export function createServices(infra: Infrastructure) {
   ];
   const refusals = createRefusalLog({ metrics, logger });
   const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });
+  const users = createUsersRepository(db);
+  const sessions = createSessions({
+    sessions: createSessionsRepository(db),
+    tokens,
+    audit,
+    clock,
+    ttlMs: config.sessionTtlMs,
+    idleMs: config.sessionIdleMs,
+    savePerson: (trx, p, at) => users.save(trx, { id: p.sub, issuer: p.issuer, name: p.name, email: p.email, roles: p.roles, lastSignedInAt: at }),
+  });
+  const signInFailures = createSignInFailures({ repo: createSignInFailuresRepository(db), clock });
+  const oidc = config.oidc;
+  const staffSignIn = oidc
+    ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
+    : undefined;
   return {
-    ...infra, transaction, refusals, quarantine, readiness, playback, sessions, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, transaction, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

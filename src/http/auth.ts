@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { AccessTokens } from '../access-tokens/index.js';
 import { Forbidden, Unauthenticated } from '../shared/errors.js';
-import type { Principal, Role } from '../shared/principal.js';
+import { holdsRole, type Principal, type Role } from '../shared/principal.js';
 
 /**
  * Resolves the caller from `Authorization: Bearer <token>` (or from another resolver, such as a browser
@@ -50,7 +50,7 @@ export function authenticate(resolvers: PrincipalResolver[], onFailure?: (req: P
 /** Refuses with 401 when nobody is signed in and 403 when the role is not named. */
 export function assertRole(principal: Principal | undefined, roles: readonly Role[]): asserts principal is Principal {
   if (!principal) throw new Unauthenticated('authentication-required', 'Send an access token: Authorization: Bearer <token>');
-  if (!roles.includes(principal.role)) {
+  if (!holdsRole(principal, roles)) {
     throw new Forbidden('forbidden', `This needs one of the roles: ${roles.join(', ')}`);
   }
 }

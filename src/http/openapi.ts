@@ -201,9 +201,30 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         ]),
       ),
       '/v1/session': {
-        post: op({ summary: 'Sign in to the web interface', requestBody: jsonBody(signIn), responses: { 201: json(z.object({ role: z.string(), name: z.string(), expiresAt: instant }), 'Signed in') } }),
-        get: op({ summary: 'Who is signed in', security: bearer, responses: { 200: json(z.object({ role: z.string(), name: z.string(), via: z.string() })) } }),
-        delete: op({ summary: 'Sign out', responses: { 204: { description: 'Signed out' } } }),
+        post: op({
+          summary: 'Sign in to the web interface with an access token (only without OIDC_ISSUER, or with ALLOW_TOKEN_SIGNIN)',
+          requestBody: jsonBody(signIn),
+          responses: { 201: json(z.object({ role: z.string(), roles: z.array(z.string()), name: z.string(), csrfToken: z.string(), expiresAt: instant }), 'Signed in') },
+        }),
+        get: op({
+          summary: "Who is signed in, and the session's CSRF token for requests that change something",
+          security: bearer,
+          responses: { 200: json(z.object({ role: z.string(), roles: z.array(z.string()), name: z.string(), via: z.string(), csrfToken: z.string().optional() })) },
+        }),
+        delete: op({
+          summary: "Sign out; a person signed in with the identity provider is also sent to the provider's sign-out",
+          responses: { 204: { description: 'Signed out' }, 200: json(z.object({ signOutUrl: z.string() }), "Signed out of gallra; the provider's sign-out page") },
+        }),
+      },
+      '/v1/sign-in': {
+        get: { summary: 'Which sign-ins the web interface offers', responses: { 200: json(z.object({ oidc: z.boolean(), token: z.boolean() })) } },
+      },
+      '/v1/people': {
+        get: op({
+          summary: 'The names behind user:<sub> actors (staff signed in with the identity provider)',
+          security: bearer,
+          responses: { 200: json(z.object({ items: z.array(z.object({ actor: z.string(), name: z.string(), roles: z.array(z.string()), lastSignedInAt: instant })) })) },
+        }),
       },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: json(z.object({ status: z.literal('ok') })) } } },
       '/readyz': {

@@ -2,12 +2,13 @@ import { hash } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { PrincipalResolver } from '../http/auth.js';
+import type { Principal } from '../http/types.js';
 import { Forbidden, InvalidInput, TooManyRequests, Unauthenticated } from '../shared/errors.js';
 import type { RefusalLog } from '../http/refusals.js';
 import type { Logger } from '../shared/logger.js';
+import type { SignInFailures } from '../staff-sign-in/index.js';
+import { clearSessionCookie, sessionSecretOf, setSessionCookie } from '../http/session-cookie.js';
 import type { Sessions } from './sessions.js';
-
-export const SESSION_COOKIE = 'gallra_session';
 
 /**
  * Failed credentials (unknown or revoked bearer tokens, failed sign-ins), counted per client address
@@ -82,30 +83,67 @@ function bearerTokenOf(req: Request): string | undefined {
 
 /**
  * The browser session as a PrincipalResolver. An unknown or expired cookie is simply no session (the
- * sign-in page must still work with a stale cookie). Cross-site request forgery: the cookie is
- * SameSite=Strict, and a state-changing request made with it must also carry JSON or
- * `X-Requested-With`, which a plain cross-site form cannot send.
+ * sign-in page must still work with a stale cookie). Cross-site request forgery: a state-changing
+ * request made with the cookie must carry the session's CSRF token (X-CSRF-Token), or come with an
+ * `Origin` naming this very origin (browsers send it with every cross-origin and same-origin
+ * non-GET fetch); a form posted from another site has neither.
  */
 export function sessionResolver(sessions: Sessions): PrincipalResolver {
   return async (req) => {
-    const secret = cookieValue(req, SESSION_COOKIE);
+    const secret = sessionSecretOf(req);
     if (!secret) return undefined;
     const p = await sessions.resolve(secret);
     if (!p) return undefined;
     const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
-    if (!safe && !req.is('application/json') && !req.get('x-requested-with')) {
-      throw new Forbidden('csrf-check-failed', 'Send JSON or an X-Requested-With header with requests that change something');
+    if (!safe && !csrfSatisfied(req, sessions, secret)) {
+      throw new Forbidden('csrf-check-failed', 'Send the session\'s CSRF token (X-CSRF-Token) with requests that change something');
     }
-    return { id: p.id, role: p.role, name: p.name, via: 'session' };
+    const { sessionId: _s, ...principal } = p;
+    return principal;
   };
+}
+
+function csrfSatisfied(req: Request, sessions: Sessions, secret: string): boolean {
+  const token = req.get('x-csrf-token');
+  if (token) return sessions.csrfTokenMatches(secret, token);
+  const origin = req.get('origin');
+  return !!origin && origin !== 'null' && origin === `${req.protocol}://${req.get('host')}`;
 }
 
 export const signIn = z.object({ token: z.string().trim().min(1, 'is required').max(200) });
 
-/** POST /v1/session {token} → cookie; GET /v1/session → who is signed in; DELETE /v1/session → signed out. */
-export function sessionRoutes(deps: { sessions: Sessions; limiter: AuthFailureLimiter; refusals: RefusalLog; ttlMs: number; logger: Logger }): Router {
+/** How staff may sign in to the web interface. */
+export interface SignInOptions {
+  /** Sign-in with the municipality's identity provider (OIDC_ISSUER set). */
+  oidc: boolean;
+  /** Sign-in with a pasted access token (no OIDC_ISSUER, or ALLOW_TOKEN_SIGNIN=true). */
+  token: boolean;
+}
+
+/**
+ * POST /v1/session {token} → cookie; GET /v1/session → who is signed in (and the CSRF token);
+ * DELETE /v1/session → signed out (and, for a person, where the provider signs them out too);
+ * GET /v1/sign-in → which ways of signing in are open.
+ */
+export function sessionRoutes(deps: {
+  sessions: Sessions;
+  limiter: AuthFailureLimiter;
+  failures: SignInFailures;
+  refusals: RefusalLog;
+  ttlMs: number;
+  options: SignInOptions;
+  providerSignOutUrl?: () => Promise<string | undefined>;
+  logger: Logger;
+}): Router {
   const router = Router();
+  router.get('/v1/sign-in', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(deps.options);
+  });
+
   router.post('/v1/session', async (req, res) => {
+    if (!deps.options.token) {
+      throw new Forbidden('token-sign-in-disabled', 'Sign in with the municipality\'s account; token sign-in is turned off (ALLOW_TOKEN_SIGNIN)');
+    }
     const p = signIn.safeParse(req.body ?? {});
     if (!p.success) {
       throw new InvalidInput('invalid-sign-in', 'Send {"token": "<access token>"} as JSON', {
@@ -114,38 +152,52 @@ export function sessionRoutes(deps: { sessions: Sessions; limiter: AuthFailureLi
     }
     let opened;
     try {
-      opened = await deps.sessions.open(p.data.token);
+      opened = await deps.sessions.open(p.data.token, sessionSecretOf(req));
     } catch (err) {
       if (err instanceof Unauthenticated) {
         deps.refusals.unauthenticated({ route: 'sign-in', problem: err.code, status: 401, requestId: req.requestId, client: req.ip });
+        // In memory per client and credential first (429 there spares the database), then per token
+        // prefix in the database, shared by every instance.
         deps.limiter.recordFailure(req, p.data.token);
+        if (await deps.failures.record(deps.failures.keyForToken(p.data.token))) {
+          throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins with this token; check it and try again later');
+        }
       }
       throw err;
     }
+    setSessionCookie(req, res, opened.secret, deps.ttlMs);
     res
-      .cookie(SESSION_COOKIE, opened.secret, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: deps.ttlMs })
       .status(201)
       .set('Cache-Control', 'no-store')
-      .json({ role: opened.principal.role, name: opened.principal.name, expiresAt: opened.expiresAt.toISOString() });
+      .json({ ...whoIs(opened.principal), csrfToken: deps.sessions.csrfTokenOf(opened.secret), expiresAt: opened.expiresAt.toISOString() });
   });
 
   router.get('/v1/session', (req, res) => {
     if (!req.principal) throw new Unauthenticated('authentication-required', 'Not signed in');
-    res.set('Cache-Control', 'no-store').json({ role: req.principal.role, name: req.principal.name, via: req.principal.via });
+    const secret = req.principal.via === 'session' ? sessionSecretOf(req) : undefined;
+    res.set('Cache-Control', 'no-store').json({ ...whoIs(req.principal), via: req.principal.via, ...(secret ? { csrfToken: deps.sessions.csrfTokenOf(secret) } : {}) });
   });
 
   router.delete('/v1/session', async (req, res) => {
-    const secret = cookieValue(req, SESSION_COOKIE);
+    const secret = sessionSecretOf(req);
     if (secret) await deps.sessions.close(secret);
-    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' }).set('Cache-Control', 'no-store').status(204).end();
+    clearSessionCookie(req, res);
+    res.set('Cache-Control', 'no-store');
+    if (req.principal?.kind === 'person' && deps.providerSignOutUrl) {
+      let signOutUrl: string | undefined;
+      try {
+        signOutUrl = await deps.providerSignOutUrl();
+      } catch (err) {
+        // gallra's session has ended either way; the provider's may outlive it.
+        deps.logger.warn('could not reach the identity provider for sign-out', { requestId: req.requestId, err: (err as Error).message });
+      }
+      if (signOutUrl) return void res.status(200).json({ signOutUrl });
+    }
+    res.status(204).end();
   });
   return router;
 }
 
-function cookieValue(req: Request, name: string): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim() || undefined;
-  }
-  return undefined;
+function whoIs(p: Principal) {
+  return { role: p.role, roles: p.roles ?? [p.role], name: p.name };
 }

@@ -28,6 +28,13 @@ export const WEB_CSP = {
 /** The static web interface at `/`. The pages hold no data; every view asks the API, which enforces roles. */
 export function webRoutes(): Router {
   const router = Router();
-  router.use(express.static(PUBLIC_DIR, { index: 'index.html', fallthrough: true, setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
+  // The page itself is no-store: after signing out, Back must not bring a signed-in page back from a cache.
+  router.use(
+    express.static(PUBLIC_DIR, {
+      index: 'index.html',
+      fallthrough: true,
+      setHeaders: (res, file) => res.set('Cache-Control', file.endsWith('.html') ? 'no-store' : 'no-cache'),
+    }),
+  );
   return router;
 }

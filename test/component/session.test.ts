@@ -10,7 +10,7 @@ async function entries(t: TestApp, action: string) {
   return out;
 }
 
-const cookieOf = (res: request.Response) => ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('gallra_session='));
+const cookieOf = (res: request.Response, name = 'gallra_session') => ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${name}=`));
 
 describe('Browser sessions and failed sign-ins', () => {
   let t: TestApp;
@@ -22,27 +22,31 @@ describe('Browser sessions and failed sign-ins', () => {
     await t.close();
   });
 
-  it('exchanges a token for an HttpOnly, SameSite=Strict cookie that expires, and audits the sign-in', async () => {
+  it('exchanges a token for an HttpOnly, SameSite=Lax cookie that expires, and audits the sign-in', async () => {
     const token = await t.token('trainer');
     const res = await request(t.app).post('/v1/session').send({ token });
     expect(res.status).to.equal(201);
     expect(res.body).to.include({ role: 'trainer' });
     const cookie = cookieOf(res)!;
-    expect(cookie).to.match(/HttpOnly/i).and.match(/SameSite=Strict/i).and.match(/Max-Age=3600/).and.match(/Path=\//);
+    expect(cookie).to.match(/HttpOnly/i).and.match(/SameSite=Lax/i).and.match(/Max-Age=3600/).and.match(/Path=\//);
     expect(cookie, 'no Secure over plain HTTP').not.to.match(/Secure/);
     expect(cookie).not.to.contain(token);
     const me = await request(t.app).get('/v1/session').set('Cookie', cookie.split(';')[0]!);
-    expect(me.body).to.deep.equal({ role: 'trainer', name: 'test trainer', via: 'session' });
+    expect(me.body).to.deep.include({ role: 'trainer', roles: ['trainer'], name: 'test trainer', via: 'session', csrfToken: res.body.csrfToken });
+    expect(res.body.csrfToken).to.be.a('string').with.length.greaterThan(20);
     const opened = await entries(t, 'session.opened');
     expect(opened).to.have.length(1);
     expect(JSON.stringify(opened[0])).not.to.contain(token);
   });
 
-  it('marks the cookie Secure when the request came over TLS through a trusted proxy', async () => {
+  it('marks the cookie Secure and __Host- when the request came over TLS through a trusted proxy', async () => {
     const tls = await startTestApp({ config: { trustProxy: 1 } });
     try {
       const res = await request(tls.app).post('/v1/session').set('X-Forwarded-Proto', 'https').send({ token: await tls.token('auditor') });
-      expect(cookieOf(res)).to.match(/; Secure/);
+      const cookie = cookieOf(res, '__Host-gallra_session')!;
+      expect(cookie).to.match(/; Secure/).and.match(/Path=\//).and.not.match(/Domain=/i);
+      const me = await request(tls.app).get('/v1/session').set('X-Forwarded-Proto', 'https').set('Cookie', cookie.split(';')[0]!);
+      expect(me.status).to.equal(200);
     } finally {
       await tls.close();
     }
@@ -59,7 +63,8 @@ describe('Browser sessions and failed sign-ins', () => {
   it('ends the session on sign-out and when its token is revoked', async () => {
     const out = await request(t.app).post('/v1/session').send({ token: await t.token('admin') });
     const c1 = cookieOf(out)!.split(';')[0]!;
-    const del = await request(t.app).delete('/v1/session').set('Cookie', c1).set('X-Requested-With', 'gallra');
+    const csrf = (await request(t.app).get('/v1/session').set('Cookie', c1)).body.csrfToken;
+    const del = await request(t.app).delete('/v1/session').set('Cookie', c1).set('X-CSRF-Token', csrf);
     expect(del.status).to.equal(204);
     expect(cookieOf(del)).to.match(/Expires=Thu, 01 Jan 1970/);
     expect((await request(t.app).get('/v1/session').set('Cookie', c1)).status).to.equal(401);
@@ -71,12 +76,48 @@ describe('Browser sessions and failed sign-ins', () => {
     expect((await request(t.app).get('/v1/session').set('Cookie', c2)).status).to.equal(401);
   });
 
-  it('refuses a state-changing request made with the cookie but without JSON or X-Requested-With', async () => {
+  it('refuses a state-changing request made with the cookie unless it carries the CSRF token or a same-origin Origin', async () => {
     const c = cookieOf(await request(t.app).post('/v1/session').send({ token: await t.token('admin') }))!.split(';')[0]!;
-    const res = await request(t.app).delete('/v1/session').set('Cookie', c);
-    expect(res.status).to.equal(403);
-    expect(res.body.type).to.match(/csrf-check-failed$/);
+    for (const headers of [{}, { 'X-Requested-With': 'gallra' }, { 'Content-Type': 'application/json' }, { 'X-CSRF-Token': 'forged' }, { Origin: 'http://evil.example' }, { Origin: 'null' }]) {
+      const res = await request(t.app).delete('/v1/session').set('Cookie', c).set(headers);
+      expect(res.status, JSON.stringify(headers)).to.equal(403);
+      expect(res.body.type).to.match(/csrf-check-failed$/);
+    }
     expect(await entries(t, 'session.closed')).to.have.length(0);
+    const sameOrigin = await request(t.app).delete('/v1/session').set('Cookie', c).set('Host', 'gallra.test').set('Origin', 'http://gallra.test');
+    expect(sameOrigin.status).to.equal(204);
+    expect(await entries(t, 'session.closed')).to.have.length(1);
+  });
+
+  it('rotates the session at sign-in: the cookie the browser had is closed', async () => {
+    const first = cookieOf(await request(t.app).post('/v1/session').send({ token: await t.token('trainer') }))!.split(';')[0]!;
+    const again = await request(t.app).post('/v1/session').set('Cookie', first).set('Host', 'gallra.test').set('Origin', 'http://gallra.test').send({ token: await t.token('auditor') });
+    const second = cookieOf(again)!.split(';')[0]!;
+    expect(second).not.to.equal(first);
+    expect((await request(t.app).get('/v1/session').set('Cookie', first)).status).to.equal(401);
+    expect((await request(t.app).get('/v1/session').set('Cookie', second)).body.role).to.equal('auditor');
+    const closed = await entries(t, 'session.closed');
+    expect(closed.map((e) => e.details.reason)).to.deep.equal(['replaced']);
+  });
+
+  it('ends a session that was not used for the idle lifetime, and keeps one in use alive until its absolute end', async () => {
+    const idle = await startTestApp({ config: { sessionTtlMs: 3_600_000, sessionIdleMs: 10 * 60_000 } });
+    try {
+      const token = await idle.token('trainer');
+      const used = cookieOf(await request(idle.app).post('/v1/session').send({ token }))!.split(';')[0]!;
+      const left = cookieOf(await request(idle.app).post('/v1/session').send({ token }))!.split(';')[0]!;
+      for (let i = 0; i < 5; i++) {
+        idle.clock.advance(9 * 60_000);
+        expect((await request(idle.app).get('/v1/session').set('Cookie', used)).status, `after ${(i + 1) * 9} minutes`).to.equal(200);
+      }
+      expect((await request(idle.app).get('/v1/session').set('Cookie', left)).status).to.equal(401);
+      idle.clock.advance(9 * 60_000); // 54 minutes in: still within both lifetimes
+      expect((await request(idle.app).get('/v1/session').set('Cookie', used)).status).to.equal(200);
+      idle.clock.advance(7 * 60_000);
+      expect((await request(idle.app).get('/v1/session').set('Cookie', used)).status, 'past the absolute lifetime').to.equal(401);
+    } finally {
+      await idle.close();
+    }
   });
 
   it('refuses a sign-in without a token, naming the field', async () => {
@@ -101,6 +142,47 @@ describe('Browser sessions and failed sign-ins', () => {
     expect(limited.headers['content-type']).to.match(/problem\+json/);
     // A valid token still signs in from the same address.
     expect((await request(t.app).post('/v1/session').send({ token: await t.token('admin') })).status).to.equal(201);
+  });
+
+  it('limits failed sign-ins per token prefix in the database, never refusing a valid token', async () => {
+    const mistyped = (i: number) => `glr_AbCdEf${'x'.repeat(30)}${i}`;
+    for (let i = 0; i < 9; i++) expect((await request(t.app).post('/v1/session').send({ token: mistyped(i) })).status).to.equal(401);
+    const limited = await request(t.app).post('/v1/session').send({ token: mistyped(9) });
+    expect(limited.status).to.equal(429);
+    expect(limited.headers['content-type']).to.match(/problem\+json/);
+    const f = t.services.signInFailures;
+    expect(await f.blocked(f.keyForToken(mistyped(0)))).to.equal(true);
+    // Another colleague's typo is another prefix: its count is its own.
+    expect(await f.blocked(f.keyForToken('glr_ZyXwVu-other-typo'))).to.equal(false);
+    // A valid token is never refused.
+    expect((await request(t.app).post('/v1/session').send({ token: await t.token('admin') })).status).to.equal(201);
+    const rows = await t.db('sign_in_failures').select('key');
+    expect(JSON.stringify(rows)).not.to.contain('AbCdEf');
+    // The window passes on the injected clock: the prefix is free again, and the next new key sweeps the old rows.
+    t.clock.advance(15 * 60_000 + 1);
+    expect(await f.blocked(f.keyForToken(mistyped(0)))).to.equal(false);
+    await f.record(f.keyForToken('glr_Fresh-after-the-window'));
+    expect(await t.db('sign_in_failures').count({ n: '*' })).to.deep.equal([{ n: 1 }]);
+  });
+
+  it('turns token sign-in off in the web interface once OIDC is configured, unless ALLOW_TOKEN_SIGNIN', async () => {
+    const oidc = { issuer: 'http://127.0.0.1:9/unreachable', clientId: 'gallra', redirectUrl: 'http://127.0.0.1/auth/callback', postLogoutRedirectUrl: 'http://127.0.0.1/', scopes: 'openid', roleClaim: 'groups', roles: [{ role: 'admin' as const, value: 'g-admin' }] };
+    const off = await startTestApp({ config: { oidc } });
+    const on = await startTestApp({ config: { oidc, allowTokenSignIn: true } });
+    try {
+      expect((await request(off.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: true, token: false });
+      const refused = await request(off.app).post('/v1/session').send({ token: await off.token('admin') });
+      expect(refused.status).to.equal(403);
+      expect(refused.body.type).to.match(/token-sign-in-disabled$/);
+      // Machine clients keep their bearer tokens.
+      expect((await request(off.app).get('/v1/recordings').set('Authorization', `Bearer ${await off.token('trainer')}`)).status).to.equal(200);
+      expect((await request(on.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: true, token: true });
+      expect((await request(on.app).post('/v1/session').send({ token: await on.token('admin') })).status).to.equal(201);
+      expect((await request(t.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: false, token: true });
+    } finally {
+      await off.close();
+      await on.close();
+    }
   });
 
   it('does not count successful or credential-less requests against the limit', async () => {

@@ -64,6 +64,8 @@ export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {})
     maxCallDurationMs: 24 * 3_600_000,
     edge: { ...loadConfig({}).edge, metricsToken: TEST_METRICS_TOKEN },
     sessionTtlMs: 8 * 3_600_000,
+    sessionIdleMs: 30 * 60_000,
+    allowTokenSignIn: false,
     trustProxy: false,
     logLevel: 'info',
     ...overrides,

@@ -8,6 +8,7 @@ const TEXT = {
   sv: {
     skip: 'Hoppa till innehållet', signOut: 'Logga ut', menu: 'Huvudmeny', other: 'English',
     signInTitle: 'Logga in', token: 'Åtkomsttoken', signIn: 'Logga in', signedInAs: 'Inloggad som',
+    signInOidc: 'Logga in med kommunens konto', orToken: 'Eller med en åtkomsttoken',
     roles: { trainer: 'utbildare', auditor: 'granskare', admin: 'administratör', 'phone-system': 'telefonisystem' },
     recordings: 'Inspelningar', audit: 'Granskningslogg', verification: 'Kedjeverifiering', report: 'Gallringsrapport',
     holds: 'Spärrar', optOuts: 'Avregistreringar', overdue: 'Försenad gallring',
@@ -36,6 +37,7 @@ const TEXT = {
   en: {
     skip: 'Skip to content', signOut: 'Sign out', menu: 'Main menu', other: 'Svenska',
     signInTitle: 'Sign in', token: 'Access token', signIn: 'Sign in', signedInAs: 'Signed in as',
+    signInOidc: "Sign in with the municipality's account", orToken: 'Or with an access token',
     roles: { trainer: 'trainer', auditor: 'auditor', admin: 'administrator', 'phone-system': 'phone system' },
     recordings: 'Recordings', audit: 'Audit log', verification: 'Chain verification', report: 'Retention report',
     holds: 'Holds', optOuts: 'Opt-outs', overdue: 'Overdue deletions',
@@ -99,6 +101,7 @@ function h(tag, attrs = {}, ...children) {
 /** Calls the API with the session cookie. Problems come back as { ok: false, problem }. */
 async function api(method, path, body) {
   const headers = { 'X-Requested-With': 'gallra', Accept: 'application/json' };
+  if (me?.csrfToken) headers['X-CSRF-Token'] = me.csrfToken;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -155,7 +158,12 @@ const subjectUi = { h, api, problemBox, table, field, lang: () => lang };
 
 // ---- views ----
 
-function signInView(main, note) {
+async function signInView(main, note) {
+  const ways = await api('GET', '/v1/sign-in');
+  const oidc = ways.ok && ways.data.oidc;
+  const withToken = !ways.ok || ways.data.token;
+  const viaProvider = oidc ? h('p', {}, h('a', { class: 'button', id: 'sign-in-oidc', href: '/auth/sign-in' }, t('signInOidc'))) : null;
+  if (!withToken) return main.replaceChildren(h('h1', {}, t('signInTitle')), note ? h('p', {}, note) : null, viaProvider);
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
   const out = h('div', { id: 'sign-in-result' });
   const form = h('form', { class: 'card', id: 'sign-in' }, field(t('token'), input), h('button', { type: 'submit' }, t('signIn')));
@@ -171,7 +179,7 @@ function signInView(main, note) {
     if (location.hash === target) render();
     else location.hash = target;
   });
-  main.replaceChildren(...[h('h1', {}, t('signInTitle')), note ? h('p', { class: 'note', role: 'status' }, note) : null, form, out].filter(Boolean));
+  main.replaceChildren(...[h('h1', {}, t('signInTitle')), note ? h('p', { class: 'note', role: 'status' }, note) : null, viaProvider, oidc ? h('h2', {}, t('orToken')) : null, form, out].filter(Boolean));
   input.focus();
 }
 
@@ -200,7 +208,7 @@ async function recordingsView(main) {
     const q = query({ from: dayStart(f.from.value), to: dayEnd(f.to.value), queue: f.queue.value.trim(), agentId: f.agentId.value.trim(), limit: 20, cursor: cursors[cursors.length - 1] ?? undefined });
     const r = await api('GET', `/v1/recordings?${q}`);
     if (!r.ok) return list.replaceChildren(problemBox(r));
-    const canPlay = me && (me.role === 'trainer' || me.role === 'admin');
+    const canPlay = me && (me.roles ?? [me.role]).some((r) => r === 'trainer' || r === 'admin');
     const rows = r.data.items.map((it) => h('tr', { 'data-id': it.id, class: it.id === playingId ? 'playing' : undefined, 'aria-current': it.id === playingId ? 'true' : undefined },
       h('td', {}, fmtDate(it.startedAt)), h('td', {}, it.queue ?? '–'), h('td', {}, it.agentId ?? '–'),
       h('td', { class: 'num' }, fmtDuration(it.durationMs)), h('td', { class: 'num' }, it.status === 'stored' ? String(it.daysLeft) : '–'),
@@ -238,6 +246,12 @@ async function recordingsView(main) {
   await load();
 }
 
+/** Names of the people behind "user:<sub>" actors (staff who signed in with the municipality's account). */
+async function people() {
+  const r = await api('GET', '/v1/people');
+  return new Map(r.ok ? r.data.items.map((p) => [p.actor, p.name]) : []);
+}
+
 async function auditView(main) {
   const f = { action: h('input', { name: 'action', placeholder: 'recording.played' }), from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }) };
   const out = h('div', { id: 'audit-list' });
@@ -254,7 +268,8 @@ async function auditView(main) {
     busy(out);
     const r = await api('GET', `/v1/audit?${query({ ...filter(), after: afters[afters.length - 1], limit: PAGE, format: 'ndjson' })}`);
     if (!r.ok) return out.replaceChildren(problemBox(r));
-    const rows = r.data.map((e) => h('tr', {}, h('td', { class: 'num' }, String(e.seq)), h('td', {}, fmtDate(e.at)), h('td', {}, e.actor), h('td', {}, word('actions', e.action)), h('td', {}, e.subject ?? '–')));
+    const names = await people();
+    const rows = r.data.map((e) => h('tr', {}, h('td', { class: 'num' }, String(e.seq)), h('td', {}, fmtDate(e.at)), h('td', {}, names.get(e.actor) ? `${names.get(e.actor)} (${e.actor})` : e.actor), h('td', {}, word('actions', e.action)), h('td', {}, e.subject ?? '–')));
     const last = r.data[r.data.length - 1];
     out.replaceChildren(rows.length ? table([t('seq'), t('time'), t('actor'), t('action'), t('subject')], rows) : h('p', {}, t('none')),
       h('div', { class: 'pager' },
@@ -479,10 +494,17 @@ document.getElementById('lang').addEventListener('click', () => {
   render();
 });
 document.getElementById('signout').addEventListener('click', async () => {
-  await api('DELETE', '/v1/session');
+  const r = await api('DELETE', '/v1/session');
   me = null;
+  document.getElementById('main').replaceChildren();
   history.replaceState(null, '', '#/');
+  // Signed in with the municipality's account: end that session at the provider too.
+  if (r.ok && r.data?.signOutUrl) return location.assign(r.data.signOutUrl);
   render();
+});
+// A page restored from the back-forward cache after signing out must not show what it showed before.
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted) location.reload();
 });
 window.addEventListener('hashchange', () => {
   render().then(() => document.getElementById('main').focus());

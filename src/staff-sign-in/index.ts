@@ -1,0 +1,7 @@
+export { createStaffSignIn, type StaffSignIn, type SignInOutcome, type PersonSessions } from './staff-sign-in.js';
+export { SignInRejected, type IdentityProvider, type SignInTransaction } from './identity-provider.js';
+export { createOpenIdClientProvider } from './openid-client-provider.js';
+export { rolesFromClaims, claimValues, type RoleMap } from './role-mapping.js';
+export { createSignInFailures, type SignInFailures } from './sign-in-failures.js';
+export { createSignInFailuresRepository } from './sign-in-failures-repository.js';
+export { createUsersRepository, type User, type UsersRepository } from './users-repository.js';
