@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import type { AuditCheckpoints } from '../src/audit-log/index.js';
-import type { Logger } from '../src/shared/logger.js';
+import { errorFacts, type Logger } from '../src/shared/logger.js';
 
 /**
  * Signs the audit chain head every hour, and once more when the service stops, so at most the last
@@ -11,7 +11,7 @@ export function scheduleAuditCheckpoints(deps: { checkpoints: AuditCheckpoints; 
     try {
       await deps.checkpoints.create();
     } catch (err) {
-      deps.logger.error('audit checkpoint failed', { why, err: (err as Error).message });
+      deps.logger.error('audit checkpoint failed', { why, err: errorFacts(err) });
     }
   };
   const task = cron.schedule(deps.schedule ?? '0 * * * *', () => run('hourly'), { name: 'audit-checkpoint', noOverlap: true });

@@ -1,4 +1,5 @@
 import type { Services } from '../src/services.js';
+import { errorFacts } from '../src/shared/logger.js';
 import type { RetentionRunReport } from '../src/retention/index.js';
 import { warnOfOverdueRequests } from '../src/subject-requests/index.js';
 import { LEASE_TTL_MS, scheduleExclusive } from './schedule.js';
@@ -28,7 +29,7 @@ export async function runRetentionOnce(s: RetentionDeps, opts: { dryRun?: boolea
 /** Schedules retention (RETENTION_SCHEDULE, UTC) and runs it once now, to catch up after downtime. */
 export function startRetentionJob(s: RetentionDeps) {
   const task = scheduleExclusive({ name: JOB, expression: s.config.retentionSchedule, run: () => runAndWarn(s), leases: s.runLeases, logger: s.logger });
-  const startup = runRetentionOnce(s).catch((err: Error) => s.logger.error('the start-up retention run failed; the schedule retries', { err: err.message }));
+  const startup = runRetentionOnce(s).catch((err: Error) => s.logger.error('the start-up retention run failed; the schedule retries', { err: errorFacts(err) }));
   return {
     task,
     /** Stops scheduling and waits for the start-up run; a scheduled run in progress keeps its lease until it ends or expires. */

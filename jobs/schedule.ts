@@ -1,6 +1,6 @@
 import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import { keepRenewing, type Lease, type RunLeases } from '../src/retention/index.js';
-import type { Logger } from '../src/shared/logger.js';
+import { errorFacts, type Logger } from '../src/shared/logger.js';
 
 /** How long a lease lives without renewal; a crashed holder blocks other instances at most this long. */
 export const LEASE_TTL_MS = 5 * 60_000;
@@ -54,7 +54,7 @@ export function scheduleExclusive(opts: {
       try {
         await opts.run();
       } catch (err) {
-        logger.error('scheduled job failed; the next run retries', { job: name, err: (err as Error).message });
+        logger.error('scheduled job failed; the next run retries', { job: name, err: errorFacts(err) });
       }
     },
     {

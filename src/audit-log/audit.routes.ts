@@ -5,7 +5,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../shared/principal.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import type { AuditCheckpoints } from './checkpoints.js';
 import type { AuditReader, ExportFormat } from './export.js';
 
@@ -52,7 +52,7 @@ export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheck
       await pipeline(Readable.from(lines), res);
     } catch (err) {
       // Headers are out: the client sees a cut-off stream, the log says why.
-      deps.logger.error('audit export failed mid-stream', { requestId: req.requestId, err: (err as Error).message });
+      deps.logger.error('audit export failed mid-stream', { requestId: req.requestId, err: errorFacts(err) });
       res.destroy();
     }
   });

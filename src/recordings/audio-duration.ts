@@ -1,5 +1,5 @@
 import { parseBuffer, parseStream } from 'music-metadata';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
 import { wavDurationMs } from './audio-format.js';
 
@@ -66,7 +66,7 @@ async function claimedDurationMs(
     const seconds = md.format.duration;
     return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : null;
   } catch (err) {
-    logger.warn('could not read the duration of a recording', { storageKey: key, err: (err as Error).message });
+    logger.warn('could not read the duration of a recording', { storageKey: key, err: errorFacts(err) });
     return null;
   } finally {
     body?.destroy();

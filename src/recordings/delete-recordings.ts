@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, errorSummary, type Logger } from '../shared/logger.js';
 import type { Transact } from '../shared/transaction.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { Recording } from './recording.js';
@@ -60,8 +60,8 @@ export function createRecordingDeleter(deps: {
     try {
       result = await store.delete(stored.map((r) => r.storageKey!));
     } catch (err) {
-      const error = (err as Error).message;
-      logger.error('deleting recordings from the store failed', { count: stored.length, err: error });
+      const error = errorSummary(err);
+      logger.error('deleting recordings from the store failed', { count: stored.length, err: errorFacts(err) });
       return { deleted: [], failed: stored.map((r) => ({ id: r.id, error })), held: report.held };
     } finally {
       input.onStoreDone?.();

@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
 import { AlreadyExists, Conflict, DomainError, Unauthenticated, Unavailable, UnsupportedMedia } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import type { Transact, Tx } from '../shared/transaction.js';
 import type { ObjectStore } from '../storage/index.js';
 import { detectAudioFormat, SNIFF_BYTES } from './audio-format.js';
@@ -139,7 +139,7 @@ export function createIngest(deps: IngestDeps) {
         if (err instanceof DomainError) throw err;
         const cause = (audio as Readable & { errored?: unknown }).errored;
         if (cause instanceof DomainError) throw cause;
-        logger.error('storing a recording failed', { recordingId: id, err: (err as Error).message });
+        logger.error('storing a recording failed', { recordingId: id, err: errorFacts(err) });
         throw new Unavailable('store-unavailable', 'The recording could not be stored; retry later');
       }
 
@@ -247,7 +247,7 @@ export function createIngest(deps: IngestDeps) {
       const r = await store.delete([key]);
       if (r.failed.length) logger.warn('could not remove an unfinished upload; the orphan sweep will', { storageKey: key });
     } catch (err) {
-      logger.warn('could not remove an unfinished upload; the orphan sweep will', { storageKey: key, err: (err as Error).message });
+      logger.warn('could not remove an unfinished upload; the orphan sweep will', { storageKey: key, err: errorFacts(err) });
     }
   }
 }

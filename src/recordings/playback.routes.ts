@@ -4,7 +4,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { InvalidInput, RangeNotSatisfiable } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import type { ByteRange } from '../storage/index.js';
 import type { Playback } from './playback.js';
 
@@ -62,7 +62,7 @@ export function playbackRoutes(deps: { playback: Playback; logger: Logger }): Ro
       // response; that is routine, not an error.
       await pipeline(obj.body, res);
     } catch (err) {
-      deps.logger.debug('audio stream ended early', { requestId: req.requestId, recordingId: r.id, err: (err as Error).message });
+      deps.logger.debug('audio stream ended early', { requestId: req.requestId, recordingId: r.id, err: errorFacts(err) });
     }
   });
 

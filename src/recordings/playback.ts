@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
 import type { Transact } from '../shared/transaction.js';
 import { Gone, InvalidInput, NotFound, Unavailable } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import { ObjectNotFound, type ByteRange, type ObjectStore, type StoredObject } from '../storage/index.js';
 import type { Recording } from './recording.js';
 import type { PageCursor, RecordingFilter, RecordingRepository } from './recording-repository.js';
@@ -134,7 +134,7 @@ export function createPlayback(deps: { recordings: RecordingRepository; transact
       try {
         stored = await store.exists(r.storageKey!);
       } catch (err) {
-        deps.logger.error('the store could not be asked for a recording', { recordingId: r.id, err: (err as Error).message });
+        deps.logger.error('the store could not be asked for a recording', { recordingId: r.id, err: errorFacts(err) });
         throw new Unavailable('store-unavailable', 'The store cannot be reached; retry later');
       }
       if (!stored) {

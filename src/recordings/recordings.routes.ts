@@ -2,14 +2,14 @@ import { finished, PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
-import { sendProblem, toProblem } from '../http/problem.js';
+import { logProblem, sendProblem, toProblem } from '../http/problem.js';
 import type { RefusalLog } from '../http/refusals.js';
 import type { QuarantineSlot, UploadQuarantine } from '../http/upload-quarantine.js';
 import type { WebhookVerifier } from '../http/webhook-signature.js';
 import type { CallerKeys } from '../shared/caller-key.js';
 import type { Clock } from '../shared/clock.js';
 import { BadRequest, DomainError, TooLarge, Unauthenticated, UnsupportedMedia } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import { parseCallMetadata, type CallMetadata } from './call-metadata.js';
 import type { Ingest, IngestOutcome } from './ingest-recording.js';
 
@@ -48,13 +48,13 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       res.status(outcome.outcome === 'stored' ? 201 : 200).set('Cache-Control', 'no-store').json(outcome.body);
     } catch (err) {
       const problem = toProblem(err, req.requestId);
-      if (problem.status >= 500) deps.logger.error('ingest failed', { requestId: req.requestId, err: (err as Error).message, stack: (err as Error).stack });
+      logProblem(deps.logger, problem, err, req.requestId, 'ingest failed');
       const code = problem.type.split('/').pop()!;
       if (state.authentic) {
         try {
           await deps.ingest.recordRefusal({ status: problem.status, problem: code, callId: state.callId });
         } catch (auditErr) {
-          deps.logger.error('could not audit a refused upload', { requestId: req.requestId, err: (auditErr as Error).message });
+          deps.logger.error('could not audit a refused upload', { requestId: req.requestId, err: errorFacts(auditErr) });
         }
       } else {
         deps.refusals.unauthenticated({ route: 'webhook', problem: code, status: problem.status, requestId: req.requestId, client: state.client });

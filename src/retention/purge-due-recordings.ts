@@ -3,7 +3,7 @@ import type { DeleteRecordings } from '../recordings/index.js';
 import type { Recording, RecordingRepository } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
 import { Conflict, NotFound, Unavailable } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, errorSummary, type Logger } from '../shared/logger.js';
 import type { Holds } from './holds.js';
 import type { OverdueRecordings } from './overdue-recordings.js';
 import type { RetentionMetrics } from './retention-metrics.js';
@@ -95,8 +95,8 @@ export function createRetention(deps: {
         } catch (err) {
           // e.g. the database failed between removing objects and writing tombstones: the next run
           // finds the rows still stored, the objects already gone, and finishes them.
-          const error = (err as Error).message;
-          logger.error('a retention batch failed; it will be retried by the next run', { count: todo.length, err: error });
+          const error = errorSummary(err);
+          logger.error('a retention batch failed; it will be retried by the next run', { count: todo.length, err: errorFacts(err) });
           report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
           metrics.failures.inc(todo.length);
         } finally {
@@ -138,7 +138,7 @@ export function createRetention(deps: {
           metrics.failures.inc(report.orphans.failed.length);
         }
       } catch (err) {
-        logger.error('the orphan sweep failed; it will be retried by the next run', { err: (err as Error).message });
+        logger.error('the orphan sweep failed; it will be retried by the next run', { err: errorFacts(err) });
         report.orphans.failed.push({ key: '*', error: (err as Error).message });
       }
 

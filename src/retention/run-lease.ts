@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import type { LeaseRepository } from './lease-repository.js';
 
 /** A held lease; renew it while working, release it when done. */
@@ -48,7 +48,7 @@ export function createRunLeases(deps: { leases: LeaseRepository; clock: Clock; l
         return { ran: true, result: await fn() };
       } finally {
         stopRenewing();
-        await lease.release().catch((err: Error) => logger.warn('could not release a job lease; it expires by itself', { lease: name, err: err.message }));
+        await lease.release().catch((err: Error) => logger.warn('could not release a job lease; it expires by itself', { lease: name, err: errorFacts(err) }));
       }
     },
   };
@@ -63,7 +63,7 @@ export function keepRenewing(lease: Lease, ttlMs: number, logger: Logger): () =>
       (ok) => {
         if (!ok) logger.error('a job lease was lost while its run was still going', { lease: lease.name });
       },
-      (err: Error) => logger.warn('renewing a job lease failed', { lease: lease.name, err: err.message }),
+      (err: Error) => logger.warn('renewing a job lease failed', { lease: lease.name, err: errorFacts(err) }),
     );
   }, Math.max(1000, Math.floor(ttlMs / 3)));
   timer.unref();

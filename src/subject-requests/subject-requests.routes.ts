@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../shared/principal.js';
 import { parseInput } from '../http/validate.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import type { AccessPackages } from './access-package.js';
 import type { SubjectRequests } from './subject-requests.js';
 
@@ -40,7 +40,7 @@ export function subjectRequestRoutes(deps: { requests: SubjectRequests; packages
       await pipeline(pkg.stream, res);
     } catch (err) {
       // Headers are gone: the client sees a cut-off download, which a ZIP reader refuses.
-      deps.logger.error('a register extract failed while streaming', { requestId: req.requestId, err: (err as Error).message });
+      deps.logger.error('a register extract failed while streaming', { requestId: req.requestId, err: errorFacts(err) });
       res.destroy();
     }
   });

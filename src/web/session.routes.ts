@@ -5,7 +5,7 @@ import type { PrincipalResolver } from '../http/auth.js';
 import type { Principal } from '../http/types.js';
 import { Forbidden, InvalidInput, TooManyRequests, Unauthenticated } from '../shared/errors.js';
 import type { RefusalLog } from '../http/refusals.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import type { SignInFailures } from '../staff-sign-in/index.js';
 import { clearSessionCookie, sessionSecretOf, setSessionCookie } from '../http/session-cookie.js';
 import type { Sessions } from './sessions.js';
@@ -189,7 +189,7 @@ export function sessionRoutes(deps: {
         signOutUrl = await deps.providerSignOutUrl();
       } catch (err) {
         // gallra's session has ended either way; the provider's may outlive it.
-        deps.logger.warn('could not reach the identity provider for sign-out', { requestId: req.requestId, err: (err as Error).message });
+        deps.logger.warn('could not reach the identity provider for sign-out', { requestId: req.requestId, err: errorFacts(err) });
       }
       if (signOutUrl) return void res.status(200).json({ signOutUrl });
     }
