@@ -83,6 +83,13 @@ const schema = z
     S3_SECRET_ACCESS_KEY: z.string().optional(),
     /** "when_required" for stores that do not understand aws-chunked trailing checksums (s3rver, some appliances). */
     S3_REQUEST_CHECKSUM: z.enum(['when_supported', 'when_required']).default('when_supported'),
+    /** Time to open a connection to the store, and the longest silence of the store within one request. */
+    S3_CONNECT_TIMEOUT: duration.default(3_000),
+    S3_REQUEST_TIMEOUT: duration.default(10_000),
+    /** SQLite: how long a write waits for another process's write lock (a retention run) before answering 503. */
+    SQLITE_BUSY_TIMEOUT: duration.default(10_000),
+    /** The longest /readyz waits for any one of its checks (database, store, …); one that takes longer is not ready. */
+    READINESS_TIMEOUT: duration.default(2_000),
     WEBHOOK_SECRETS: z
       .string()
       .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
@@ -155,6 +162,9 @@ export interface S3Config {
   sseKmsKeyId?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   requestChecksum: 'when_supported' | 'when_required';
+  /** Default 3 s and 10 s (S3_CONNECT_TIMEOUT, S3_REQUEST_TIMEOUT): a store that does not answer is an outage, not a hang. */
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /** The roles a person can get from the identity provider (the phone system signs in with a token). */
@@ -213,6 +223,10 @@ export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
   subjectRequestPreserve?: boolean;
+  /** SQLITE_BUSY_TIMEOUT (default 10 s). */
+  sqliteBusyTimeoutMs?: number;
+  /** READINESS_TIMEOUT (default 2 s): the bound of each /readyz check. */
+  readinessTimeoutMs?: number;
 }
 
 export interface EdgeConfig {
@@ -278,6 +292,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
               ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
               : undefined,
           requestChecksum: e.S3_REQUEST_CHECKSUM,
+          connectTimeoutMs: e.S3_CONNECT_TIMEOUT,
+          requestTimeoutMs: e.S3_REQUEST_TIMEOUT,
         }
       : undefined,
     webhookSecrets: e.WEBHOOK_SECRETS,
@@ -292,6 +308,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     orphanGraceMs: e.ORPHAN_GRACE,
     maxRecordingBytes: e.MAX_RECORDING_BYTES,
     maxCallDurationMs: e.MAX_CALL_DURATION,
+    sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT,
+    readinessTimeoutMs: e.READINESS_TIMEOUT,
     edge: {
       headersTimeoutMs: e.HEADERS_TIMEOUT,
       requestTimeoutMs: e.REQUEST_TIMEOUT,

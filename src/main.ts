@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
-  const db = createDatabase(config.databaseUrl);
+  const db = createDatabase(config.databaseUrl, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
   const applied = await migrateLatest(db);
   if (applied.length) logger.info('database migrated', { applied });
   const store = createStore(config);

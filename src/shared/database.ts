@@ -31,11 +31,43 @@ export function asTx(trx: Transaction): Tx {
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../db/migrations');
 
+export interface DatabaseOptions {
+  /** SQLite: how long a statement waits for another connection's write lock before SQLITE_BUSY. Default 10 s. */
+  busyTimeoutMs?: number;
+  /** PostgreSQL: how long connecting may take, and how long a query waits for a pooled connection. Default 5 s and 10 s. */
+  connectTimeoutMs?: number;
+  acquireTimeoutMs?: number;
+}
+
+/**
+ * knex's sqlite3 client begins every transaction with a plain (deferred) BEGIN: it reads first and
+ * takes the write lock at its first write. In WAL mode a reader cannot wait for that lock (waiting
+ * could deadlock with the writer), so when another connection (a retention run in another process)
+ * is writing, the upgrade fails at once with SQLITE_BUSY and the busy timeout never applies. Our
+ * transactions are units of work that write, so they begin IMMEDIATE: the write lock is taken first,
+ * waiting up to the busy timeout, and then nothing in them can fail for want of it. Nested
+ * transactions (savepoints) are not affected; knex offers no option for this, so its one method that
+ * says BEGIN is replaced on each transaction the client makes.
+ */
+function beginImmediate(db: Knex): void {
+  const client = db.client as { transaction: (...args: unknown[]) => { begin: (conn: unknown) => Promise<unknown>; query: (conn: unknown, sql: string) => Promise<unknown> } };
+  const transaction = client.transaction.bind(client);
+  client.transaction = (...args: unknown[]) => {
+    const trx = transaction(...args);
+    trx.begin = (conn) => trx.query(conn, 'BEGIN IMMEDIATE;');
+    return trx;
+  };
+}
+
 /** sqlite:<file> (the embedded default) or postgres://… (several instances). */
-export function createDatabase(url: string): Database {
+export function createDatabase(url: string, opts: DatabaseOptions = {}): Database {
+  // A failed query's error names the query with placeholders, not its bound values (caller keys).
+  const common = { compileSqlOnError: false };
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length);
-    return knexFactory({
+    const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 10_000));
+    const db = knexFactory({
+      ...common,
       client: 'sqlite3',
       connection: { filename },
       useNullAsDefault: true,
@@ -45,13 +77,22 @@ export function createDatabase(url: string): Database {
         min: 1,
         max: 1,
         afterCreate: (conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, c: unknown) => void) =>
-          conn.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;', (err) =>
+          conn.exec(`PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA synchronous = FULL;`, (err) =>
             done(err, conn),
           ),
       },
     });
+    beginImmediate(db);
+    return db;
   }
-  return knexFactory({ client: 'pg', connection: { connectionString: url, types: PG_TYPES }, pool: { min: 0, max: 10 } });
+  return knexFactory({
+    ...common,
+    client: 'pg',
+    // Bounded: a server that does not answer is an outage to report, not a request to hold forever.
+    connection: { connectionString: url, types: PG_TYPES, connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000 },
+    acquireConnectionTimeout: opts.acquireTimeoutMs ?? 10_000,
+    pool: { min: 0, max: 10 },
+  });
 }
 
 /**
@@ -72,11 +113,6 @@ const PG_TYPES: Knex.PgCustomTypesConfig = {
 
 export function isPostgres(db: Database | Transaction): boolean {
   return db.client.config.client === 'pg';
-}
-
-/** Resolves when the database answers a trivial query (for /readyz). */
-export async function pingDatabase(db: Database): Promise<void> {
-  await db.raw('select 1');
 }
 
 /** True for a unique-constraint violation on either dialect. */

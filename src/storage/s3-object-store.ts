@@ -88,6 +88,8 @@ export function createS3Client(cfg: S3Config): S3Client {
     credentials: cfg.credentials,
     requestChecksumCalculation: checksum,
     responseChecksumValidation: checksum,
+    // Bounded: without these the SDK waits as long as a black-holed endpoint keeps the socket open.
+    requestHandler: { connectionTimeout: cfg.connectTimeoutMs ?? 3_000, requestTimeout: cfg.requestTimeoutMs ?? 10_000, throwOnRequestTimeout: true },
   });
 }
 
@@ -505,11 +507,14 @@ function describe(err: unknown): string {
   return `${nameOf(err) ?? 'Error'}${status ? ` (HTTP ${status})` : ''}`;
 }
 
+/**
+ * Any failure of the store (refused, timed out, 5xx, and its own 403 or 404 of a bucket it will not
+ * serve) is the store being unavailable to us: the client gets a neutral 503, never the store's
+ * status or request id; the log gets the operation, name and status from the cause.
+ */
 function storeError(operation: string, err: unknown): Unavailable {
   const requestId = (err as { $metadata?: { requestId?: string } } | undefined)?.$metadata?.requestId;
-  return new Unavailable('storage-unavailable', `object store ${operation} failed: ${describe(err)}`, {
-    operation,
-    status: statusOf(err),
-    ...(requestId ? { requestId } : {}),
-  });
+  // Name and status only, as a code (the log shows codes, not messages): the SDK's message may carry request details.
+  const cause = Object.assign(new Error('object store request failed'), { name: 'ObjectStoreError', code: `${operation}: ${describe(err)}${requestId ? ` request ${requestId}` : ''}` });
+  return new Unavailable('storage-unavailable', 'The object store cannot be reached now; retry later', {}, { cause });
 }

@@ -1,0 +1,253 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sinon from 'sinon';
+import sqlite3 from 'sqlite3';
+import request from 'supertest';
+import { createDatabase } from '../../src/shared/database.js';
+import type { Role } from '../../src/shared/principal.js';
+import { createS3Client, createS3ObjectStore } from '../../src/storage/index.js';
+import { createPostgresDatabase } from '../helpers/postgres.js';
+import { startS3Server, s3ConfigFor, type S3TestServer } from '../helpers/s3-server.js';
+import { itOn, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
+
+const CALLER = '+46701234567';
+const ROLES: Role[] = ['trainer', 'auditor', 'admin', 'phone-system'];
+
+/** An outage answered as one: 503 problem+json with Retry-After, never HTML or a stack trace. */
+function expectOutage(res: request.Response, what: string): void {
+  expect(res.status, `${what}: ${res.text}`).to.equal(503);
+  expect(res.headers['content-type'], what).to.match(/^application\/problem\+json/);
+  expect(res.headers['retry-after'], what).to.match(/^\d+$/);
+  expect(res.body.status, what).to.equal(503);
+  expect(res.text, what).not.to.match(/<html|<pre|\bat .+\.(ts|js):\d+|node_modules/i);
+}
+
+/** No stack trace and no file path in the log: an outage is not a crash. */
+function expectNoStacks(t: TestApp): void {
+  const stack = /\\n\s+at |node_modules/.exec(t.logs());
+  expect(stack, t.logs().slice(Math.max(0, (stack?.index ?? 0) - 600), (stack?.index ?? 0) + 200)).to.equal(null);
+}
+
+async function upload(t: TestApp, caller = CALLER) {
+  const { body, contentType } = recordingBody(callMeta(t.clock.now(), { caller }), fixture('call-pcm16-8k.wav'));
+  return request(t.app).post('/v1/recordings').set(signedHeaders(body, t.clock.now())).set('Content-Type', contentType).send(body);
+}
+
+async function tokensFor(t: TestApp): Promise<Record<Role, { Authorization: string }>> {
+  const out = {} as Record<Role, { Authorization: string }>;
+  for (const r of ROLES) out[r] = { Authorization: `Bearer ${await t.token(r)}` };
+  // Each token once while the database answers: the access-token cache then knows it, so that what
+  // follows reaches the routes rather than failing at authentication.
+  for (const r of ROLES) await request(t.app).get('/v1/session').set(out[r]);
+  return out;
+}
+
+describe('outages are answered as outages: 503 problem+json with Retry-After', function () {
+  this.timeout(60_000);
+  afterEach(() => sinon.restore());
+
+  describe('the S3 store', () => {
+    let s3: S3TestServer | undefined;
+    let t: TestApp | undefined;
+    afterEach(async () => {
+      await t?.close();
+      await s3?.close().catch(() => undefined);
+      t = s3 = undefined;
+    });
+
+    it('stopped (connection refused): upload, playback, audit verification and checkpoints answer 503, listing still works', async () => {
+      s3 = await startS3Server();
+      const store = createS3ObjectStore({ client: createS3Client(s3ConfigFor(s3)), bucket: s3.bucket, sse: 'none', versioned: false });
+      t = await startTestApp({ store });
+      const as = await tokensFor(t);
+      const stored = await upload(t);
+      expect(stored.status, stored.text).to.equal(201);
+      await request(t.app).post('/v1/audit/checkpoints').set(as.admin).expect(201);
+
+      await s3.close();
+      s3 = undefined;
+
+      expectOutage(await upload(t), 'upload');
+      expectOutage(await request(t.app).get(`/v1/recordings/${stored.body.id}/audio`).set(as.trainer), 'playback');
+      const head = await request(t.app).head(`/v1/recordings/${stored.body.id}/audio`).set(as.trainer);
+      expect(head.status).to.equal(503);
+      expect(head.headers['retry-after']).to.match(/^\d+$/);
+      expectOutage(await request(t.app).get('/v1/audit/verify').set(as.auditor), 'GET /v1/audit/verify');
+      expectOutage(await request(t.app).get('/v1/audit/checkpoints').set(as.auditor), 'GET /v1/audit/checkpoints');
+      const list = await request(t.app).get('/v1/recordings').set(as.trainer);
+      expect(list.status).to.equal(200);
+      expectNoStacks(t);
+    });
+
+    it("maps the store's own 403 and 404 to a neutral 503, never passing them through", async () => {
+      s3 = await startS3Server();
+      const wrongKey = createS3ObjectStore({
+        client: createS3Client({ ...s3ConfigFor(s3), credentials: { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER' } }),
+        bucket: s3.bucket, sse: 'none', versioned: false,
+      });
+      t = await startTestApp({ store: wrongKey });
+      const refused = await upload(t);
+      expectOutage(refused, 'upload refused by the store (403)');
+      expect(refused.text).not.to.match(/403|SignatureDoesNotMatch|AccessDenied/);
+      await t.close();
+
+      const noBucket = createS3ObjectStore({ client: createS3Client(s3ConfigFor(s3)), bucket: 'no-such-bucket', sse: 'none', versioned: false });
+      t = await startTestApp({ store: noBucket });
+      const missing = await upload(t);
+      expectOutage(missing, 'upload to a missing bucket (404)');
+      expect(missing.text).not.to.match(/404|NoSuchBucket/);
+      expectNoStacks(t);
+    });
+  });
+
+  describe('PostgreSQL refusing connections', () => {
+    let proxy: net.Server | undefined;
+    const sockets = new Set<net.Socket>();
+    let t: TestApp | undefined;
+    let drop: (() => Promise<void>) | undefined;
+    afterEach(async () => {
+      for (const s of sockets) s.destroy();
+      proxy?.close();
+      await t?.close().catch(() => undefined);
+      await drop?.();
+      t = proxy = drop = undefined;
+    });
+
+    itOn('postgres')('answers 503 on PostgreSQL for upload, the pre-call check, registration, playback, listing, verification and checkpoints', async () => {
+      const pg = await createPostgresDatabase({ migrated: true });
+      drop = pg.drop;
+      // The service reaches PostgreSQL through a port this test controls; closing it is PostgreSQL gone.
+      proxy = net.createServer((client) => {
+        const server = net.connect(5432, '127.0.0.1');
+        for (const s of [client, server]) {
+          sockets.add(s);
+          s.on('error', () => undefined);
+          s.on('close', () => sockets.delete(s));
+        }
+        client.pipe(server).pipe(client);
+      });
+      await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', r));
+      const port = (proxy.address() as net.AddressInfo).port;
+      const db = createDatabase(pg.url.replace(':5432/', `:${port}/`));
+      t = await startTestApp({ db });
+      const as = await tokensFor(t);
+      const stored = await upload(t);
+      expect(stored.status, stored.text).to.equal(201);
+
+      await new Promise<void>((r) => {
+        proxy!.close(() => r());
+        for (const s of sockets) s.destroy();
+      });
+      proxy = undefined;
+
+      expectOutage(await upload(t, '+46701234568'), 'upload');
+      expectOutage(await request(t.app).post('/v1/opt-outs/check').set(as['phone-system']).send({ number: CALLER }), 'pre-call check');
+      expectOutage(await request(t.app).post('/v1/opt-outs').set(as['phone-system']).send({ number: '+46701234569', source: 'ivr' }), 'registration');
+      expectOutage(await request(t.app).get(`/v1/recordings/${stored.body.id}/audio`).set(as.trainer), 'playback');
+      expectOutage(await request(t.app).get('/v1/recordings').set(as.trainer), 'listing');
+      expectOutage(await request(t.app).get('/v1/audit/verify').set(as.auditor), 'GET /v1/audit/verify');
+      expectOutage(await request(t.app).get('/v1/audit/checkpoints').set(as.auditor), 'GET /v1/audit/checkpoints');
+      const ready = await request(t.app).get('/readyz');
+      expect(ready.status).to.equal(503);
+      expectNoStacks(t);
+    });
+  });
+
+  describe('SQLite', () => {
+    let t: TestApp | undefined;
+    let holder: sqlite3.Database | undefined;
+    afterEach(async () => {
+      await new Promise((r) => (holder ? holder.close(r) : r(undefined)));
+      await t?.close();
+      t = holder = undefined;
+    });
+
+    /** A second connection (as `npm run retention` in another process would be) holding the write lock. */
+    async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
+      holder = new sqlite3.Database(file);
+      const exec = (sql: string) => new Promise<void>((res, rej) => holder!.exec(sql, (err) => (err ? rej(err) : res())));
+      await exec('PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; CREATE TABLE outage_probe (x integer); INSERT INTO outage_probe VALUES (1);');
+      return { release: () => exec('COMMIT') };
+    }
+
+    itOn('sqlite')('a write lock held by another connection makes uploads and registrations wait, not fail with SQLITE_BUSY (SQLite)', async () => {
+      t = await startTestApp();
+      const as = await tokensFor(t);
+      expect((await upload(t)).status).to.equal(201);
+      const lock = await holdWriteLock(path.join(t.dir, 'gallra.sqlite'));
+      const pending = [upload(t, '+46701234568'), request(t.app).post('/v1/opt-outs').set(as['phone-system']).send({ number: '+46701234569', source: 'ivr' })].map((p) => Promise.resolve(p));
+      await new Promise((r) => setTimeout(r, 300)); // the requests reach the database while the lock is held
+      await lock.release();
+      const [up, reg] = await Promise.all(pending);
+      expect(up!.status, up!.text).to.equal(201);
+      expect(reg!.status, reg!.text).to.equal(201);
+    });
+
+    itOn('sqlite')('a write lock held past the busy timeout answers 503 with Retry-After (SQLite)', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'gallra-busy-'));
+      try {
+        const file = path.join(dir, 'gallra.sqlite');
+        t = await startTestApp({ db: createDatabase(`sqlite:${file}`, { busyTimeoutMs: 200 }) });
+        const lock = await holdWriteLock(file);
+        expectOutage(await upload(t), 'upload');
+        await lock.release();
+        expectNoStacks(t);
+      } finally {
+        await t?.close();
+        t = undefined;
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    itOn('sqlite')('a full disk answers 503 for uploads and registrations and makes /readyz not ready, logging no caller key (SQLite)', async () => {
+      t = await startTestApp();
+      const as = await tokensFor(t);
+      expect((await request(t.app).get('/readyz')).status).to.equal(200);
+      // The connection's writes fail the way sqlite3 reports a full disk; reads still work.
+      const conn = (await t.db.client.acquireConnection()) as Record<'run' | 'all', (sql: string, ...rest: unknown[]) => unknown>;
+      await t.db.client.releaseConnection(conn);
+      for (const method of ['run', 'all'] as const) {
+        const real = conn[method].bind(conn);
+        sinon.stub(conn, method).callsFake((sql: string, ...rest: unknown[]) => {
+          if (!/^\s*(insert|update|delete|replace)\b/i.test(sql)) return real(sql, ...rest);
+          const cb = rest.find((r) => typeof r === 'function') as (err: Error) => void;
+          setImmediate(() => cb(Object.assign(new Error('SQLITE_FULL: database or disk is full'), { errno: 13, code: 'SQLITE_FULL' })));
+          return conn;
+        });
+      }
+      expectOutage(await upload(t, '+46701234568'), 'upload');
+      const number = '+46701234569';
+      expectOutage(await request(t.app).post('/v1/opt-outs').set(as['phone-system']).send({ number, source: 'ivr' }), 'registration');
+      const ready = await request(t.app).get('/readyz');
+      expect(ready.status).to.equal(503);
+      expect(ready.body.checks.database.ok).to.equal(false);
+      expect(t.logs()).not.to.contain(t.services.callerKeys.of(number));
+      expect(t.logs()).not.to.contain('46701234569');
+      expectNoStacks(t);
+    });
+  });
+
+  it('logs a failed query by code and name, never with its bound values (the caller key)', async () => {
+    const t = await startTestApp();
+    try {
+      const as = await tokensFor(t);
+      // A real failure of the insert that binds the caller key: a constraint (PostgreSQL) or trigger (SQLite) refusing it.
+      if (t.kind === 'postgres') await t.db.raw('alter table opt_outs add constraint refuse_all check (false) not valid');
+      else await t.db.raw("create trigger refuse_all before insert on opt_outs begin select raise(abort, 'refused'); end");
+      const number = '+46701234560';
+      const res = await request(t.app).post('/v1/opt-outs').set(as['phone-system']).send({ number, source: 'ivr' });
+      expect(res.status).to.equal(500);
+      expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+      const key = t.services.callerKeys.of(number);
+      expect(t.logs()).to.match(/"code":"(23514|SQLITE_CONSTRAINT)"/);
+      expect(t.logs()).not.to.contain(key);
+      expect(t.logs()).not.to.contain('46701234560');
+    } finally {
+      await t.close();
+    }
+  });
+});
