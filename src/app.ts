@@ -51,7 +51,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
   app.use(requestId(s.logger));
 
-  app.use(healthRoutes({ checks: [...s.readiness, ...(opts.readinessChecks ?? [])] }));
+  app.use(healthRoutes({ checks: [...s.readiness, ...(opts.readinessChecks ?? [])], timeoutMs: s.config.readinessTimeoutMs }));
   let openApi: string | undefined;
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send((openApi ??= JSON.stringify(openApiDocument())));

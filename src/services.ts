@@ -14,7 +14,8 @@ import {
 } from './retention/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
 import type { Clock } from './shared/clock.js';
-import { isPostgres, pingDatabase, transactor, type Database } from './shared/database.js';
+import { isPostgres, transactor, type Database } from './shared/database.js';
+import { createHeartbeatRepository } from './shared/heartbeat-repository.js';
 import type { Logger } from './shared/logger.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
@@ -50,6 +51,7 @@ export function createServices(infra: Infrastructure) {
   const recordings = createRecordingRepository(db);
   const holdRows = createHoldRepository(db);
   const optOutRows = createOptOutRepository(db);
+  const heartbeats = createHeartbeatRepository(db);
 
   // The audit log first: every change appends to it.
   const audit = createAuditLog({ clock, entries: auditEntries });
@@ -94,7 +96,8 @@ export function createServices(infra: Infrastructure) {
 
   /** What /readyz asks besides the capabilities' own checks. */
   const readiness: ReadinessCheck[] = [
-    { name: 'database', check: async () => (await pingDatabase(db), { ok: true }) },
+    // A write, committed: a database that still answers reads but cannot write (disk full, read-only) is not ready.
+    { name: 'database', check: async () => (await transaction((tx) => heartbeats.beat(tx, 'readyz', clock.now())), { ok: true, details: { writable: true } }) },
     { name: 'store', check: async () => (await store.ping(), { ok: true }) },
   ];
   const refusals = createRefusalLog({ metrics, logger });

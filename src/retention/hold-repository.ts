@@ -1,4 +1,4 @@
-import { handleOf, trxOf, type Database, type Transaction } from '../shared/database.js';
+import { handleOf, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
 
 type Db = Database | Transaction;
@@ -41,6 +41,19 @@ function active(db: Db, at: string) {
 export function createHoldRepository(db: Database) {
   return {
     /** The active hold of each of `recordingIds` that has one: recording id → hold id. */
+    /** How many recordings are stored past their deadline without an active hold: one count, in SQL. */
+    async unheldOverdueCount(now: Date, tx?: Tx): Promise<number> {
+      const h = handleOf(db, tx);
+      const at = now.toISOString();
+      const row = await h('recordings as r')
+        .where('r.status', 'stored')
+        .andWhere('r.deadline', '<=', at)
+        .whereNotExists(active(h, at).whereRaw('holds.recording_id = r.id').select(h.raw('1')))
+        .count({ n: '*' })
+        .first();
+      return toNumber(row?.n ?? 0);
+    },
+
     async activeHoldIds(recordingIds: string[], now: Date, tx?: Tx): Promise<Map<string, string>> {
       const out = new Map<string, string>();
       for (let i = 0; i < recordingIds.length; i += 500) {
