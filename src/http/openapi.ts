@@ -62,7 +62,17 @@ const ALWAYS: ProblemStatus[] = [400, 401, 403, 408, 413, 415, 422, 429, 500, 50
 
 const json = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const problems = (...extra: ProblemStatus[]): ZodOpenApiResponsesObject =>
-  Object.fromEntries([...new Set([...ALWAYS, ...extra])].map((s) => [String(s), { description: PROBLEM_STATUSES[s], content: { 'application/problem+json': { schema: problem } } }]));
+  Object.fromEntries(
+    [...new Set([...ALWAYS, ...extra])].map((s) => [
+      String(s),
+      {
+        description: PROBLEM_STATUSES[s],
+        // A database or store that cannot serve now: retry after this many seconds.
+        ...(s === 503 ? { headers: z.object({ 'Retry-After': z.string().regex(/^\d+$/).meta({ description: 'Seconds to wait before retrying' }) }) } : {}),
+        content: { 'application/problem+json': { schema: problem } },
+      },
+    ]),
+  );
 const op = (o: ZodOpenApiOperationObject & { extraProblems?: ProblemStatus[] }): ZodOpenApiOperationObject => {
   const { extraProblems = [], ...rest } = o;
   return { ...rest, responses: { ...problems(...extraProblems), ...rest.responses } };
