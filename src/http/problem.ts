@@ -77,6 +77,10 @@ function fromHttpError(err: unknown, requestId?: string): Problem | undefined {
     return { type: PROBLEM_BASE + 'body-too-large', title: 'Content too large', status: 413, detail: 'The request body is too large', request_id: requestId };
   }
   const status = e.status ?? e.statusCode;
+  // The router's "Failed to decode param": its message quotes the path (which may hold anything).
+  if (err instanceof URIError && status === 400) {
+    return { type: PROBLEM_BASE + 'invalid-path', title: 'Bad request', status: 400, detail: 'The request path is not valid percent-encoding', request_id: requestId };
+  }
   if (e.expose === true && typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500) {
     const title = STATUS.find(([, s]) => s === status)?.[2] ?? 'Bad request';
     return { type: PROBLEM_BASE + 'bad-request', title, status, detail: title, request_id: requestId };

@@ -250,4 +250,23 @@ describe('outages are answered as outages: 503 problem+json with Retry-After', f
       await t.close();
     }
   });
+
+  it('answers what fails before or outside the routes as problem+json, never HTML: bad percent-encoding, bad JSON, an unknown path', async () => {
+    const t = await startTestApp();
+    try {
+      const as = await tokensFor(t);
+      const cases = [
+        [await request(t.app).get('/v1/recordings/%E0%A4%A').set(as.trainer), 400],
+        [await request(t.app).post('/v1/opt-outs').set(as['phone-system']).set('Content-Type', 'application/json').send('{"number": +4670'), 400],
+        [await request(t.app).get('/%').set(as.trainer), 404],
+      ] as const;
+      for (const [res, status] of cases) {
+        expect(res.status, res.text).to.equal(status);
+        expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+        expect(res.text).not.to.match(/<html|<pre|4670/i);
+      }
+    } finally {
+      await t.close();
+    }
+  });
 });
