@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import sinon from 'sinon';
 import { Unavailable } from '../../src/shared/errors.js';
+import { errorFacts } from '../../src/shared/logger.js';
 import { createS3Client, createS3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3-object-store.js';
 import type { S3Config } from '../../src/config.js';
 
@@ -446,15 +447,17 @@ describe('S3 object store (SDK-level fake)', () => {
     });
   });
 
-  it('maps other SDK errors to Unavailable with name and status only', async () => {
+  it('maps other SDK errors to Unavailable: a neutral message for the client, name and status only in the cause for the log', async () => {
     try {
       await store().ping();
       expect.fail('ping succeeded');
     } catch (err) {
       expect(err).to.be.instanceOf(Unavailable);
       const e = err as Unavailable;
-      expect(e.message).to.equal('object store HeadBucket failed: Forbidden (HTTP 403)');
-      expect(JSON.stringify({ message: e.message, details: e.details })).to.not.match(/SECRET/);
+      expect(e.message).to.equal('The object store cannot be reached now; retry later');
+      expect(e.details).to.deep.equal({});
+      expect((e.cause as { code?: string }).code).to.equal('HeadBucket: Forbidden (HTTP 403) request req-1');
+      expect(JSON.stringify({ message: e.message, details: e.details, cause: errorFacts(e.cause) })).to.not.match(/SECRET/);
     }
   });
 
