@@ -49,11 +49,14 @@ export function createOrphanSweep(deps: {
         ? { storageKey: d.target, kind: d.kind, lastModified: d.lastModified, graceMs }
         : { kind: d.kind, leftover: d.target, ...(d.storageKey !== null ? { storageKey: d.storageKey } : {}), lastModified: d.lastModified, graceMs };
     if (resumed) details.resumed = true;
-    return { actor, action: 'recording.orphan-deleted', subject: `object:${d.target}`, details };
+    // A multipart upload's id is its key and S3's upload id, too long for a subject: the subject names the key.
+    const subject = `object:${d.kind === 'multipart-upload' && d.storageKey !== null ? d.storageKey : d.target}`;
+    return { actor, action: 'recording.orphan-deleted', subject, details };
   }
 
   /** Deletes the targets from the store and writes down those verifiably gone; failures keep their intents. */
-  async function carryOut(todo: OrphanDeletion[], report: OrphanReport, opts: { actor: string; resumed: boolean }): Promise<void> {
+  async function carryOut(todo: OrphanDeletion[], report: OrphanReport, opts: { actor: string; resumed: boolean; attempted: Set<string> }): Promise<void> {
+    for (const d of todo) opts.attempted.add(d.target);
     const objects = todo.filter((d) => d.kind === 'object').map((d) => d.target);
     const leftovers = todo.filter((d) => d.kind !== 'object').map((d) => d.target);
     const results: DeleteResult[] = [];
@@ -76,15 +79,16 @@ export function createOrphanSweep(deps: {
     }
   }
 
-  /** Writes the intents ahead, then carries them out. */
-  async function deleteAhead(todo: OrphanDeletion[], report: OrphanReport, actor: string): Promise<void> {
+  /** Writes the intents ahead, then carries them out; a target this sweep already tried (resuming) is left for the next. */
+  async function deleteAhead(all: OrphanDeletion[], report: OrphanReport, opts: { actor: string; attempted: Set<string> }): Promise<void> {
+    const todo = all.filter((d) => !opts.attempted.has(d.target));
     if (!todo.length) return;
     await transaction((tx) => intents.record(tx, todo));
-    await carryOut(todo, report, { actor, resumed: false });
+    await carryOut(todo, report, { ...opts, resumed: false });
   }
 
   /** Finishes the intents an earlier sweep left: it died between deciding and writing down, or the store refused. */
-  async function resume(report: OrphanReport, actor: string): Promise<void> {
+  async function resume(report: OrphanReport, opts: { actor: string; attempted: Set<string> }): Promise<void> {
     let after: string | undefined;
     for (;;) {
       const pending = await intents.pending(after, BATCH);
@@ -98,7 +102,8 @@ export function createOrphanSweep(deps: {
         await transaction((tx) => intents.clear(tx, [...claimed]));
         logger.warn('an orphan deletion was dropped: a stored recording points at its object', { count: claimed.size });
       }
-      await carryOut(pending.filter((d) => !claimed.has(d.target)), report, { actor, resumed: true });
+      for (const target of claimed) opts.attempted.add(target);
+      await carryOut(pending.filter((d) => !claimed.has(d.target)), report, { ...opts, resumed: true });
     }
   }
 
@@ -106,7 +111,8 @@ export function createOrphanSweep(deps: {
     const report: OrphanReport = { deleted: [], failed: [], young: 0, resumed: 0 };
     const now = clock.now();
     const olderThan = new Date(now.getTime() - graceMs);
-    if (!opts.dryRun) await resume(report, opts.actor);
+    const run = { actor: opts.actor, attempted: new Set<string>() };
+    if (!opts.dryRun) await resume(report, run);
 
     let page: { key: string; lastModified: Date }[] = [];
     const flush = async () => {
@@ -124,7 +130,7 @@ export function createOrphanSweep(deps: {
       await deleteAhead(
         old.map((o) => ({ target: o.key, kind: 'object', storageKey: o.key, lastModified: o.lastModified.toISOString(), recordedAt: now.toISOString() })),
         report,
-        opts.actor,
+        run,
       );
     };
     for await (const o of store.list(RECORDINGS_PREFIX)) {
@@ -139,7 +145,7 @@ export function createOrphanSweep(deps: {
       const todo = leftovers;
       leftovers = [];
       if (opts.dryRun) report.deleted.push(...todo.map((d) => d.target));
-      else await deleteAhead(todo, report, opts.actor);
+      else await deleteAhead(todo, report, run);
     };
     for await (const l of store.leftovers(RECORDINGS_PREFIX, olderThan)) {
       leftovers.push({ target: l.id, kind: l.kind, storageKey: l.key ?? null, lastModified: l.lastModified.toISOString(), recordedAt: now.toISOString() });

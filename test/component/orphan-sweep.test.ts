@@ -9,8 +9,10 @@ import { readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
 import { createRecordingRepository, recordingRepository } from '../../src/recordings/index.js';
 import { createOrphanDeletionRepository, createOrphanSweep, RETENTION_ACTOR } from '../../src/retention/index.js';
 import type { Transact } from '../../src/shared/transaction.js';
-import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.js';
+import { createS3Client, createS3ObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { auditEntries } from '../helpers/retention.js';
+import { withMultipartListing } from '../helpers/s3-multipart-fake.js';
+import { s3ConfigFor, startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const HOUR = 3_600_000;
@@ -227,6 +229,31 @@ describe('orphan sweep: crash leftovers and written-ahead deletions', () => {
       expect(await auditEntries(t.db, 'recording.orphan-deleted')).to.have.length(0);
       expect(await t.db('orphan_deletions').count({ n: '*' }).first()).to.deep.include({ n: 0 });
     });
+  });
+
+  it('aborts an S3 multipart upload a crash left unfinished and audits it under its key', async () => {
+    const server = await startS3Server();
+    const client = createS3Client(s3ConfigFor(server));
+    try {
+      const multipart = withMultipartListing(client);
+      const s3 = createS3ObjectStore({ client, bucket: server.bucket, sse: 'none' });
+      const key = `recordings/2026/11/29/103000777-${randomUUID()}`;
+      await multipart.abandon(key, server.bucket, new Date(t.clock.now().getTime() - t.config.orphanGraceMs - HOUR));
+      await multipart.abandon(`recordings/2026/11/29/103000778-${randomUUID()}`, server.bucket, t.clock.now());
+
+      const report = await sweepWith({ store: s3 })({ actor: RETENTION_ACTOR });
+
+      expect(report.failed).to.deep.equal([]);
+      expect(report.deleted).to.have.length(1);
+      expect(multipart.open()).to.have.length(1); // the young one: its upload may still be streaming
+      const entries = await auditEntries(t.db, 'recording.orphan-deleted');
+      expect(entries).to.have.length(1);
+      expect(entries[0]!.subject).to.equal(`object:${key}`);
+      expect(entries[0]!.details).to.include({ kind: 'multipart-upload', storageKey: key, leftover: report.deleted[0] });
+    } finally {
+      client.destroy();
+      await server.close();
+    }
   });
 
   it('keeps nothing of what the issue found after 30 crashes: every temp file and lone sidecar swept in one run', async () => {
