@@ -129,7 +129,7 @@ describe('Data-subject requests in a real browser', function () {
 
   it('leaves "delete existing recordings" unchecked on the opt-out form and confirms the count before deleting', async () => {
     const page = await signIn();
-    await page.getByRole('link', { name: 'Avregistreringar' }).click();
+    await page.getByRole('link', { name: 'Nej till inspelning' }).click();
     const box = page.getByLabel('Radera befintliga inspelningar');
     expect(await box.isChecked()).to.equal(false);
     await page.locator('input[name="number"]').fill('+46738887766');

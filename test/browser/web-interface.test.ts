@@ -112,7 +112,7 @@ describe('Web interface in a real browser', function () {
     withoutCaller(await page.content());
     await shot(page, 'trainer-recordings');
 
-    await row.getByRole('button', { name: /Spela/ }).click();
+    await row.getByRole('button', { name: /Lyssna/ }).click();
     await page.waitForFunction(() => {
       const a = document.querySelector<HTMLAudioElement>('#player');
       return !!a && a.currentTime > 0.5;
@@ -145,7 +145,7 @@ describe('Web interface in a real browser', function () {
     });
     const row = page.locator(`#recordings-list tr[data-id="${longId}"]`);
     await row.waitFor();
-    await row.getByRole('button', { name: /Spela/ }).click();
+    await row.getByRole('button', { name: /Lyssna/ }).click();
     await page.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#player')?.currentTime ?? 0) > 0.2, undefined, { timeout: 30_000 });
     await page.evaluate(() => {
       document.querySelector<HTMLAudioElement>('#player')!.currentTime = 35 * 60;
@@ -184,7 +184,7 @@ describe('Web interface in a real browser', function () {
     await page.getByRole('button', { name: 'Svenska' }).click();
     await page.locator(`#recordings-list tr[data-id="${longId}"]`).waitFor();
 
-    await page.locator(`#recordings-list tr[data-id="${longId}"]`).getByRole('button', { name: /Spela/ }).click();
+    await page.locator(`#recordings-list tr[data-id="${longId}"]`).getByRole('button', { name: /Lyssna/ }).click();
     await page.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#player')?.currentTime ?? 0) > 0.2, undefined, { timeout: 30_000 });
     expect(await page.locator(`#recordings-list tr[data-id="${longId}"]`).getAttribute('aria-current')).to.equal('true');
     expect(await page.locator('#player-section').evaluate((el) => getComputedStyle(el).position)).to.equal('sticky');
@@ -293,8 +293,8 @@ describe('Web interface in a real browser', function () {
     const page = await signIn('admin');
     await page.goto(`${base}/#/holds`);
     await page.getByLabel('Inspelnings-id').first().fill('mc-2026-0024');
-    await page.getByLabel('Anledning').fill('Begäran om utlämnande');
-    await page.getByRole('button', { name: 'Lägg spärr' }).click();
+    await page.getByLabel('Skäl').fill('Begäran om utlämnande');
+    await page.getByRole('button', { name: 'Lägg gallringsstopp' }).click();
     const problem = page.locator('#holds-result .problem');
     await problem.waitFor();
     expect(await problem.locator('.message').textContent()).to.match(/^(Inspelningen finns inte\.|Uppgifterna är felaktigt ifyllda\.)$/);
@@ -390,17 +390,18 @@ describe('Web interface in a real browser', function () {
 
   it('lets an admin place and release a hold and see the overdue list and the opt-out forms', async () => {
     const page = await signIn('admin');
-    await page.getByRole('link', { name: 'Spärrar' }).click();
+    await page.getByRole('link', { name: 'Gallringsstopp' }).click();
     await page.getByLabel('Inspelnings-id').first().fill(recordingId);
-    await page.getByLabel('Anledning').fill('Begäran om utlämnande');
-    await page.getByRole('button', { name: 'Lägg spärr' }).click();
+    await page.getByLabel('Skäl').fill('Begäran om utlämnande');
+    await page.getByRole('button', { name: 'Lägg gallringsstopp' }).click();
     await page.locator('#holds-result .ok').waitFor();
     expect(await page.locator('#holds-result').textContent()).to.equal(`Gallringsstopp lagt på inspelning ${recordingId}, tills vidare. Den raderas inte förrän stoppet hävs eller löper ut.`);
     await shot(page, 'admin-holds');
-    await page.locator('input[name="releaseId"]').fill(recordingId);
+    const held = page.locator(`#holds-list tr[data-id="${recordingId}"]`);
+    expect(await held.textContent()).to.contain('Begäran om utlämnande').and.contain('tills vidare');
     // The placement's answer is still shown: clear it, so the wait below is for the release's own answer.
     await page.locator('#holds-result').evaluate((el) => el.replaceChildren());
-    await page.getByRole('button', { name: 'Släpp spärr' }).click();
+    await held.getByRole('button', { name: /^Häv/ }).click();
     await page.locator('#holds-result .ok').waitFor();
     expect(await page.locator('#holds-result').textContent()).to.contain('är hävt').and.not.contain('{');
     expect(await t.db('audit_entries').whereIn('action', ['hold.placed', 'hold.released']).count({ n: '*' }).first()).to.deep.include({ n: 2 });
@@ -409,7 +410,7 @@ describe('Web interface in a real browser', function () {
     await page.locator('#overdue p').first().waitFor();
     expect(await page.locator('#overdue .problem').count()).to.equal(0);
     await shot(page, 'admin-overdue');
-    await page.getByRole('link', { name: 'Avregistreringar' }).click();
+    await page.getByRole('link', { name: 'Nej till inspelning' }).click();
     await page.getByRole('button', { name: 'Registrera' }).waitFor();
     await page.locator('input[name="removeNumber"]').fill('+46 70 000 00 00');
     await page.getByRole('button', { name: 'Ta bort' }).click();
