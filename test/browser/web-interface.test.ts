@@ -10,6 +10,7 @@ import request from 'supertest';
 import type { Role } from '../../src/shared/principal.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
+import { englishOnlyStrings, englishShown, focusRing, silentWav } from '../helpers/page-checks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
@@ -425,80 +426,3 @@ describe('Web interface in a real browser', function () {
     await page.context().close();
   });
 });
-
-/** In the page: the focused element's outline and its contrast against the background it is drawn on. */
-function focusRing() {
-  const el = document.activeElement as HTMLElement | null;
-  if (!el || el === document.body) return null;
-  const style = getComputedStyle(el);
-  const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
-  const luminance = ([r, g, b]: number[]) => {
-    const ch = (v: number) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
-  };
-  // The ring sits outside the element (outline-offset), so the colour behind it is the parent's.
-  let node: HTMLElement | null = el.parentElement;
-  let background = 'rgb(255, 255, 255)';
-  while (node) {
-    const bg = getComputedStyle(node).backgroundColor;
-    const parts = rgb(bg);
-    if (parts.length >= 3 && (parts.length < 4 || parts[3] > 0)) { background = bg; break; }
-    node = node.parentElement;
-  }
-  const [a, b] = [luminance(rgb(style.outlineColor)), luminance(rgb(background))].sort((x, y) => y - x);
-  return {
-    what: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`,
-    outline: style.outlineColor, width: parseFloat(style.outlineWidth) || 0, background, ratio: (a + 0.05) / (b + 0.05),
-  };
-}
-
-/** In the page: every string of the English catalogue that differs from its Swedish counterpart. */
-async function englishOnlyStrings(): Promise<string[]> {
-  const { TEXT } = await import('/app.js' as string);
-  const { CODE_TEXT } = await import('/text.js' as string);
-  const out: string[] = [];
-  const walk = (en: unknown, sv: unknown) => {
-    if (typeof en === 'string') { if (en !== sv) out.push(en); return; }
-    if (en && typeof en === 'object') for (const [k, v] of Object.entries(en)) walk(v, (sv as Record<string, unknown> | undefined)?.[k]);
-  };
-  walk(TEXT.en, TEXT.sv);
-  walk(CODE_TEXT.en, CODE_TEXT.sv);
-  return out;
-}
-
-/** In the page: catalogue strings that show as visible text (a whole text, or a phrase inside one). */
-function englishShown(english: string[]): string[] {
-  const texts: string[] = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const parent = n.parentElement;
-    if (!parent || parent.closest('[lang="en"], script, style, noscript') || !parent.checkVisibility()) continue;
-    const text = (n.textContent ?? '').trim();
-    if (text) texts.push(text);
-  }
-  for (const el of document.querySelectorAll<HTMLElement>('[aria-label], [placeholder], [title]')) {
-    if (el.closest('[lang="en"]')) continue;
-    for (const a of ['aria-label', 'placeholder', 'title']) { const v = el.getAttribute(a); if (v) texts.push(v.trim()); }
-  }
-  texts.push(document.title);
-  return english.filter((e) => texts.some((x) => x === e || (e.includes(' ') && e.length >= 8 && x.includes(e))));
-}
-
-/** A PCM WAV of silence (8 kHz, 16-bit, mono). */
-function silentWav(seconds: number): Buffer {
-  const data = 8000 * 2 * seconds;
-  const head = Buffer.alloc(44);
-  head.write('RIFF', 0, 'latin1');
-  head.writeUInt32LE(36 + data, 4);
-  head.write('WAVEfmt ', 8, 'latin1');
-  head.writeUInt32LE(16, 16);
-  head.writeUInt16LE(1, 20);
-  head.writeUInt16LE(1, 22);
-  head.writeUInt32LE(8000, 24);
-  head.writeUInt32LE(16000, 28);
-  head.writeUInt16LE(2, 32);
-  head.writeUInt16LE(16, 34);
-  head.write('data', 36, 'latin1');
-  head.writeUInt32LE(data, 40);
-  return Buffer.concat([head, Buffer.alloc(data)]);
-}

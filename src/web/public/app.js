@@ -169,8 +169,8 @@ function field(label, input) {
   return h('label', {}, label, input);
 }
 
-/** A table; `cards` ones turn each row into a card on a narrow screen, each cell labelled with its heading. */
-function table(head, rows, { cards = false } = {}) {
+/** A table that turns each row into a card on a narrow screen, each cell labelled with its heading (unless `cards` is false). */
+function table(head, rows, { cards = true } = {}) {
   if (cards) for (const tr of rows) [...tr.children].forEach((td, i) => td.setAttribute('data-label', head[i] ?? ''));
   return h('div', { class: 'table-wrap' }, h('table', { class: cards ? 'cards' : undefined }, h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, rows)));
 }
@@ -278,7 +278,7 @@ async function recordingsView(main) {
     const pager = h('div', { class: 'pager' },
       cursors.length > 1 ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursors.pop(); load(); } }, t('prev')) : null,
       r.data.nextCursor ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursors.push(r.data.nextCursor); load(); } }, t('next')) : null);
-    list.replaceChildren(rows.length ? table(head, rows, { cards: true }) : h('p', {}, t('none')), pager);
+    list.replaceChildren(rows.length ? table(head, rows) : h('p', {}, t('none')), pager);
   }
 
   /** A sentence in the status line, or the problem in the page's language. */
@@ -337,8 +337,8 @@ async function recordingsView(main) {
       h('h2', { id: 'player-title' }, `${t('nowPlaying')}: ${fmtDate(it.startedAt)} · ${it.queue ?? ''} · ${it.agentId ?? ''}`),
       audio,
       h('div', { class: 'player-controls' },
-        h('button', { type: 'button', class: 'secondary', id: 'player-back', 'aria-label': t('back10Label'), 'aria-keyshortcuts': 'J', onclick: () => skip(-10) }, t('back10')),
-        h('button', { type: 'button', class: 'secondary', id: 'player-forward', 'aria-label': t('fwd10Label'), 'aria-keyshortcuts': 'L', onclick: () => skip(10) }, t('fwd10')),
+        h('button', { type: 'button', class: 'secondary', id: 'player-back', 'aria-label': `${t('back10')}: ${t('back10Label')}`, 'aria-keyshortcuts': 'J', onclick: () => skip(-10) }, t('back10')),
+        h('button', { type: 'button', class: 'secondary', id: 'player-forward', 'aria-label': `${t('fwd10')}: ${t('fwd10Label')}`, 'aria-keyshortcuts': 'L', onclick: () => skip(10) }, t('fwd10')),
         field(t('speed'), speed),
         h('a', { id: 'player-link', href: link }, t('callLink'))),
       h('details', { class: 'shortcuts' }, h('summary', {}, t('shortcuts')),
@@ -536,7 +536,7 @@ async function holdsView(main) {
         ? h('button', { type: 'button', class: 'secondary release', 'aria-label': `${t('releaseHold')} ${x.callId}`, onclick: () => release(x) }, t('releaseHold'))
         : h('a', { href: '#/subjectRequests' }, t('subjectRequests'))))));
     list.replaceChildren(rows.length
-      ? table([t('callId'), t('recordingId'), t('started'), t('deadline'), t('reason'), t('holdEnds'), t('holdPlacedAt'), t('actions')], rows, { cards: true })
+      ? table([t('callId'), t('recordingId'), t('started'), t('deadline'), t('reason'), t('holdEnds'), t('holdPlacedAt'), t('actions')], rows)
       : h('p', {}, t('noHolds')));
   }
   await load();
@@ -575,8 +575,11 @@ async function overdueView(main) {
   const r = await api('GET', '/v1/retention/overdue');
   if (!r.ok) return out.replaceChildren(problemBox(r));
   const recs = r.data.recordings ?? [];
+  const rows = recs.map((row) => h('tr', { 'data-id': row.id },
+    h('td', { class: 'id' }, row.callId), h('td', { class: 'id' }, row.id), h('td', {}, fmtDate(row.startedAt)), h('td', {}, fmtDate(row.deadline)),
+    h('td', {}, t('overdueBy')(durationWords(lang, Date.now() - Date.parse(row.deadline)))), h('td', {}, row.holdId ? word('statuses', 'held') : '–')));
   out.replaceChildren(h('p', {}, `${t('count')}: ${r.data.count ?? recs.length}`),
-    recs.length ? table(Object.keys(recs[0]), recs.map((row) => h('tr', {}, Object.values(row).map((c) => h('td', {}, c === null ? '–' : String(c)))))) : h('p', {}, t('none')));
+    recs.length ? table([t('callId'), t('recordingId'), t('started'), t('deadline'), t('lateness'), t('holdAction')], rows) : h('p', {}, t('none')));
 }
 
 // ---- shell ----
