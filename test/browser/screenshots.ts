@@ -23,7 +23,7 @@ if (posted.status !== 201) throw new Error(`the long call was refused: ${posted.
 const server = t.app.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--lang=sv-SE'] });
 mkdirSync(OUT, { recursive: true });
 
 async function signedIn(role: 'admin' | 'auditor' | 'trainer', viewport: { width: number; height: number }): Promise<Page> {
@@ -39,7 +39,7 @@ async function settled(page: Page) {
   await page.locator('main h1').first().waitFor();
   await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
 }
-const shoot = (page: Page, name: string, width: number) => page.screenshot({ path: path.join(OUT, `${name}-${width}.png`), fullPage: width < 1000 ? false : name !== 'report' });
+const shoot = (page: Page, name: string, width: number) => page.screenshot({ path: path.join(OUT, `${name}-${width}.png`), fullPage: width > 1000 && (name === 'overview' || name === 'holds') });
 
 try {
   for (const size of SIZES) {
