@@ -43,6 +43,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Its public key in the log, so that the checkpoints it signs verify on every instance and after a rotation.
+  await services.auditCheckpoints.registerSigningKey('system:start');
   // Verified before the service takes requests: a chain that does not verify is reported from the start.
   await services.auditCheckpoints.check('start');
   const app = createApp(services, {
