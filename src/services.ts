@@ -69,7 +69,7 @@ export function createServices(infra: Infrastructure) {
     audit,
     clock,
     logger,
-    heldAmong: async (ids) => new Set((await holdRows.activeHoldIds(ids, clock.now())).keys()),
+    heldAmong: async (ids, tx) => new Set((await holdRows.activeHoldIds(ids, clock.now(), tx)).keys()),
   });
   const optOuts = createOptOuts({
     optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db),
