@@ -5,7 +5,9 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Recording } from '../../src/recordings/index.js';
 import { DAY_MS } from '../../src/shared/clock.js';
+import { asTx } from '../../src/shared/database.js';
 import { Conflict } from '../../src/shared/errors.js';
+import { createSubjectRequestRepository } from '../../src/subject-requests/index.js';
 import { createFsObjectStore, type DeleteResult, type ObjectStore } from '../../src/storage/index.js';
 import { auditEntries, seedRecording } from '../helpers/retention.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -116,5 +118,47 @@ describe('a hold placed while a deletion runs is never silently lost', () => {
     const deleted = await auditEntries(t.db, 'recording.deleted');
     const placed = await auditEntries(t.db, 'hold.placed');
     expect(deleted.length + placed.length).to.equal(40);
+  });
+
+  it('keeps a deletion the store could not finish claimed: a hold is refused, and the next retention run finishes it with its reason', async () => {
+    const r = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY_MS) });
+    const admin = await t.token('admin');
+    store.beforeDelete = async () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+    };
+    const res = await request(t.app).delete(`/v1/recordings/${r.id}`).set('Authorization', `Bearer ${admin}`).send({ reason: 'recorded by mistake' });
+    expect(res.status).to.equal(503);
+    expect((await t.db('recordings').where({ id: r.id }).first()).status).to.equal('stored');
+
+    const hold = await request(t.app).post(`/v1/recordings/${r.id}/hold`).set('Authorization', `Bearer ${admin}`).send({ reason: 'complaint under review' });
+    expect(hold.status).to.equal(409);
+    expect(hold.body.type).to.match(/recording-being-deleted$/);
+
+    store.beforeDelete = undefined;
+    const report = await t.services.retention.run();
+    expect(report.deleted).to.deep.equal([r.id]);
+    expect(await expectNoHeldRecordingLost(r)).to.equal('deleted');
+    const entries = await auditEntries(t.db, 'recording.deleted');
+    expect(entries).to.have.length(1);
+    expect(entries[0]!.actor).to.equal('system:retention');
+    expect(entries[0]!.details).to.include({ recordingId: r.id, reason: 'manual', resumed: true });
+    expect((await t.db('recordings').where({ id: r.id }).first()).reason).to.equal('manual');
+  });
+
+  it('places no hold of a data-subject request on a recording already being deleted', async () => {
+    const r = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY_MS) });
+    const other = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY_MS) });
+    const repo = createSubjectRequestRepository(t.db);
+    let placed: string[] | undefined;
+    store.beforeDelete = async () => {
+      store.beforeDelete = undefined;
+      const at = t.clock.now().toISOString();
+      const holds = await t.db.transaction((trx) => repo.insertHolds(asTx(trx), [r.id, other.id], { reason: 'subject-request:sr_race', until: null, at, by: ADMIN }));
+      placed = holds.map((h) => h.recordingId);
+    };
+    await t.services.deleteRecordings([r], { reason: 'deleted-on-request', actor: ADMIN });
+    expect(placed).to.deep.equal([other.id]);
+    expect(await expectNoHeldRecordingLost(r)).to.equal('deleted');
+    expect(await expectNoHeldRecordingLost(other)).to.equal('held');
   });
 });
