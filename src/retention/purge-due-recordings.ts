@@ -31,6 +31,8 @@ export interface RetentionRunReport {
   failed: { id: string; error: string }[];
   held: string[];
   lapsedHolds: string[];
+  /** Opt-outs of calls that never arrived, forgotten after the retention period (listed only on a dry run). */
+  expiredCallOptOuts: string[];
   orphans: OrphanReport;
   /** Recordings still stored past their deadline after the run (held ones excluded). */
   overdue: number;
@@ -52,6 +54,8 @@ export function createRetention(deps: {
   sweepOrphans: SweepOrphans;
   overdue: OverdueRecordings;
   metrics: RetentionMetrics;
+  /** Forgets the opt-outs of calls that never arrived within the retention period; returns their ids. */
+  expirePendingCallOptOuts: (actor: string, opts: { dryRun?: boolean }) => Promise<string[]>;
 }) {
   const { recordings, clock, logger, holds, deleteRecordings, horizon, sweepOrphans } = deps;
 
@@ -76,6 +80,7 @@ export function createRetention(deps: {
         failed: [],
         held: [],
         lapsedHolds: [],
+        expiredCallOptOuts: [],
         orphans: { deleted: [], failed: [], young: 0 },
         overdue: 0,
         durationMs: 0,
@@ -160,6 +165,12 @@ export function createRetention(deps: {
       }
 
       try {
+        report.expiredCallOptOuts = await deps.expirePendingCallOptOuts(RETENTION_ACTOR, { dryRun });
+      } catch (err) {
+        logger.error('expiring pending call opt-outs failed; the next run retries', { err: (err as Error).message });
+      }
+
+      try {
         report.orphans = await sweepOrphans({ actor: RETENTION_ACTOR, dryRun });
         if (!dryRun) {
           metrics.deletions.inc({ reason: 'orphan' }, report.orphans.deleted.length);
@@ -186,6 +197,7 @@ export function createRetention(deps: {
         failed: report.failed.length,
         held: report.held.length,
         lapsedHolds: report.lapsedHolds.length,
+        expiredCallOptOuts: report.expiredCallOptOuts.length,
         orphansDeleted: report.orphans.deleted.length,
         overdue: report.overdue,
         durationMs: report.durationMs,
