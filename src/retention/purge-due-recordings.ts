@@ -95,6 +95,8 @@ export function createRetention(deps: {
           const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff }, onStoreDone: storeDone });
           report.deleted.push(...result.deleted);
           report.failed.push(...result.failed);
+          // Held after the page was read, before the deletion's own check: left alone, like the others.
+          report.held.push(...result.held);
           metrics.deletions.inc({ reason: 'retention' }, result.deleted.length);
           metrics.failures.inc(result.failed.length);
         } catch (err) {
