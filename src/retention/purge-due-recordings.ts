@@ -81,7 +81,7 @@ export function createRetention(deps: {
         held: [],
         lapsedHolds: [],
         expiredCallOptOuts: [],
-        orphans: { deleted: [], failed: [], young: 0 },
+        orphans: { deleted: [], failed: [], young: 0, resumed: 0 },
         overdue: 0,
         durationMs: 0,
       };

@@ -21,6 +21,8 @@ function pausingStore(inner: ObjectStore): ObjectStore & { beforeDelete?: (keys:
     exists: inner.exists.bind(inner),
     list: inner.list.bind(inner),
     ping: inner.ping.bind(inner),
+    leftovers: inner.leftovers.bind(inner),
+    removeLeftovers: inner.removeLeftovers.bind(inner),
     async delete(keys: string[]): Promise<DeleteResult> {
       await s.beforeDelete?.(keys);
       return inner.delete(keys);
