@@ -745,7 +745,7 @@ export async function countLost(port: number, token: string, acked: Map<string, 
 }
 
 /** Every way a used number could appear, as one pass per file: candidates found by a loose pattern, normalised and looked up. */
-const CANDIDATE = /(?:\+|00)?(?:46)?[\s\-./()]{0,2}0?[\s\-./()]{0,2}7(?:[\s\-./]{0,2}\d){8}/g;
+const CANDIDATE = /(?:\+|00)?(?:46)?[\s\-./()]{0,3}0?[\s\-./()]{0,3}7(?:[\s\-./()]{0,3}\d){8}/g;
 function numbersIn(text: string, nsns: Set<string>): number {
   let found = 0;
   for (const m of text.matchAll(CANDIDATE)) {
