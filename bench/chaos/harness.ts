@@ -331,7 +331,7 @@ export class ServiceExited extends Error {
     readonly code: number | null,
     readonly output: string,
   ) {
-    super(`the service exited (${code}) before it listened:\n${output}`);
+    super(`the service exited (${code}) before it listened: ${output.trim().split('\n').slice(-4).join(' | ')}`);
   }
 }
 
