@@ -9,7 +9,7 @@ import { createOptOutRepository, createOptOuts } from './opt-outs/index.js';
 import { createIngest, createPlayback, createRecordingDeleter, createRecordingRepository } from './recordings/index.js';
 import { createComplianceOverview, createReportRepository, createRetentionReport } from './reports/index.js';
 import {
-  createCronSchedule, createDeletionHorizon, createHoldRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
+  createCronSchedule, createDeletionHorizon, createHoldRepository, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
   createRetentionMetrics, createRunLeases,
 } from './retention/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
@@ -87,7 +87,7 @@ export function createServices(infra: Infrastructure) {
 
   const overdue = createOverdueRecordings({ recordings, holds: holdRows, clock });
   const retentionMetrics = createRetentionMetrics(metrics, overdue.count);
-  const sweepOrphans = createOrphanSweep({ recordings, transaction, store, audit, clock, logger, graceMs: config.orphanGraceMs });
+  const sweepOrphans = createOrphanSweep({ recordings, intents: createOrphanDeletionRepository(db), transaction, store, audit, clock, logger, graceMs: config.orphanGraceMs });
   const retention = createRetention({ recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics });
   const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
   const reportFacts = createReportRepository(db);

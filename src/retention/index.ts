@@ -10,6 +10,7 @@ export { createOverdueRecordings, type OverdueRecordings, type OverdueRecording 
 export { createRetentionMetrics, type RetentionMetrics } from './retention-metrics.js';
 export { createCronSchedule } from './cron-schedule.js';
 export { createOrphanSweep, type SweepOrphans, type OrphanReport } from './sweep-orphans.js';
+export { createOrphanDeletionRepository, type OrphanDeletionRepository, type OrphanDeletion } from './orphan-deletion-repository.js';
 
 /** The overdue alarm for /readyz: not ready while anything unheld is stored past its deadline. */
 export function overdueReadinessCheck(retention: { overdueCount(): Promise<number> }): ReadinessCheck {

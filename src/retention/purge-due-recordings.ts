@@ -76,7 +76,7 @@ export function createRetention(deps: {
         failed: [],
         held: [],
         lapsedHolds: [],
-        orphans: { deleted: [], failed: [], young: 0 },
+        orphans: { deleted: [], failed: [], young: 0, resumed: 0 },
         overdue: 0,
         durationMs: 0,
       };

@@ -11,6 +11,7 @@ import {
   ObjectNotFound,
   type ByteRange,
   type DeleteResult,
+  type Leftover,
   type ObjectStore,
   type StoredObject,
 } from './object-store.js';
@@ -47,6 +48,20 @@ export function createFsObjectStore(opts: { root: string }): ObjectStore {
     const file = path.resolve(root, ...key.split('/'));
     if (!isInside(root, file)) throw new InvalidKey(key);
     return file;
+  }
+
+  /**
+   * The file a leftover id names: a temp file or a sidecar under the root, nothing else. Object keys
+   * can never be such names (pathOf refuses them), so no id here can name an object.
+   */
+  function leftoverPathOf(id: string): { file: string; kind: 'temp-file' | 'sidecar' } {
+    assertValidKey(id);
+    const last = id.slice(id.lastIndexOf('/') + 1);
+    const file = path.resolve(root, ...id.split('/'));
+    if (!isInside(root, file)) throw new InvalidKey(id);
+    if (last.startsWith(TMP_PREFIX)) return { file, kind: 'temp-file' };
+    if (last.endsWith(META_SUFFIX) && last.length > META_SUFFIX.length) return { file, kind: 'sidecar' };
+    throw new InvalidKey(id);
   }
 
   /** Refuses a path whose real location (symlinks followed) is outside the real root. */
@@ -219,11 +234,66 @@ export function createFsObjectStore(opts: { root: string }): ObjectStore {
     },
 
     list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }> {
-      assertValidPrefix(prefix);
-      const dirPart = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-      const start = dirPart ? path.resolve(root, ...dirPart.split('/')) : root;
-      if (!isInside(root, start) && start !== root) throw new InvalidKey(prefix);
-      return walk(start, dirPart, prefix);
+      const start = startOf(prefix);
+      return (async function* () {
+        for await (const f of files(start.dir, start.dirKey, prefix)) {
+          if (f.name.startsWith(TMP_PREFIX) || f.name.endsWith(META_SUFFIX)) continue;
+          const lastModified = await mtimeOf(f.full);
+          if (lastModified) yield { key: f.key, lastModified };
+        }
+      })();
+    },
+
+    leftovers(prefix: string, olderThan: Date): AsyncIterable<Leftover> {
+      const start = startOf(prefix);
+      return (async function* () {
+        for await (const f of files(start.dir, start.dirKey, prefix)) {
+          let leftover: Omit<Leftover, 'lastModified'>;
+          if (f.name.startsWith(TMP_PREFIX)) {
+            leftover = { id: f.key, kind: 'temp-file' };
+          } else if (f.name.endsWith(META_SUFFIX)) {
+            // A sidecar is a leftover only without its data file: a put that died between the two
+            // renames, or a delete that died between the two unlinks.
+            if (await present(f.full.slice(0, -META_SUFFIX.length))) continue;
+            leftover = { id: f.key, kind: 'sidecar', key: f.key.slice(0, -META_SUFFIX.length) };
+          } else {
+            continue;
+          }
+          const lastModified = await mtimeOf(f.full);
+          if (lastModified && lastModified.getTime() <= olderThan.getTime()) yield { ...leftover, lastModified };
+        }
+      })();
+    },
+
+    async removeLeftovers(ids: string[]): Promise<DeleteResult> {
+      const targets = new Map(ids.map((id) => [id, leftoverPathOf(id)] as const));
+      const result: DeleteResult = { deleted: [], failed: [] };
+      for (const [id, { file, kind }] of targets) {
+        try {
+          const dir = path.dirname(file);
+          try {
+            await assertContained(id, dir);
+          } catch (err) {
+            if (isMissing(err)) {
+              result.deleted.push(id);
+              continue;
+            }
+            throw err;
+          }
+          if (kind === 'sidecar' && (await present(file.slice(0, -META_SUFFIX.length)))) {
+            // Not a leftover (a put finishes its sidecar and data within moments): never taken from a stored object.
+            result.failed.push({ key: id, error: 'its object is stored' });
+            continue;
+          }
+          await rm(file, { force: true });
+          await fsyncDir(dir);
+          if (await present(file)) result.failed.push({ key: id, error: 'still present after removal' });
+          else result.deleted.push(id);
+        } catch (err) {
+          result.failed.push({ key: id, error: describe(err) });
+        }
+      }
+      return result;
     },
 
     async ping(): Promise<void> {
@@ -232,8 +302,20 @@ export function createFsObjectStore(opts: { root: string }): ObjectStore {
     },
   };
 
-  /** Yields keys under `dir` (whose key is `dirKey`) that start with `prefix`, in S3's byte order. */
-  async function* walk(dir: string, dirKey: string, prefix: string): AsyncGenerator<{ key: string; lastModified: Date }> {
+  /** Where a listing of `prefix` starts: the deepest directory the prefix names whole. */
+  function startOf(prefix: string): { dir: string; dirKey: string } {
+    assertValidPrefix(prefix);
+    const dirKey = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const dir = dirKey ? path.resolve(root, ...dirKey.split('/')) : root;
+    if (!isInside(root, dir) && dir !== root) throw new InvalidKey(prefix);
+    return { dir, dirKey };
+  }
+
+  /**
+   * Every regular file under `dir` (whose key is `dirKey`) whose key starts with `prefix`, temp files
+   * and sidecars included, in S3's byte order.
+   */
+  async function* files(dir: string, dirKey: string, prefix: string): AsyncGenerator<{ key: string; name: string; full: string }> {
     let entries;
     try {
       if (dir !== root) await assertContained(prefix, dir);
@@ -245,21 +327,27 @@ export function createFsObjectStore(opts: { root: string }): ObjectStore {
     const sortName = (e: { name: string; isDirectory(): boolean }) => (e.isDirectory() ? `${e.name}/` : e.name);
     entries.sort((a, b) => (sortName(a) < sortName(b) ? -1 : sortName(a) > sortName(b) ? 1 : 0));
     for (const entry of entries) {
-      if (entry.name.startsWith(TMP_PREFIX) || entry.name.endsWith(META_SUFFIX)) continue;
       const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
-        // Descend only where a key below could still match the prefix.
-        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(full, key, prefix);
+        // Descend only where a key below could still match the prefix; the store never makes temp directories.
+        if (entry.name.startsWith(TMP_PREFIX)) continue;
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* files(full, key, prefix);
       } else if (entry.isFile() && key.startsWith(prefix)) {
-        try {
-          yield { key, lastModified: (await lstat(full)).mtime };
-        } catch (err) {
-          if (!isMissing(err)) throw err; // deleted while listing
-        }
+        yield { key, name: entry.name, full };
       }
       // Symlinks and other special files are never objects.
     }
+  }
+}
+
+/** A file's mtime, or undefined when it was removed meanwhile. */
+async function mtimeOf(file: string): Promise<Date | undefined> {
+  try {
+    return (await lstat(file)).mtime;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
   }
 }
 

@@ -22,6 +22,25 @@ export interface DeleteResult {
 }
 
 /**
+ * What a process killed in the middle of a write leaves in the store besides objects: never readable
+ * through `get` or `list`, never deleted by `delete`, and call audio all the same.
+ */
+export interface Leftover {
+  /** What `removeLeftovers` takes; made by the adapter, opaque to callers. */
+  id: string;
+  /**
+   * `temp-file`: a write that never reached its rename (filesystem); `sidecar`: metadata whose object
+   * is gone (filesystem); `multipart-upload`: an upload neither completed nor aborted, its parts billed
+   * and kept (S3).
+   */
+  kind: 'temp-file' | 'sidecar' | 'multipart-upload';
+  /** The object key it was written for, where the store can tell. */
+  key?: string;
+  /** When it was last written (a multipart upload: when it was started). */
+  lastModified: Date;
+}
+
+/**
  * The one port to object storage. Only operations every adapter can honour. Keys are always made by
  * the server (never from request input); adapters still refuse keys that could escape their root.
  */
@@ -47,6 +66,17 @@ export interface ObjectStore {
   delete(keys: string[]): Promise<DeleteResult>;
   exists(key: string): Promise<boolean>;
   list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }>;
+  /**
+   * Leftovers under `prefix` last modified at or before `olderThan`. A younger one may belong to a write
+   * still in progress; the caller picks the age (a grace period) after which none can.
+   */
+  leftovers(prefix: string, olderThan: Date): AsyncIterable<Leftover>;
+  /**
+   * Removes leftovers by id, verified gone; one already gone counts as removed (so a removal repeated
+   * after a crash succeeds). Refuses, with InvalidKey, an id that does not name a leftover of this
+   * store's kind (an object's key above all); reports per-id failures.
+   */
+  removeLeftovers(ids: string[]): Promise<DeleteResult>;
   /** Cheap reachability check for /readyz. */
   ping(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
@@ -6,7 +7,9 @@ import {
   HeadObjectCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
+  ListMultipartUploadsCommand,
   ListObjectVersionsCommand,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   type ObjectIdentifier,
@@ -25,6 +28,7 @@ import {
   ObjectNotFound,
   type ByteRange,
   type DeleteResult,
+  type Leftover,
   type ObjectStore,
   type StoredObject,
 } from './object-store.js';
@@ -449,6 +453,65 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       })();
     },
 
+    leftovers(prefix: string, olderThan: Date): AsyncIterable<Leftover> {
+      assertValidPrefix(prefix);
+      return (async function* () {
+        let keyMarker: string | undefined;
+        let uploadIdMarker: string | undefined;
+        for (;;) {
+          let out;
+          try {
+            out = await client.send(
+              new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix || undefined, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+            );
+          } catch (err) {
+            // A store without the call (s3rver) cannot list what it keeps of unfinished uploads, nor
+            // abort them: there the bucket's lifecycle rule (AbortIncompleteMultipartUpload) is all there is.
+            if (isNotImplemented(err)) return;
+            throw storeError('ListMultipartUploads', err);
+          }
+          for (const u of out.Uploads ?? []) {
+            if (u.Key === undefined || u.UploadId === undefined) continue;
+            const lastModified = u.Initiated ?? new Date(0);
+            if (lastModified.getTime() > olderThan.getTime()) continue;
+            yield { id: uploadLeftoverId(u.Key, u.UploadId), kind: 'multipart-upload', key: u.Key, lastModified };
+          }
+          if (!out.IsTruncated || (out.NextKeyMarker === undefined && out.NextUploadIdMarker === undefined)) return;
+          keyMarker = out.NextKeyMarker;
+          uploadIdMarker = out.NextUploadIdMarker;
+        }
+      })();
+    },
+
+    async removeLeftovers(ids: string[]): Promise<DeleteResult> {
+      const uploads = new Map(ids.map((id) => [id, parseUploadLeftoverId(id)] as const));
+      const failed = new Map<string, string>();
+      await pLimit(CONCURRENCY).map([...uploads], async ([id, { key, uploadId }]) => {
+        try {
+          try {
+            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+          } catch (err) {
+            if (!isNoSuchUpload(err)) throw err;
+          }
+          // S3 may keep parts still being uploaded when the abort arrived: only a ListParts that no
+          // longer finds the upload shows that nothing of it is kept.
+          try {
+            await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 }));
+            failed.set(id, 'still present after abort');
+          } catch (err) {
+            if (!isNoSuchUpload(err)) throw err;
+          }
+        } catch (err) {
+          failed.set(id, describe(err));
+        }
+      });
+      const unique = [...uploads.keys()];
+      return {
+        deleted: unique.filter((id) => !failed.has(id)),
+        failed: unique.filter((id) => failed.has(id)).map((id) => ({ key: id, error: failed.get(id)! })),
+      };
+    },
+
     async ping(): Promise<void> {
       try {
         await client.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -466,6 +529,28 @@ function assertValidPrefix(prefix: string): void {
   } catch {
     throw new InvalidKey(prefix);
   }
+}
+
+const UPLOAD_ID = '?uploadId=';
+
+/** A multipart upload's leftover id: its key (which never holds "?") and its upload id. */
+function uploadLeftoverId(key: string, uploadId: string): string {
+  return `${key}${UPLOAD_ID}${encodeURIComponent(uploadId)}`;
+}
+
+function parseUploadLeftoverId(id: string): { key: string; uploadId: string } {
+  const at = id.indexOf(UPLOAD_ID);
+  if (at < 0) throw new InvalidKey(id);
+  const key = id.slice(0, at);
+  assertValidKey(key);
+  let uploadId: string;
+  try {
+    uploadId = decodeURIComponent(id.slice(at + UPLOAD_ID.length));
+  } catch {
+    throw new InvalidKey(id);
+  }
+  if (!uploadId) throw new InvalidKey(id);
+  return { key, uploadId };
 }
 
 /** S3 ignores a Range it cannot parse and sends the whole object, so bad ranges are refused here. */
@@ -491,6 +576,10 @@ function isNotFound(err: unknown): boolean {
   const name = nameOf(err);
   if (name === 'NoSuchBucket') return false;
   return name === 'NoSuchKey' || name === 'NotFound' || statusOf(err) === 404;
+}
+
+function isNoSuchUpload(err: unknown): boolean {
+  return nameOf(err) === 'NoSuchUpload' || statusOf(err) === 404;
 }
 
 function isNotImplemented(err: unknown): boolean {

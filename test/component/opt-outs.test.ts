@@ -61,6 +61,8 @@ function heldStore() {
     delete: (k) => inner.delete(k),
     exists: (k) => inner.exists(k),
     list: (p) => inner.list(p),
+    leftovers: (p, t) => inner.leftovers(p, t),
+    removeLeftovers: (ids) => inner.removeLeftovers(ids),
     ping: () => inner.ping(),
   };
   return { store, written: written.promise, release: release.resolve, puts, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

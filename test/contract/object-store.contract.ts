@@ -10,6 +10,11 @@ export interface ContractHarness {
   store: ObjectStore;
   /** Files the adapter left behind besides objects (temp files), where it can tell. */
   strayFiles?(): Promise<string[]>;
+  /**
+   * Leaves in the store what a process killed in the middle of putting `key` would leave there (a temp
+   * file, an unfinished multipart upload), last modified at `at`, through the adapter's own layout.
+   */
+  leaveCrashRemains(key: string, at: Date): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -258,6 +263,74 @@ export function objectStoreContract(make: () => Promise<ContractHarness>, option
 
     it('refuses a key that climbs out', async () => {
       await expectRejection(store.create('audit-checkpoints/../x', Buffer.from('x'), { contentType: 'text/plain' }), InvalidKey);
+    });
+  });
+
+  describe('crash leftovers', () => {
+    const HOUR = 3_600_000;
+
+    it('lists what a crash left under a prefix once older than the given time, and never an object', async () => {
+      const run = `left-${randomUUID().slice(0, 8)}`;
+      const object = `${run}/2024/05/01/${randomUUID()}`;
+      const crashedOld = `${run}/2024/05/01/${randomUUID()}`;
+      const crashedYoung = `${run}/2024/05/02/${randomUUID()}`;
+      const elsewhere = `${run}-other/2024/05/01/${randomUUID()}`;
+      await store.put(object, Readable.from([Buffer.from('kept')]), { contentType: 'audio/wav' });
+      const now = Date.now();
+      await h.leaveCrashRemains(crashedOld, new Date(now - 3 * HOUR));
+      await h.leaveCrashRemains(crashedYoung, new Date(now - 60_000));
+      await h.leaveCrashRemains(elsewhere, new Date(now - 3 * HOUR));
+
+      const cutoff = new Date(now - HOUR);
+      const found = await all(store.leftovers(`${run}/`, cutoff));
+      expect(found.length, 'the old crash left something').to.be.greaterThan(0);
+      for (const l of found) {
+        expect(l.id.startsWith(`${run}/2024/05/01/`), l.id).to.equal(true);
+        expect(l.id).to.not.equal(object);
+        expect(['temp-file', 'sidecar', 'multipart-upload']).to.include(l.kind);
+        expect(l.lastModified.getTime()).to.be.at.most(cutoff.getTime());
+        if (l.key !== undefined) expect(l.key).to.equal(crashedOld);
+      }
+      // Everything, young ones too, once the cutoff is in the future; still no object.
+      const everything = await all(store.leftovers(`${run}/`, new Date(now + HOUR)));
+      expect(everything.length).to.be.greaterThan(found.length);
+      expect(everything.map((l) => l.id)).to.not.include(object);
+      expect(everything.some((l) => l.id.startsWith(`${run}-other/`))).to.equal(false);
+    });
+
+    it('removes leftovers, which are then neither listed nor removed twice, and leaves objects alone', async () => {
+      const run = `left-${randomUUID().slice(0, 8)}`;
+      const object = `${run}/2024/05/01/${randomUUID()}`;
+      await store.put(object, Readable.from([Buffer.from('kept')]), { contentType: 'audio/wav' });
+      await h.leaveCrashRemains(`${run}/2024/05/01/${randomUUID()}`, new Date(Date.now() - 3 * 3_600_000));
+      const found = await all(store.leftovers(`${run}/`, new Date()));
+      const ids = found.map((l) => l.id);
+      expect(ids.length).to.be.greaterThan(0);
+
+      const removed = await store.removeLeftovers(ids);
+      expect(removed.failed).to.deep.equal([]);
+      expect([...removed.deleted].sort()).to.deep.equal([...ids].sort());
+      expect(await all(store.leftovers(`${run}/`, new Date(Date.now() + 3_600_000)))).to.deep.equal([]);
+      // A removal repeated after a crash finds nothing and counts it as removed.
+      expect(await store.removeLeftovers(ids)).to.deep.equal({ deleted: ids, failed: [] });
+      expect((await collect((await store.get(object)).body)).toString()).to.equal('kept');
+      expect((await all(store.list(`${run}/`))).map((o) => o.key)).to.deep.equal([object]);
+    });
+
+    it('refuses to remove an object, or anything outside the store, as a leftover', async () => {
+      const key = newKey();
+      await store.put(key, Readable.from([Buffer.from('kept')]), { contentType: 'audio/wav' });
+      for (const bad of [key, '../x', 'recordings/../../etc/passwd', '', 'recordings/2024/05/01/.tmp-x/../../y']) {
+        await expectRejection(store.removeLeftovers([bad]), InvalidKey);
+      }
+      expect(await store.exists(key)).to.equal(true);
+      expect(await store.removeLeftovers([])).to.deep.equal({ deleted: [], failed: [] });
+    });
+
+    it('lists nothing where no crash left anything', async () => {
+      const run = `left-${randomUUID().slice(0, 8)}`;
+      await store.put(`${run}/2024/05/01/${randomUUID()}`, Readable.from([Buffer.from('x')]), { contentType: 'audio/wav' });
+      expect(await all(store.leftovers(`${run}/`, new Date(Date.now() + 3_600_000)))).to.deep.equal([]);
     });
   });
 

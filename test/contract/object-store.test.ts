@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import sinon from 'sinon';
 import { createFsObjectStore } from '../../src/storage/fs-object-store.js';
 import { InvalidKey, type ObjectStore } from '../../src/storage/object-store.js';
 import { createS3Client, createS3ObjectStore } from '../../src/storage/s3-object-store.js';
+import { withMultipartListing } from '../helpers/s3-multipart-fake.js';
 import { s3ConfigFor, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { objectStoreContract } from './object-store.contract.js';
 
@@ -19,12 +20,26 @@ async function walkFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => !e.isDirectory()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
+/**
+ * What a process killed inside the filesystem store's put leaves: the data's temp file and, when it died
+ * between the sidecar's rename and the data's, the sidecar at the key without its data.
+ */
+async function leaveFsCrashRemains(root: string, key: string, at: Date): Promise<void> {
+  const file = path.join(root, ...key.split('/'));
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.tmp-${randomUUID()}`);
+  await writeFile(tmp, randomBytes(4096));
+  await writeFile(`${file}.meta.json`, JSON.stringify({ contentType: 'audio/wav' }));
+  for (const f of [tmp, `${file}.meta.json`]) await utimes(f, at, at);
+}
+
 describe('ObjectStore contract: filesystem adapter', () => {
   objectStoreContract(async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'gallra-fs-store-'));
     return {
       store: createFsObjectStore({ root }),
       strayFiles: async () => (await walkFiles(root)).filter((f) => path.basename(f).startsWith('.tmp-')),
+      leaveCrashRemains: (key, at) => leaveFsCrashRemains(root, key, at),
       close: () => rm(root, { recursive: true, force: true }),
     };
   });
@@ -94,6 +109,35 @@ describe('ObjectStore contract: filesystem adapter', () => {
       expect(await walkFiles(root)).to.deep.equal([]);
     });
 
+    it('lists a sidecar as a leftover only once its data file is gone, and removes it then', async () => {
+      const key = 'recordings/2024/05/01/103000123-sidecar';
+      await store.put(key, Readable.from([Buffer.from('d')]), { contentType: 'audio/wav' });
+      const future = new Date(Date.now() + 3_600_000);
+      const listed = async () => {
+        const out = [];
+        for await (const l of store.leftovers('recordings/', future)) out.push(l);
+        return out;
+      };
+      expect(await listed()).to.deep.equal([]);
+      // A delete killed between the data's unlink and the sidecar's.
+      await rm(path.join(root, 'recordings', '2024', '05', '01', '103000123-sidecar'));
+      const found = await listed();
+      expect(found.map(({ id, kind, key: k }) => ({ id, kind, key: k }))).to.deep.equal([{ id: `${key}.meta.json`, kind: 'sidecar', key }]);
+      expect(await store.removeLeftovers([`${key}.meta.json`])).to.deep.equal({ deleted: [`${key}.meta.json`], failed: [] });
+      expect(await walkFiles(root)).to.deep.equal([]);
+    });
+
+    it('never removes the sidecar of a stored object as a leftover', async () => {
+      const key = 'recordings/2024/05/01/103000124-kept';
+      await store.put(key, Readable.from([Buffer.from('d')]), { contentType: 'audio/mpeg' });
+      const result = await store.removeLeftovers([`${key}.meta.json`]);
+      expect(result.deleted).to.deep.equal([]);
+      expect(result.failed.map((f) => f.key)).to.deep.equal([`${key}.meta.json`]);
+      const got = await store.get(key);
+      got.body.destroy();
+      expect(got.contentType).to.equal('audio/mpeg');
+    });
+
     it('creates its root on first use', async () => {
       const fresh = createFsObjectStore({ root: path.join(base, 'not', 'yet') });
       await fresh.ping();
@@ -115,8 +159,11 @@ describe('ObjectStore contract: S3 adapter over HTTP to s3rver', () => {
   objectStoreContract(
     async () => {
       const client = createS3Client(s3ConfigFor(server));
+      const multipart = withMultipartListing(client);
       return {
         store: createS3ObjectStore({ client, bucket: server.bucket, sse: 'none', partSize: 5 * MiB }),
+        strayFiles: async () => multipart.open(),
+        leaveCrashRemains: (key, at) => multipart.abandon(key, server.bucket, at),
         close: async () => client.destroy(),
       };
     },
@@ -167,6 +214,53 @@ describe('ObjectStore contract: S3 adapter over HTTP to s3rver', () => {
       const names = sentCommands(spy);
       expect(names).to.include('AbortMultipartUploadCommand');
       expect(names).to.not.include('CompleteMultipartUploadCommand');
+    });
+
+    it('lists unfinished multipart uploads page by page, only those initiated before the cutoff', async () => {
+      const cutoff = new Date('2026-11-30T02:00:00Z');
+      const older = new Date('2026-11-30T01:00:00Z');
+      const newer = new Date('2026-11-30T02:30:00Z');
+      const send = sinon.stub(client, 'send');
+      send.onFirstCall().resolves({
+        Uploads: [
+          { Key: 'recordings/2026/11/30/a', UploadId: 'u1', Initiated: older },
+          { Key: 'recordings/2026/11/30/b', UploadId: 'u2', Initiated: newer },
+        ],
+        IsTruncated: true,
+        NextKeyMarker: 'recordings/2026/11/30/b',
+        NextUploadIdMarker: 'u2',
+      } as never);
+      send.onSecondCall().resolves({ Uploads: [{ Key: 'recordings/2026/11/30/c', UploadId: 'u+3/=', Initiated: older }], IsTruncated: false } as never);
+      const found = [];
+      for await (const l of store.leftovers('recordings/', cutoff)) found.push(l);
+      expect(found).to.deep.equal([
+        { id: 'recordings/2026/11/30/a?uploadId=u1', kind: 'multipart-upload', key: 'recordings/2026/11/30/a', lastModified: older },
+        { id: 'recordings/2026/11/30/c?uploadId=u%2B3%2F%3D', kind: 'multipart-upload', key: 'recordings/2026/11/30/c', lastModified: older },
+      ]);
+      const inputs = send.getCalls().map((c) => (c.args[0] as unknown as { constructor: { name: string }; input: Record<string, unknown> }));
+      expect(inputs.map((i) => i.constructor.name)).to.deep.equal(['ListMultipartUploadsCommand', 'ListMultipartUploadsCommand']);
+      expect(inputs[0]!.input).to.include({ Bucket: server.bucket, Prefix: 'recordings/' });
+      expect(inputs[1]!.input).to.include({ KeyMarker: 'recordings/2026/11/30/b', UploadIdMarker: 'u2' });
+    });
+
+    it('aborts an unfinished multipart upload and counts it removed only once ListParts no longer finds it', async () => {
+      const send = sinon.stub(client, 'send');
+      send.onFirstCall().resolves({} as never); // AbortMultipartUpload
+      send.onSecondCall().resolves({ Parts: [{ PartNumber: 1 }] } as never); // a part upload still finishing
+      const id = 'recordings/2026/11/30/a?uploadId=u%2B1';
+      const first = await store.removeLeftovers([id]);
+      expect(first.deleted).to.deep.equal([]);
+      expect(first.failed.map((f) => f.key)).to.deep.equal([id]);
+      const sent = send.getCalls().map((c) => c.args[0] as unknown as { constructor: { name: string }; input: Record<string, unknown> });
+      expect(sent[0]!.constructor.name).to.equal('AbortMultipartUploadCommand');
+      expect(sent[0]!.input).to.include({ Bucket: server.bucket, Key: 'recordings/2026/11/30/a', UploadId: 'u+1' });
+      expect(sent[1]!.constructor.name).to.equal('ListPartsCommand');
+    });
+
+    it('lists no leftovers on s3rver itself, which does not implement ListMultipartUploads', async () => {
+      const found = [];
+      for await (const l of store.leftovers('recordings/', new Date(Date.now() + 3_600_000))) found.push(l);
+      expect(found).to.deep.equal([]);
     });
 
     it('detects that s3rver has no versioning and deletes without version ids', async () => {

@@ -77,6 +77,8 @@ export function switchableStore(inner: ObjectStore): ObjectStore & { down: boole
     get: inner.get.bind(inner),
     exists: inner.exists.bind(inner),
     list: inner.list.bind(inner),
+    leftovers: inner.leftovers.bind(inner),
+    removeLeftovers: inner.removeLeftovers.bind(inner),
     ping: inner.ping.bind(inner),
     async delete(keys: string[]): Promise<DeleteResult> {
       s.deleteCalls.push(keys);

@@ -45,6 +45,11 @@ function memoryStore(objects: Map<string, Buffer>): ObjectStore {
     async *list(prefix) {
       for (const key of [...objects.keys()].sort()) if (key.startsWith(prefix)) yield { key, lastModified: new Date(0) };
     },
+    // A store in memory leaves nothing behind when a write fails.
+    async *leftovers() {},
+    async removeLeftovers(ids) {
+      return { deleted: ids, failed: [] };
+    },
     async ping() {},
   };
 }
