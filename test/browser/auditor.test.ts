@@ -77,6 +77,31 @@ describe("The auditor's views in a real browser", function () {
     return violations;
   }
 
+  /** English catalogue strings (those that differ from the Swedish) that show as visible text in the page. */
+  async function englishShown(page: Page): Promise<string[]> {
+    return page.evaluate(async () => {
+      const { TEXT } = await import('/app.js' as string);
+      const { CODE_TEXT } = await import('/text.js' as string);
+      const english: string[] = [];
+      const walk = (en: unknown, sv: unknown) => {
+        if (typeof en === 'string') { if (en !== sv) english.push(en); return; }
+        if (en && typeof en === 'object') for (const [k, v] of Object.entries(en)) walk(v, (sv as Record<string, unknown> | undefined)?.[k]);
+      };
+      walk(TEXT.en, TEXT.sv);
+      walk(CODE_TEXT.en, CODE_TEXT.sv);
+      const texts: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const parent = n.parentElement;
+        if (!parent || parent.closest('[lang="en"], script, style') || !parent.checkVisibility()) continue;
+        const text = (n.textContent ?? '').trim();
+        if (text) texts.push(text);
+      }
+      for (const el of document.querySelectorAll('[aria-label], [title]')) for (const a of ['aria-label', 'title']) { const v = el.getAttribute(a); if (v) texts.push(v.trim()); }
+      return english.filter((e) => texts.some((x) => x === e || (e.includes(' ') && e.length >= 8 && x.includes(e))));
+    });
+  }
+
   const settled = (page: Page) => page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
 
   it("lands on the overview, whose figures equal the retention report's totals for the same period, with both charts and their tables", async () => {
@@ -106,8 +131,9 @@ describe("The auditor's views in a real browser", function () {
     expect(await page.locator('#overview-chain [data-ok]').getAttribute('data-ok')).to.equal('true');
     expect(await page.locator('#overview-checkpoint').textContent()).to.match(/^#\d+ · /);
     expect(await axeViolations(page), 'axe on the overview (sv)').to.deep.equal([]);
+    expect(await englishShown(page), 'English text on the Swedish overview').to.deep.equal([]);
 
-    await page.getByRole('link', { name: 'Öppna gallringsrapporten' }).click();
+    await page.getByRole('link', { name: 'Öppna rapporten för samma period' }).click();
     const reportTotals = page.locator('#report-totals');
     await reportTotals.waitFor();
     const report: Record<string, number> = {};
@@ -155,6 +181,7 @@ describe("The auditor's views in a real browser", function () {
     expect(await row.textContent()).to.contain('inspelning raderad').and.contain('Skäl').and.contain(month.manualDeletion.note).and.not.contain(month.people.admin.tokenId);
     expect(new URL(page.url()).hash).to.contain(`id=${month.manualDeletion.callId}`);
     expect(await axeViolations(page), 'axe on the audit search with a timeline (sv)').to.deep.equal([]);
+    expect(await englishShown(page), 'English text on the Swedish audit search').to.deep.equal([]);
 
     // The timeline of a call that was played, held, released and deleted.
     await page.getByLabel('Samtals-id eller inspelnings-id').fill(month.timeline.recordingId);

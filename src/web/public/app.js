@@ -405,7 +405,11 @@ const viewOf = (hash) => {
 };
 const currentView = () => viewOf(location.hash);
 /** The menu of everyone signed in: a person may hold several roles and sees the union. */
-const menuOf = (who) => [...new Set(rolesOf(who).flatMap((r) => MENU[r] ?? []))];
+const menuOf = (who) => {
+  const mine = new Set(rolesOf(who).flatMap((r) => MENU[r] ?? []));
+  // In one order whatever the order of the roles: the overview first for anyone who has it.
+  return Object.keys(VIEWS).filter((v) => mine.has(v));
+};
 const firstView = () => menuOf(me)[0] ?? 'recordings';
 const viewAllowed = (view) => !!view && rolesOf(me).some((r) => VIEWS[view].roles.includes(r));
 
