@@ -12,6 +12,9 @@
  * Prints each round, the median throughputs, their ratio (service / baseline, target ≥ 0.8) and the
  * service process's RSS growth while it streams (peak during a round minus its RSS just before it,
  * sampled from /proc; target < 50 MB).
+ * Every round also prints the CPU each side spent per package (user + system, all threads: the
+ * baseline's from process.cpuUsage, the service process's from /proc/<pid>/stat): on a shared machine
+ * throughput drifts, CPU time much less. BENCH_CPU_PROFILE (a folder): the service writes a .cpuprofile.
  */
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -56,6 +59,12 @@ function nullSink(): Writable & { bytes: number } {
 function rssOf(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return Number(kb ?? 0) * 1024;
+}
+
+/** CPU seconds a process has used so far, all threads, user + system (clock ticks, 100 Hz on Linux). */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Samples a process's RSS every few milliseconds while `fn` runs; returns its result, the peak growth and the seconds it took. */
@@ -116,7 +125,8 @@ async function main() {
     const { token } = await services.tokens.create({ role: 'admin', name: 'bench' }, 'system:bench');
     const configFile = path.join(dir, 'bench-config.json');
     writeFileSync(configFile, JSON.stringify(config));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/subject-request-server.ts', configFile], { cwd: path.resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/subject-request-server.ts', configFile], { cwd: path.resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
     stopChild = () => child.kill('SIGTERM');
     const first = await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next();
     const { port } = JSON.parse(String(first.value)) as { port: number };
@@ -150,15 +160,26 @@ async function main() {
     const base: number[] = [];
     const serv: number[] = [];
     const growth: number[] = [];
+    const baseCpu: number[] = [];
+    const servCpu: number[] = [];
+    const clientCpu: number[] = [];
+    const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
     let packageBytes = 0;
     for (let round = 1; round <= ROUNDS; round++) {
+      let own = process.cpuUsage();
       const b = await measured(process.pid, baseline);
+      baseCpu.push(cpuMs(process.cpuUsage(own)));
+      own = process.cpuUsage();
+      const child0 = cpuOf(child.pid!);
       const s = await measured(child.pid!, service);
+      servCpu.push((cpuOf(child.pid!) - child0) * 1000);
+      clientCpu.push(cpuMs(process.cpuUsage(own)));
       packageBytes = s.result;
       base.push(mbps(b.result, b.seconds));
       serv.push(mbps(s.result, s.seconds));
       growth.push(s.rssGrowth);
-      out(`  round ${round}: baseline ${base[round - 1]!.toFixed(0)} MB/s, service ${serv[round - 1]!.toFixed(0)} MB/s (ratio ${(serv[round - 1]! / base[round - 1]!).toFixed(2)}), service RSS growth ${(s.rssGrowth / 1e6).toFixed(1)} MB`);
+      out(`  round ${round}: baseline ${base[round - 1]!.toFixed(0)} MB/s, service ${serv[round - 1]!.toFixed(0)} MB/s (ratio ${(serv[round - 1]! / base[round - 1]!).toFixed(2)}), service RSS growth ${(s.rssGrowth / 1e6).toFixed(1)} MB; ` +
+          `CPU ms per package: baseline ${baseCpu[round - 1]!.toFixed(0)}, service ${servCpu[round - 1]!.toFixed(0)} (its HTTP client ${clientCpu[round - 1]!.toFixed(0)})`);
     }
     stopChild();
     await new Promise((r) => child.once('exit', r));
@@ -169,6 +190,7 @@ async function main() {
     out(`median throughput: baseline (store → zip) ${median(base).toFixed(0)} MB/s, service (HTTP package) ${median(serv).toFixed(0)} MB/s`);
     const perRound = median(serv.map((x, i) => x / base[i]!));
     out(`ratio service/baseline: ${ratio.toFixed(2)} of the medians, ${perRound.toFixed(2)} median of the rounds' ratios (target ≥ 0.80) ${Math.min(ratio, perRound) >= 0.8 ? 'MET' : 'NOT MET'}`);
+    out(`median CPU ms per package: baseline ${median(baseCpu).toFixed(0)}, service ${median(servCpu).toFixed(0)} (ratio of CPU ${(median(baseCpu) / median(servCpu)).toFixed(2)}), the HTTP client reading it ${median(clientCpu).toFixed(0)}`);
     out(`peak RSS growth while streaming: ${(maxGrowth / 1e6).toFixed(1)} MB (target < 50 MB) ${maxGrowth < 50e6 ? 'MET' : 'NOT MET'}`);
   } finally {
     stopChild();

@@ -77,6 +77,9 @@ const complianceOverview = z
     latestCheckpoint: z.object({ seq: z.number().int(), hash: z.string(), at: instant, keyId: z.string() }).nullable(),
   })
   .meta({ id: 'ComplianceOverview' });
+const activeHold = hold
+  .extend({ callId: z.string(), startedAt: instant, deadline: instant, manual: z.boolean().meta({ description: 'Placed by hand (released here); false for a data-subject request\'s hold, released by its case' }) })
+  .meta({ id: 'ActiveHold' });
 const subjectRequest = z.looseObject({ id: z.string().regex(/^sr_[0-9a-f]{16}$/) }).meta({ id: 'SubjectRequest' });
 
 const PROBLEM_STATUSES = { 400: 'Bad request', 401: 'Authentication required', 403: 'Forbidden', 404: 'Not found', 408: 'Request timeout', 409: 'Conflict', 410: 'Gone', 413: 'Content too large', 415: 'Unsupported media type', 416: 'Range not satisfiable', 422: 'Unprocessable content', 429: 'Too many requests', 500: 'Internal error', 503: 'Service unavailable' } as const;
@@ -127,6 +130,20 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
           extraProblems: [409],
         }),
         get: op({ summary: 'List recordings', security: bearer, requestParams: { query: listQuery }, responses: { 200: json(z.object({ items: z.array(recordingView), nextCursor: z.string().nullable() })) } }),
+      },
+      '/v1/recordings/filters': {
+        get: op({
+          summary: 'The queues and agents of the recordings the caller may list (for pickers)',
+          security: bearer,
+          responses: { 200: json(z.object({ queues: z.array(z.string()), agentIds: z.array(z.string()) })) },
+        }),
+      },
+      '/v1/holds': {
+        get: op({
+          summary: 'Holds in force, with the call each keeps',
+          security: bearer,
+          responses: { 200: json(z.object({ items: z.array(activeHold) })) },
+        }),
       },
       '/v1/recordings/{id}': {
         get: op({ summary: 'One recording', security: bearer, requestParams: { path: recordingIdParam }, responses: { 200: json(recordingView) }, extraProblems: [404, 410] }),

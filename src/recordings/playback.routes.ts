@@ -25,7 +25,7 @@ export const listQuery = z.object({
 
 const idParam = z.string().uuid('a recording id (uuid)');
 
-/** GET /v1/recordings, GET /v1/recordings/:id, GET|HEAD /v1/recordings/:id/audio. */
+/** GET /v1/recordings, GET /v1/recordings/filters, GET /v1/recordings/:id, GET|HEAD /v1/recordings/:id/audio. */
 export function playbackRoutes(deps: { playback: Playback; logger: Logger }): Router {
   const { playback } = deps;
   const router = Router();
@@ -33,6 +33,11 @@ export function playbackRoutes(deps: { playback: Playback; logger: Logger }): Ro
   router.get('/v1/recordings', requireRole('trainer', 'auditor', 'admin'), async (req, res) => {
     const q = parseInput(listQuery, req.query, { code: 'invalid-query', what: 'query' });
     res.set('Cache-Control', 'no-store').json(await playback.list(req.principal!.role, q));
+  });
+
+  // Before /:id, which would otherwise take "filters" for an id.
+  router.get('/v1/recordings/filters', requireRole('trainer', 'auditor', 'admin'), async (req, res) => {
+    res.set('Cache-Control', 'no-store').json(await playback.filterValues(req.principal!.role));
   });
 
   router.get('/v1/recordings/:id', requireRole('trainer', 'admin'), async (req, res) => {

@@ -46,6 +46,13 @@ export interface ListQuery {
   limit: number;
 }
 
+/** The stored spellings that are `typed` but for case (Swedish rules: Å/å, Ä/ä, Ö/ö). */
+const sameWords = (stored: string[], typed: string): string[] => {
+  const fold = (v: string) => v.normalize('NFC').toLocaleLowerCase('sv-SE');
+  const want = fold(typed);
+  return stored.filter((v) => fold(v) === want);
+};
+
 /** Trainers see only calls whose audio is there to be heard. */
 const sees = (role: Role): Recording['status'][] | undefined => (role === 'trainer' ? ['stored'] : undefined);
 
@@ -60,6 +67,10 @@ export function createPlayback(deps: { recordings: RecordingRepository; transact
     if (!o) return false;
     return o.isWithdrawn ? o.isWithdrawn(r) : o.isCallerOptedOut(r.callerKey);
   };
+
+  /** Which recordings a viewer may list at all: trainers only those still stored and before their deadline. */
+  const visible = (viewer: Role): Pick<RecordingFilter, 'statuses' | 'deadlineAfter'> =>
+    viewer === 'trainer' ? { statuses: sees(viewer), deadlineAfter: clock.now().toISOString() } : { statuses: sees(viewer) };
 
   function view(r: Recording): RecordingView {
     const left = Math.ceil((new Date(r.deadline).getTime() - clock.now().getTime()) / DAY_MS);
@@ -96,9 +107,21 @@ export function createPlayback(deps: { recordings: RecordingRepository; transact
   }
 
   return {
+    /** The queues and agents of the recordings this viewer may list: what the pickers offer. */
+    async filterValues(viewer: Role): Promise<{ queues: string[]; agentIds: string[] }> {
+      return recordings.distinctValues(visible(viewer));
+    },
+
     async list(viewer: Role, q: ListQuery): Promise<{ items: RecordingView[]; nextCursor: string | null }> {
-      const filter: RecordingFilter = { from: q.from, to: q.to, queue: q.queue, agentId: q.agentId, statuses: sees(viewer) };
-      if (viewer === 'trainer') filter.deadlineAfter = clock.now().toISOString();
+      const filter: RecordingFilter = { from: q.from, to: q.to, ...visible(viewer) };
+      if (q.queue || q.agentId) {
+        // Staff type "bygglov" for "Bygglov": the typed text matches the stored spellings whatever their
+        // case. Folded here rather than with SQL lower(), which leaves å, ä and ö alone in SQLite.
+        const known = await recordings.distinctValues(visible(viewer));
+        if (q.queue) filter.queues = sameWords(known.queues, q.queue);
+        if (q.agentId) filter.agentIds = sameWords(known.agentIds, q.agentId);
+        if (filter.queues?.length === 0 || filter.agentIds?.length === 0) return { items: [], nextCursor: null };
+      }
       const after = q.cursor ? decodeCursor(q.cursor) : undefined;
       const { rows, more } = await recordings.listPage(filter, after, q.limit);
       const items: RecordingView[] = [];

@@ -70,8 +70,10 @@ export interface RecordingFilter {
   from?: string;
   /** started_at < to (ISO). */
   to?: string;
-  queue?: string;
-  agentId?: string;
+  /** Any of these queues, exactly as stored (the use case folds case against `distinctValues`). */
+  queues?: string[];
+  /** Any of these agents, exactly as stored. */
+  agentIds?: string[];
   /** Only these statuses; all when omitted. */
   statuses?: Recording['status'][];
   /** Only recordings whose deadline is later than this (ISO). */
@@ -89,8 +91,8 @@ async function listPage(db: Db, filter: RecordingFilter, after: PageCursor | und
   const q = db('recordings').select('*');
   if (filter.from) q.where('started_at', '>=', filter.from);
   if (filter.to) q.where('started_at', '<', filter.to);
-  if (filter.queue) q.where('queue', filter.queue);
-  if (filter.agentId) q.where('agent_id', filter.agentId);
+  if (filter.queues) q.whereIn('queue', filter.queues);
+  if (filter.agentIds) q.whereIn('agent_id', filter.agentIds);
   if (filter.statuses?.length) q.whereIn('status', filter.statuses);
   if (filter.deadlineAfter) q.where('deadline', '>', filter.deadlineAfter);
   if (after) {
@@ -98,6 +100,17 @@ async function listPage(db: Db, filter: RecordingFilter, after: PageCursor | und
   }
   const rows = await q.orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1);
   return { rows: rows.slice(0, limit).map(fromRow), more: rows.length > limit };
+}
+
+/** The queues and agents that occur among the recordings `filter` selects (its statuses and deadline only), each sorted. */
+async function distinctValues(db: Db, filter: Pick<RecordingFilter, 'statuses' | 'deadlineAfter'>): Promise<{ queues: string[]; agentIds: string[] }> {
+  const of = async (column: 'queue' | 'agent_id'): Promise<string[]> => {
+    const q = db('recordings').distinct(column).whereNotNull(column);
+    if (filter.statuses?.length) q.whereIn('status', filter.statuses);
+    if (filter.deadlineAfter) q.where('deadline', '>', filter.deadlineAfter);
+    return (await q.orderBy(column)).map((r: Record<string, string>) => r[column]!);
+  };
+  return { queues: await of('queue'), agentIds: await of('agent_id') };
 }
 
 /** Recordings still stored past `now`, earliest deadline first (the overdue alarm). */
@@ -153,6 +166,7 @@ export function createRecordingRepository(db: Database) {
       }
     },
     listPage: (filter: RecordingFilter, after: PageCursor | undefined, limit: number) => listPage(db, filter, after, limit),
+    distinctValues: (filter: Pick<RecordingFilter, 'statuses' | 'deadlineAfter'>, tx?: Tx) => distinctValues(handleOf(db, tx), filter),
     storedPastDeadline: (now: Date) => storedPastDeadline(db, now.toISOString()),
     storedDueBefore: (cutoff: Date, after: { deadline: string; id: string } | undefined, limit: number) => storedDueBefore(db, cutoff.toISOString(), after, limit),
     tombstone: (tx: Tx, ids: string[], fields: { at: string; reason: string }) => tombstone(trxOf(tx), ids, fields),

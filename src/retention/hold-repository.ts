@@ -15,6 +15,13 @@ export interface Hold {
   lapsedAt: string | null;
 }
 
+/** A hold in force, with the call it keeps from deletion. */
+export interface ActiveHold extends Hold {
+  callId: string;
+  startedAt: string;
+  deadline: string;
+}
+
 function fromRow(r: Record<string, unknown>): Hold {
   return {
     id: r.id as string,
@@ -81,6 +88,20 @@ export function createHoldRepository(db: Database) {
     /** True when this call lapsed it (it was neither released nor lapsed before). */
     async lapse(tx: Tx, id: string, at: string): Promise<boolean> {
       return (await trxOf(tx)('holds').where({ id }).whereNull('released_at').whereNull('lapsed_at').update({ lapsed_at: at })) === 1;
+    },
+
+    /** Every hold in force at `now`, with the call it keeps, soonest end first (open-ended last). */
+    async listActive(now: Date, tx?: Tx): Promise<ActiveHold[]> {
+      const at = now.toISOString();
+      // As active(), with the columns named by table: recordings has a reason column too.
+      const rows = await handleOf(db, tx)('holds')
+        .whereNull('holds.released_at')
+        .whereNull('holds.lapsed_at')
+        .andWhere((q) => q.whereNull('holds.until').orWhere('holds.until', '>', at))
+        .join('recordings', 'recordings.id', 'holds.recording_id')
+        .select('holds.*', 'recordings.call_id as call_id', 'recordings.started_at as started_at', 'recordings.deadline as deadline')
+        .orderByRaw('holds.until is null, holds.until, holds.placed_at, holds.id');
+      return rows.map((r: Record<string, unknown>) => ({ ...fromRow(r), callId: r.call_id as string, startedAt: r.started_at as string, deadline: r.deadline as string }));
     },
 
     async forRecording(recordingId: string): Promise<Hold[]> {

@@ -5,9 +5,9 @@ import type { Clock } from '../shared/clock.js';
 import { Conflict, InvalidInput, NotFound } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Transact } from '../shared/transaction.js';
-import type { Hold, HoldRepository } from './hold-repository.js';
+import type { ActiveHold, Hold, HoldRepository } from './hold-repository.js';
 
-export type { Hold } from './hold-repository.js';
+export type { ActiveHold, Hold } from './hold-repository.js';
 
 /**
  * Restriction of processing: a held recording is not deleted, by retention or by hand. Placing,
@@ -19,6 +19,9 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
   return {
     /** The active hold of each of `recordingIds` that has one: recording id → hold id. */
     activeHoldIds: (recordingIds: string[], now: Date): Promise<Map<string, string>> => holds.activeHoldIds(recordingIds, now),
+
+    /** Every hold in force now, with the call it keeps. */
+    listActive: (): Promise<ActiveHold[]> => holds.listActive(clock.now()),
 
     async place(input: { recordingId: string; reason: string; until?: Date }, actor: string): Promise<Hold> {
       const now = clock.now();

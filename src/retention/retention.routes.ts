@@ -26,6 +26,12 @@ export function retentionRoutes(deps: { retention: Retention; holds: Holds }): R
   const router = Router();
   const admin = requireRole('admin');
 
+  router.get('/v1/holds', admin, async (_req, res) => {
+    // Holds a data-subject request placed are released by closing its case, not here.
+    const items = (await deps.holds.listActive()).map((h) => ({ ...h, manual: !h.reason.startsWith('subject-request:') }));
+    res.set('Cache-Control', 'no-store').json({ items });
+  });
+
   router.post('/v1/recordings/:id/hold', admin, async (req, res) => {
     const id = idOf(req);
     const body = parseInput(holdBody, req.body);

@@ -93,17 +93,17 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     expect(await trainer.locator('#who').textContent()).to.contain('Tove Utbildare').and.contain('utbildare');
     expect(await menu(trainer)).to.deep.equal(['Inspelningar']);
     const row = trainer.locator(`#recordings-list tr[data-id="${recordingId}"]`);
-    await row.getByRole('button', { name: /Spela/ }).click();
+    await row.getByRole('button', { name: /Lyssna/ }).click();
     await trainer.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#player')?.currentTime ?? 0) > 0.2, undefined, { timeout: 30_000 });
     await shot(trainer, 'oidc-trainer');
     await trainer.context().close();
 
     const admin = await signIn('adam.admin');
-    expect(await menu(admin)).to.deep.equal(['Översikt', 'Inspelningar', 'Spärrar', 'Avregistreringar', 'Försenad gallring', 'Begäran från registrerad']);
-    await admin.getByRole('link', { name: 'Spärrar' }).click();
+    expect(await menu(admin)).to.deep.equal(['Översikt', 'Inspelningar', 'Gallringsstopp', 'Nej till inspelning', 'Försenad gallring', 'Begäran från registrerad']);
+    await admin.getByRole('link', { name: 'Gallringsstopp' }).click();
     await admin.getByLabel('Inspelnings-id').first().fill(recordingId);
-    await admin.getByLabel('Anledning').fill('Begäran om utlämnande');
-    await admin.getByRole('button', { name: 'Lägg spärr' }).click();
+    await admin.getByLabel('Skäl').fill('Begäran om utlämnande');
+    await admin.getByRole('button', { name: 'Lägg gallringsstopp' }).click();
     await admin.locator('#holds-result .ok').waitFor();
     await admin.context().close();
 

@@ -105,11 +105,11 @@ describe('Data-subject requests in a real browser', function () {
     await page.getByRole('button', { name: 'Radera', exact: true }).click();
     const dialog = page.getByRole('alertdialog');
     await dialog.waitFor();
-    expect(await dialog.textContent()).to.include('Radera 1 samtal').and.include('1 spärrade samtal behålls');
+    expect(await dialog.textContent()).to.include('Radera 1 samtal').and.include('1 samtal med gallringsstopp behålls');
     expect(await t.db('recordings').where({ id: calls.a1 }).first()).to.include({ status: 'stored' });
     await page.getByRole('button', { name: 'Ja, radera 1 samtal' }).click();
     await page.locator('#erase-result').waitFor();
-    expect(await page.locator('#erase-result').textContent()).to.equal('Raderade 1 samtal. 1 behölls under spärr.');
+    expect(await page.locator('#erase-result').textContent()).to.equal('Raderade 1 samtal. 1 behölls under gallringsstopp.');
     expect(await page.locator(`tr[data-recording="${calls.a1}"]`).getAttribute('data-state')).to.equal('deleted');
     expect(await page.locator(`tr[data-recording="${calls.a2}"]`).getAttribute('data-state')).to.equal('held');
     expect((await t.db('recordings').where({ id: calls.a1 }).first()).status).to.equal('deleted');
@@ -129,7 +129,7 @@ describe('Data-subject requests in a real browser', function () {
 
   it('leaves "delete existing recordings" unchecked on the opt-out form and confirms the count before deleting', async () => {
     const page = await signIn();
-    await page.getByRole('link', { name: 'Avregistreringar' }).click();
+    await page.getByRole('link', { name: 'Nej till inspelning' }).click();
     const box = page.getByLabel('Radera befintliga inspelningar');
     expect(await box.isChecked()).to.equal(false);
     await page.locator('input[name="number"]').fill('+46738887766');

@@ -10,6 +10,7 @@ import request from 'supertest';
 import type { Role } from '../../src/shared/principal.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
+import { englishOnlyStrings, englishShown, focusRing, silentWav } from '../helpers/page-checks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
@@ -112,7 +113,7 @@ describe('Web interface in a real browser', function () {
     withoutCaller(await page.content());
     await shot(page, 'trainer-recordings');
 
-    await row.getByRole('button', { name: /Spela/ }).click();
+    await row.getByRole('button', { name: /Lyssna/ }).click();
     await page.waitForFunction(() => {
       const a = document.querySelector<HTMLAudioElement>('#player');
       return !!a && a.currentTime > 0.5;
@@ -145,7 +146,7 @@ describe('Web interface in a real browser', function () {
     });
     const row = page.locator(`#recordings-list tr[data-id="${longId}"]`);
     await row.waitFor();
-    await row.getByRole('button', { name: /Spela/ }).click();
+    await row.getByRole('button', { name: /Lyssna/ }).click();
     await page.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#player')?.currentTime ?? 0) > 0.2, undefined, { timeout: 30_000 });
     await page.evaluate(() => {
       document.querySelector<HTMLAudioElement>('#player')!.currentTime = 35 * 60;
@@ -184,7 +185,7 @@ describe('Web interface in a real browser', function () {
     await page.getByRole('button', { name: 'Svenska' }).click();
     await page.locator(`#recordings-list tr[data-id="${longId}"]`).waitFor();
 
-    await page.locator(`#recordings-list tr[data-id="${longId}"]`).getByRole('button', { name: /Spela/ }).click();
+    await page.locator(`#recordings-list tr[data-id="${longId}"]`).getByRole('button', { name: /Lyssna/ }).click();
     await page.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#player')?.currentTime ?? 0) > 0.2, undefined, { timeout: 30_000 });
     expect(await page.locator(`#recordings-list tr[data-id="${longId}"]`).getAttribute('aria-current')).to.equal('true');
     expect(await page.locator('#player-section').evaluate((el) => getComputedStyle(el).position)).to.equal('sticky');
@@ -293,8 +294,8 @@ describe('Web interface in a real browser', function () {
     const page = await signIn('admin');
     await page.goto(`${base}/#/holds`);
     await page.getByLabel('Inspelnings-id').first().fill('mc-2026-0024');
-    await page.getByLabel('Anledning').fill('Begäran om utlämnande');
-    await page.getByRole('button', { name: 'Lägg spärr' }).click();
+    await page.getByLabel('Skäl').fill('Begäran om utlämnande');
+    await page.getByRole('button', { name: 'Lägg gallringsstopp' }).click();
     const problem = page.locator('#holds-result .problem');
     await problem.waitFor();
     expect(await problem.locator('.message').textContent()).to.match(/^(Inspelningen finns inte\.|Uppgifterna är felaktigt ifyllda\.)$/);
@@ -390,17 +391,18 @@ describe('Web interface in a real browser', function () {
 
   it('lets an admin place and release a hold and see the overdue list and the opt-out forms', async () => {
     const page = await signIn('admin');
-    await page.getByRole('link', { name: 'Spärrar' }).click();
+    await page.getByRole('link', { name: 'Gallringsstopp' }).click();
     await page.getByLabel('Inspelnings-id').first().fill(recordingId);
-    await page.getByLabel('Anledning').fill('Begäran om utlämnande');
-    await page.getByRole('button', { name: 'Lägg spärr' }).click();
+    await page.getByLabel('Skäl').fill('Begäran om utlämnande');
+    await page.getByRole('button', { name: 'Lägg gallringsstopp' }).click();
     await page.locator('#holds-result .ok').waitFor();
     expect(await page.locator('#holds-result').textContent()).to.equal(`Gallringsstopp lagt på inspelning ${recordingId}, tills vidare. Den raderas inte förrän stoppet hävs eller löper ut.`);
     await shot(page, 'admin-holds');
-    await page.locator('input[name="releaseId"]').fill(recordingId);
+    const held = page.locator(`#holds-list tr[data-id="${recordingId}"]`);
+    expect(await held.textContent()).to.contain('Begäran om utlämnande').and.contain('tills vidare');
     // The placement's answer is still shown: clear it, so the wait below is for the release's own answer.
     await page.locator('#holds-result').evaluate((el) => el.replaceChildren());
-    await page.getByRole('button', { name: 'Släpp spärr' }).click();
+    await held.getByRole('button', { name: /^Häv/ }).click();
     await page.locator('#holds-result .ok').waitFor();
     expect(await page.locator('#holds-result').textContent()).to.contain('är hävt').and.not.contain('{');
     expect(await t.db('audit_entries').whereIn('action', ['hold.placed', 'hold.released']).count({ n: '*' }).first()).to.deep.include({ n: 2 });
@@ -409,7 +411,7 @@ describe('Web interface in a real browser', function () {
     await page.locator('#overdue p').first().waitFor();
     expect(await page.locator('#overdue .problem').count()).to.equal(0);
     await shot(page, 'admin-overdue');
-    await page.getByRole('link', { name: 'Avregistreringar' }).click();
+    await page.getByRole('link', { name: 'Nej till inspelning' }).click();
     await page.getByRole('button', { name: 'Registrera' }).waitFor();
     await page.locator('input[name="removeNumber"]').fill('+46 70 000 00 00');
     await page.getByRole('button', { name: 'Ta bort' }).click();
@@ -424,80 +426,3 @@ describe('Web interface in a real browser', function () {
     await page.context().close();
   });
 });
-
-/** In the page: the focused element's outline and its contrast against the background it is drawn on. */
-function focusRing() {
-  const el = document.activeElement as HTMLElement | null;
-  if (!el || el === document.body) return null;
-  const style = getComputedStyle(el);
-  const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
-  const luminance = ([r, g, b]: number[]) => {
-    const ch = (v: number) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
-  };
-  // The ring sits outside the element (outline-offset), so the colour behind it is the parent's.
-  let node: HTMLElement | null = el.parentElement;
-  let background = 'rgb(255, 255, 255)';
-  while (node) {
-    const bg = getComputedStyle(node).backgroundColor;
-    const parts = rgb(bg);
-    if (parts.length >= 3 && (parts.length < 4 || parts[3] > 0)) { background = bg; break; }
-    node = node.parentElement;
-  }
-  const [a, b] = [luminance(rgb(style.outlineColor)), luminance(rgb(background))].sort((x, y) => y - x);
-  return {
-    what: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`,
-    outline: style.outlineColor, width: parseFloat(style.outlineWidth) || 0, background, ratio: (a + 0.05) / (b + 0.05),
-  };
-}
-
-/** In the page: every string of the English catalogue that differs from its Swedish counterpart. */
-async function englishOnlyStrings(): Promise<string[]> {
-  const { TEXT } = await import('/app.js' as string);
-  const { CODE_TEXT } = await import('/text.js' as string);
-  const out: string[] = [];
-  const walk = (en: unknown, sv: unknown) => {
-    if (typeof en === 'string') { if (en !== sv) out.push(en); return; }
-    if (en && typeof en === 'object') for (const [k, v] of Object.entries(en)) walk(v, (sv as Record<string, unknown> | undefined)?.[k]);
-  };
-  walk(TEXT.en, TEXT.sv);
-  walk(CODE_TEXT.en, CODE_TEXT.sv);
-  return out;
-}
-
-/** In the page: catalogue strings that show as visible text (a whole text, or a phrase inside one). */
-function englishShown(english: string[]): string[] {
-  const texts: string[] = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const parent = n.parentElement;
-    if (!parent || parent.closest('[lang="en"], script, style, noscript') || !parent.checkVisibility()) continue;
-    const text = (n.textContent ?? '').trim();
-    if (text) texts.push(text);
-  }
-  for (const el of document.querySelectorAll<HTMLElement>('[aria-label], [placeholder], [title]')) {
-    if (el.closest('[lang="en"]')) continue;
-    for (const a of ['aria-label', 'placeholder', 'title']) { const v = el.getAttribute(a); if (v) texts.push(v.trim()); }
-  }
-  texts.push(document.title);
-  return english.filter((e) => texts.some((x) => x === e || (e.includes(' ') && e.length >= 8 && x.includes(e))));
-}
-
-/** A PCM WAV of silence (8 kHz, 16-bit, mono). */
-function silentWav(seconds: number): Buffer {
-  const data = 8000 * 2 * seconds;
-  const head = Buffer.alloc(44);
-  head.write('RIFF', 0, 'latin1');
-  head.writeUInt32LE(36 + data, 4);
-  head.write('WAVEfmt ', 8, 'latin1');
-  head.writeUInt32LE(16, 16);
-  head.writeUInt16LE(1, 20);
-  head.writeUInt16LE(1, 22);
-  head.writeUInt32LE(8000, 24);
-  head.writeUInt32LE(16000, 28);
-  head.writeUInt16LE(2, 32);
-  head.writeUInt16LE(16, 34);
-  head.write('data', 36, 'latin1');
-  head.writeUInt32LE(data, 40);
-  return Buffer.concat([head, Buffer.alloc(data)]);
-}

@@ -12,15 +12,15 @@ const TEXT = {
     signInOidc: 'Logga in med kommunens konto', orToken: 'Eller med en åtkomsttoken',
     roles: { trainer: 'utbildare', auditor: 'granskare', admin: 'administratör', 'phone-system': 'telefonisystem' },
     recordings: 'Inspelningar', audit: 'Granskningslogg', verification: 'Kedjeverifiering', report: 'Gallringsrapport',
-    holds: 'Spärrar', optOuts: 'Avregistreringar', overdue: 'Försenad gallring',
+    holds: 'Gallringsstopp', optOuts: 'Nej till inspelning', overdue: 'Försenad gallring',
     from: 'Från', to: 'Till', queue: 'Kö', agent: 'Handläggare', filter: 'Filtrera', date: 'Datum', duration: 'Längd',
-    daysLeft: 'Dagar till gallring', status: 'Status', play: 'Spela', playing: 'Spelar', next: 'Nästa sida', prev: 'Föregående sida',
+    daysLeft: 'Dagar till gallring', status: 'Status', play: 'Lyssna', playing: 'Spelas', next: 'Nästa sida', prev: 'Föregående sida',
     none: 'Inga träffar.', player: 'Uppspelning', loading: 'Hämtar…',
     action: 'Händelse', actor: 'Utförare', subject: 'Objekt', time: 'Tid', seq: 'Nr', exportCsv: 'Exportera (CSV)',
     chainOk: 'Kedjan är obruten', chainBad: 'Kedjan är bruten', entries: 'Poster', head: 'Senaste post',
     checkpoint: 'Senaste kontrollpunkt', noCheckpoint: 'Ingen kontrollpunkt ännu.', verifyAgain: 'Verifiera igen', firstProblem: 'Första fel',
-    show: 'Visa', downloadCsv: 'Ladda ner CSV', recordingId: 'Inspelnings-id', reason: 'Anledning', until: 'Till och med (valfritt)',
-    placeHold: 'Lägg spärr', releaseHold: 'Släpp spärr', number: 'Telefonnummer', register: 'Registrera', remove: 'Ta bort',
+    show: 'Visa', downloadCsv: 'Ladda ner CSV', recordingId: 'Inspelnings-id', reason: 'Skäl', until: 'Till och med (valfritt)',
+    placeHold: 'Lägg gallringsstopp', releaseHold: 'Häv', number: 'Telefonnummer', register: 'Registrera', remove: 'Ta bort',
     deleteExisting: 'Radera befintliga inspelningar', deadline: 'Gallringsdag', count: 'Antal', done: 'Klart.',
     refused: 'Åtkomst nekad', problem: 'Något gick fel', notSignedIn: 'Logga in för att fortsätta.', yes: 'ja', no: 'nej',
     subjectRequests: SUBJECT_TEXT.sv.subjectRequests,
@@ -33,6 +33,16 @@ const TEXT = {
     optOutRemoved: 'Numret är borttaget: samtal från det kan spelas in igen.', optOutNotFound: 'Numret fanns inte registrerat. Inget ändrades.',
     outcome: 'Utfall', allOutcomes: 'Alla utfall', callId: 'Samtals-id', started: 'Samtalet började', deletedAt: 'Raderad', lateness: 'Försening', totals: 'Summering', all: 'Alla',
     lateBy: (d) => `${d} för sent`, overdueBy: (d) => `${d} över tiden`, pageOf: (p, n) => `Sida ${p} av ${n}`, rowsShown: (a, b, n) => `Rad ${a}–${b} av ${n}`, discrepancies: 'Avvikelser', reportRecordings: 'Inspelningar',
+    actions: 'Åtgärder', holdAction: 'Gallringsstopp', deleteAction: 'Radera', cancel: 'Avbryt',
+    deletedIn: (n) => (n === 0 ? 'gallras i dag' : n === 1 ? 'gallras om 1 dag' : `gallras om ${n} dagar`),
+    holdTitle: (c) => `Gallringsstopp för samtal ${c}`, holdExplain: 'Inspelningen raderas inte så länge gallringsstoppet gäller. Skälet sparas i granskningsloggen.',
+    holdPlacedCall: (c, until) => `Gallringsstopp lagt på samtal ${c}${until ? `, till och med ${until}` : ', tills vidare'}. Inspelningen raderas inte förrän stoppet hävs eller löper ut.`,
+    holdReleasedCall: (c) => `Gallringsstoppet på samtal ${c} är hävt. Inspelningen gallras enligt sin gallringsdag.`,
+    deleteTitle: (c) => `Radera samtal ${c}?`, deleteConfirm: 'Ja, radera inspelningen',
+    deleteExplain: (c, when) => `Inspelningen av samtal ${c} (${when}) raderas nu och för gott. Det går inte att ångra. Skälet sparas i granskningsloggen.`,
+    deletedCall: (c, at) => `Inspelningen av samtal ${c} är raderad (${at}). Raderingen står i granskningsloggen.`,
+    callLink: 'Länk till samtalet', shortcuts: 'Kortkommandon', keyPlay: 'Spela eller pausa', keySlower: 'Långsammare', keyFaster: 'Snabbare',
+    activeHolds: 'Gällande gallringsstopp', holdOfRequest: 'Begäran från registrerad', untilFurther: 'tills vidare', holdEnds: 'Gäller till och med', holdPlacedAt: 'Lagt', noHolds: 'Inga gallringsstopp gäller just nu.',
     noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
   },
   en: {
@@ -43,13 +53,13 @@ const TEXT = {
     recordings: 'Recordings', audit: 'Audit log', verification: 'Chain verification', report: 'Retention report',
     holds: 'Holds', optOuts: 'Opt-outs', overdue: 'Overdue deletions',
     from: 'From', to: 'To', queue: 'Queue', agent: 'Agent', filter: 'Filter', date: 'Date', duration: 'Duration',
-    daysLeft: 'Days until deletion', status: 'Status', play: 'Play', playing: 'Playing', next: 'Next page', prev: 'Previous page',
+    daysLeft: 'Days until deletion', status: 'Status', play: 'Listen', playing: 'Playing', next: 'Next page', prev: 'Previous page',
     none: 'Nothing found.', player: 'Player', loading: 'Loading…',
     action: 'Action', actor: 'Actor', subject: 'Subject', time: 'Time', seq: 'No.', exportCsv: 'Export (CSV)',
     chainOk: 'The chain is intact', chainBad: 'The chain is broken', entries: 'Entries', head: 'Latest entry',
     checkpoint: 'Latest checkpoint', noCheckpoint: 'No checkpoint yet.', verifyAgain: 'Verify again', firstProblem: 'First problem',
     show: 'Show', downloadCsv: 'Download CSV', recordingId: 'Recording id', reason: 'Reason', until: 'Until (optional)',
-    placeHold: 'Place hold', releaseHold: 'Release hold', number: 'Phone number', register: 'Register', remove: 'Remove',
+    placeHold: 'Place hold', releaseHold: 'Release', number: 'Phone number', register: 'Register', remove: 'Remove',
     deleteExisting: 'Delete existing recordings', deadline: 'Deadline', count: 'Count', done: 'Done.',
     refused: 'Access refused', problem: 'Something went wrong', notSignedIn: 'Sign in to continue.', yes: 'yes', no: 'no',
     subjectRequests: SUBJECT_TEXT.en.subjectRequests,
@@ -62,6 +72,16 @@ const TEXT = {
     optOutRemoved: 'The number is removed: calls from it may be recorded again.', optOutNotFound: 'The number was not registered. Nothing changed.',
     outcome: 'Outcome', allOutcomes: 'All outcomes', callId: 'Call id', started: 'Call started', deletedAt: 'Deleted', lateness: 'Lateness', totals: 'Totals', all: 'All',
     lateBy: (d) => `${d} late`, overdueBy: (d) => `${d} overdue`, pageOf: (p, n) => `Page ${p} of ${n}`, rowsShown: (a, b, n) => `Rows ${a}–${b} of ${n}`, discrepancies: 'Discrepancies', reportRecordings: 'Recordings',
+    actions: 'Actions', holdAction: 'Hold', deleteAction: 'Delete', cancel: 'Cancel',
+    deletedIn: (n) => (n === 0 ? 'deleted today' : n === 1 ? 'deleted in 1 day' : `deleted in ${n} days`),
+    holdTitle: (c) => `Hold on call ${c}`, holdExplain: 'The recording is not deleted while the hold is in force. The reason is kept in the audit log.',
+    holdPlacedCall: (c, until) => `Hold placed on call ${c}${until ? `, until ${until}` : ', until further notice'}. The recording is not deleted until the hold is released or ends.`,
+    holdReleasedCall: (c) => `The hold on call ${c} is released. The recording is deleted on its deadline.`,
+    deleteTitle: (c) => `Delete call ${c}?`, deleteConfirm: 'Yes, delete the recording',
+    deleteExplain: (c, when) => `The recording of call ${c} (${when}) is deleted now, for good. This cannot be undone. The reason is kept in the audit log.`,
+    deletedCall: (c, at) => `The recording of call ${c} is deleted (${at}). The deletion is in the audit log.`,
+    callLink: 'Link to this call', shortcuts: 'Keyboard shortcuts', keyPlay: 'Play or pause', keySlower: 'Slower', keyFaster: 'Faster',
+    activeHolds: 'Holds in force', holdOfRequest: 'Data-subject request', untilFurther: 'until further notice', holdEnds: 'In force until', holdPlacedAt: 'Placed', noHolds: 'No holds are in force.',
     noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
   },
 };
@@ -159,8 +179,10 @@ function field(label, input) {
   return h('label', {}, label, input);
 }
 
-function table(head, rows) {
-  return h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, rows)));
+/** A table that turns each row into a card on a narrow screen, each cell labelled with its heading (unless `cards` is false). */
+function table(head, rows, { cards = true } = {}) {
+  if (cards) for (const tr of rows) [...tr.children].forEach((td, i) => td.setAttribute('data-label', head[i] ?? ''));
+  return h('div', { class: 'table-wrap' }, h('table', { class: cards ? 'cards' : undefined }, h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, rows)));
 }
 
 /** What the data-subject request page (subject-requests.js) uses of this module. */
@@ -194,66 +216,188 @@ async function signInView(main, note) {
 }
 
 async function recordingsView(main) {
-  const f = { from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }), queue: h('input', { name: 'queue', maxlength: 64 }), agentId: h('input', { name: 'agentId', maxlength: 64 }) };
-  // The filters live in the address, so a reload, a language switch or a shared link keeps them.
+  const roles = rolesOf(me);
+  const isAdmin = roles.includes('admin');
+  const staffOnly = roles.includes('trainer') && !roles.some((r) => r === 'auditor' || r === 'admin');
+  const canPlay = roles.some((r) => r === 'trainer' || r === 'admin');
+  const queues = h('datalist', { id: 'queue-options' });
+  const agents = h('datalist', { id: 'agent-options' });
+  const f = {
+    from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }),
+    queue: h('input', { name: 'queue', maxlength: 64, list: 'queue-options', autocomplete: 'off' }),
+    agentId: h('input', { name: 'agentId', maxlength: 64, list: 'agent-options', autocomplete: 'off' }),
+  };
+  // The filters (and the call being played) live in the address, so a reload, a language switch or a shared link keeps them.
   const kept = new URLSearchParams(location.hash.split('?')[1] ?? '');
   for (const [k, input] of Object.entries(f)) input.value = kept.get(k) ?? '';
-  let playingId = null;
+  let playingId = kept.get('play');
+  let held = new Map(); // recording id → the hold in force (admins only)
   const list = h('div', { id: 'recordings-list' });
+  const result = h('div', { id: 'recordings-result', role: 'status' });
   const player = h('section', { class: 'player', id: 'player-section', 'aria-labelledby': 'player-title', hidden: true });
   const cursors = [null];
   const form = h('form', { class: 'filters', role: 'search' },
-    field(t('from'), f.from), field(t('to'), f.to), field(t('queue'), f.queue), field(t('agent'), f.agentId), h('button', { type: 'submit' }, t('filter')));
+    field(t('from'), f.from), field(t('to'), f.to), field(t('queue'), f.queue), field(t('agent'), f.agentId), h('button', { type: 'submit' }, t('filter')), queues, agents);
+  const address = () => {
+    const q = query({ ...Object.fromEntries(Object.entries(f).map(([k, input]) => [k, input.value.trim()])), play: playingId ?? undefined });
+    history.replaceState(null, '', `#/recordings${q ? `?${q}` : ''}`);
+  };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     cursors.length = 1;
-    const q = query(Object.fromEntries(Object.entries(f).map(([k, input]) => [k, input.value.trim()])));
-    history.replaceState(null, '', `#/recordings${q ? `?${q}` : ''}`);
+    address();
     load();
   });
-  main.replaceChildren(h('h1', {}, t('recordings')), form, list, player);
+  main.replaceChildren(h('h1', {}, t('recordings')), form, result, list, player);
+
+  // The pickers offer what occurs in the data; typing stays possible, and the server ignores case.
+  api('GET', '/v1/recordings/filters').then((r) => {
+    if (!r.ok) return;
+    queues.replaceChildren(...r.data.queues.map((v) => h('option', { value: v })));
+    agents.replaceChildren(...r.data.agentIds.map((v) => h('option', { value: v })));
+  });
+
+  /** "gallras om 2 dagar": only when little time is left, so the badge means something. */
+  const badge = (it) => (it.status === 'stored' && it.daysLeft < 3 && !held.has(it.id) ? h('span', { class: 'badge' }, t('deletedIn')(it.daysLeft)) : null);
 
   async function load() {
     busy(list);
     const q = query({ from: dayStart(f.from.value), to: dayEnd(f.to.value), queue: f.queue.value.trim(), agentId: f.agentId.value.trim(), limit: 20, cursor: cursors[cursors.length - 1] ?? undefined });
-    const r = await api('GET', `/v1/recordings?${q}`);
+    const [r, holds] = await Promise.all([api('GET', `/v1/recordings?${q}`), isAdmin ? api('GET', '/v1/holds') : null]);
     if (!r.ok) return list.replaceChildren(problemBox(r));
-    const canPlay = me && (me.roles ?? [me.role]).some((r) => r === 'trainer' || r === 'admin');
-    const rows = r.data.items.map((it) => h('tr', { 'data-id': it.id, class: it.id === playingId ? 'playing' : undefined, 'aria-current': it.id === playingId ? 'true' : undefined },
-      h('td', {}, fmtDate(it.startedAt)), h('td', {}, it.queue ?? '–'), h('td', {}, it.agentId ?? '–'),
-      h('td', { class: 'num' }, fmtDuration(it.durationMs)), h('td', { class: 'num' }, it.status === 'stored' ? String(it.daysLeft) : '–'),
-      me?.role !== 'trainer' ? h('td', {}, word('statuses', it.status)) : null,
-      canPlay ? h('td', {}, it.status === 'stored' ? h('button', { type: 'button', class: 'play', 'aria-label': `${t('play')} ${fmtDate(it.startedAt)} ${it.queue ?? ''}`, onclick: () => play(it) }, t('play')) : '') : null));
-    const head = [t('date'), t('queue'), t('agent'), t('duration'), t('daysLeft'), me?.role !== 'trainer' ? t('status') : null, canPlay ? t('play') : null].filter(Boolean);
+    held = new Map(holds?.ok ? holds.data.items.map((x) => [x.recordingId, x]) : []);
+    const head = [t('date'), t('queue'), t('agent'), t('duration'), t('daysLeft'), staffOnly ? null : t('status'), staffOnly ? null : t('callId'), staffOnly ? null : t('recordingId'), canPlay ? t('actions') : null].filter(Boolean);
+    const rows = r.data.items.map((it) => {
+      const status = it.status === 'stored' && held.has(it.id) ? 'held' : it.status;
+      const label = `${fmtDate(it.startedAt)} ${it.queue ?? ''}`.trim();
+      const actions = [
+        it.status === 'stored' ? h('button', { type: 'button', class: 'play', 'aria-label': `${t('play')} ${label}`, onclick: () => play(it) }, t('play')) : null,
+        isAdmin && status === 'stored' ? h('button', { type: 'button', class: 'secondary hold', 'aria-label': `${t('placeHold')} ${label}`, onclick: () => holdDialog(it) }, t('holdAction')) : null,
+        isAdmin && status === 'held' && held.get(it.id).manual ? h('button', { type: 'button', class: 'secondary release', 'aria-label': `${t('releaseHold')} ${label}`, onclick: () => release(it) }, t('releaseHold')) : null,
+        isAdmin && status === 'stored' ? h('button', { type: 'button', class: 'danger delete', 'aria-label': `${t('deleteAction')} ${label}`, onclick: () => deleteDialog(it) }, t('deleteAction')) : null,
+      ].filter(Boolean);
+      return h('tr', { 'data-id': it.id, 'data-call-id': it.callId, 'data-status': status, class: it.id === playingId ? 'playing' : undefined, 'aria-current': it.id === playingId ? 'true' : undefined },
+        h('td', {}, fmtDate(it.startedAt)), h('td', {}, it.queue ?? '–'), h('td', {}, it.agentId ?? '–'),
+        h('td', { class: 'num' }, fmtDuration(it.durationMs)),
+        h('td', { class: 'num' }, h('span', {}, it.status === 'stored' ? String(it.daysLeft) : '–', badge(it) ? ' ' : null, badge(it))),
+        staffOnly ? null : h('td', {}, word('statuses', status)),
+        staffOnly ? null : h('td', { class: 'id' }, it.callId),
+        staffOnly ? null : h('td', { class: 'id' }, it.id),
+        canPlay ? h('td', { class: 'actions' }, h('span', {}, actions)) : null);
+    });
     const pager = h('div', { class: 'pager' },
       cursors.length > 1 ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursors.pop(); load(); } }, t('prev')) : null,
       r.data.nextCursor ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursors.push(r.data.nextCursor); load(); } }, t('next')) : null);
     list.replaceChildren(rows.length ? table(head, rows) : h('p', {}, t('none')), pager);
   }
 
-  function play(it) {
+  /** A sentence in the status line, or the problem in the page's language. */
+  const answer = (r, sentence) => result.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));
+
+  function holdDialog(it) {
+    const reason = h('input', { name: 'holdReason', required: true, maxlength: 500 });
+    const until = h('input', { name: 'holdUntil', type: 'date', min: stockholmDate() });
+    modal(t('holdTitle')(it.callId), [h('p', {}, t('holdExplain')), field(t('reason'), reason), field(t('until'), until)], t('placeHold'), async () => {
+      const r = await api('POST', `/v1/recordings/${encodeURIComponent(it.id)}/hold`, { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) });
+      answer(r, () => t('holdPlacedCall')(it.callId, r.data.until ? fmtDate(r.data.until) : null));
+      if (r.ok) await load();
+    });
+  }
+
+  async function release(it) {
+    const r = await api('DELETE', `/v1/recordings/${encodeURIComponent(it.id)}/hold`);
+    answer(r, () => t('holdReleasedCall')(it.callId));
+    if (r.ok) await load();
+  }
+
+  function deleteDialog(it) {
+    const reason = h('input', { name: 'deleteReason', required: true, maxlength: 500 });
+    modal(t('deleteTitle')(it.callId), [h('p', {}, t('deleteExplain')(it.callId, fmtDate(it.startedAt))), field(t('reason'), reason)], t('deleteConfirm'), async () => {
+      const r = await api('DELETE', `/v1/recordings/${encodeURIComponent(it.id)}`, { reason: reason.value.trim() });
+      answer(r, () => t('deletedCall')(it.callId, fmtDate(r.data.deletedAt)));
+      if (playingId === it.id) stop();
+      if (r.ok) await load();
+    }, 'danger');
+  }
+
+  function stop() {
+    playingId = null;
+    player.replaceChildren();
+    player.hidden = true;
+    address();
+  }
+
+  function play(it, autoplay = true) {
     playingId = it.id;
+    address();
     for (const tr of list.querySelectorAll('tr[data-id]')) {
       const on = tr.dataset.id === it.id;
       tr.classList.toggle('playing', on);
       if (on) tr.setAttribute('aria-current', 'true'); else tr.removeAttribute('aria-current');
     }
-    const audio = h('audio', { controls: true, preload: 'metadata', id: 'player', src: `/v1/recordings/${encodeURIComponent(it.id)}/audio` });
+    const audio = h('audio', { controls: true, preload: 'metadata', id: 'player', src: `/v1/recordings/${encodeURIComponent(it.id)}/audio`, 'aria-keyshortcuts': 'K' });
     const skip = (s) => { audio.currentTime = Math.max(0, Math.min(audio.duration || Infinity, audio.currentTime + s)); };
-    const speed = h('select', { id: 'player-speed', name: 'speed' }, [0.75, 1, 1.25, 1.5, 2].map((v) => h('option', { value: v, selected: v === 1 }, `${String(v).replace('.', lang === 'sv' ? ',' : '.')}×`)));
+    const SPEEDS = [0.75, 1, 1.25, 1.5, 2];
+    const speed = h('select', { id: 'player-speed', name: 'speed', 'aria-keyshortcuts': '< >' }, SPEEDS.map((v) => h('option', { value: v, selected: v === 1 }, `${String(v).replace('.', lang === 'sv' ? ',' : '.')}×`)));
+    const setSpeed = (v) => { speed.value = String(v); audio.playbackRate = v; };
     speed.addEventListener('change', () => { audio.playbackRate = Number(speed.value); });
+    const link = `${location.origin}${location.pathname}#/recordings?${query({ play: it.id })}`;
     player.hidden = false;
     player.replaceChildren(
       h('h2', { id: 'player-title' }, `${t('nowPlaying')}: ${fmtDate(it.startedAt)} · ${it.queue ?? ''} · ${it.agentId ?? ''}`),
       audio,
       h('div', { class: 'player-controls' },
-        h('button', { type: 'button', class: 'secondary', id: 'player-back', 'aria-label': t('back10Label'), onclick: () => skip(-10) }, t('back10')),
-        h('button', { type: 'button', class: 'secondary', id: 'player-forward', 'aria-label': t('fwd10Label'), onclick: () => skip(10) }, t('fwd10')),
-        field(t('speed'), speed)));
-    audio.play().catch(() => undefined);
+        h('button', { type: 'button', class: 'secondary', id: 'player-back', 'aria-label': `${t('back10')}: ${t('back10Label')}`, 'aria-keyshortcuts': 'J', onclick: () => skip(-10) }, t('back10')),
+        h('button', { type: 'button', class: 'secondary', id: 'player-forward', 'aria-label': `${t('fwd10')}: ${t('fwd10Label')}`, 'aria-keyshortcuts': 'L', onclick: () => skip(10) }, t('fwd10')),
+        field(t('speed'), speed),
+        h('a', { id: 'player-link', href: link }, t('callLink'))),
+      h('details', { class: 'shortcuts' }, h('summary', {}, t('shortcuts')),
+        h('dl', { id: 'player-shortcuts' }, [['K', t('keyPlay')], ['J', t('back10Label')], ['L', t('fwd10Label')], ['<', t('keySlower')], ['>', t('keyFaster')]].map(([k, what]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, what)]))));
+    // Shortcuts while this player is on the page, except when typing in a field.
+    const onKey = (e) => {
+      if (!audio.isConnected) return document.removeEventListener('keydown', onKey);
+      if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.('input, select, textarea, dialog')) return;
+      const i = SPEEDS.indexOf(audio.playbackRate);
+      const act = { k: () => (audio.paused ? audio.play().catch(() => undefined) : audio.pause()), j: () => skip(-10), l: () => skip(10),
+        '<': () => setSpeed(SPEEDS[Math.max(0, i - 1)]), '>': () => setSpeed(SPEEDS[Math.min(SPEEDS.length - 1, (i < 0 ? 1 : i) + 1)]) }[e.key.length === 1 ? e.key.toLowerCase() : e.key];
+      if (!act) return;
+      e.preventDefault();
+      act();
+    };
+    document.addEventListener('keydown', onKey);
+    if (autoplay) audio.play().catch(() => undefined);
     audio.focus();
   }
+
   await load();
+  // A link to one call opens it in the player (it starts when the listener presses play).
+  if (playingId && canPlay && !player.querySelector('audio')) {
+    const r = await api('GET', `/v1/recordings/${encodeURIComponent(playingId)}`);
+    if (r.ok && r.data.status === 'stored') play(r.data, false);
+    else { result.replaceChildren(r.ok ? h('p', {}, word('statuses', r.data.status)) : problemBox(r)); playingId = null; address(); }
+  }
+}
+
+/**
+ * A modal dialog (native <dialog>: focus stays inside, Escape cancels) with the given fields and a
+ * confirm button; `act` runs on confirm and the dialog closes when it is done.
+ */
+function modal(title, body, confirm, act, kind = '') {
+  const form = h('form', { method: 'dialog' }, h('h2', { id: 'dialog-title' }, title), body,
+    h('p', { class: 'dialog-buttons' },
+      h('button', { type: 'submit', class: kind, id: 'dialog-confirm' }, confirm), ' ',
+      h('button', { type: 'button', class: 'secondary', id: 'dialog-cancel', onclick: () => dialog.close() }, t('cancel'))));
+  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', id: 'dialog' }, form);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    dialog.setAttribute('aria-busy', 'true');
+    await act();
+    dialog.close();
+  });
+  const back = document.activeElement;
+  dialog.addEventListener('close', () => { dialog.remove(); if (back?.isConnected) back.focus(); });
+  document.body.append(dialog);
+  dialog.showModal();
 }
 
 async function verificationView(main) {
@@ -337,27 +481,44 @@ async function reportView(main) {
   await load();
 }
 
-function holdsView(main) {
+async function holdsView(main) {
   const out = h('div', { role: 'status', id: 'holds-result' });
+  const list = h('div', { id: 'holds-list' });
   const id = h('input', { name: 'recordingId', required: true, size: 38, spellcheck: 'false' });
   const reason = h('input', { name: 'reason', required: true, maxlength: 500 });
-  const until = h('input', { name: 'until', type: 'date' });
+  const until = h('input', { name: 'until', type: 'date', min: stockholmDate() });
   const place = h('form', { class: 'card' }, field(t('recordingId'), id), field(t('reason'), reason), field(t('until'), until), h('button', { type: 'submit' }, t('placeHold')));
   place.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) };
     const r = await api('POST', `/v1/recordings/${encodeURIComponent(id.value.trim())}/hold`, body);
     show(r, () => t('holdPlaced')(r.data.recordingId, r.data.until ? fmtDate(r.data.until) : null));
-  });
-  const rid = h('input', { name: 'releaseId', required: true, size: 38, spellcheck: 'false' });
-  const release = h('form', { class: 'card' }, field(t('recordingId'), rid), h('button', { type: 'submit' }, t('releaseHold')));
-  release.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const r = await api('DELETE', `/v1/recordings/${encodeURIComponent(rid.value.trim())}/hold`);
-    show(r, () => t('holdReleased')(r.data?.recordingId ?? rid.value.trim()));
+    if (r.ok) await load();
   });
   const show = (r, sentence) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));
-  main.replaceChildren(h('h1', {}, t('holds')), h('h2', {}, t('placeHold')), place, h('h2', {}, t('releaseHold')), release, out);
+  main.replaceChildren(h('h1', {}, t('holds')), h('h2', { id: 'active-holds' }, t('activeHolds')), out, list, h('h2', {}, t('placeHold')), place);
+
+  async function release(hold) {
+    const r = await api('DELETE', `/v1/recordings/${encodeURIComponent(hold.recordingId)}/hold`);
+    show(r, () => t('holdReleasedCall')(hold.callId));
+    if (r.ok) await load();
+  }
+
+  async function load() {
+    busy(list);
+    const r = await api('GET', '/v1/holds');
+    if (!r.ok) return list.replaceChildren(problemBox(r));
+    const rows = r.data.items.map((x) => h('tr', { 'data-id': x.recordingId, 'data-call-id': x.callId },
+      h('td', { class: 'id' }, x.callId), h('td', { class: 'id' }, x.recordingId), h('td', {}, fmtDate(x.startedAt)), h('td', {}, fmtDate(x.deadline)),
+      h('td', {}, x.manual ? x.reason : t('holdOfRequest')), h('td', {}, x.until ? fmtDate(x.until) : t('untilFurther')), h('td', {}, fmtDate(x.placedAt)),
+      h('td', { class: 'actions' }, h('span', {}, x.manual
+        ? h('button', { type: 'button', class: 'secondary release', 'aria-label': `${t('releaseHold')} ${x.callId}`, onclick: () => release(x) }, t('releaseHold'))
+        : h('a', { href: '#/subjectRequests' }, t('subjectRequests'))))));
+    list.replaceChildren(rows.length
+      ? table([t('callId'), t('recordingId'), t('started'), t('deadline'), t('reason'), t('holdEnds'), t('holdPlacedAt'), t('actions')], rows)
+      : h('p', {}, t('noHolds')));
+  }
+  await load();
 }
 
 function optOutsView(main) {
@@ -393,8 +554,11 @@ async function overdueView(main) {
   const r = await api('GET', '/v1/retention/overdue');
   if (!r.ok) return out.replaceChildren(problemBox(r));
   const recs = r.data.recordings ?? [];
+  const rows = recs.map((row) => h('tr', { 'data-id': row.id },
+    h('td', { class: 'id' }, row.callId), h('td', { class: 'id' }, row.id), h('td', {}, fmtDate(row.startedAt)), h('td', {}, fmtDate(row.deadline)),
+    h('td', {}, t('overdueBy')(durationWords(lang, Date.now() - Date.parse(row.deadline)))), h('td', {}, row.holdId ? word('statuses', 'held') : '–')));
   out.replaceChildren(h('p', {}, `${t('count')}: ${r.data.count ?? recs.length}`),
-    recs.length ? table(Object.keys(recs[0]), recs.map((row) => h('tr', {}, Object.values(row).map((c) => h('td', {}, c === null ? '–' : String(c)))))) : h('p', {}, t('none')));
+    recs.length ? table([t('callId'), t('recordingId'), t('started'), t('deadline'), t('lateness'), t('holdAction')], rows) : h('p', {}, t('none')));
 }
 
 // ---- shell ----
