@@ -12,6 +12,7 @@ import {
   createCronSchedule, createDeletionHorizon, createHoldRepository, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
   createRetentionMetrics, createRunLeases,
 } from './retention/index.js';
+import { createSecretFingerprintRepository, createSecretFingerprints } from './secrets/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
 import type { Clock } from './shared/clock.js';
 import { isPostgres, pingDatabase, transactor, type Database } from './shared/database.js';
@@ -59,6 +60,8 @@ export function createServices(infra: Infrastructure) {
   createAuditMetrics(metrics, () => auditCheckpoints.state());
   const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
   const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
+  // Checked at start (main.ts, the CLIs that use the secrets): every instance holds the same secrets.
+  const secretFingerprints = createSecretFingerprints({ fingerprints: createSecretFingerprintRepository(db), transaction, audit, clock });
 
   // The one deletion path, which leaves every held recording alone.
   const holds = createHolds({ holds: holdRows, recordings, transaction, audit, clock, logger });
@@ -119,7 +122,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, transaction, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, transaction, secretFingerprints, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 
