@@ -72,10 +72,10 @@ export function createServices(infra: Infrastructure) {
     audit,
     clock,
     logger,
-    heldAmong: async (ids) => new Set((await holdRows.activeHoldIds(ids, clock.now())).keys()),
+    heldAmong: async (ids, tx) => new Set((await holdRows.activeHoldIds(ids, clock.now(), tx)).keys()),
   });
   const optOuts = createOptOuts({
-    optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db),
+    optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db), retentionDays: config.retentionDays,
   });
 
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
@@ -91,7 +91,10 @@ export function createServices(infra: Infrastructure) {
   const overdue = createOverdueRecordings({ recordings, holds: holdRows, clock });
   const retentionMetrics = createRetentionMetrics(metrics, overdue.count);
   const sweepOrphans = createOrphanSweep({ recordings, intents: createOrphanDeletionRepository(db), transaction, store, audit, clock, logger, graceMs: config.orphanGraceMs });
-  const retention = createRetention({ recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics });
+  const retention = createRetention({
+    recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics,
+    expirePendingCallOptOuts: (actor, opts) => optOuts.calls.expirePending(actor, opts),
+  });
   const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
   const reportFacts = createReportRepository(db);
   const retentionReport = createRetentionReport({ facts: reportFacts, transaction, audit, clock, retentionDays: config.retentionDays });
