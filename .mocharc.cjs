@@ -1,13 +1,13 @@
 // Tests run TypeScript through tsx; no retries: a flaky test must be fixed, not hidden.
 // GALLRA_TEST_DB picks the database kind of the run (test/helpers/test-database.ts): the SQLite run takes
-// every spec; the PostgreSQL run takes those that touch the database (component/, integration/) except
+// every spec; the PostgreSQL run takes those that touch the database (component/, integration/, chaos/) except
 // the few that use none or only the embedded default. `npm test` runs both.
 // With test files named on the command line, run only those (mocha would otherwise add them to the default spec).
 const named = process.argv.slice(2).some((a) => /\.test\.ts$|^test\//.test(a));
 const postgres = process.env.GALLRA_TEST_DB === 'postgres';
 const specs = postgres
   ? {
-      spec: ['test/component/**/*.test.ts', 'test/integration/**/*.test.ts'],
+      spec: ['test/component/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/chaos/**/*.test.ts'],
       ignore: [
         'test/integration/quick-start.test.ts', // the README's quick start: SQLite by definition
         'test/integration/s3-checksum-trap.test.ts', // S3 only

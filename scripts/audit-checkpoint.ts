@@ -14,7 +14,10 @@ async function main(): Promise<number> {
   cliArgs('audit:checkpoint', AUDIT_CHECKPOINT_HELP, parseNoArgs);
   const { config, db } = await openCli();
   try {
-    const checkpoint = await auditCheckpointsFor(config, db, 'error').request('system:audit-checkpoint-cli');
+    const checkpoints = auditCheckpointsFor(config, db, 'error');
+    // The key that signs is registered first, so its checkpoints keep verifying after a rotation.
+    await checkpoints.registerSigningKey('system:audit-checkpoint-cli');
+    const checkpoint = await checkpoints.request('system:audit-checkpoint-cli');
     process.stdout.write(JSON.stringify(checkpoint) + '\n');
     process.stderr.write(checkpoint ? `audit checkpoint signed at seq ${checkpoint.seq}\n` : 'the head is signed already\n');
     return 0;

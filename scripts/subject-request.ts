@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { userInfo } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
+import { SecretMismatch } from '../src/secrets/index.js';
 import { createServices } from '../src/services.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
@@ -130,8 +131,14 @@ async function main(): Promise<number> {
     await migrateLatest(db);
     const logger = createLogger({ level: config.logLevel, stream: process.stderr });
     const services = createServices({ config, db, store: createStore(config), logger, clock: systemClock });
+    // Numbers are turned into caller keys here: with another secret than the service's they would match nothing.
+    await services.secretFingerprints.verify({ CALLER_KEY_SECRET: config.callerKeySecret }, 'system:subject-request');
     return await run(args, services);
   } catch (err) {
+    if (err instanceof SecretMismatch) {
+      process.stderr.write(`subject-request: ${err.message}\n`);
+      return 2;
+    }
     if (err instanceof DomainError) {
       const fields = err.details.errors?.map((e) => ` ${e.pointer}: ${e.detail}`).join(';') ?? '';
       process.stderr.write(`subject-request: ${err.message}${fields ? ` (${fields.trim()})` : ''}\n`);

@@ -131,6 +131,8 @@ const schema = z
     /** Keep an open access request's calls from deletion (as held) until it is answered, three months at most. */
     SUBJECT_REQUEST_PRESERVE: bool.default(true),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+    /** Only "production" means anything here: secrets must then be given, never generated. */
+    NODE_ENV: z.string().optional(),
   })
   .superRefine((c, ctx) => {
     if (c.STORAGE_DRIVER === 's3' && !c.S3_BUCKET) {
@@ -213,6 +215,11 @@ export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
   subjectRequestPreserve?: boolean;
+  /**
+   * Why secrets must be given rather than generated into DATA_DIR: on PostgreSQL several instances share
+   * the data (each would generate its own), and in production the key must not sit beside the data.
+   */
+  secretsRequiredBy?: 'PostgreSQL' | 'NODE_ENV=production';
 }
 
 export interface EdgeConfig {
@@ -246,19 +253,67 @@ export type ResolvedConfig = Config & {
 
 export class ConfigError extends Error {}
 
+/**
+ * Secrets that may also be given as a file, `<NAME>_FILE` (as container secrets and systemd credentials
+ * are mounted): the file's content, trailing newline dropped, stands for the variable.
+ */
+export const FILE_SECRETS = [
+  'CALLER_KEY_SECRET', 'WEBHOOK_SECRETS', 'AUDIT_SIGNING_KEY', 'METRICS_TOKEN', 'OIDC_CLIENT_SECRET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY',
+] as const;
+
+/** The secrets that must be given (never generated) on PostgreSQL or with NODE_ENV=production. */
+const REQUIRED_SECRETS = [
+  ['CALLER_KEY_SECRET', 'callerKeySecret'],
+  ['WEBHOOK_SECRETS', 'webhookSecrets'],
+  ['AUDIT_SIGNING_KEY', 'auditSigningKey'],
+] as const;
+
+/** The environment with every `*_FILE` secret read in; the names of variables that came from a file. */
+function readSecretFiles(env: Record<string, string>): { env: Record<string, string>; fromFile: Map<string, string> } {
+  const out = { ...env };
+  const fromFile = new Map<string, string>();
+  const problems: string[] = [];
+  for (const name of FILE_SECRETS) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined) continue;
+    delete out[`${name}_FILE`];
+    if (env[name] !== undefined) {
+      problems.push(`  ${name}: given as ${name} and as ${name}_FILE; set one, not both`);
+      continue;
+    }
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      fromFile.set(name, path.resolve(file));
+    } catch (err) {
+      problems.push(`  ${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  return { env: out, fromFile };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const blank = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+  const { env: blank, fromFile } = readSecretFiles(given);
   const parsed = schema.safeParse(blank);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
-      const given = name in blank && !/SECRET|KEY|TOKEN/.test(name) ? ` (got "${blank[name]}")` : '';
-      return `  ${name}: ${i.message}${given}`;
+      const shown = name in blank && !/SECRET|KEY|TOKEN/.test(name) ? ` (got "${blank[name]}")` : '';
+      return `  ${fromFile.has(name) ? `${name}_FILE` : name}: ${i.message}${shown}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  const secretsRequiredBy = /^postgres(ql)?:/.test(e.DATABASE_URL ?? '') ? 'PostgreSQL' : e.NODE_ENV === 'production' ? 'NODE_ENV=production' : undefined;
+  // Whatever is under DATA_DIR goes into its backups: a key there travels with the data it protects.
+  const besideData = [...fromFile].filter(([, file]) => !path.relative(dataDir, file).startsWith('..') && !path.isAbsolute(path.relative(dataDir, file)));
+  if (secretsRequiredBy && besideData.length) {
+    throw new ConfigError(
+      `Invalid configuration:\n${besideData.map(([name, file]) => `  ${name}_FILE: ${file} is inside DATA_DIR (${dataDir}), where every backup of the data would carry it; keep secrets outside DATA_DIR`).join('\n')}`,
+    );
+  }
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
@@ -322,6 +377,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
+    secretsRequiredBy,
   };
   return Object.freeze(config);
 }
@@ -347,9 +403,18 @@ export function loadResolvedConfig(env: NodeJS.ProcessEnv = process.env): Readon
 /**
  * Fills in secrets that were not configured from files in DATA_DIR/secrets, generating each once
  * (mode 0600). The caller-key secret in particular must never change silently: a new one would make
- * every opt-out registration unmatchable.
+ * every opt-out registration unmatchable. On PostgreSQL or with NODE_ENV=production nothing is
+ * generated: a missing secret is a ConfigError naming every missing variable in one line.
  */
 export function resolveSecrets(config: Readonly<Config>): Readonly<ResolvedConfig> {
+  if (config.secretsRequiredBy) {
+    const missing = REQUIRED_SECRETS.filter(([, field]) => config[field] === undefined).map(([name]) => name);
+    if (missing.length) {
+      throw new ConfigError(
+        `missing secrets ${missing.join(', ')}: with ${config.secretsRequiredBy} they must be given (each as the variable or as <NAME>_FILE), never generated; see docs/operations.md`,
+      );
+    }
+  }
   const dir = path.join(config.dataDir, 'secrets');
   const fromFile = (name: string, make: () => string): string => {
     const file = path.join(dir, name);

@@ -6,6 +6,7 @@ import { createHttpServer, stopServer } from './http/server.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from './config.js';
 import { auditChainReadinessCheck } from './audit-log/index.js';
 import { overdueReadinessCheck } from './retention/index.js';
+import { SecretMismatch } from './secrets/index.js';
 import { createServices } from './services.js';
 import { subjectRequestReadinessCheck } from './subject-requests/index.js';
 import { systemClock } from './shared/clock.js';
@@ -31,6 +32,19 @@ async function main(): Promise<void> {
   if (applied.length) logger.info('database migrated', { applied });
   const store = createStore(config);
   const services = createServices({ config, db, store, logger, clock: systemClock });
+  // Before anything is stored or matched: an instance with other secrets would break the opt-out promise.
+  try {
+    await services.secretFingerprints.verify({ CALLER_KEY_SECRET: config.callerKeySecret, WEBHOOK_SECRETS: config.webhookSecrets });
+  } catch (err) {
+    if (err instanceof SecretMismatch) {
+      process.stderr.write(`gallra: ${err.message}\n`);
+      await db.destroy();
+      process.exit(2);
+    }
+    throw err;
+  }
+  // Its public key in the log, so that the checkpoints it signs verify on every instance and after a rotation.
+  await services.auditCheckpoints.registerSigningKey('system:start');
   // Verified before the service takes requests: a chain that does not verify is reported from the start.
   await services.auditCheckpoints.check('start');
   const app = createApp(services, {

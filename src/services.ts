@@ -12,6 +12,7 @@ import {
   createCronSchedule, createDeletionHorizon, createHoldRepository, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
   createRetentionMetrics, createRunLeases,
 } from './retention/index.js';
+import { createSecretFingerprintRepository, createSecretFingerprints } from './secrets/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
 import type { Clock } from './shared/clock.js';
 import { isPostgres, pingDatabase, transactor, type Database } from './shared/database.js';
@@ -59,6 +60,8 @@ export function createServices(infra: Infrastructure) {
   createAuditMetrics(metrics, () => auditCheckpoints.state());
   const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
   const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
+  // Checked at start (main.ts, the CLIs that use the secrets): every instance holds the same secrets.
+  const secretFingerprints = createSecretFingerprints({ fingerprints: createSecretFingerprintRepository(db), transaction, audit, clock });
 
   // The one deletion path, which leaves every held recording alone.
   const holds = createHolds({ holds: holdRows, recordings, transaction, audit, clock, logger });
@@ -69,10 +72,10 @@ export function createServices(infra: Infrastructure) {
     audit,
     clock,
     logger,
-    heldAmong: async (ids) => new Set((await holdRows.activeHoldIds(ids, clock.now())).keys()),
+    heldAmong: async (ids, tx) => new Set((await holdRows.activeHoldIds(ids, clock.now(), tx)).keys()),
   });
   const optOuts = createOptOuts({
-    optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db),
+    optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db), retentionDays: config.retentionDays,
   });
 
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
@@ -88,7 +91,10 @@ export function createServices(infra: Infrastructure) {
   const overdue = createOverdueRecordings({ recordings, holds: holdRows, clock });
   const retentionMetrics = createRetentionMetrics(metrics, overdue.count);
   const sweepOrphans = createOrphanSweep({ recordings, intents: createOrphanDeletionRepository(db), transaction, store, audit, clock, logger, graceMs: config.orphanGraceMs });
-  const retention = createRetention({ recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics });
+  const retention = createRetention({
+    recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics,
+    expirePendingCallOptOuts: (actor, opts) => optOuts.calls.expirePending(actor, opts),
+  });
   const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
   const retentionReport = createRetentionReport({ facts: createReportRepository(db), transaction, audit, clock, retentionDays: config.retentionDays });
 
@@ -115,7 +121,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, transaction, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, transaction, secretFingerprints, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

@@ -79,8 +79,8 @@ export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheck
     res.status(201).set('Cache-Control', 'no-store').json(state);
   });
 
-  router.get('/v1/audit/public-keys', roles, (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ keys: deps.checkpoints.publicKeys() });
+  router.get('/v1/audit/public-keys', roles, async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ keys: await deps.checkpoints.publicKeys() });
   });
 
   router.get('/v1/audit/public-key', roles, (_req, res) => {

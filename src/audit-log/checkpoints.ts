@@ -6,10 +6,13 @@ import type { ObjectStore } from '../storage/index.js';
 import type { AuditLog } from './append.js';
 import type { AuditRepository } from './audit-repository.js';
 import { parseCheckpointFile, parseKeyFile, type PublishedKey } from './evidence-format.js';
-import { createSigner, type Signer, type SignedCheckpoint } from './signing.js';
+import { createSigner, keyIdOf, publicKeyFromPem, type Signer, type SignedCheckpoint } from './signing.js';
 import { checkCheckpoints, verifyAuditPages, type AuditProblem, type AuditVerdict, type CheckpointCopy, type VerificationKey } from './verify-log.js';
 
 export const CHECKPOINTS_PREFIX = 'audit-checkpoints/';
+
+/** The audit action that registers a signing key's public key (details: keyId, publicKey PEM, notBefore). */
+export const SIGNING_KEY_REGISTERED = 'audit.signing-key-registered';
 
 /** audit-checkpoints/000000000042.json: zero-padded so a plain listing is in seq order. */
 export function checkpointObjectKey(seq: number): string {
@@ -58,15 +61,37 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
   const { entries: repo, transaction, store, clock, logger, audit } = deps;
   let signer: Signer | undefined;
   const getSigner = () => (signer ??= createSigner(deps.signingKeyPem));
-  let keys: VerificationKey[] | undefined;
-  /** The signing key's public key, and any earlier keys from the key list (whose entry for a key wins). */
-  const getKeys = (): VerificationKey[] => {
-    if (keys) return keys;
-    const listed = deps.keyListText ? parseKeyFile(deps.keyListText) : [];
+  let listedKeys: VerificationKey[] | undefined;
+  const keyList = (): VerificationKey[] => (listedKeys ??= deps.keyListText ? parseKeyFile(deps.keyListText) : []);
+
+  /** Keys registered in the log itself (`audit.signing-key-registered`): one entry per key, the first wins. */
+  async function registeredKeys(): Promise<VerificationKey[]> {
+    const out: VerificationKey[] = [];
+    for (const { details } of await repo.detailsOfAction(SIGNING_KEY_REGISTERED)) {
+      try {
+        const publicKey = publicKeyFromPem(String(details.publicKey));
+        const keyId = keyIdOf(publicKey);
+        if (keyId !== details.keyId || publicKey.asymmetricKeyType !== 'ed25519' || out.some((k) => k.keyId === keyId)) continue;
+        const notBefore = typeof details.notBefore === 'string' && !Number.isNaN(Date.parse(details.notBefore)) ? new Date(details.notBefore).toISOString() : undefined;
+        out.push({ keyId, publicKey, ...(notBefore ? { notBefore } : {}) });
+      } catch {
+        // An entry that names no usable key verifies nothing; the chain verification judges the entry itself.
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The verifying keys: the signing key (valid at any time) unless the key list bounds it, the key list's
+   * keys (the operator's word on validity wins), then every key registered in the log, each from when it
+   * was registered. Read on every verification, so an instance sees a key another instance registered.
+   */
+  async function verificationKeys(): Promise<VerificationKey[]> {
+    const listed = keyList();
     const own = getSigner();
-    keys = listed.some((k) => k.keyId === own.keyId) ? listed : [{ keyId: own.keyId, publicKey: own.publicKey }, ...listed];
-    return keys;
-  };
+    const base = listed.some((k) => k.keyId === own.keyId) ? listed : [{ keyId: own.keyId, publicKey: own.publicKey }, ...listed];
+    return [...base, ...(await registeredKeys()).filter((r) => !base.some((k) => k.keyId === r.keyId))];
+  }
   let state: ChainState = { checked: false, ok: true };
   /**
    * Store copies already read, by key: checkpoint objects are written once, so the hourly check reads
@@ -87,7 +112,8 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
    * Every copy of every checkpoint: the rows and the store objects. A row and its store copy that differ
    * are a conflict; a checkpoint is proven when both copies exist, agree and carry a valid signature.
    */
-  async function gather(opts: { fresh: boolean }): Promise<{ copies: CheckpointCopy[]; problems: AuditProblem[]; proven: SignedCheckpoint[] }> {
+  async function gather(opts: { fresh: boolean }): Promise<{ copies: CheckpointCopy[]; problems: AuditProblem[]; proven: SignedCheckpoint[]; keys: VerificationKey[] }> {
+    const keys = await verificationKeys();
     const rows = (await repo.listCheckpoints()).map((r): SignedCheckpoint => ({ seq: r.seq, hash: r.hash, at: r.at, signature: r.signature, keyId: r.keyId }));
     const stored: CheckpointCopy[] = [];
     const listed = new Set<string>();
@@ -104,7 +130,7 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
     for (const key of storeCopies.keys()) if (!listed.has(key)) storeCopies.delete(key);
     const problems: AuditProblem[] = [];
     const proven: SignedCheckpoint[] = [];
-    const valid = new Set(checkCheckpoints(rows, getKeys()).valid.map((c) => JSON.stringify(c)));
+    const valid = new Set(checkCheckpoints(rows, keys).valid.map((c) => JSON.stringify(c)));
     for (const row of rows) {
       const copies = stored.filter((c): c is SignedCheckpoint => !('malformed' in c) && c.seq === row.seq);
       const differing = copies.filter((c) => !SAME(c, row));
@@ -114,13 +140,13 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
         proven.push(row);
       }
     }
-    return { copies: [...rows.map((r) => ({ ...r, source: 'row' })), ...stored], problems, proven };
+    return { copies: [...rows.map((r) => ({ ...r, source: 'row' })), ...stored], problems, proven, keys };
   }
 
   async function verifyFrom(resume: boolean): Promise<AuditVerdict> {
-    const { copies, problems, proven } = await gather({ fresh: !resume });
+    const { copies, problems, proven, keys } = await gather({ fresh: !resume });
     const anchor = resume ? proven.at(-1) : undefined;
-    return verifyAuditPages(repo.readStoredPages(undefined, undefined, anchor ? anchor.seq - 1 : 0), copies, getKeys(), { resumeAt: anchor?.seq, problems });
+    return verifyAuditPages(repo.readStoredPages(undefined, undefined, anchor ? anchor.seq - 1 : 0), copies, keys, { resumeAt: anchor?.seq, problems });
   }
 
   async function acknowledgementOf(problem: AuditProblem): Promise<ChainState['acknowledged']> {
@@ -179,8 +205,8 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
     if (!s.ok && !s.acknowledged) refuse(s.problem!);
     const head = s.ok ? s.head : await repo.head();
     if (!head) return null;
-    const { copies } = await gather({ fresh: false });
-    const signedAlready = checkCheckpoints(copies, getKeys()).valid.some((c) => c.seq === head.seq && c.hash === head.hash);
+    const { copies, keys } = await gather({ fresh: false });
+    const signedAlready = checkCheckpoints(copies, keys).valid.some((c) => c.seq === head.seq && c.hash === head.hash);
     if (signedAlready) return null;
 
     const cp = getSigner().sign({ seq: head.seq, hash: head.hash, at: clock.now().toISOString() });
@@ -218,9 +244,9 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
   return {
     publicKeyPem: () => getSigner().publicKeyPem,
     keyId: () => getSigner().keyId,
-    /** The verifying keys as a key list (GET /v1/audit/public-keys): the current one and earlier ones. */
-    publicKeys(): PublishedKey[] {
-      return getKeys().map((k) => ({
+    /** The verifying keys as a key list (GET /v1/audit/public-keys): the current one, listed and registered ones. */
+    async publicKeys(): Promise<PublishedKey[]> {
+      return (await verificationKeys()).map((k) => ({
         keyId: k.keyId,
         publicKey: k.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
         ...(k.notBefore ? { notBefore: k.notBefore } : {}),
@@ -229,6 +255,28 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
     },
 
     create,
+
+    /**
+     * Registers the signing key's public key in the log (an `audit.signing-key-registered` entry), once:
+     * after a rotation, checkpoints it signed keep verifying without a key list, on every instance. A key
+     * that signed checkpoints before it was registered (a log older than registration) is valid from its
+     * first valid checkpoint, otherwise from now. True when it registered the key now.
+     */
+    async registerSigningKey(actor: string): Promise<boolean> {
+      const own = getSigner();
+      if (keyList().some((k) => k.keyId === own.keyId)) return false;
+      if ((await registeredKeys()).some((k) => k.keyId === own.keyId)) return false;
+      const signed = checkCheckpoints(
+        (await repo.listCheckpoints()).filter((r) => r.keyId === own.keyId).map((r): SignedCheckpoint => ({ seq: r.seq, hash: r.hash, at: r.at, signature: r.signature, keyId: r.keyId })),
+        [{ keyId: own.keyId, publicKey: own.publicKey }],
+      ).valid;
+      const notBefore = signed.map((c) => c.at).sort()[0] ?? clock.now().toISOString();
+      await transaction((tx) =>
+        audit.append(tx, { actor, action: SIGNING_KEY_REGISTERED, subject: null, details: { keyId: own.keyId, publicKey: own.publicKeyPem, notBefore } }),
+      );
+      logger.info('audit signing key registered', { keyId: own.keyId, notBefore });
+      return true;
+    },
 
     /** An admin's (or the operator's) request to sign the head now: audited, then signed, so the checkpoint covers its own request. */
     async request(actor: string): Promise<SignedCheckpoint | null> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit-log/index.js';
 import type { DeleteRecordings, RecordingRepository } from '../recordings/index.js';
-import type { Clock } from '../shared/clock.js';
+import { DAY_MS, type Clock } from '../shared/clock.js';
 import { Unavailable } from '../shared/errors.js';
 import type { Transact, Tx } from '../shared/transaction.js';
 import type { CallOptOut, OptOutRepository } from './opt-out-repository.js';
@@ -27,11 +27,49 @@ export function createCallOptOuts(deps: {
   audit: AuditLog;
   clock: Clock;
   deleteRecordings: DeleteRecordings;
+  retentionDays: number;
 }) {
   const { optOuts: repo, recordings, transaction, audit, clock, deleteRecordings } = deps;
   return {
     async isCallOptedOut(callId: string, tx?: Tx): Promise<boolean> {
       return (await repo.findCallOptOut(callId, tx)) !== undefined;
+    },
+
+    /**
+     * Forgets the opt-outs of calls that have not arrived within the retention period after the
+     * request: such a call, had it begun before it was opted out, would be past its deadline and
+     * discarded on arrival anyway, so its id is kept no longer. One transaction and audit entry each;
+     * a dry run only lists them.
+     */
+    async expirePending(actor: string, opts: { dryRun?: boolean } = {}): Promise<string[]> {
+      const before = new Date(clock.now().getTime() - deps.retentionDays * DAY_MS);
+      const expired: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await repo.pendingCallOptOutsBefore(before, after, 500);
+        if (!page.length) break;
+        after = page[page.length - 1]!.id;
+        for (const c of page) {
+          if (opts.dryRun) {
+            expired.push(c.id);
+            continue;
+          }
+          const done = await transaction(async (tx) => {
+            // The lock an upload of this call takes: it either arrives first (and the opt-out is kept) or after.
+            await repo.lockCall(tx, c.callId);
+            if (!(await repo.deletePendingCallOptOut(tx, c.id))) return false;
+            await audit.append(tx, {
+              actor,
+              action: 'call.opt-out-expired',
+              subject: `call:${c.callId}`,
+              details: { callOptOutId: c.id, callId: c.callId, source: c.source, requestedAt: c.requestedAt, retentionDays: deps.retentionDays },
+            });
+            return true;
+          });
+          if (done) expired.push(c.id);
+        }
+      }
+      return expired;
     },
 
     /**

@@ -30,6 +30,8 @@ export interface RegistryDeps {
    * register a number at any moment.
    */
   checkFromMemory: boolean;
+  /** Days a recording is kept; an opt-out of a call that has not arrived within them is forgotten. */
+  retentionDays: number;
 }
 
 /** The number is normalised and hashed at once and never leaves this module in clear. */

@@ -85,6 +85,26 @@ async function markCallDiscarded(trx: Transaction, id: string, recordingId: stri
   await trx('call_opt_outs').where({ id }).whereNull('discarded_at').update({ recording_id: recordingId, discarded_at: at });
 }
 
+/** Opt-outs of calls that never arrived (no recording, not even a discarded one) requested before `before`, by id after `after`. */
+async function pendingCallOptOutsBefore(db: Db, before: string, after: string | undefined, limit: number): Promise<CallOptOut[]> {
+  const q = db('call_opt_outs')
+    .where('requested_at', '<', before)
+    .whereNull('discarded_at')
+    .whereNotExists(db('recordings').select(db.raw('1')).whereRaw('recordings.call_id = call_opt_outs.call_id'));
+  if (after) q.andWhere('id', '>', after);
+  return (await q.orderBy('id').limit(limit)).map(toCallOptOut);
+}
+
+/** Forgets a call opt-out if its call has still not arrived; true when this call removed it. */
+async function deletePendingCallOptOut(trx: Transaction, id: string): Promise<boolean> {
+  const n = await trx('call_opt_outs')
+    .where({ id })
+    .whereNull('discarded_at')
+    .whereNotExists(trx('recordings').select(trx.raw('1')).whereRaw('recordings.call_id = call_opt_outs.call_id'))
+    .del();
+  return n === 1;
+}
+
 function toOptOut(r: Record<string, unknown>): OptOut {
   return { id: r.id as string, source: (r.source as string | null) ?? null, createdAt: r.created_at as string, createdBy: r.created_by as string };
 }
@@ -136,6 +156,8 @@ export function createOptOutRepository(db: Database) {
     markRemoved: (tx: Tx, id: string, at: string, by: string) => markRemoved(trxOf(tx), id, at, by),
     findCallOptOut: (callId: string, tx?: Tx) => findCallOptOut(handleOf(db, tx), callId),
     insertCallOptOut: (tx: Tx, c: CallOptOut) => insertCallOptOut(trxOf(tx), c),
+    pendingCallOptOutsBefore: (before: Date, after: string | undefined, limit: number) => pendingCallOptOutsBefore(db, before.toISOString(), after, limit),
+    deletePendingCallOptOut: (tx: Tx, id: string) => deletePendingCallOptOut(trxOf(tx), id),
     markCallDiscarded: (tx: Tx, id: string, recordingId: string, at: string) => markCallDiscarded(trxOf(tx), id, recordingId, at),
   };
 }

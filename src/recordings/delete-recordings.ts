@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { Transact } from '../shared/transaction.js';
+import type { Transact, Tx } from '../shared/transaction.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { Recording } from './recording.js';
 import type { RecordingRepository } from './recording-repository.js';
@@ -23,10 +23,14 @@ export interface DeletionReport {
 }
 
 /**
- * The one deletion path (retention, manual deletion, opt-out): remove every object (all versions),
- * which the store verifies gone; only then turn each row into a tombstone and audit it (one entry per
- * recording, in the transaction that writes its tombstone). The update is conditional on status = 'stored', so a run that crashed
- * after removing objects is finished by the next one with exactly one audit entry per recording.
+ * The one deletion path (retention, manual deletion, opt-out): first, in one transaction, lock the rows,
+ * leave out the held ones and claim the rest for deletion (placing a hold locks the same row and refuses
+ * a claimed one, so no hold can arrive between this check and the object's removal); then remove every
+ * object (all versions), which the store verifies gone; only then turn each row into a tombstone and
+ * audit it (one entry per recording, in the transaction that writes its tombstone). The update is
+ * conditional on status = 'stored', so a run that crashed after removing objects is finished by the next
+ * one with exactly one audit entry per recording. A claim is never withdrawn: what the store could not
+ * delete now stays claimed and is finished by the next retention run.
  */
 export function createRecordingDeleter(deps: {
   recordings: RecordingRepository;
@@ -35,8 +39,11 @@ export function createRecordingDeleter(deps: {
   audit: AuditLog;
   clock: Clock;
   logger: Logger;
-  /** Which of these recordings are under an active hold: every deletion, whoever asks for it, leaves them. */
-  heldAmong?: (recordingIds: string[]) => Promise<Set<string>>;
+  /**
+   * Which of these recordings are under an active hold, read in `tx` (where their rows are locked):
+   * every deletion, whoever asks for it, leaves them.
+   */
+  heldAmong?: (recordingIds: string[], tx: Tx) => Promise<Set<string>>;
 }) {
   const { recordings: repository, transaction, store, audit, clock, logger } = deps;
   return async function deleteRecordings(
@@ -52,9 +59,17 @@ export function createRecordingDeleter(deps: {
     const report: DeletionReport = { deleted: [], failed: [], held: [] };
     const candidates = recordings.filter((r) => r.status === 'stored' && r.storageKey);
     if (!candidates.length) return report;
-    const held = (await deps.heldAmong?.(candidates.map((r) => r.id))) ?? new Set<string>();
+    const { held, claimed } = await transaction(async (tx) => {
+      const locked = (await repository.lockRows(tx, candidates.map((r) => r.id))).filter((l) => l.recording.status === 'stored');
+      const lockedIds = locked.map((l) => l.recording.id);
+      const held = lockedIds.length ? ((await deps.heldAmong?.(lockedIds, tx)) ?? new Set<string>()) : new Set<string>();
+      const unheld = lockedIds.filter((id) => !held.has(id));
+      const claimed = new Set(unheld.length ? await repository.claimForDeletion(tx, unheld, { at: clock.now().toISOString(), reason: input.reason }) : []);
+      return { held, claimed };
+    });
     report.held = candidates.filter((r) => held.has(r.id)).map((r) => r.id);
-    const stored = candidates.filter((r) => !held.has(r.id));
+    // Only what this path claimed goes on; a row no longer stored was finished by someone else.
+    const stored = candidates.filter((r) => claimed.has(r.id));
     if (!stored.length) return report;
     let result: Awaited<ReturnType<ObjectStore['delete']>>;
     try {

@@ -1,4 +1,4 @@
-import { handleOf, isUniqueViolation, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
+import { handleOf, isUniqueViolation, lockingRows, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
 import type { Recording } from './recording.js';
@@ -143,6 +143,56 @@ async function tombstone(trx: Transaction, ids: string[], fields: { at: string; 
   return updated.map((u) => u.id);
 }
 
+/** A recording row read under a row lock, with its deletion claim. */
+export interface LockedRecording {
+  recording: Recording;
+  /** When a deletion claimed it (checked its holds and committed to removing it); null if none has. */
+  deletionClaimedAt: string | null;
+}
+
+/**
+ * Locks these recordings' rows until the transaction ends (in id order, so two lockers never deadlock)
+ * and reads them: what a hold or a deletion decides on cannot change before it commits.
+ */
+async function lockRows(trx: Transaction, ids: string[]): Promise<LockedRecording[]> {
+  const out: LockedRecording[] = [];
+  const sorted = [...ids].sort();
+  for (let i = 0; i < sorted.length; i += 500) {
+    const rows = await lockingRows(trx, trx('recordings').whereIn('id', sorted.slice(i, i + 500)).orderBy('id'));
+    out.push(...rows.map((r: Record<string, unknown>) => ({ recording: fromRow(r), deletionClaimedAt: (r.deletion_claimed_at as string | null) ?? null })));
+  }
+  return out;
+}
+
+/**
+ * Claims those of `ids` still stored for deletion and returns their ids. A claim already made stays as it
+ * was (its time and reason); the rows must be locked and their holds checked in the same transaction.
+ */
+async function claimForDeletion(trx: Transaction, ids: string[], fields: { at: string; reason: string }): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const updated = (await trx('recordings')
+      .whereIn('id', ids.slice(i, i + 500))
+      .where('status', 'stored')
+      .update(
+        { deletion_claimed_at: trx.raw('coalesce(deletion_claimed_at, ?)', [fields.at]), deletion_reason: trx.raw('coalesce(deletion_reason, ?)', [fields.reason]) },
+        ['id'],
+      )) as { id: string }[];
+    out.push(...updated.map((u) => u.id));
+  }
+  return out;
+}
+
+/**
+ * One page of stored recordings a deletion claimed but did not finish (it crashed, or the store failed)
+ * whose deadline is not before `cutoff` (the run deletes those anyway), by id after `after`.
+ */
+async function claimedNotDue(db: Db, cutoff: string, after: string | undefined, limit: number): Promise<{ recording: Recording; reason: string }[]> {
+  const q = db('recordings').where({ status: 'stored' }).whereNotNull('deletion_claimed_at').andWhere('deadline', '>=', cutoff);
+  if (after) q.andWhere('id', '>', after);
+  return (await q.orderBy('id').limit(limit)).map((r: Record<string, unknown>) => ({ recording: fromRow(r), reason: (r.deletion_reason as string | null) ?? 'unknown' }));
+}
+
 /** The recordings of this caller still in the store. */
 async function storedOfCaller(db: Db, callerKey: string): Promise<Recording[]> {
   return (await db('recordings').where({ caller_key: callerKey, status: 'stored' })).map(fromRow);
@@ -173,6 +223,9 @@ export function createRecordingRepository(db: Database) {
     storedPastDeadline: (now: Date) => storedPastDeadline(db, now.toISOString()),
     storedDueBefore: (cutoff: Date, after: { deadline: string; id: string } | undefined, limit: number) => storedDueBefore(db, cutoff.toISOString(), after, limit),
     tombstone: (tx: Tx, ids: string[], fields: { at: string; reason: string }) => tombstone(trxOf(tx), ids, fields),
+    lockRows: (tx: Tx, ids: string[]) => lockRows(trxOf(tx), ids),
+    claimForDeletion: (tx: Tx, ids: string[], fields: { at: string; reason: string }) => claimForDeletion(trxOf(tx), ids, fields),
+    claimedNotDue: (cutoff: Date, after: string | undefined, limit: number) => claimedNotDue(db, cutoff.toISOString(), after, limit),
     storedOfCaller: (callerKey: string) => storedOfCaller(db, callerKey),
     storedKeysAmong: (keys: string[]) => storedKeysAmong(db, keys),
   };

@@ -32,10 +32,18 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
         throw new InvalidInput('invalid-hold', 'A hold must end in the future', { errors: [{ pointer: '/until', detail: 'must be later than now' }] });
       }
       return transaction(async (tx) => {
-        const recording = await recordings.findById(input.recordingId, tx);
-        if (!recording) throw new NotFound('recording-not-found', `No recording ${input.recordingId}`);
+        // The row lock the deletion path takes to check holds and claim: either the deletion claimed the
+        // recording first (and this hold is refused) or it sees this hold once this commits.
+        const [locked] = await recordings.lockRows(tx, [input.recordingId]);
+        if (!locked) throw new NotFound('recording-not-found', `No recording ${input.recordingId}`);
+        const { recording } = locked;
         if (recording.status !== 'stored') {
           throw new Conflict('recording-not-stored', `Recording ${input.recordingId} is ${recording.status}; there is nothing to hold`, { recordingStatus: recording.status });
+        }
+        if (locked.deletionClaimedAt) {
+          throw new Conflict('recording-being-deleted', `Recording ${input.recordingId} is already being deleted; it can no longer be held`, {
+            deletionStartedAt: locked.deletionClaimedAt,
+          });
         }
         const existing = await holds.findActiveManual(input.recordingId, now, tx);
         if (existing) throw new Conflict('already-held', `Recording ${input.recordingId} is already held`, { holdId: existing.id });

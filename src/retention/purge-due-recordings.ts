@@ -31,6 +31,8 @@ export interface RetentionRunReport {
   failed: { id: string; error: string }[];
   held: string[];
   lapsedHolds: string[];
+  /** Opt-outs of calls that never arrived, forgotten after the retention period (listed only on a dry run). */
+  expiredCallOptOuts: string[];
   orphans: OrphanReport;
   /** Recordings still stored past their deadline after the run (held ones excluded). */
   overdue: number;
@@ -52,6 +54,8 @@ export function createRetention(deps: {
   sweepOrphans: SweepOrphans;
   overdue: OverdueRecordings;
   metrics: RetentionMetrics;
+  /** Forgets the opt-outs of calls that never arrived within the retention period; returns their ids. */
+  expirePendingCallOptOuts: (actor: string, opts: { dryRun?: boolean }) => Promise<string[]>;
 }) {
   const { recordings, clock, logger, holds, deleteRecordings, horizon, sweepOrphans } = deps;
 
@@ -76,6 +80,7 @@ export function createRetention(deps: {
         failed: [],
         held: [],
         lapsedHolds: [],
+        expiredCallOptOuts: [],
         orphans: { deleted: [], failed: [], young: 0, resumed: 0 },
         overdue: 0,
         durationMs: 0,
@@ -90,6 +95,8 @@ export function createRetention(deps: {
           const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff }, onStoreDone: storeDone });
           report.deleted.push(...result.deleted);
           report.failed.push(...result.failed);
+          // Held after the page was read, before the deletion's own check: left alone, like the others.
+          report.held.push(...result.held);
           metrics.deletions.inc({ reason: 'retention' }, result.deleted.length);
           metrics.failures.inc(result.failed.length);
         } catch (err) {
@@ -131,6 +138,40 @@ export function createRetention(deps: {
       }
       await Promise.all(inFlight);
 
+      // Deletions claimed but never finished (a crash, a store outage) of recordings not yet due: the
+      // claim already refuses new holds, so they are finished now, with the reason they were begun with.
+      if (!dryRun) {
+        let afterId: string | undefined;
+        for (;;) {
+          const page = await recordings.claimedNotDue(cutoff, afterId, PAGE);
+          if (!page.length) break;
+          afterId = page[page.length - 1]!.recording.id;
+          const byReason = new Map<string, Recording[]>();
+          for (const { recording, reason } of page) byReason.set(reason, [...(byReason.get(reason) ?? []), recording]);
+          for (const [reason, todo] of byReason) {
+            try {
+              const result = await deleteRecordings(todo, { reason, actor: RETENTION_ACTOR, details: { resumed: true } });
+              report.deleted.push(...result.deleted);
+              report.failed.push(...result.failed);
+              report.held.push(...result.held);
+              metrics.deletions.inc({ reason }, result.deleted.length);
+              metrics.failures.inc(result.failed.length);
+            } catch (err) {
+              const error = (err as Error).message;
+              logger.error('finishing claimed deletions failed; the next run retries them', { count: todo.length, err: error });
+              report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
+              metrics.failures.inc(todo.length);
+            }
+          }
+        }
+      }
+
+      try {
+        report.expiredCallOptOuts = await deps.expirePendingCallOptOuts(RETENTION_ACTOR, { dryRun });
+      } catch (err) {
+        logger.error('expiring pending call opt-outs failed; the next run retries', { err: (err as Error).message });
+      }
+
       try {
         report.orphans = await sweepOrphans({ actor: RETENTION_ACTOR, dryRun });
         if (!dryRun) {
@@ -158,6 +199,7 @@ export function createRetention(deps: {
         failed: report.failed.length,
         held: report.held.length,
         lapsedHolds: report.lapsedHolds.length,
+        expiredCallOptOuts: report.expiredCallOptOuts.length,
         orphansDeleted: report.orphans.deleted.length,
         overdue: report.overdue,
         durationMs: report.durationMs,
@@ -177,7 +219,11 @@ export function createRetention(deps: {
       const result = await deleteRecordings([recording], { reason: 'manual', actor: input.actor, details: { note: input.reason } });
       metrics.deletions.inc({ reason: 'manual' }, result.deleted.length);
       metrics.failures.inc(result.failed.length);
-      if (result.failed.length) throw new Unavailable('store-unavailable', 'The recording could not be deleted from the store; retry later');
+      // A hold placed after the check above and before the deletion's own: the deletion left it alone.
+      if (result.held.length) throw new Conflict('recording-held', `Recording ${id} is held and cannot be deleted`);
+      if (result.failed.length) {
+        throw new Unavailable('store-unavailable', 'The recording could not be deleted from the store yet; it stays marked for deletion, and a retry or the next retention run finishes it');
+      }
       const after = await recordings.findById(id);
       return after!;
     },

@@ -123,3 +123,12 @@ export async function migrateLatest(db: Database): Promise<string[]> {
 export async function migrateRollbackAll(db: Database): Promise<void> {
   await db.migrate.rollback({ migrationSource: new DirectoryMigrationSource() }, true);
 }
+
+/**
+ * A select that locks the rows it reads until the transaction ends (FOR UPDATE on PostgreSQL). SQLite
+ * needs nothing: a write transaction excludes every other writer, and one that read a row another
+ * connection changed since fails instead of writing over it.
+ */
+export function lockingRows(trx: Transaction, q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return isPostgres(trx) ? q.forUpdate() : q;
+}

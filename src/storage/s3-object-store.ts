@@ -210,6 +210,23 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     return { present, errors };
   }
 
+  /** When a multipart upload last received a part (else when it began); undefined once it is gone (completed or aborted). */
+  async function lastWritten(key: string, uploadId: string, initiated: Date): Promise<Date | undefined> {
+    let last = initiated;
+    let marker: string | undefined;
+    try {
+      for (;;) {
+        const out = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+        for (const p of out.Parts ?? []) if (p.LastModified && p.LastModified.getTime() > last.getTime()) last = p.LastModified;
+        if (!out.IsTruncated || out.NextPartNumberMarker === undefined) return last;
+        marker = out.NextPartNumberMarker;
+      }
+    } catch (err) {
+      if (isNoSuchUpload(err)) return undefined;
+      throw storeError('ListParts', err);
+    }
+  }
+
   /** Sends DeleteObjects in batches; returns the per-key failures. */
   async function deleteBatches(objects: ObjectIdentifier[]): Promise<Map<string, string>> {
     const failed = new Map<string, string>();
@@ -472,8 +489,10 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           }
           for (const u of out.Uploads ?? []) {
             if (u.Key === undefined || u.UploadId === undefined) continue;
-            const lastModified = u.Initiated ?? new Date(0);
-            if (lastModified.getTime() > olderThan.getTime()) continue;
+            if ((u.Initiated ?? new Date(0)).getTime() > olderThan.getTime()) continue;
+            // Initiated is when the upload began; a long one may still be sending parts. Its last part says.
+            const lastModified = await lastWritten(u.Key, u.UploadId, u.Initiated ?? new Date(0));
+            if (!lastModified || lastModified.getTime() > olderThan.getTime()) continue;
             yield { id: uploadLeftoverId(u.Key, u.UploadId), kind: 'multipart-upload', key: u.Key, lastModified };
           }
           if (!out.IsTruncated || (out.NextKeyMarker === undefined && out.NextUploadIdMarker === undefined)) return;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Recording } from '../recordings/index.js';
 import { recordingRepository } from '../recordings/index.js';
-import { handleOf, trxOf, type Database, type Transaction } from '../shared/database.js';
+import { handleOf, lockingRows, trxOf, type Database, type Transaction } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
 import type { CaseCall, SubjectRequest } from './subject-request.js';
 
@@ -153,9 +153,20 @@ export async function activeHoldsOn(db: Db, recordingIds: string[], now: string)
   return out;
 }
 
-/** Places one hold per recording (the holds table of the retention capability); returns them. */
+/**
+ * Places one hold per recording (the holds table of the retention capability) on those still stored and
+ * not claimed by a deletion, under the row lock the deletion path takes; returns them.
+ */
 export async function insertHolds(trx: Transaction, recordingIds: string[], fields: { reason: string; until: string | null; at: string; by: string }): Promise<ActiveHold[]> {
-  const holds = recordingIds.map((recordingId) => ({ id: `hold_${randomUUID().replace(/-/g, '')}`, recordingId, reason: fields.reason, until: fields.until }));
+  const holdable: string[] = [];
+  const sorted = [...recordingIds].sort();
+  for (let i = 0; i < sorted.length; i += 500) {
+    const rows = await lockingRows(trx, trx('recordings').whereIn('id', sorted.slice(i, i + 500)).orderBy('id').select('id', 'status', 'deletion_claimed_at'));
+    holdable.push(...rows.filter((r: Record<string, unknown>) => r.status === 'stored' && r.deletion_claimed_at == null).map((r: { id: string }) => r.id));
+  }
+  const order = new Map(recordingIds.map((id, i) => [id, i]));
+  holdable.sort((a, b) => order.get(a)! - order.get(b)!);
+  const holds = holdable.map((recordingId) => ({ id: `hold_${randomUUID().replace(/-/g, '')}`, recordingId, reason: fields.reason, until: fields.until }));
   for (let i = 0; i < holds.length; i += 100) {
     await trx('holds').insert(
       holds.slice(i, i + 100).map((h) => ({ id: h.id, recording_id: h.recordingId, reason: h.reason, until: h.until, placed_at: fields.at, placed_by: fields.by })),

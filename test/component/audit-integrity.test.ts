@@ -17,7 +17,7 @@ import { Conflict } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createS3Client, createS3ObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { s3ConfigFor, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
-import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
+import { secretsEnv, startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
 import { DATABASE_NAMES, TEST_DATABASE } from '../helpers/test-database.js';
 
 const run = promisify(execFile);
@@ -174,7 +174,7 @@ for (const variant of VARIANTS) {
       expect(v.ok).to.equal(false);
       expect(v.firstProblem).to.include({ seq: 60, kind: 'checkpoint-conflict' });
 
-      const cliEnv = { ...process.env, ...env, DATA_DIR: t.dir, DATABASE_URL: t.config.databaseUrl, AUDIT_SIGNING_KEY: KEY, LOG_LEVEL: 'silent' };
+      const cliEnv = { ...process.env, ...env, DATA_DIR: t.dir, DATABASE_URL: t.config.databaseUrl, ...secretsEnv(t.config), AUDIT_SIGNING_KEY: KEY, LOG_LEVEL: 'silent' };
       const err = await run(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts'], { cwd: ROOT, env: cliEnv }).then(
         () => expect.fail('audit:verify passed'),
         (e: { code: number; stderr: string }) => e,
@@ -329,7 +329,7 @@ describe('npm run audit:checkpoint and audit:fetch-checkpoints', () => {
   it('signs the head on demand (audited), and keeps an auditor’s copies without ever replacing one', async function () {
     this.timeout(120_000);
     await growTo(t.services, 4);
-    const env = { ...process.env, DATA_DIR: t.dir, DATABASE_URL: t.config.databaseUrl, AUDIT_SIGNING_KEY: KEY, LOG_LEVEL: 'silent' };
+    const env = { ...process.env, DATA_DIR: t.dir, DATABASE_URL: t.config.databaseUrl, ...secretsEnv(t.config), AUDIT_SIGNING_KEY: KEY, LOG_LEVEL: 'silent' };
     const out = await run(process.execPath, ['--import', 'tsx', 'scripts/audit-checkpoint.ts'], { cwd: ROOT, env });
     const cp = JSON.parse(out.stdout);
     const head = (await entries(t.services)).at(-1)!;

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { scheduleAuditCheckpoints } from '../../jobs/audit-checkpoint.js';
 import { readStoredPages } from '../../src/audit-log/audit-repository.js';
 import { readAuditEntries, verifyAuditPages, type AuditEntry } from '../../src/audit-log/index.js';
-import { itOn, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { itOn, secretsEnv, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { asTx } from '../../src/shared/database.js';
 
 const run = promisify(execFile);
@@ -230,7 +230,7 @@ describe('the audit log API (/v1/audit)', () => {
   it('npm run audit:verify exits 0 on a clean log and non-zero naming the first broken entry', async function () {
     this.timeout(120_000);
     await t.services.auditCheckpoints.create();
-    const env = { ...process.env, DATA_DIR: t.dir, DATABASE_URL: t.config.databaseUrl, AUDIT_SIGNING_KEY: t.config.auditSigningKey, LOG_LEVEL: 'silent' };
+    const env = { ...process.env, DATA_DIR: t.dir, DATABASE_URL: t.config.databaseUrl, ...secretsEnv(t.config), AUDIT_SIGNING_KEY: t.config.auditSigningKey, LOG_LEVEL: 'silent' };
     const ok = await run(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts'], { cwd: ROOT, env });
     expect(JSON.parse(ok.stdout)).to.include({ ok: true, entries: 6 });
     await t.db('audit_entries').where({ seq: 2 }).del();

@@ -1,4 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { NoSuchUpload, type S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
@@ -216,31 +216,54 @@ describe('ObjectStore contract: S3 adapter over HTTP to s3rver', () => {
       expect(names).to.not.include('CompleteMultipartUploadCommand');
     });
 
-    it('lists unfinished multipart uploads page by page, only those initiated before the cutoff', async () => {
+    it('lists unfinished multipart uploads page by page, only those whose last part is older than the cutoff', async () => {
       const cutoff = new Date('2026-11-30T02:00:00Z');
       const older = new Date('2026-11-30T01:00:00Z');
       const newer = new Date('2026-11-30T02:30:00Z');
-      const send = sinon.stub(client, 'send');
-      send.onFirstCall().resolves({
-        Uploads: [
-          { Key: 'recordings/2026/11/30/a', UploadId: 'u1', Initiated: older },
-          { Key: 'recordings/2026/11/30/b', UploadId: 'u2', Initiated: newer },
-        ],
-        IsTruncated: true,
-        NextKeyMarker: 'recordings/2026/11/30/b',
-        NextUploadIdMarker: 'u2',
-      } as never);
-      send.onSecondCall().resolves({ Uploads: [{ Key: 'recordings/2026/11/30/c', UploadId: 'u+3/=', Initiated: older }], IsTruncated: false } as never);
+      const pages = [
+        {
+          Uploads: [
+            { Key: 'recordings/2026/11/30/a', UploadId: 'u1', Initiated: older },
+            { Key: 'recordings/2026/11/30/b', UploadId: 'u2', Initiated: newer },
+          ],
+          IsTruncated: true,
+          NextKeyMarker: 'recordings/2026/11/30/b',
+          NextUploadIdMarker: 'u2',
+        },
+        {
+          Uploads: [
+            { Key: 'recordings/2026/11/30/c', UploadId: 'u+3/=', Initiated: older },
+            { Key: 'recordings/2026/11/30/d', UploadId: 'u4', Initiated: older }, // began long ago, still sending parts
+            { Key: 'recordings/2026/11/30/e', UploadId: 'u5', Initiated: older }, // completed meanwhile
+          ],
+          IsTruncated: false,
+        },
+      ];
+      const parts: Record<string, unknown> = {
+        u1: { Parts: [{ PartNumber: 1, LastModified: new Date('2026-11-30T01:10:00Z') }] },
+        'u+3/=': { Parts: [] },
+        u4: { Parts: [{ PartNumber: 1, LastModified: older }, { PartNumber: 2, LastModified: newer }] },
+      };
+      const send = sinon.stub(client, 'send').callsFake(async (command: unknown) => {
+        const c = command as { constructor: { name: string }; input: { UploadId?: string } };
+        if (c.constructor.name === 'ListMultipartUploadsCommand') return pages.shift();
+        if (c.constructor.name === 'ListPartsCommand') {
+          const answer = parts[c.input.UploadId!];
+          if (!answer) throw new NoSuchUpload({ $metadata: { httpStatusCode: 404 }, message: 'gone' });
+          return answer;
+        }
+        throw new Error(`unexpected ${c.constructor.name}`);
+      });
       const found = [];
       for await (const l of store.leftovers('recordings/', cutoff)) found.push(l);
       expect(found).to.deep.equal([
-        { id: 'recordings/2026/11/30/a?uploadId=u1', kind: 'multipart-upload', key: 'recordings/2026/11/30/a', lastModified: older },
+        { id: 'recordings/2026/11/30/a?uploadId=u1', kind: 'multipart-upload', key: 'recordings/2026/11/30/a', lastModified: new Date('2026-11-30T01:10:00Z') },
         { id: 'recordings/2026/11/30/c?uploadId=u%2B3%2F%3D', kind: 'multipart-upload', key: 'recordings/2026/11/30/c', lastModified: older },
       ]);
-      const inputs = send.getCalls().map((c) => (c.args[0] as unknown as { constructor: { name: string }; input: Record<string, unknown> }));
-      expect(inputs.map((i) => i.constructor.name)).to.deep.equal(['ListMultipartUploadsCommand', 'ListMultipartUploadsCommand']);
-      expect(inputs[0]!.input).to.include({ Bucket: server.bucket, Prefix: 'recordings/' });
-      expect(inputs[1]!.input).to.include({ KeyMarker: 'recordings/2026/11/30/b', UploadIdMarker: 'u2' });
+      const lists = send.getCalls().map((c) => c.args[0] as unknown as { constructor: { name: string }; input: Record<string, unknown> }).filter((c) => c.constructor.name === 'ListMultipartUploadsCommand');
+      expect(lists).to.have.length(2);
+      expect(lists[0]!.input).to.include({ Bucket: server.bucket, Prefix: 'recordings/' });
+      expect(lists[1]!.input).to.include({ KeyMarker: 'recordings/2026/11/30/b', UploadIdMarker: 'u2' });
     });
 
     it('aborts an unfinished multipart upload and counts it removed only once ListParts no longer finds it', async () => {

@@ -55,7 +55,7 @@ export function withMultipartListing(client: S3Client) {
       if (!uploads.has(command.input.UploadId ?? '')) {
         throw new NoSuchUpload({ $metadata: { httpStatusCode: 404 }, message: 'The specified upload does not exist.' });
       }
-      return { $metadata: { httpStatusCode: 200 }, Parts: [] };
+      return { $metadata: { httpStatusCode: 200 }, Parts: [], IsTruncated: false };
     }
     const out = await send(command);
     if (command instanceof CreateMultipartUploadCommand) {

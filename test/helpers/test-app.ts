@@ -73,6 +73,14 @@ export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {})
 }
 
 /**
+ * The secrets of a test app's configuration as the environment of a CLI run beside it: on PostgreSQL
+ * (or in production) a CLI, like the service, starts only with secrets given.
+ */
+export function secretsEnv(config: ResolvedConfig): Record<string, string> {
+  return { CALLER_KEY_SECRET: config.callerKeySecret, WEBHOOK_SECRETS: config.webhookSecrets.join(','), AUDIT_SIGNING_KEY: config.auditSigningKey };
+}
+
+/**
  * The real app on a fresh database of the run's kind (SQLite in its temp directory, or a throwaway
  * PostgreSQL database; see test-database.ts), with the filesystem store unless another is given, a
  * manual clock, and logs captured in memory. A `db` passed in (a second instance on the same database)

