@@ -94,12 +94,12 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
     }),
   );
   if (signIn) app.use(staffSignInRoutes({ signIn, refusals: s.refusals, redirectUrl: s.config.oidc!.redirectUrl, ttlMs: s.config.sessionTtlMs }));
-  app.use(peopleRoutes({ users: s.users }));
+  app.use(peopleRoutes({ users: s.users, tokens: s.tokens }));
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));
   app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, logger: s.logger }));
-  app.use(reportsRoutes({ retentionReport: s.retentionReport }));
+  app.use(reportsRoutes({ retentionReport: s.retentionReport, complianceOverview: s.complianceOverview }));
   app.use(subjectRequestRoutes({ requests: s.subjectRequests.requests, packages: s.subjectRequests.packages, logger: s.logger }));
 
   app.use((req, res) => {

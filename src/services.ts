@@ -7,7 +7,7 @@ import { createUploadQuarantine } from './http/upload-quarantine.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
 import { createOptOutRepository, createOptOuts } from './opt-outs/index.js';
 import { createIngest, createPlayback, createRecordingDeleter, createRecordingRepository } from './recordings/index.js';
-import { createReportRepository, createRetentionReport } from './reports/index.js';
+import { createComplianceOverview, createReportRepository, createRetentionReport } from './reports/index.js';
 import {
   createCronSchedule, createDeletionHorizon, createHoldRepository, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
   createRetentionMetrics, createRunLeases,
@@ -96,7 +96,11 @@ export function createServices(infra: Infrastructure) {
     expirePendingCallOptOuts: (actor, opts) => optOuts.calls.expirePending(actor, opts),
   });
   const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
-  const retentionReport = createRetentionReport({ facts: createReportRepository(db), transaction, audit, clock, retentionDays: config.retentionDays });
+  const reportFacts = createReportRepository(db);
+  const retentionReport = createRetentionReport({ facts: reportFacts, transaction, audit, clock, retentionDays: config.retentionDays });
+  const complianceOverview = createComplianceOverview({
+    facts: reportFacts, clock, retentionDays: config.retentionDays, checkChain: () => auditCheckpoints.check('overview'), checkpoints: () => auditCheckpoints.list(),
+  });
 
   /** What /readyz asks besides the capabilities' own checks. */
   const readiness: ReadinessCheck[] = [
@@ -121,7 +125,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, transaction, secretFingerprints, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, transaction, secretFingerprints, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

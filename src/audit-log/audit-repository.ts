@@ -73,6 +73,12 @@ export interface EntryFilter {
   to?: string;
   action?: string;
   subject?: string;
+  /** Entries by this actor ("admin:tok_…", "user:<sub>", "system:retention"). */
+  actor?: string;
+  /** Entries about this recording: its own subject, and its call's (an opt-out during the call). */
+  recording?: string;
+  /** Entries about this call: its own subject, and its recording's. */
+  call?: string;
   /** Cursor: only entries with seq greater than this. */
   afterSeq?: number;
   /** Never beyond this seq, so an export is a snapshot even while entries are appended. */
@@ -91,6 +97,11 @@ export async function* query(db: Database, f: EntryFilter, pageSize = 5000): Asy
     if (f.to) q.where('at', '<', f.to);
     if (f.action) q.where('action', f.action);
     if (f.subject) q.where('subject', f.subject);
+    if (f.actor) q.where('actor', f.actor);
+    // A call and its recording are two subjects; the recordings table links them (tombstones keep both ids).
+    const { recording, call } = f;
+    if (recording) q.where((w) => w.where('subject', `recording:${recording}`).orWhereIn('subject', db('recordings').select(db.raw(`'call:' || call_id`)).where('id', recording)));
+    if (call) q.where((w) => w.where('subject', `call:${call}`).orWhereIn('subject', db('recordings').select(db.raw(`'recording:' || id`)).where('call_id', call)));
     const rows: Row[] = await q;
     for (const r of rows) yield fromRow(r);
     left -= rows.length;

@@ -11,6 +11,9 @@ import type { AuditReader, ExportFormat } from './export.js';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 
+/** Filter values are written into the audit.exported entry: never something that looks like a phone number. */
+const notANumber = (v: string) => !/^\+?\d[\d\s-]{6,}$/.test(v.replace(/^[a-z-]+:/, ''));
+
 export const exportQuery = z.strictObject({
   from: isoInstant.optional(),
   to: isoInstant.optional(),
@@ -21,6 +24,17 @@ export const exportQuery = z.strictObject({
     .string()
     .regex(/^(recording|call|token|opt-out|session|object|checkpoint):[A-Za-z0-9._:-]{1,128}$/, 'a subject such as recording:<id>, call:<callId> or token:<id>')
     .refine((v) => !/^(call:)?\+?\d[\d\s-]{6,}$/.test(v.replace(/^[a-z-]+:/, '')), 'must not look like a phone number')
+    .optional(),
+  actor: z
+    .string()
+    .regex(/^[a-z-]+:[A-Za-z0-9._:@|-]{1,190}$/, 'an actor such as admin:tok_…, user:<id> or system:retention')
+    .refine(notANumber, 'must not look like a phone number')
+    .optional(),
+  recording: z.uuid('a recording id (UUID)').optional(),
+  call: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a call id: 1–128 characters of A–Z a–z 0–9 . _ : -')
+    .refine(notANumber, 'must not look like a phone number')
     .optional(),
   after: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1_000_000).optional(),

@@ -12,6 +12,9 @@ export interface ExportQuery {
   to?: string;
   action?: string;
   subject?: string;
+  actor?: string;
+  recording?: string;
+  call?: string;
   after?: number;
   limit?: number;
 }
@@ -23,12 +26,16 @@ export function ndjsonLine(e: AuditEntry): string {
   );
 }
 
-export const CSV_HEADER = 'seq,at,actor,action,subject,details,prevHash,hash\r\n';
+/**
+ * Swedish Excel splits on `;` (the comma is its decimal sign) and reads UTF-8 only after a byte-order
+ * mark, so the export starts with one; the mark is not part of the first column's name.
+ */
+export const CSV_HEADER = '\uFEFFseq;at;actor;action;subject;details;prevHash;hash\r\n';
 
-/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. details as canonical JSON. */
+/** RFC 4180 with `;`: a field with a separator, comma, quote or line break is quoted, quotes doubled. details as canonical JSON. */
 export function csvLine(e: AuditEntry): string {
   const cells = [String(e.seq), e.at, e.actor, e.action, e.subject ?? '', canonicalJson(e.details), e.prevHash, e.hash];
-  return cells.map((c) => (/[",\r\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c)).join(',') + '\r\n';
+  return cells.map((c) => (/[";,\r\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c)).join(';') + '\r\n';
 }
 
 /** Auditor-facing reads of the log. Each read is itself audited before any entry is returned. */
@@ -42,7 +49,7 @@ export function createAuditReader(deps: { entries: AuditRepository; transaction:
     async export(actor: string, q: ExportQuery, format: ExportFormat): Promise<AsyncIterable<string>> {
       const filter = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
       const own = await transaction((tx) => audit.append(tx, { actor, action: 'audit.exported', subject: null, details: { format, filter } }));
-      const entries = repo.query({ from: q.from, to: q.to, action: q.action, subject: q.subject, afterSeq: q.after, limit: q.limit, untilSeq: own.seq });
+      const entries = repo.query({ from: q.from, to: q.to, action: q.action, subject: q.subject, actor: q.actor, recording: q.recording, call: q.call, afterSeq: q.after, limit: q.limit, untilSeq: own.seq });
       return (async function* () {
         if (format === 'csv') yield CSV_HEADER;
         // Batch lines into larger chunks: one res.write per entry costs more than the formatting.

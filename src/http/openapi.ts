@@ -4,7 +4,7 @@ import { acknowledgementBody, exportQuery } from '../audit-log/audit.routes.js';
 import { callBody, callId, numberBody, registerBody } from '../opt-outs/opt-outs.routes.js';
 import { callMetadataSchema } from '../recordings/call-metadata.js';
 import { listQuery } from '../recordings/playback.routes.js';
-import { retentionReportQuery } from '../reports/reports.routes.js';
+import { overviewQuery, retentionReportQuery } from '../reports/reports.routes.js';
 import { deleteBody, holdBody } from '../retention/retention.routes.js';
 import { signIn } from '../web/session.routes.js';
 
@@ -53,6 +53,30 @@ const discarded = z.object({ callId: z.string(), status: z.literal('discarded'),
 const hold = z
   .object({ id: z.string(), recordingId: uuid, reason: z.string(), until: instant.nullable(), placedAt: instant, placedBy: z.string(), releasedAt: instant.nullable(), releasedBy: z.string().nullable(), lapsedAt: instant.nullable() })
   .meta({ id: 'Hold' });
+const count = z.number().int().min(0);
+const outcomeTotals = z
+  .object({
+    'deleted-on-time': count, 'deleted-late': count, 'deleted-on-request': count, held: count, 'held-for-request': count, discarded: count, 'stored-not-yet-due': count, overdue: count, all: count,
+  })
+  .meta({ id: 'OutcomeTotals', description: "Calls of the period by outcome: the retention report's totals" });
+const complianceOverview = z
+  .object({
+    from: instant,
+    to: instant,
+    generatedAt: instant,
+    totals: outcomeTotals,
+    deletionsPerDay: z.array(z.object({ date: z.string().meta({ format: 'date' }), due: count, onTime: count, late: count })),
+    stored: z.object({
+      count, held: count, oldestUnheldDays: z.number().int().nullable(), oldestHeldDays: z.number().int().nullable(), retentionDays: z.number().int(),
+      byAge: z.array(z.object({ days: z.number().int(), unheld: count, held: count })),
+    }),
+    chain: z.object({
+      ok: z.boolean(), checkedAt: instant.nullable(), head: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
+      problem: z.object({ seq: z.number().int(), kind: z.string() }).nullable(), acknowledged: z.boolean(),
+    }),
+    latestCheckpoint: z.object({ seq: z.number().int(), hash: z.string(), at: instant, keyId: z.string() }).nullable(),
+  })
+  .meta({ id: 'ComplianceOverview' });
 const activeHold = hold
   .extend({ callId: z.string(), startedAt: instant, deadline: instant, manual: z.boolean().meta({ description: 'Placed by hand (released here); false for a data-subject request\'s hold, released by its case' }) })
   .meta({ id: 'ActiveHold' });
@@ -203,6 +227,14 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
           responses: { 200: { description: 'JSON or CSV', content: { 'application/json': { schema: z.looseObject({}) }, 'text/csv': { schema: z.string() } } } },
         }),
       },
+      '/v1/reports/overview': {
+        get: op({
+          summary: 'The compliance overview: outcomes of the period, deletions per day against deadlines, the age of what is stored, the chain',
+          security: bearer,
+          requestParams: { query: overviewQuery },
+          responses: { 200: json(complianceOverview) },
+        }),
+      },
       '/v1/subject-requests': {
         post: op({ summary: 'Open a data-subject request', security: bearer, requestBody: anyBody, responses: { 201: json(subjectRequest, 'Opened') } }),
         get: op({ summary: 'Open and recent cases', security: bearer, responses: { 200: json(z.object({ items: z.array(subjectRequest) })) } }),
@@ -238,9 +270,11 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       },
       '/v1/people': {
         get: op({
-          summary: 'The names behind user:<sub> actors (staff signed in with the identity provider)',
+          summary: 'The names behind actors: user:<sub> (staff signed in with the identity provider) and <role>:<token id> (access tokens)',
           security: bearer,
-          responses: { 200: json(z.object({ items: z.array(z.object({ actor: z.string(), name: z.string(), roles: z.array(z.string()), lastSignedInAt: instant })) })) },
+          responses: {
+            200: json(z.object({ items: z.array(z.object({ actor: z.string(), kind: z.enum(['person', 'token']), name: z.string(), roles: z.array(z.string()), lastSignedInAt: instant.nullable() })) })),
+          },
         }),
       },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: json(z.object({ status: z.literal('ok') })) } } },

@@ -4,6 +4,7 @@ import { parseInput } from '../http/validate.js';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../shared/principal.js';
 import { InvalidInput } from '../shared/errors.js';
+import { OVERVIEW_MAX_DAYS, type ComplianceOverviewUseCase } from './compliance-overview.js';
 import { reportCsv, type RetentionReportUseCase } from './retention-report.js';
 
 /** A day (YYYY-MM-DD, midnight UTC) or an instant with an offset; always returned as ISO UTC. */
@@ -13,7 +14,9 @@ const instant = z
 
 export const retentionReportQuery = z.strictObject({ from: instant, to: instant, format: z.enum(['json', 'csv']).optional() });
 
-export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase }): Router {
+export const overviewQuery = z.strictObject({ from: instant, to: instant });
+
+export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase; complianceOverview: ComplianceOverviewUseCase }): Router {
   const router = Router();
   router.get('/v1/reports/retention', requireRole('auditor', 'admin'), async (req, res) => {
     const q = parseInput(retentionReportQuery, req.query, { code: 'invalid-query', what: 'query' });
@@ -23,6 +26,16 @@ export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase })
     res.set('Cache-Control', 'no-store');
     if (format === 'csv') res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="retention-report.csv"').send(reportCsv(report));
     else res.json(report);
+  });
+
+  // The compliance overview's figures; its totals are the retention report's for the same period.
+  router.get('/v1/reports/overview', requireRole('auditor', 'admin'), async (req, res) => {
+    const q = parseInput(overviewQuery, req.query, { code: 'invalid-query', what: 'query' });
+    if (q.to <= q.from) throw new InvalidInput('invalid-query', 'to must be after from', { errors: [{ pointer: '/to', detail: 'must be after from' }] });
+    if (Date.parse(q.to) - Date.parse(q.from) > (OVERVIEW_MAX_DAYS + 1) * 86_400_000) {
+      throw new InvalidInput('invalid-query', `the overview covers at most ${OVERVIEW_MAX_DAYS} days`, { errors: [{ pointer: '/to', detail: `at most ${OVERVIEW_MAX_DAYS} days after from` }] });
+    }
+    res.set('Cache-Control', 'no-store').json(await deps.complianceOverview({ from: q.from, to: q.to }));
   });
   return router;
 }

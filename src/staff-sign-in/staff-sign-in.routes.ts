@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import type { AccessToken } from '../access-tokens/index.js';
 import { requireRole } from '../http/auth.js';
 import type { RefusalLog } from '../http/refusals.js';
 import { cookieValue, sessionSecretOf, setSessionCookie } from '../http/session-cookie.js';
@@ -11,12 +12,21 @@ const TRANSACTION_COOKIE = 'gallra_sign_in';
 const TRANSACTION_PATH = '/auth';
 const TRANSACTION_TTL_MS = 10 * 60_000;
 
-/** GET /v1/people → the names behind `user:<sub>` actors, for the audit log and reports. */
-export function peopleRoutes(deps: { users: UsersRepository }): Router {
+/**
+ * GET /v1/people → the names behind actors, for the audit log and reports: `user:<sub>` (staff signed
+ * in with the identity provider) and `<role>:<token id>` (access tokens, revoked ones included, since
+ * the log still names them).
+ */
+export function peopleRoutes(deps: { users: UsersRepository; tokens: { list(): Promise<AccessToken[]> } }): Router {
   const router = Router();
   router.get('/v1/people', requireRole('auditor', 'admin'), async (_req, res) => {
-    const people = await deps.users.list();
-    res.set('Cache-Control', 'no-store').json({ items: people.map((u) => ({ actor: `user:${u.id}`, name: u.name, roles: u.roles, lastSignedInAt: u.lastSignedInAt })) });
+    const [people, tokens] = await Promise.all([deps.users.list(), deps.tokens.list()]);
+    res.set('Cache-Control', 'no-store').json({
+      items: [
+        ...people.map((u) => ({ actor: `user:${u.id}`, kind: 'person' as const, name: u.name, roles: u.roles, lastSignedInAt: u.lastSignedInAt })),
+        ...tokens.map((k) => ({ actor: `${k.role}:${k.id}`, kind: 'token' as const, name: k.name, roles: [k.role], lastSignedInAt: k.lastUsedAt })),
+      ],
+    });
   });
   return router;
 }

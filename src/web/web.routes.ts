@@ -1,7 +1,11 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { Router } from 'express';
 
 const PUBLIC_DIR = path.resolve(import.meta.dirname, 'public');
+/** uPlot's own build, served from node_modules: the charts need no CDN and no copy kept in this repository. */
+const UPLOT_DIR = path.dirname(createRequire(import.meta.url).resolve('uplot'));
+const VENDOR_FILES = ['uPlot.esm.js', 'uPlot.min.css'];
 
 /**
  * The browser interface's Content-Security-Policy: everything from this origin only: no inline
@@ -28,6 +32,11 @@ export const WEB_CSP = {
 /** The static web interface at `/`. The pages hold no data; every view asks the API, which enforces roles. */
 export function webRoutes(): Router {
   const router = Router();
+  for (const file of VENDOR_FILES) {
+    router.get(`/vendor/uplot/${file}`, (_req, res) => {
+      res.set('Cache-Control', 'no-cache').sendFile(path.join(UPLOT_DIR, file));
+    });
+  }
   // The page itself is no-store: after signing out, Back must not bring a signed-in page back from a cache.
   router.use(
     express.static(PUBLIC_DIR, {

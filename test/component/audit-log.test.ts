@@ -58,13 +58,14 @@ describe('the audit log API (/v1/audit)', () => {
     for (const l of lines) expect(l).to.have.keys('seq', 'at', 'actor', 'action', 'subject', 'details', 'prevHash', 'hash');
   });
 
-  it('answers CSV for format=csv and for Accept: text/csv, quoting as RFC 4180 does', async () => {
+  it('answers CSV for Swedish Excel (BOM, ";") for format=csv and for Accept: text/csv, quoting as RFC 4180 does', async () => {
     const a = await request(t.app).get('/v1/audit?format=csv').set('Authorization', `Bearer ${auditor}`).expect(200);
     const b = await request(t.app).get('/v1/audit').set('Accept', 'text/csv').set('Authorization', `Bearer ${auditor}`).expect(200);
     for (const res of [a, b]) {
       expect(res.type).to.equal('text/csv');
-      const rows = res.text.trimEnd().split('\r\n');
-      expect(rows[0]).to.equal('seq,at,actor,action,subject,details,prevHash,hash');
+      expect([...Buffer.from(res.text).subarray(0, 3)], 'UTF-8 byte-order mark').to.deep.equal([0xef, 0xbb, 0xbf]);
+      const rows = res.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+      expect(rows[0]).to.equal('seq;at;actor;action;subject;details;prevHash;hash');
       expect(rows.some((r) => r.includes('"{""i"":0,""note"":""a \\""quoted\\"", comma""}"'))).to.equal(true);
     }
     const all = await entries(t);

@@ -1,6 +1,7 @@
 // Gallra's browser interface: plain modules, no dependencies, nothing fetched from outside this origin.
 // The menu only helps: every view asks the API, and the server decides what each role may see.
 
+import { auditSearchView, overviewView } from './auditor.js';
 import { confirmOptOutDeletion, SUBJECT_TEXT, subjectRequestsView } from './subject-requests.js';
 import { CODE_TEXT, durationWords, formatTime, problemMessage, stockholmDate, stockholmDayStart } from './text.js';
 
@@ -93,9 +94,13 @@ const word = (kind, code) => CODE_TEXT[lang][kind][code] ?? code;
 const rolesOf = (who) => who?.roles ?? (who?.role ? [who.role] : []);
 const RETURN_KEY = 'gallra.returnTo';
 
+// The auditor's views (auditor.js) name their own menu entries.
+for (const l of ['sv', 'en']) TEXT[l].overview = CODE_TEXT[l].auditor.overview;
+
 const VIEWS = {
+  overview: { roles: ['auditor', 'admin'], render: (main) => overviewView(main, auditorUi) },
   recordings: { roles: ['trainer', 'auditor', 'admin'], render: recordingsView },
-  audit: { roles: ['auditor', 'admin'], render: auditView },
+  audit: { roles: ['auditor', 'admin'], render: (main) => auditSearchView(main, auditorUi) },
   verification: { roles: ['auditor', 'admin'], render: verificationView },
   report: { roles: ['auditor', 'admin'], render: reportView },
   holds: { roles: ['admin'], render: holdsView },
@@ -103,7 +108,12 @@ const VIEWS = {
   overdue: { roles: ['admin', 'auditor'], render: overdueView },
   subjectRequests: { roles: ['admin'], render: (main) => subjectRequestsView(main, subjectUi) },
 };
-const MENU = { trainer: ['recordings'], auditor: ['recordings', 'audit', 'verification', 'report', 'overdue'], admin: ['recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests'] };
+const MENU = { trainer: ['recordings'], auditor: ['overview', 'recordings', 'audit', 'verification', 'report', 'overdue'], admin: ['overview', 'recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests'] };
+/** What the auditor's views (auditor.js) use of this module. */
+const auditorUi = {
+  h, api, problemBox, table, field, busy, lang: () => lang,
+  people: async () => { const r = await api('GET', '/v1/people'); return r.ok ? r.data.items : []; },
+};
 
 /** Builds an element; strings become text nodes, so data is never parsed as HTML. */
 function h(tag, attrs = {}, ...children) {
@@ -391,39 +401,6 @@ function modal(title, body, confirm, act, kind = '') {
   dialog.showModal();
 }
 
-/** Names of the people behind "user:<sub>" actors (staff who signed in with the municipality's account). */
-async function people() {
-  const r = await api('GET', '/v1/people');
-  return new Map(r.ok ? r.data.items.map((p) => [p.actor, p.name]) : []);
-}
-
-async function auditView(main) {
-  const f = { action: h('input', { name: 'action', placeholder: 'recording.played' }), from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }) };
-  const out = h('div', { id: 'audit-list' });
-  const exportLink = h('a', { id: 'audit-export', download: 'audit.csv' }, t('exportCsv'));
-  const afters = [undefined];
-  const PAGE = 50;
-  const filter = () => ({ action: f.action.value.trim(), from: dayStart(f.from.value), to: dayEnd(f.to.value) });
-  const form = h('form', { class: 'filters', role: 'search' }, field(t('action'), f.action), field(t('from'), f.from), field(t('to'), f.to), h('button', { type: 'submit' }, t('filter')));
-  form.addEventListener('submit', (e) => { e.preventDefault(); afters.length = 1; load(); });
-  main.replaceChildren(h('h1', {}, t('audit')), form, h('p', {}, exportLink), out);
-
-  async function load() {
-    exportLink.href = `/v1/audit?${query({ ...filter(), format: 'csv' })}`;
-    busy(out);
-    const r = await api('GET', `/v1/audit?${query({ ...filter(), after: afters[afters.length - 1], limit: PAGE, format: 'ndjson' })}`);
-    if (!r.ok) return out.replaceChildren(problemBox(r));
-    const names = await people();
-    const rows = r.data.map((e) => h('tr', {}, h('td', { class: 'num' }, String(e.seq)), h('td', {}, fmtDate(e.at)), h('td', {}, names.get(e.actor) ? `${names.get(e.actor)} (${e.actor})` : e.actor), h('td', {}, word('actions', e.action)), h('td', {}, e.subject ?? '–')));
-    const last = r.data[r.data.length - 1];
-    out.replaceChildren(rows.length ? table([t('seq'), t('time'), t('actor'), t('action'), t('subject')], rows) : h('p', {}, t('none')),
-      h('div', { class: 'pager' },
-        afters.length > 1 ? h('button', { type: 'button', class: 'secondary', onclick: () => { afters.pop(); load(); } }, t('prev')) : null,
-        r.data.length === PAGE && last ? h('button', { type: 'button', class: 'secondary', onclick: () => { afters.push(last.seq); load(); } }, t('next')) : null));
-  }
-  await load();
-}
-
 async function verificationView(main) {
   const out = h('div', { id: 'verification' });
   busy(out);
@@ -452,8 +429,10 @@ const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held
 async function reportView(main) {
   const today = stockholmDate();
   const monthAgo = stockholmDate(new Date(Date.now() - 30 * 86_400_000));
-  const from = h('input', { type: 'date', name: 'from', value: monthAgo, required: true });
-  const to = h('input', { type: 'date', name: 'to', value: today, required: true });
+  // The overview links here with its period in the address.
+  const kept = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const from = h('input', { type: 'date', name: 'from', value: kept.get('from') ?? monthAgo, required: true });
+  const to = h('input', { type: 'date', name: 'to', value: kept.get('to') ?? today, required: true });
   const outcome = h('select', { name: 'outcome' }, h('option', { value: '' }, t('allOutcomes')), OUTCOMES.map((o) => h('option', { value: o }, word('outcomes', o))));
   const csv = h('a', { id: 'report-csv', download: 'gallringsrapport.csv' }, t('downloadCsv'));
   const out = h('div', { id: 'report' });
@@ -476,7 +455,7 @@ async function reportView(main) {
     const head = [t('callId'), t('recordingId'), t('started'), t('deadline'), t('deletedAt'), t('outcome'), t('lateness'), t('reason')];
     const body = shown.map((row) => h('tr', { 'data-id': row.id, 'data-outcome': row.outcome },
       h('td', {}, row.callId ?? '–'), h('td', { class: 'id' }, row.id), h('td', {}, fmtDate(row.startedAt)), h('td', {}, fmtDate(row.deadline)),
-      h('td', {}, fmtDate(row.deletedAt)), h('td', {}, word('outcomes', row.outcome)), h('td', {}, lateness(row)), h('td', {}, row.reason ?? '–')));
+      h('td', {}, fmtDate(row.deletedAt)), h('td', {}, word('outcomes', row.outcome)), h('td', {}, lateness(row)), h('td', {}, row.reason ? word('reasons', row.reason) : '–')));
     const pager = h('nav', { class: 'pager', 'aria-label': t('reportRecordings') },
       h('button', { type: 'button', class: 'secondary', disabled: page === 0, onclick: () => { page--; draw(); } }, t('prev')),
       h('span', { id: 'report-page' }, t('pageOf')(page + 1, pages)),
@@ -488,7 +467,7 @@ async function reportView(main) {
       h('p', { role: 'status', id: 'report-rows' }, rows.length ? t('rowsShown')(page * PAGE + 1, page * PAGE + shown.length, rows.length) : t('none')),
       rows.length ? table(head, body) : null, rows.length > PAGE ? pager : null,
       h('h2', {}, `${t('discrepancies')} (${report.discrepancies?.length ?? 0})`),
-      report.discrepancies?.length ? h('ul', { id: 'report-discrepancies' }, report.discrepancies.map((d) => h('li', {}, h('span', {}, `${d.kind} · ${d.recordingId}`), ' ', h('span', { lang: 'en' }, d.detail)))) : h('p', {}, t('none')),
+      report.discrepancies?.length ? h('ul', { id: 'report-discrepancies' }, report.discrepancies.map((d) => h('li', {}, h('span', {}, `${word('discrepancies', d.kind)} · ${d.recordingId}`), ' ', h('span', { lang: 'en' }, d.detail)))) : h('p', {}, t('none')),
     );
   }
   async function load() {
@@ -601,7 +580,11 @@ const viewOf = (hash) => {
 };
 const currentView = () => viewOf(location.hash);
 /** The menu of everyone signed in: a person may hold several roles and sees the union. */
-const menuOf = (who) => [...new Set(rolesOf(who).flatMap((r) => MENU[r] ?? []))];
+const menuOf = (who) => {
+  const mine = new Set(rolesOf(who).flatMap((r) => MENU[r] ?? []));
+  // In one order whatever the order of the roles: the overview first for anyone who has it.
+  return Object.keys(VIEWS).filter((v) => mine.has(v));
+};
 const firstView = () => menuOf(me)[0] ?? 'recordings';
 const viewAllowed = (view) => !!view && rolesOf(me).some((r) => VIEWS[view].roles.includes(r));
 
