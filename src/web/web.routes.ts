@@ -4,8 +4,22 @@ import express, { Router } from 'express';
 
 const PUBLIC_DIR = path.resolve(import.meta.dirname, 'public');
 /** uPlot's own build, served from node_modules: the charts need no CDN and no copy kept in this repository. */
-const UPLOT_DIR = path.dirname(createRequire(import.meta.url).resolve('uplot'));
 const VENDOR_FILES = ['uPlot.esm.js', 'uPlot.min.css'];
+/**
+ * Resolved when first asked for, so that a node_modules without uplot (not yet `npm install`ed) costs
+ * the charts only (404; the overview then shows their tables), never the service's start.
+ */
+let uplotDir: string | null | undefined;
+function uplotDirectory(): string | null {
+  if (uplotDir === undefined) {
+    try {
+      uplotDir = path.dirname(createRequire(import.meta.url).resolve('uplot'));
+    } catch {
+      uplotDir = null;
+    }
+  }
+  return uplotDir;
+}
 
 /**
  * The browser interface's Content-Security-Policy: everything from this origin only: no inline
@@ -33,8 +47,10 @@ export const WEB_CSP = {
 export function webRoutes(): Router {
   const router = Router();
   for (const file of VENDOR_FILES) {
-    router.get(`/vendor/uplot/${file}`, (_req, res) => {
-      res.set('Cache-Control', 'no-cache').sendFile(path.join(UPLOT_DIR, file));
+    router.get(`/vendor/uplot/${file}`, (_req, res, next) => {
+      const dir = uplotDirectory();
+      if (!dir) return next();
+      res.set('Cache-Control', 'no-cache').sendFile(path.join(dir, file));
     });
   }
   // The page itself is no-store: after signing out, Back must not bring a signed-in page back from a cache.
