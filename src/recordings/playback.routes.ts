@@ -19,6 +19,8 @@ export const listQuery = z.object({
   to: when.optional(),
   queue: text.optional(),
   agentId: text.optional(),
+  /** The phone system's id of one call (staff know a call by it). */
+  callId: z.string().trim().min(1).max(128).optional(),
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
 });

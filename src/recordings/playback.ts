@@ -42,6 +42,7 @@ export interface ListQuery {
   to?: string;
   queue?: string;
   agentId?: string;
+  callId?: string;
   cursor?: string;
   limit: number;
 }
@@ -113,7 +114,7 @@ export function createPlayback(deps: { recordings: RecordingRepository; transact
     },
 
     async list(viewer: Role, q: ListQuery): Promise<{ items: RecordingView[]; nextCursor: string | null }> {
-      const filter: RecordingFilter = { from: q.from, to: q.to, ...visible(viewer) };
+      const filter: RecordingFilter = { from: q.from, to: q.to, callId: q.callId, ...visible(viewer) };
       if (q.queue || q.agentId) {
         // Staff type "bygglov" for "Bygglov": the typed text matches the stored spellings whatever their
         // case. Folded here rather than with SQL lower(), which leaves å, ä and ö alone in SQLite.

@@ -74,6 +74,8 @@ export interface RecordingFilter {
   queues?: string[];
   /** Any of these agents, exactly as stored. */
   agentIds?: string[];
+  /** The phone system's id of the call. */
+  callId?: string;
   /** Only these statuses; all when omitted. */
   statuses?: Recording['status'][];
   /** Only recordings whose deadline is later than this (ISO). */
@@ -91,6 +93,7 @@ async function listPage(db: Db, filter: RecordingFilter, after: PageCursor | und
   const q = db('recordings').select('*');
   if (filter.from) q.where('started_at', '>=', filter.from);
   if (filter.to) q.where('started_at', '<', filter.to);
+  if (filter.callId) q.where('call_id', filter.callId);
   if (filter.queues) q.whereIn('queue', filter.queues);
   if (filter.agentIds) q.whereIn('agent_id', filter.agentIds);
   if (filter.statuses?.length) q.whereIn('status', filter.statuses);

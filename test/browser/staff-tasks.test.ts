@@ -141,6 +141,12 @@ describe("The staff's tasks in a real browser, on a month of calls", function ()
     await held.getByRole('button', { name: /^Häv/ }).click();
     await held.waitFor({ state: 'detached' });
     expect(await page.locator('#holds-result').textContent()).to.equal(`Gallringsstoppet på samtal ${holdCall} är hävt. Inspelningen gallras enligt sin gallringsdag.`);
+    // Placed again by its call id, the way staff know a call.
+    await page.getByLabel('Samtals-id eller inspelnings-id').fill(holdCall);
+    await page.locator('input[name="reason"]').fill('Tvist om bygglov');
+    await page.getByRole('button', { name: 'Lägg gallringsstopp' }).click();
+    await held.waitFor();
+    expect(await page.locator('#holds-result').textContent()).to.equal(`Gallringsstopp lagt på samtal ${holdCall}, tills vidare. Inspelningen raderas inte förrän stoppet hävs eller löper ut.`);
     await page.context().close();
   });
 

@@ -64,6 +64,17 @@ describe('The pickers of the recording list, case-insensitive filters and the li
     expect(await ids({ queue: 'bygglov', agentId: 'agent-3' })).to.deep.equal([]);
   });
 
+  it('finds one call by the phone system\'s call id', async () => {
+    const wanted = await ingest(t, { callId: 'mc-2026-0024', queue: 'Bygglov' });
+    await ingest(t, { callId: 'mc-2026-0025', queue: 'Bygglov' }, 20);
+    const res = await request(t.app).get('/v1/recordings').query({ callId: 'mc-2026-0024' }).set(as('admin'));
+    expect(res.body.items.map((i: { id: string; callId: string }) => [i.id, i.callId])).to.deep.equal([[wanted, 'mc-2026-0024']]);
+    expect((await request(t.app).get('/v1/recordings').query({ callId: 'mc-2026-9999' }).set(as('admin'))).body.items).to.deep.equal([]);
+    const tooLong = await request(t.app).get('/v1/recordings').query({ callId: 'x'.repeat(129) }).set(as('admin'));
+    expect(tooLong.status).to.equal(422);
+    expect(tooLong.headers['content-type']).to.match(/problem\+json/);
+  });
+
   it('lists the holds in force with their call, reason and end, and no longer once released', async () => {
     const kept = await ingest(t, { queue: 'Bygglov', agentId: 'agent-1', callId: 'mc-2026-0024' });
     const open = await ingest(t, { queue: 'Skola', agentId: 'agent-2' }, 20);

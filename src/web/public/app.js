@@ -42,7 +42,7 @@ const TEXT = {
     deleteExplain: (c, when) => `Inspelningen av samtal ${c} (${when}) raderas nu och för gott. Det går inte att ångra. Skälet sparas i granskningsloggen.`,
     deletedCall: (c, at) => `Inspelningen av samtal ${c} är raderad (${at}). Raderingen står i granskningsloggen.`,
     callLink: 'Länk till samtalet', shortcuts: 'Kortkommandon', keyPlay: 'Spela eller pausa', keySlower: 'Långsammare', keyFaster: 'Snabbare',
-    activeHolds: 'Gällande gallringsstopp', holdOfRequest: 'Begäran från registrerad', untilFurther: 'tills vidare', holdEnds: 'Gäller till och med', holdPlacedAt: 'Lagt', noHolds: 'Inga gallringsstopp gäller just nu.',
+    callOrRecordingId: 'Samtals-id eller inspelnings-id', activeHolds: 'Gällande gallringsstopp', holdOfRequest: 'Begäran från registrerad', untilFurther: 'tills vidare', holdEnds: 'Gäller till och med', holdPlacedAt: 'Lagt', noHolds: 'Inga gallringsstopp gäller just nu.',
     noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
   },
   en: {
@@ -81,7 +81,7 @@ const TEXT = {
     deleteExplain: (c, when) => `The recording of call ${c} (${when}) is deleted now, for good. This cannot be undone. The reason is kept in the audit log.`,
     deletedCall: (c, at) => `The recording of call ${c} is deleted (${at}). The deletion is in the audit log.`,
     callLink: 'Link to this call', shortcuts: 'Keyboard shortcuts', keyPlay: 'Play or pause', keySlower: 'Slower', keyFaster: 'Faster',
-    activeHolds: 'Holds in force', holdOfRequest: 'Data-subject request', untilFurther: 'until further notice', holdEnds: 'In force until', holdPlacedAt: 'Placed', noHolds: 'No holds are in force.',
+    callOrRecordingId: 'Call id or recording id', activeHolds: 'Holds in force', holdOfRequest: 'Data-subject request', untilFurther: 'until further notice', holdEnds: 'In force until', holdPlacedAt: 'Placed', noHolds: 'No holds are in force.',
     noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
   },
 };
@@ -173,6 +173,7 @@ const fmtDuration = (ms) => {
 // Dates in filters are Stockholm calendar days, whatever zone the browser runs in.
 const dayStart = (d) => (d ? stockholmDayStart(d) : undefined);
 const dayEnd = (d) => (d ? stockholmDayStart(d, 1) : undefined);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const query = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')).toString();
 
 function field(label, input) {
@@ -487,12 +488,22 @@ async function holdsView(main) {
   const id = h('input', { name: 'recordingId', required: true, size: 38, spellcheck: 'false' });
   const reason = h('input', { name: 'reason', required: true, maxlength: 500 });
   const until = h('input', { name: 'until', type: 'date', min: stockholmDate() });
-  const place = h('form', { class: 'card' }, field(t('recordingId'), id), field(t('reason'), reason), field(t('until'), until), h('button', { type: 'submit' }, t('placeHold')));
+  const place = h('form', { class: 'card' }, field(t('callOrRecordingId'), id), field(t('reason'), reason), field(t('until'), until), h('button', { type: 'submit' }, t('placeHold')));
   place.addEventListener('submit', async (e) => {
     e.preventDefault();
+    // Staff know a call by the phone system's call id (mc-2026-0024); a recording id works too.
+    const typed = id.value.trim();
+    let recordingId = typed;
+    let callId = null;
+    if (!UUID.test(typed)) {
+      const found = await api('GET', `/v1/recordings?${query({ callId: typed, limit: 1 })}`);
+      if (!found.ok) return show(found);
+      if (!found.data.items.length) return show({ ok: false, status: 404, problem: { type: 'recording-not-found', detail: `No recording of call ${typed}` } });
+      ({ id: recordingId, callId } = found.data.items[0]);
+    }
     const body = { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) };
-    const r = await api('POST', `/v1/recordings/${encodeURIComponent(id.value.trim())}/hold`, body);
-    show(r, () => t('holdPlaced')(r.data.recordingId, r.data.until ? fmtDate(r.data.until) : null));
+    const r = await api('POST', `/v1/recordings/${encodeURIComponent(recordingId)}/hold`, body);
+    show(r, () => (callId ? t('holdPlacedCall')(callId, r.data.until ? fmtDate(r.data.until) : null) : t('holdPlaced')(r.data.recordingId, r.data.until ? fmtDate(r.data.until) : null)));
     if (r.ok) await load();
   });
   const show = (r, sentence) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));
