@@ -7,10 +7,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
-import { silentWav } from '../helpers/page-checks.js';
 import { seedMonth, type SeededMonth } from '../helpers/seed-month.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { callMeta, recordingBody, signedHeaders } from '../helpers/webhook.js';
+import { callMeta, recordingBody, signedHeaders, silentWav } from '../helpers/webhook.js';
 
 const OUT = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const SIZES = [{ width: 1280, height: 900 }, { width: 390, height: 844 }];

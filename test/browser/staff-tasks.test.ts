@@ -6,10 +6,10 @@ import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { DAY_MS } from '../../src/shared/clock.js';
-import { axeViolations, englishOnlyStrings, englishShown, focusRing, silentWav } from '../helpers/page-checks.js';
+import { axeViolations, englishOnlyStrings, englishShown, focusRing } from '../helpers/page-checks.js';
 import { seedMonth, type SeededMonth } from '../helpers/seed-month.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { callMeta, recordingBody, signedHeaders } from '../helpers/webhook.js';
+import { callMeta, recordingBody, signedHeaders, silentWav } from '../helpers/webhook.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 type Staff = 'trainer' | 'auditor' | 'admin';

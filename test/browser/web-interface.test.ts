@@ -9,8 +9,8 @@ import sinon from 'sinon';
 import request from 'supertest';
 import type { Role } from '../../src/shared/principal.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
-import { englishOnlyStrings, englishShown, focusRing, silentWav } from '../helpers/page-checks.js';
+import { callMeta, fixture, recordingBody, signedHeaders, silentWav } from '../helpers/webhook.js';
+import { englishOnlyStrings, englishShown, focusRing } from '../helpers/page-checks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');

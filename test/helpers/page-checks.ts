@@ -64,24 +64,6 @@ export function englishShown(english: string[]): string[] {
   return english.filter((e) => texts.some((x) => x === e || (e.includes(' ') && e.length >= 8 && x.includes(e))));
 }
 
-/** A PCM WAV of silence (8 kHz, 16-bit, mono). */
-export function silentWav(seconds: number): Buffer {
-  const data = 8000 * 2 * seconds;
-  const head = Buffer.alloc(44);
-  head.write('RIFF', 0, 'latin1');
-  head.writeUInt32LE(36 + data, 4);
-  head.write('WAVEfmt ', 8, 'latin1');
-  head.writeUInt32LE(16, 16);
-  head.writeUInt16LE(1, 20);
-  head.writeUInt16LE(1, 22);
-  head.writeUInt32LE(8000, 24);
-  head.writeUInt32LE(16000, 28);
-  head.writeUInt16LE(2, 32);
-  head.writeUInt16LE(16, 34);
-  head.write('data', 36, 'latin1');
-  head.writeUInt32LE(data, 40);
-  return Buffer.concat([head, Buffer.alloc(data)]);
-}
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 

@@ -4,6 +4,7 @@ import { createRecordingRepository } from '../../src/recordings/index.js';
 import { DAY_MS } from '../../src/shared/clock.js';
 import type { Principal, Role } from '../../src/shared/principal.js';
 import type { TestApp } from './test-app.js';
+import { silentWav } from './webhook.js';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -50,24 +51,6 @@ function random(seed: number): () => number {
   };
 }
 
-/** One second of PCM silence (8 kHz, 16-bit, mono): the smallest audio ingest accepts. */
-function silentWav(): Buffer {
-  const data = 16_000;
-  const head = Buffer.alloc(44);
-  head.write('RIFF', 0, 'latin1');
-  head.writeUInt32LE(36 + data, 4);
-  head.write('WAVEfmt ', 8, 'latin1');
-  head.writeUInt32LE(16, 16);
-  head.writeUInt16LE(1, 20);
-  head.writeUInt16LE(1, 22);
-  head.writeUInt32LE(8000, 24);
-  head.writeUInt32LE(16000, 28);
-  head.writeUInt16LE(2, 32);
-  head.writeUInt16LE(16, 34);
-  head.write('data', 36, 'latin1');
-  head.writeUInt32LE(data, 40);
-  return Buffer.concat([head, Buffer.alloc(data)]);
-}
 
 const QUEUES = ['Bygglov', 'skola', 'Socialtjänst', 'avfall', 'Parkering'];
 const number = (i: number) => `+4670${String(1_000_000 + i * 7919).slice(-7)}`;
@@ -145,7 +128,7 @@ export async function seedMonth(t: TestApp, opts: { end?: Date; days?: number; s
   const on = (at: number, run: () => Promise<void>) => events.push({ at, order: events.length, run });
   const idOf = new Map<string, string>();
   const deadlines: { at: number; id: () => string | undefined }[] = [];
-  const wav = silentWav();
+  const wav = silentWav(1); // the smallest audio ingest accepts
   for (const c of calls) {
     on(c.meta.endedAt.getTime() + 2 * MINUTE_MS, async () => {
       const out = await s.ingest.receive(c.meta, Readable.from([wav]), Promise.resolve(true));
