@@ -86,6 +86,8 @@ const schema = z
     /** Time to open a connection to the store, and the longest silence of the store within one request. */
     S3_CONNECT_TIMEOUT: duration.default(3_000),
     S3_REQUEST_TIMEOUT: duration.default(10_000),
+    /** The longest one store operation waits on the store, over all of the SDK's attempts. */
+    S3_OPERATION_TIMEOUT: duration.default(10_000),
     /** SQLite: how long a write waits for another process's write lock (a retention run) before answering 503. */
     SQLITE_BUSY_TIMEOUT: duration.default(10_000),
     /** The longest /readyz waits for any one of its checks (database, store, …); one that takes longer is not ready. */
@@ -167,6 +169,12 @@ export interface S3Config {
   /** Default 3 s and 10 s (S3_CONNECT_TIMEOUT, S3_REQUEST_TIMEOUT): a store that does not answer is an outage, not a hang. */
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * Default 10 s (S3_OPERATION_TIMEOUT): the longest one operation (an upload's store part, a deletion
+   * batch, a listing page) waits on the store over all of the SDK's attempts, so that a store that
+   * never answers costs an upload one wait and not three, plus its clean-up's three.
+   */
+  operationTimeoutMs?: number;
 }
 
 /** The roles a person can get from the identity provider (the phone system signs in with a token). */
@@ -349,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
           requestChecksum: e.S3_REQUEST_CHECKSUM,
           connectTimeoutMs: e.S3_CONNECT_TIMEOUT,
           requestTimeoutMs: e.S3_REQUEST_TIMEOUT,
+          operationTimeoutMs: e.S3_OPERATION_TIMEOUT,
         }
       : undefined,
     webhookSecrets: e.WEBHOOK_SECRETS,

@@ -9,7 +9,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -23,6 +22,7 @@ import { createDatabase, migrateLatest, type Database } from '../../src/shared/d
 import { createLogger } from '../../src/shared/logger.js';
 import { createStore } from '../../src/storage/index.js';
 import { startS3rverProcess } from '../s3rver-child.js';
+import { FaultyPort } from '../../test/helpers/faulty-port.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const HOST = '127.0.0.1';
@@ -54,93 +54,7 @@ export function newSecrets(): Secrets {
   };
 }
 
-// ---------------------------------------------------------------- a port whose faults the drill controls
-
-export type PortMode = 'pass' | 'refuse' | 'blackhole';
-
-/**
- * A TCP forwarder on 127.0.0.1 in front of a real server (s3rver, PostgreSQL). `refuse` closes the
- * listener and every open connection: clients get ECONNREFUSED and resets, as from a stopped server.
- * `blackhole` accepts connections and never answers nor forwards (a hung server or a dropped route).
- */
-export class FaultyPort {
-  port = 0;
-  mode: PortMode = 'pass';
-  private server: net.Server;
-  private sockets = new Set<net.Socket>();
-  private constructor(readonly target: number) {
-    this.server = this.makeServer();
-  }
-
-  static async open(target: number): Promise<FaultyPort> {
-    const p = new FaultyPort(target);
-    await p.listen(0);
-    return p;
-  }
-
-  private makeServer(): net.Server {
-    return net.createServer((client) => {
-      this.sockets.add(client);
-      client.on('close', () => this.sockets.delete(client));
-      client.on('error', () => undefined);
-      if (this.mode === 'blackhole') return; // accepted, read, never answered
-      const upstream = net.connect(this.target, HOST);
-      this.sockets.add(upstream);
-      upstream.on('close', () => this.sockets.delete(upstream));
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-  }
-
-  private listen(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, HOST, () => {
-        this.server.off('error', reject);
-        this.port = (this.server.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  }
-
-  private dropConnections() {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-  }
-
-  async set(mode: PortMode): Promise<void> {
-    if (mode === this.mode) return;
-    const wasListening = this.mode !== 'refuse';
-    this.dropConnections();
-    this.mode = mode;
-    if (mode === 'refuse') {
-      await new Promise<void>((r) => this.server.close(() => r()));
-      return;
-    }
-    if (!wasListening) {
-      this.server = this.makeServer();
-      // The same port again: the service's configuration names it.
-      for (let i = 0; ; i++) {
-        try {
-          await this.listen(this.port);
-          return;
-        } catch (err) {
-          if (i > 50) throw err;
-          await delay(100);
-        }
-      }
-    }
-  }
-
-  async close(): Promise<void> {
-    this.dropConnections();
-    if (this.mode !== 'refuse') await new Promise<void>((r) => this.server.close(() => r()));
-    this.mode = 'refuse';
-  }
-}
+// A port whose faults the drill controls: test/helpers/faulty-port.ts (the component tests use it too).
 
 // ---------------------------------------------------------------- backends
 

@@ -37,6 +37,12 @@ export interface RetentionRunReport {
   /** Recordings still stored past their deadline after the run (held ones excluded). */
   overdue: number;
   durationMs: number;
+  /**
+   * Why the run stopped before the end, when it did: a batch in which nothing could be deleted (the
+   * store or the database is out). The recordings not yet read, unfinished claims and orphans wait for
+   * the next run, instead of each batch waiting out the same outage in turn.
+   */
+  stoppedEarly?: string;
 }
 
 /**
@@ -90,9 +96,15 @@ export function createRetention(deps: {
 
       const inFlight = new Set<Promise<void>>();
       const storeSlots = pLimit(BATCHES_IN_FLIGHT);
+      const stop = (why: string) => {
+        if (report.stoppedEarly) return;
+        report.stoppedEarly = why;
+        logger.error('the retention run stops early; the next run goes on', { why });
+      };
       const deleteBatch = async (todo: Recording[], storeDone: () => void): Promise<void> => {
         try {
           const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff }, onStoreDone: storeDone });
+          if (!result.deleted.length && result.failed.length) stop('a batch in which no recording could be deleted');
           report.deleted.push(...result.deleted);
           report.failed.push(...result.failed);
           // Held after the page was read, before the deletion's own check: left alone, like the others.
@@ -106,6 +118,7 @@ export function createRetention(deps: {
           logger.error('a retention batch failed; it will be retried by the next run', { count: todo.length, err: errorFacts(err) });
           report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
           metrics.failures.inc(todo.length);
+          stop('a batch that failed');
         } finally {
           storeDone();
         }
@@ -113,7 +126,7 @@ export function createRetention(deps: {
 
       // Keyset pagination over (deadline, id): rows that failed stay 'stored' and must not be read again.
       let after: { deadline: string; id: string } | undefined;
-      for (;;) {
+      while (!report.stoppedEarly) {
         const page = await recordings.storedDueBefore(cutoff, after, PAGE);
         if (!page.length) break;
         const last = page[page.length - 1]!;
@@ -130,6 +143,7 @@ export function createRetention(deps: {
         if (!todo.length) continue;
         // Store round trips of BATCHES_IN_FLIGHT batches at a time, overlapping earlier batches' tombstone writes.
         while (inFlight.size >= BATCHES_PENDING) await Promise.race(inFlight);
+        if (report.stoppedEarly) break;
         // A batch holds its store slot until its store part is over (a second storeDone is a no-op).
         const batch: Promise<void> = new Promise<void>((settled) => {
           void storeSlots(() => new Promise<void>((storeDone) => void deleteBatch(todo, storeDone).then(settled)));
@@ -140,9 +154,9 @@ export function createRetention(deps: {
 
       // Deletions claimed but never finished (a crash, a store outage) of recordings not yet due: the
       // claim already refuses new holds, so they are finished now, with the reason they were begun with.
-      if (!dryRun) {
+      if (!dryRun && !report.stoppedEarly) {
         let afterId: string | undefined;
-        for (;;) {
+        while (!report.stoppedEarly) {
           const page = await recordings.claimedNotDue(cutoff, afterId, PAGE);
           if (!page.length) break;
           afterId = page[page.length - 1]!.recording.id;
@@ -151,6 +165,7 @@ export function createRetention(deps: {
           for (const [reason, todo] of byReason) {
             try {
               const result = await deleteRecordings(todo, { reason, actor: RETENTION_ACTOR, details: { resumed: true } });
+              if (!result.deleted.length && result.failed.length) stop('a batch in which no recording could be deleted');
               report.deleted.push(...result.deleted);
               report.failed.push(...result.failed);
               report.held.push(...result.held);
@@ -161,6 +176,7 @@ export function createRetention(deps: {
               logger.error('finishing claimed deletions failed; the next run retries them', { count: todo.length, err: errorFacts(err) });
               report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
               metrics.failures.inc(todo.length);
+              stop('a batch that failed');
             }
           }
         }
@@ -172,15 +188,17 @@ export function createRetention(deps: {
         logger.error('expiring pending call opt-outs failed; the next run retries', { err: errorFacts(err) });
       }
 
-      try {
-        report.orphans = await sweepOrphans({ actor: RETENTION_ACTOR, dryRun });
-        if (!dryRun) {
-          metrics.deletions.inc({ reason: 'orphan' }, report.orphans.deleted.length);
-          metrics.failures.inc(report.orphans.failed.length);
+      if (!report.stoppedEarly) {
+        try {
+          report.orphans = await sweepOrphans({ actor: RETENTION_ACTOR, dryRun });
+          if (!dryRun) {
+            metrics.deletions.inc({ reason: 'orphan' }, report.orphans.deleted.length);
+            metrics.failures.inc(report.orphans.failed.length);
+          }
+        } catch (err) {
+          logger.error('the orphan sweep failed; it will be retried by the next run', { err: errorFacts(err) });
+          report.orphans.failed.push({ key: '*', error: errorSummary(err) });
         }
-      } catch (err) {
-        logger.error('the orphan sweep failed; it will be retried by the next run', { err: errorFacts(err) });
-        report.orphans.failed.push({ key: '*', error: errorSummary(err) });
       }
 
       report.overdue = await overdue.count();
@@ -203,6 +221,7 @@ export function createRetention(deps: {
         orphansDeleted: report.orphans.deleted.length,
         overdue: report.overdue,
         durationMs: report.durationMs,
+        ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}),
       });
       return report;
     },

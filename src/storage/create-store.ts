@@ -8,7 +8,13 @@ import { createS3Client, createS3ObjectStore } from './s3-object-store.js';
 export function createStore(config: Pick<Config, 'storageDriver' | 's3' | 'dataDir'>): ObjectStore {
   if (config.storageDriver === 's3') {
     const s3 = config.s3!;
-    return createS3ObjectStore({ client: createS3Client(s3), bucket: s3.bucket, sse: s3.sse, sseKmsKeyId: s3.sseKmsKeyId });
+    return createS3ObjectStore({
+      client: createS3Client(s3),
+      bucket: s3.bucket,
+      sse: s3.sse,
+      sseKmsKeyId: s3.sseKmsKeyId,
+      operationTimeoutMs: s3.operationTimeoutMs,
+    });
   }
   return createFsObjectStore({ root: storeRoot(config) });
 }

@@ -56,7 +56,17 @@ export interface S3ObjectStoreOptions {
   queueSize?: number;
   /** Whether the bucket keeps versions; detected once with GetBucketVersioning when omitted. */
   versioned?: boolean;
+  /**
+   * The longest one store operation may wait on the store, over all of the SDK's attempts (default
+   * 10 s): an upload's store part, a deletion of up to 1000 keys, one listing page, the opening of a
+   * download. A streamed upload is given up once the store has taken nothing for this long. A store
+   * that does not answer (a black-holed endpoint) then costs a caller one bounded wait, not three.
+   */
+  operationTimeoutMs?: number;
 }
+
+/** How often a streamed upload looks whether the store has stalled. */
+const STALL_CHECK_MS = 250;
 
 /** Answers to a conditional put whose key is taken: 412, or 409 while another conditional write to it is in flight. */
 function isTaken(err: unknown): boolean {
@@ -113,11 +123,27 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         ? { ServerSideEncryption: 'AES256' }
         : { ServerSideEncryption: 'aws:kms', ...(opts.sseKmsKeyId ? { SSEKMSKeyId: opts.sseKmsKeyId } : {}) };
   let versioned: boolean | undefined = opts.versioned;
+  const operationTimeoutMs = opts.operationTimeoutMs ?? 10_000;
 
-  async function isVersioned(): Promise<boolean> {
+  /**
+   * Runs `fn` with a signal that aborts after `ms`; every `client.send` of the operation takes it, so
+   * the SDK's retries end with it. The timer is cleared once `fn` settles: a download's body, streamed
+   * afterwards, is not cut off.
+   */
+  async function withDeadline<T>(fn: (abortSignal: AbortSignal) => Promise<T>, ms = operationTimeoutMs): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), ms);
+    try {
+      return await fn(controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function isVersioned(abortSignal: AbortSignal): Promise<boolean> {
     if (versioned !== undefined) return versioned;
     try {
-      const out = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+      const out = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }), { abortSignal });
       // A suspended bucket still holds the versions written while it was enabled.
       versioned = out.Status === 'Enabled' || out.Status === 'Suspended';
       return versioned;
@@ -132,7 +158,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   }
 
   /** Every version and delete marker of exactly `key`. */
-  async function versionsOf(key: string): Promise<ObjectIdentifier[]> {
+  async function versionsOf(key: string, abortSignal: AbortSignal): Promise<ObjectIdentifier[]> {
     const found: ObjectIdentifier[] = [];
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
@@ -144,6 +170,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           KeyMarker: keyMarker,
           VersionIdMarker: versionIdMarker,
         }),
+        { abortSignal },
       );
       for (const v of [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]) {
         if (v.Key === key) found.push({ Key: key, VersionId: v.VersionId });
@@ -156,9 +183,9 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     }
   }
 
-  async function headMissing(key: string): Promise<boolean> {
+  async function headMissing(key: string, abortSignal: AbortSignal): Promise<boolean> {
     try {
-      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
       return false;
     } catch (err) {
       if (isNotFound(err)) return true;
@@ -178,7 +205,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
    * and some S3-compatible stores cannot make them (s3rver on Node ≥ 17 answers 500 to a truncated V2
    * listing, its token being DES-encrypted).
    */
-  async function stillPresent(keys: string[]): Promise<{ present: Set<string>; errors: Map<string, string> }> {
+  async function stillPresent(keys: string[], abortSignal: AbortSignal): Promise<{ present: Set<string>; errors: Map<string, string> }> {
     const present = new Set<string>();
     const errors = new Map<string, string>();
     const byFolder = new Map<string, string[]>();
@@ -197,7 +224,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       let maxKeys = VERIFY_FIRST_PAGE;
       try {
         for (;;) {
-          const out = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: folder, Marker: marker, MaxKeys: maxKeys }));
+          const out = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: folder, Marker: marker, MaxKeys: maxKeys }), { abortSignal });
           const listed = out.Contents ?? [];
           for (const o of listed) if (o.Key !== undefined && wanted.has(o.Key)) present.add(o.Key);
           const lastListed = listed[listed.length - 1]?.Key;
@@ -213,12 +240,12 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   }
 
   /** When a multipart upload last received a part (else when it began); undefined once it is gone (completed or aborted). */
-  async function lastWritten(key: string, uploadId: string, initiated: Date): Promise<Date | undefined> {
+  async function lastWritten(key: string, uploadId: string, initiated: Date, abortSignal: AbortSignal): Promise<Date | undefined> {
     let last = initiated;
     let marker: string | undefined;
     try {
       for (;;) {
-        const out = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+        const out = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), { abortSignal });
         for (const p of out.Parts ?? []) if (p.LastModified && p.LastModified.getTime() > last.getTime()) last = p.LastModified;
         if (!out.IsTruncated || out.NextPartNumberMarker === undefined) return last;
         marker = out.NextPartNumberMarker;
@@ -230,13 +257,14 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
   }
 
   /** Sends DeleteObjects in batches; returns the per-key failures. */
-  async function deleteBatches(objects: ObjectIdentifier[]): Promise<Map<string, string>> {
+  async function deleteBatches(objects: ObjectIdentifier[], abortSignal: AbortSignal): Promise<Map<string, string>> {
     const failed = new Map<string, string>();
     for (let i = 0; i < objects.length; i += DELETE_BATCH) {
       const batch = objects.slice(i, i + DELETE_BATCH);
       try {
         const out = await client.send(
           new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }),
+          { abortSignal },
         );
         for (const e of out.Errors ?? []) {
           if (e.Key === undefined || e.Code === 'NoSuchKey' || e.Code === 'NoSuchVersion') continue;
@@ -247,6 +275,49 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       }
     }
     return failed;
+  }
+
+  /** Deletes every version of each key, then checks that each is gone; per-key failures, never a throw. */
+  async function deleteAndVerify(unique: string[], signal: AbortSignal): Promise<DeleteResult> {
+      const failed = new Map<string, string>();
+      const onVersioned = await isVersioned(signal);
+
+      let targets: ObjectIdentifier[];
+      if (onVersioned) {
+        const listed = await pLimit(CONCURRENCY).map(unique, async (key) => {
+          try {
+            return await versionsOf(key, signal);
+          } catch (err) {
+            failed.set(key, describe(err));
+            return [];
+          }
+        });
+        targets = listed.flat();
+      } else {
+        targets = unique.map((key) => ({ Key: key }));
+      }
+      for (const [key, error] of await deleteBatches(targets, signal)) if (!failed.has(key)) failed.set(key, error);
+
+      // Trust nothing the delete call said: a key counts as deleted only when it is verifiably gone.
+      const toVerify = unique.filter((key) => !failed.has(key));
+      if (onVersioned) {
+        await pLimit(CONCURRENCY).map(toVerify, async (key) => {
+          try {
+            if (!(await headMissing(key, signal))) failed.set(key, 'still present after delete');
+            else if ((await versionsOf(key, signal)).length > 0) failed.set(key, 'versions left after delete');
+          } catch (err) {
+            failed.set(key, describe(err));
+          }
+        });
+      } else {
+        const { present, errors } = await stillPresent(toVerify, signal);
+        for (const key of present) failed.set(key, 'still present after delete');
+        for (const [key, error] of errors) failed.set(key, error);
+      }
+      return {
+        deleted: unique.filter((key) => !failed.has(key)),
+        failed: unique.filter((key) => failed.has(key)).map((key) => ({ key, error: failed.get(key)! })),
+      };
   }
 
   return {
@@ -292,7 +363,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           { step: 'deserialize', name: 'bodyFromChunks' },
         );
         try {
-          await client.send(command);
+          await withDeadline((abortSignal) => client.send(command, { abortSignal }));
         } catch (err) {
           throw storeError('PutObject', err);
         }
@@ -301,9 +372,11 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
 
       let bytes = 0;
       let firstFailure: 'source' | 'store' | undefined;
+      let lastProgress = performance.now();
       const counter = new Transform({
         transform(chunk: Buffer, _enc, done) {
           bytes += chunk.length;
+          lastProgress = performance.now();
           done(null, chunk);
         },
       });
@@ -323,17 +396,32 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         })(),
         { objectMode: false },
       );
-      const piped = pipeline(rest, counter).catch((err: unknown) => {
-        firstFailure ??= 'source';
-        throw err;
+      let sourceEnded = false;
+      const piped = pipeline(rest, counter).then(
+        () => {
+          sourceEnded = true;
+        },
+        (err: unknown) => {
+          firstFailure ??= 'source';
+          throw err;
+        },
+      );
+      // A part stored is progress too. The store has stalled when, with data waiting for it (the
+      // source ended, or held back because the upload takes nothing more), it has taken none for
+      // operationTimeoutMs. A slow sender is not the store's stall: the HTTP edge bounds that one.
+      upload.on('httpUploadProgress', () => {
+        lastProgress = performance.now();
       });
+      const watchdog = setInterval(() => {
+        if ((sourceEnded || counter.writableNeedDrain) && performance.now() - lastProgress > operationTimeoutMs) void upload.abort();
+      }, STALL_CHECK_MS);
       // A failed Upload aborts its multipart upload before rejecting, so nothing is left at the key.
       const stored = upload.done().catch((err: unknown) => {
         firstFailure ??= 'store';
         counter.destroy(err instanceof Error ? err : new Error(String(err)));
         throw err;
       });
-      const [source, store] = await Promise.allSettled([piped, stored]);
+      const [source, store] = await Promise.allSettled([piped, stored]).finally(() => clearInterval(watchdog));
       if (source.status === 'fulfilled' && store.status === 'fulfilled') return { bytes };
       if (firstFailure === 'source' && source.status === 'rejected') throw source.reason;
       throw storeError('PutObject', store.status === 'rejected' ? store.reason : undefined);
@@ -343,12 +431,12 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       assertValidKey(key);
       // The HEAD is for S3-compatible stores that ignore If-None-Match on PUT (s3rver does): there it
       // still refuses a replacement that is not concurrent. On S3 the conditional put is the atomic test.
-      if (!(await headMissing(key).catch((err: unknown) => { throw storeError('HeadObject', err); }))) return { created: false };
+      if (!(await withDeadline((signal) => headMissing(key, signal)).catch((err: unknown) => { throw storeError('HeadObject', err); }))) return { created: false };
       const lock: Pick<PutObjectCommandInput, 'ObjectLockMode' | 'ObjectLockRetainUntilDate'> = meta.retainUntil
         ? { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: meta.retainUntil }
         : {};
       try {
-        await client.send(
+        await withDeadline((abortSignal) => client.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
@@ -361,7 +449,8 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             ...lock,
             ...sse,
           }),
-        );
+          { abortSignal },
+        ));
         return { created: true };
       } catch (err) {
         if (isTaken(err)) return { created: false };
@@ -373,12 +462,16 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
       assertValidKey(key);
       if (range) checkRange(range);
       try {
-        const out = await client.send(
-          new GetObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Range: range ? `bytes=${range.start}-${range.end ?? ''}` : undefined,
-          }),
+        // The deadline is for the answer; the body streams to the listener for as long as playback takes.
+        const out = await withDeadline((abortSignal) =>
+          client.send(
+            new GetObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Range: range ? `bytes=${range.start}-${range.end ?? ''}` : undefined,
+            }),
+            { abortSignal },
+          ),
         );
         if (!(out.Body instanceof Readable)) throw new Error('GetObject returned no Node stream');
         const bytes = out.ContentLength ?? 0;
@@ -401,55 +494,19 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     async delete(keys: string[]): Promise<DeleteResult> {
       keys.forEach(assertValidKey);
       const unique = [...new Set(keys)];
-      const failed = new Map<string, string>();
-      const onVersioned = await isVersioned();
-
-      let targets: ObjectIdentifier[];
-      if (onVersioned) {
-        const listed = await pLimit(CONCURRENCY).map(unique, async (key) => {
-          try {
-            return await versionsOf(key);
-          } catch (err) {
-            failed.set(key, describe(err));
-            return [];
-          }
-        });
-        targets = listed.flat();
-      } else {
-        targets = unique.map((key) => ({ Key: key }));
-      }
-      for (const [key, error] of await deleteBatches(targets)) if (!failed.has(key)) failed.set(key, error);
-
-      // Trust nothing the delete call said: a key counts as deleted only when it is verifiably gone.
-      const toVerify = unique.filter((key) => !failed.has(key));
-      if (onVersioned) {
-        await pLimit(CONCURRENCY).map(toVerify, async (key) => {
-          try {
-            if (!(await headMissing(key))) failed.set(key, 'still present after delete');
-            else if ((await versionsOf(key)).length > 0) failed.set(key, 'versions left after delete');
-          } catch (err) {
-            failed.set(key, describe(err));
-          }
-        });
-      } else {
-        const { present, errors } = await stillPresent(toVerify);
-        for (const key of present) failed.set(key, 'still present after delete');
-        for (const [key, error] of errors) failed.set(key, error);
-      }
-      return {
-        deleted: unique.filter((key) => !failed.has(key)),
-        failed: unique.filter((key) => failed.has(key)).map((key) => ({ key, error: failed.get(key)! })),
-      };
+      // One deadline per 1000 keys (one DeleteObjects call); a key not confirmed gone by then is reported failed.
+      return withDeadline((signal) => deleteAndVerify(unique, signal), operationTimeoutMs * Math.max(1, Math.ceil(unique.length / DELETE_BATCH)));
     },
 
     async exists(key: string): Promise<boolean> {
       assertValidKey(key);
       try {
-        return !(await headMissing(key));
+        return !(await withDeadline((signal) => headMissing(key, signal)));
       } catch (err) {
         throw storeError('HeadObject', err);
       }
     },
+
 
     list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }> {
       assertValidPrefix(prefix);
@@ -458,8 +515,8 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         do {
           let out;
           try {
-            out = await client.send(
-              new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+            out = await withDeadline((abortSignal) =>
+              client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }), { abortSignal }),
             );
           } catch (err) {
             throw storeError('ListObjectsV2', err);
@@ -480,8 +537,11 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         for (;;) {
           let out;
           try {
-            out = await client.send(
-              new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix || undefined, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+            out = await withDeadline((abortSignal) =>
+              client.send(
+                new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix || undefined, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+                { abortSignal },
+              ),
             );
           } catch (err) {
             // A store without the call (s3rver) cannot list what it keeps of unfinished uploads, nor
@@ -493,7 +553,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
             if (u.Key === undefined || u.UploadId === undefined) continue;
             if ((u.Initiated ?? new Date(0)).getTime() > olderThan.getTime()) continue;
             // Initiated is when the upload began; a long one may still be sending parts. Its last part says.
-            const lastModified = await lastWritten(u.Key, u.UploadId, u.Initiated ?? new Date(0));
+            const lastModified = await withDeadline((signal) => lastWritten(u.Key!, u.UploadId!, u.Initiated ?? new Date(0), signal));
             if (!lastModified || lastModified.getTime() > olderThan.getTime()) continue;
             yield { id: uploadLeftoverId(u.Key, u.UploadId), kind: 'multipart-upload', key: u.Key, lastModified };
           }
@@ -507,17 +567,19 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     async removeLeftovers(ids: string[]): Promise<DeleteResult> {
       const uploads = new Map(ids.map((id) => [id, parseUploadLeftoverId(id)] as const));
       const failed = new Map<string, string>();
-      await pLimit(CONCURRENCY).map([...uploads], async ([id, { key, uploadId }]) => {
+      // As long as a deletion of as many keys may take: one deadline per 1000 ids.
+      const deadline = operationTimeoutMs * Math.max(1, Math.ceil(uploads.size / DELETE_BATCH));
+      await withDeadline((abortSignal) => pLimit(CONCURRENCY).map([...uploads], async ([id, { key, uploadId }]) => {
         try {
           try {
-            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal });
           } catch (err) {
             if (!isNoSuchUpload(err)) throw err;
           }
           // S3 may keep parts still being uploaded when the abort arrived: only a ListParts that no
           // longer finds the upload shows that nothing of it is kept.
           try {
-            await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 }));
+            await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 }), { abortSignal });
             failed.set(id, 'still present after abort');
           } catch (err) {
             if (!isNoSuchUpload(err)) throw err;
@@ -525,7 +587,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         } catch (err) {
           failed.set(id, describe(err));
         }
-      });
+      }), deadline);
       const unique = [...uploads.keys()];
       return {
         deleted: unique.filter((id) => !failed.has(id)),
@@ -535,7 +597,7 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
 
     async ping(): Promise<void> {
       try {
-        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+        await withDeadline((abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }));
       } catch (err) {
         throw storeError('HeadBucket', err);
       }

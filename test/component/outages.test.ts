@@ -3,18 +3,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import sinon from 'sinon';
 import sqlite3 from 'sqlite3';
 import request from 'supertest';
+import { DAY_MS } from '../../src/shared/clock.js';
 import { createDatabase } from '../../src/shared/database.js';
+import { Unavailable } from '../../src/shared/errors.js';
 import type { Role } from '../../src/shared/principal.js';
 import { createS3Client, createS3ObjectStore } from '../../src/storage/index.js';
+import { FaultyPort } from '../helpers/faulty-port.js';
 import { createPostgresDatabase } from '../helpers/postgres.js';
 import { startS3Server, s3ConfigFor, type S3TestServer } from '../helpers/s3-server.js';
 import { itOn, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 
 const CALLER = '+46701234567';
+const MiB = 1024 * 1024;
 const ROLES: Role[] = ['trainer', 'auditor', 'admin', 'phone-system'];
 
 /** An outage answered as one: 503 problem+json with Retry-After, never HTML or a stack trace. */
@@ -101,6 +106,89 @@ describe('outages are answered as outages: 503 problem+json with Retry-After', f
       expectOutage(missing, 'upload to a missing bucket (404)');
       expect(missing.text).not.to.match(/404|NoSuchBucket/);
       expectNoStacks(t);
+    });
+
+    describe('black-holed (accepts connections, never answers)', () => {
+      // Each request attempt may be silent for REQUEST_MS; the SDK makes three. The operation deadline
+      // (OPERATION_MS) must end the wait long before three attempts would, for the store part of every
+      // path: an upload and the removal of what it may have left, playback, a manual deletion, and a
+      // retention run, which stops at its first batch in which nothing could be deleted.
+      const REQUEST_MS = 4_000;
+      const OPERATION_MS = 500;
+      let port: FaultyPort | undefined;
+      afterEach(async () => {
+        await port?.close();
+        port = undefined;
+      });
+
+      async function timed<T>(fn: () => PromiseLike<T>): Promise<[T, number]> {
+        const started = performance.now();
+        const out = await fn();
+        return [out, performance.now() - started];
+      }
+
+      it('upload, playback and manual deletion answer 503 within the operation deadline, not after three silent attempts; a retention run stops early', async () => {
+        s3 = await startS3Server();
+        port = await FaultyPort.open(Number(new URL(s3.endpoint).port));
+        const client = createS3Client({ ...s3ConfigFor({ endpoint: `http://127.0.0.1:${port.port}`, bucket: s3.bucket }), requestTimeoutMs: REQUEST_MS });
+        const store = createS3ObjectStore({ client, bucket: s3.bucket, sse: 'none', versioned: false, operationTimeoutMs: OPERATION_MS });
+        t = await startTestApp({ store });
+        const as = await tokensFor(t);
+        const ids: string[] = [];
+        for (const caller of ['+46701234561', '+46701234562', '+46701234563']) {
+          const res = await upload(t, caller);
+          expect(res.status, res.text).to.equal(201);
+          ids.push(res.body.id);
+        }
+
+        await port.set('blackhole');
+        const [up, upMs] = await timed(() => upload(t!, '+46701234564'));
+        expectOutage(up, 'upload');
+        // The put and its clean-up, each one deadline; without it, 3 × REQUEST_MS for each.
+        expect(upMs, 'upload answered within the put and clean-up deadlines').to.be.below(REQUEST_MS);
+        const [play, playMs] = await timed(() => request(t!.app).get(`/v1/recordings/${ids[0]}/audio`).set(as.trainer));
+        expectOutage(play, 'playback');
+        expect(playMs, 'playback answered within one deadline').to.be.below(REQUEST_MS);
+        const [del, delMs] = await timed(() => request(t!.app).delete(`/v1/recordings/${ids[1]}`).set(as.admin).send({ reason: 'asked to by the caller' }));
+        expectOutage(del, 'manual deletion');
+        expect(delMs, 'manual deletion answered within one deadline').to.be.below(REQUEST_MS);
+
+        t.clock.advance(31 * DAY_MS);
+        const [report, runMs] = await timed(() => t!.services.retention.run());
+        expect(report.deleted).to.deep.equal([]);
+        expect(report.stoppedEarly).to.be.a('string');
+        expect(report.failed.map((f) => f.id)).to.have.members(ids);
+        expect(runMs, 'the retention run ends after its first failed batch, without the orphan sweep').to.be.below(REQUEST_MS);
+
+        // Back again: everything due is deleted by the next run, and nothing was acknowledged that is not stored.
+        await port.set('pass');
+        const again = await t.services.retention.run();
+        expect(again.stoppedEarly).to.equal(undefined);
+        expect(again.deleted).to.have.members(ids);
+        expect(again.overdue).to.equal(0);
+        expectNoStacks(t);
+      });
+
+      it('gives up a streamed multipart upload once the store has taken nothing for the deadline, and not a slow sender', async () => {
+        s3 = await startS3Server();
+        port = await FaultyPort.open(Number(new URL(s3.endpoint).port));
+        const client = createS3Client({ ...s3ConfigFor({ endpoint: `http://127.0.0.1:${port.port}`, bucket: s3.bucket }), requestTimeoutMs: REQUEST_MS });
+        const store = createS3ObjectStore({ client, bucket: s3.bucket, sse: 'none', versioned: false, operationTimeoutMs: OPERATION_MS, partSize: 5 * MiB });
+
+        // A sender pausing longer than the deadline between parts, the store answering: stored.
+        async function* slowly() {
+          for (let i = 0; i < 3; i++) {
+            if (i) await new Promise((r) => setTimeout(r, OPERATION_MS * 2));
+            yield Buffer.alloc(4 * MiB, i + 1);
+          }
+        }
+        expect(await store.put('recordings/slow-sender', Readable.from(slowly()), { contentType: 'audio/wav' })).to.deep.equal({ bytes: 12 * MiB });
+
+        await port.set('blackhole');
+        const [err, ms] = await timed(() => store.put('recordings/black-holed', Readable.from([Buffer.alloc(12 * MiB, 7)]), { contentType: 'audio/wav' }).then(() => undefined, (e: unknown) => e));
+        expect(err).to.be.instanceOf(Unavailable);
+        expect(ms, 'given up within the deadline, not after three silent attempts').to.be.below(REQUEST_MS);
+      });
     });
   });
 

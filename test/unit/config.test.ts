@@ -47,6 +47,12 @@ describe('configuration', () => {
     expect(loadConfig({ SHUTDOWN_TIMEOUT: '5s', METRICS_LISTEN: '127.0.0.1:9464' }).edge).to.deep.include({ shutdownTimeoutMs: 5_000, metricsListen: { host: '127.0.0.1', port: 9464 } });
   });
 
+  it('bounds every wait on the S3 store: connecting, one silent attempt, one operation over all attempts', () => {
+    expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'rec' }).s3).to.include({ connectTimeoutMs: 3_000, requestTimeoutMs: 10_000, operationTimeoutMs: 10_000 });
+    expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'rec', S3_OPERATION_TIMEOUT: '4s' }).s3).to.include({ operationTimeoutMs: 4_000 });
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'rec', S3_OPERATION_TIMEOUT: 'soon' })).to.throw(ConfigError, /S3_OPERATION_TIMEOUT/);
+  });
+
   it('never echoes a secret value in its error', () => {
     try {
       loadConfig({ CALLER_KEY_SECRET: 'short-secret' });
