@@ -79,6 +79,8 @@ export interface World {
   pgPort?: FaultyPort;
   s3?: { endpoint: string; bucket: string; port: FaultyPort; stop(): Promise<void> };
   runner: Runner;
+  /** Settings every process of the world gets besides its own (the short drills' shorter store deadline). */
+  env: Record<string, string>;
   /** Every phone number the drill used, E.164. */
   numbers: Set<string>;
   /** The drill's own view of the database. */
@@ -95,7 +97,13 @@ async function adminSql(sql: string): Promise<void> {
   }
 }
 
-export async function createWorld(name: string, db: DbKind, store: StoreKind, runner: Runner, opts: { parent?: string; dataDir?: string } = {}): Promise<World> {
+export async function createWorld(
+  name: string,
+  db: DbKind,
+  store: StoreKind,
+  runner: Runner,
+  opts: { parent?: string; dataDir?: string; env?: Record<string, string> } = {},
+): Promise<World> {
   const dir = mkdtempSync(path.join(opts.parent ?? tmpdir(), `gallra-chaos-${name.replace(/[^a-z0-9]+/gi, '-')}-`));
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
   const logDir = path.join(dir, 'logs');
@@ -120,7 +128,7 @@ export async function createWorld(name: string, db: DbKind, store: StoreKind, ru
   }
   let knex: Database | undefined;
   const world: World = {
-    name, db, store, dir, dataDir, logDir, tmpDir, secrets: newSecrets(), databaseUrl, directDatabaseUrl, pgPort, s3, runner, numbers: new Set(),
+    name, db, store, dir, dataDir, logDir, tmpDir, secrets: newSecrets(), databaseUrl, directDatabaseUrl, pgPort, s3, runner, env: opts.env ?? {}, numbers: new Set(),
     knex() {
       knex ??= createDatabase(directDatabaseUrl);
       return knex;
@@ -166,6 +174,7 @@ export function serviceEnv(w: World, extra: Record<string, string | undefined> =
           S3_REQUEST_CHECKSUM: 'when_required',
         }
       : {}),
+    ...w.env,
     ...extra,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];

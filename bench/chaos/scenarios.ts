@@ -30,6 +30,8 @@ export interface DrillOptions {
   parent?: string;
   /** Every file each world leaves is scanned for numbers into this row before the world is removed. */
   pii: Row;
+  /** Settings for every process of the drill's worlds (the short drills shorten S3_OPERATION_TIMEOUT). */
+  env?: Record<string, string>;
 }
 
 type Acked = Map<string, { id: string; sha: string }>;
@@ -80,7 +82,7 @@ async function finish(w: World, pii: Row): Promise<void> {
 }
 
 async function withWorld(name: string, db: DbKind, store: StoreKind, o: DrillOptions, fn: (w: World, row: Row) => Promise<void>, worldOpts: { dataDir?: string } = {}): Promise<Row> {
-  const w = await createWorld(name, db, store, o.runner, { parent: o.parent, ...worldOpts });
+  const w = await createWorld(name, db, store, o.runner, { parent: o.parent, env: o.env, ...worldOpts });
   const row = newRow(name, w);
   try {
     await fn(w, row);

@@ -6,7 +6,6 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsCommand,
-  ListObjectsV2Command,
   ListMultipartUploadsCommand,
   ListObjectVersionsCommand,
   ListPartsCommand,
@@ -511,21 +510,27 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }> {
       assertValidPrefix(prefix);
       return (async function* () {
-        let token: string | undefined;
-        do {
+        // ListObjects (v1), paged by the last key listed: ListObjectsV2's opaque continuation tokens are
+        // beyond some S3-compatible stores (s3rver answers 500 to any truncated V2 listing), where the
+        // orphan sweep then failed as soon as more than 1000 recordings were stored.
+        let marker: string | undefined;
+        for (;;) {
           let out;
           try {
             out = await withDeadline((abortSignal) =>
-              client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }), { abortSignal }),
+              client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix || undefined, Marker: marker }), { abortSignal }),
             );
           } catch (err) {
-            throw storeError('ListObjectsV2', err);
+            throw storeError('ListObjects', err);
           }
-          for (const o of out.Contents ?? []) {
+          const listed = out.Contents ?? [];
+          for (const o of listed) {
             if (o.Key !== undefined) yield { key: o.Key, lastModified: o.LastModified ?? new Date(0) };
           }
-          token = out.IsTruncated ? out.NextContinuationToken : undefined;
-        } while (token);
+          const last = listed[listed.length - 1]?.Key;
+          if (!out.IsTruncated || last === undefined) return;
+          marker = last;
+        }
       })();
     },
 

@@ -54,7 +54,7 @@ class VersionedBucket {
         if (!current || current.marker) throw Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
         return {};
       }
-      case 'ListObjectsV2Command':
+      case 'ListObjectsCommand':
         return {
           Contents: [...this.versions.entries()].filter(([k, vs]) => k.startsWith(input.Prefix ?? '') && !vs[0]!.marker).map(([Key]) => ({ Key, LastModified: new Date() })),
           IsTruncated: false,

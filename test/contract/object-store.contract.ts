@@ -177,6 +177,19 @@ export function objectStoreContract(make: () => Promise<ContractHarness>, option
     expect(await all(store.list(`${run}/2023/`))).to.deep.equal([]);
   });
 
+  it('lists past one page (S3 pages 1000 keys): every key, once', async function () {
+    this.timeout(60_000);
+    const run = `pages-${randomUUID().slice(0, 8)}`;
+    const keys = Array.from({ length: 1_003 }, (_, i) => `${run}/2024/05/01/k${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < keys.length; i += 50) {
+      await Promise.all(keys.slice(i, i + 50).map((key) => store.create(key, Buffer.from('x'), { contentType: 'audio/wav' })));
+    }
+    const listed = (await all(store.list(`${run}/`))).map((o) => o.key);
+    expect(listed).to.have.length(keys.length);
+    expect([...listed].sort()).to.deep.equal(keys);
+    await store.delete(keys);
+  });
+
   it('leaves nothing at the key when the source fails before the end', async () => {
     const key = newKey();
     const err = await expectRejection(

@@ -71,14 +71,6 @@ class FakeBucket {
         const page = keys.slice(0, Math.min(input.MaxKeys ?? 1000, 1000));
         return { Contents: page.map((Key) => ({ Key })), IsTruncated: page.length < keys.length };
       }
-      case 'ListObjectsV2Command': {
-        // Current, non-deleted keys in key order, 1000 a page as S3 pages them.
-        const keys = this.currentKeys(input.Prefix);
-        const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
-        const page = keys.slice(start, start + 1000);
-        const more = start + 1000 < keys.length;
-        return { Contents: page.map((Key) => ({ Key })), IsTruncated: more, NextContinuationToken: more ? String(start + 1000) : undefined };
-      }
       case 'PutObjectCommand': {
         const current = this.objects.get(input.Key)?.[0];
         if (input.IfNoneMatch === '*' && current && !current.deleteMarker) throw sdkError('PreconditionFailed', 412);
