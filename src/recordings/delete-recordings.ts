@@ -59,13 +59,16 @@ export function createRecordingDeleter(deps: {
     const report: DeletionReport = { deleted: [], failed: [], held: [] };
     const candidates = recordings.filter((r) => r.status === 'stored' && r.storageKey);
     if (!candidates.length) return report;
-    const { held, claimed } = await transaction(async (tx) => {
+    const { held, claimed, earlier } = await transaction(async (tx) => {
       const locked = (await repository.lockRows(tx, candidates.map((r) => r.id))).filter((l) => l.recording.status === 'stored');
       const lockedIds = locked.map((l) => l.recording.id);
       const held = lockedIds.length ? ((await deps.heldAmong?.(lockedIds, tx)) ?? new Set<string>()) : new Set<string>();
       const unheld = lockedIds.filter((id) => !held.has(id));
-      const claimed = new Set(unheld.length ? await repository.claimForDeletion(tx, unheld, { at: clock.now().toISOString(), reason: input.reason }) : []);
-      return { held, claimed };
+      const claim = { at: clock.now().toISOString(), reason: input.reason, actor: input.actor, details: input.details ?? {} };
+      const claimed = new Set(unheld.length ? await repository.claimForDeletion(tx, unheld, claim) : []);
+      // Claims an earlier attempt made and could not finish: what it committed to is what gets done and audited.
+      const earlier = new Map(locked.flatMap((l) => (l.claim ? [[l.recording.id, l.claim] as const] : [])));
+      return { held, claimed, earlier };
     });
     report.held = candidates.filter((r) => held.has(r.id)).map((r) => r.id);
     // Only what this path claimed goes on; a row no longer stored was finished by someone else.
@@ -97,17 +100,29 @@ export function createRecordingDeleter(deps: {
       const group = gone.slice(i, i + TOMBSTONES_PER_TRANSACTION);
       const at = clock.now().toISOString();
       const written = await transaction(async (tx) => {
+        const byReason = new Map<string, string[]>();
+        for (const r of group) {
+          const reason = earlier.get(r.id)?.reason ?? input.reason;
+          byReason.set(reason, [...(byReason.get(reason) ?? []), r.id]);
+        }
         // Conditional on 'stored': a recording someone else finished first keeps their entry and gets none here.
-        const tombstoned = new Set(await repository.tombstone(tx, group.map((r) => r.id), { at, reason: input.reason }));
+        const tombstoned = new Set<string>();
+        for (const [reason, ids] of byReason) for (const id of await repository.tombstone(tx, ids, { at, reason })) tombstoned.add(id);
         const done = group.filter((r) => tombstoned.has(r.id));
         await audit.appendAll(
           tx,
-          done.map((r) => ({
-            actor: input.actor,
-            action: 'recording.deleted',
-            subject: `recording:${r.id}`,
-            details: { recordingId: r.id, callId: r.callId, storageKey: r.storageKey, sha256: r.sha256, reason: input.reason, deadline: r.deadline, ...input.details },
-          })),
+          done.map((r) => {
+            const what = { recordingId: r.id, callId: r.callId, storageKey: r.storageKey, sha256: r.sha256, deadline: r.deadline };
+            const claim = earlier.get(r.id);
+            return {
+              actor: input.actor,
+              action: 'recording.deleted',
+              subject: `recording:${r.id}`,
+              details: claim
+                ? { ...what, reason: claim.reason, ...claim.details, resumed: true, claimedAt: claim.at, ...(claim.actor ? { claimedBy: claim.actor } : {}) }
+                : { ...what, reason: input.reason, ...input.details },
+            };
+          }),
         );
         return done.map((r) => r.id);
       });

@@ -143,11 +143,28 @@ async function tombstone(trx: Transaction, ids: string[], fields: { at: string; 
   return updated.map((u) => u.id);
 }
 
+/** What a deletion committed to when it claimed a recording: the one that finishes it audits this. */
+export interface DeletionClaim {
+  /** When the deletion checked the holds and claimed the row. */
+  at: string;
+  reason: string;
+  /** Null for claims made before the actor was kept. */
+  actor: string | null;
+  details: Record<string, unknown>;
+}
+
 /** A recording row read under a row lock, with its deletion claim. */
 export interface LockedRecording {
   recording: Recording;
-  /** When a deletion claimed it (checked its holds and committed to removing it); null if none has. */
-  deletionClaimedAt: string | null;
+  /** The deletion that claimed it (checked its holds and committed to removing it); null if none has. */
+  claim: DeletionClaim | null;
+}
+
+function claimOf(r: Record<string, unknown>): DeletionClaim | null {
+  const at = r.deletion_claimed_at as string | null;
+  if (!at) return null;
+  const details = r.deletion_details as string | null;
+  return { at, reason: (r.deletion_reason as string | null) ?? 'unknown', actor: (r.deletion_actor as string | null) ?? null, details: details ? (JSON.parse(details) as Record<string, unknown>) : {} };
 }
 
 /**
@@ -159,23 +176,29 @@ async function lockRows(trx: Transaction, ids: string[]): Promise<LockedRecordin
   const sorted = [...ids].sort();
   for (let i = 0; i < sorted.length; i += 500) {
     const rows = await lockingRows(trx, trx('recordings').whereIn('id', sorted.slice(i, i + 500)).orderBy('id'));
-    out.push(...rows.map((r: Record<string, unknown>) => ({ recording: fromRow(r), deletionClaimedAt: (r.deletion_claimed_at as string | null) ?? null })));
+    out.push(...rows.map((r: Record<string, unknown>) => ({ recording: fromRow(r), claim: claimOf(r) })));
   }
   return out;
 }
 
 /**
  * Claims those of `ids` still stored for deletion and returns their ids. A claim already made stays as it
- * was (its time and reason); the rows must be locked and their holds checked in the same transaction.
+ * was (its time, reason, actor and details); the rows must be locked and their holds checked in the same
+ * transaction.
  */
-async function claimForDeletion(trx: Transaction, ids: string[], fields: { at: string; reason: string }): Promise<string[]> {
+async function claimForDeletion(trx: Transaction, ids: string[], claim: DeletionClaim): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < ids.length; i += 500) {
     const updated = (await trx('recordings')
       .whereIn('id', ids.slice(i, i + 500))
       .where('status', 'stored')
       .update(
-        { deletion_claimed_at: trx.raw('coalesce(deletion_claimed_at, ?)', [fields.at]), deletion_reason: trx.raw('coalesce(deletion_reason, ?)', [fields.reason]) },
+        {
+          deletion_claimed_at: trx.raw('coalesce(deletion_claimed_at, ?)', [claim.at]),
+          deletion_reason: trx.raw('case when deletion_claimed_at is null then ? else deletion_reason end', [claim.reason]),
+          deletion_actor: trx.raw('case when deletion_claimed_at is null then ? else deletion_actor end', [claim.actor]),
+          deletion_details: trx.raw('case when deletion_claimed_at is null then ? else deletion_details end', [JSON.stringify(claim.details)]),
+        },
         ['id'],
       )) as { id: string }[];
     out.push(...updated.map((u) => u.id));
@@ -187,10 +210,10 @@ async function claimForDeletion(trx: Transaction, ids: string[], fields: { at: s
  * One page of stored recordings a deletion claimed but did not finish (it crashed, or the store failed)
  * whose deadline is not before `cutoff` (the run deletes those anyway), by id after `after`.
  */
-async function claimedNotDue(db: Db, cutoff: string, after: string | undefined, limit: number): Promise<{ recording: Recording; reason: string }[]> {
+async function claimedNotDue(db: Db, cutoff: string, after: string | undefined, limit: number): Promise<{ recording: Recording; claim: DeletionClaim }[]> {
   const q = db('recordings').where({ status: 'stored' }).whereNotNull('deletion_claimed_at').andWhere('deadline', '>=', cutoff);
   if (after) q.andWhere('id', '>', after);
-  return (await q.orderBy('id').limit(limit)).map((r: Record<string, unknown>) => ({ recording: fromRow(r), reason: (r.deletion_reason as string | null) ?? 'unknown' }));
+  return (await q.orderBy('id').limit(limit)).map((r: Record<string, unknown>) => ({ recording: fromRow(r), claim: claimOf(r)! }));
 }
 
 /** The recordings of this caller still in the store. */
@@ -224,7 +247,7 @@ export function createRecordingRepository(db: Database) {
     storedDueBefore: (cutoff: Date, after: { deadline: string; id: string } | undefined, limit: number) => storedDueBefore(db, cutoff.toISOString(), after, limit),
     tombstone: (tx: Tx, ids: string[], fields: { at: string; reason: string }) => tombstone(trxOf(tx), ids, fields),
     lockRows: (tx: Tx, ids: string[]) => lockRows(trxOf(tx), ids),
-    claimForDeletion: (tx: Tx, ids: string[], fields: { at: string; reason: string }) => claimForDeletion(trxOf(tx), ids, fields),
+    claimForDeletion: (tx: Tx, ids: string[], claim: DeletionClaim) => claimForDeletion(trxOf(tx), ids, claim),
     claimedNotDue: (cutoff: Date, after: string | undefined, limit: number) => claimedNotDue(db, cutoff.toISOString(), after, limit),
     storedOfCaller: (callerKey: string) => storedOfCaller(db, callerKey),
     storedKeysAmong: (keys: string[]) => storedKeysAmong(db, keys),

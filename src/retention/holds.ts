@@ -40,9 +40,9 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
         if (recording.status !== 'stored') {
           throw new Conflict('recording-not-stored', `Recording ${input.recordingId} is ${recording.status}; there is nothing to hold`, { recordingStatus: recording.status });
         }
-        if (locked.deletionClaimedAt) {
+        if (locked.claim) {
           throw new Conflict('recording-being-deleted', `Recording ${input.recordingId} is already being deleted; it can no longer be held`, {
-            deletionStartedAt: locked.deletionClaimedAt,
+            deletionStartedAt: locked.claim.at,
           });
         }
         const existing = await holds.findActiveManual(input.recordingId, now, tx);

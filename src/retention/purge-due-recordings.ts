@@ -159,25 +159,24 @@ export function createRetention(deps: {
         while (!report.stoppedEarly) {
           const page = await recordings.claimedNotDue(cutoff, afterId, PAGE);
           if (!page.length) break;
-          afterId = page[page.length - 1]!.recording.id;
-          const byReason = new Map<string, Recording[]>();
-          for (const { recording, reason } of page) byReason.set(reason, [...(byReason.get(reason) ?? []), recording]);
-          for (const [reason, todo] of byReason) {
-            try {
-              const result = await deleteRecordings(todo, { reason, actor: RETENTION_ACTOR, details: { resumed: true } });
-              if (!result.deleted.length && result.failed.length) stop('a batch in which no recording could be deleted');
-              report.deleted.push(...result.deleted);
-              report.failed.push(...result.failed);
-              report.held.push(...result.held);
-              metrics.deletions.inc({ reason }, result.deleted.length);
-              metrics.failures.inc(result.failed.length);
-            } catch (err) {
-              const error = errorSummary(err);
-              logger.error('finishing claimed deletions failed; the next run retries them', { count: todo.length, err: errorFacts(err) });
-              report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
-              metrics.failures.inc(todo.length);
-              stop('a batch that failed');
-            }
+          const todo = page.map((p) => p.recording);
+          afterId = todo[todo.length - 1]!.id;
+          try {
+            // Each is finished as its claim said (reason, actor, details); the entry names this run as the one that finished it.
+            const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR });
+            if (!result.deleted.length && result.failed.length) stop('a batch in which no recording could be deleted');
+            report.deleted.push(...result.deleted);
+            report.failed.push(...result.failed);
+            report.held.push(...result.held);
+            const deleted = new Set(result.deleted);
+            for (const { recording, claim } of page) if (deleted.has(recording.id)) metrics.deletions.inc({ reason: claim.reason });
+            metrics.failures.inc(result.failed.length);
+          } catch (err) {
+            const error = errorSummary(err);
+            logger.error('finishing claimed deletions failed; the next run retries them', { count: todo.length, err: errorFacts(err) });
+            report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
+            metrics.failures.inc(todo.length);
+            stop('a batch that failed');
           }
         }
       }

@@ -143,7 +143,30 @@ describe('a hold placed while a deletion runs is never silently lost', () => {
     const entries = await auditEntries(t.db, 'recording.deleted');
     expect(entries).to.have.length(1);
     expect(entries[0]!.actor).to.equal('system:retention');
-    expect(entries[0]!.details).to.include({ recordingId: r.id, reason: 'manual', resumed: true });
+    expect(entries[0]!.details).to.include({ recordingId: r.id, reason: 'manual', resumed: true, note: 'recorded by mistake' });
+    expect(entries[0]!.details.claimedBy, 'who asked for the deletion').to.be.a('string').and.not.equal('system:retention');
+    expect(entries[0]!.details.claimedAt).to.be.a('string');
+    expect((await t.db('recordings').where({ id: r.id }).first()).reason).to.equal('manual');
+  });
+
+  it('finishes a claimed deletion that has since become due with what its claim said, not as an ordinary retention deletion', async () => {
+    const r = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 2 * DAY_MS) });
+    const admin = await t.token('admin');
+    store.beforeDelete = async () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+    };
+    const res = await request(t.app).delete(`/v1/recordings/${r.id}`).set('Authorization', `Bearer ${admin}`).send({ reason: 'recorded by mistake' });
+    expect(res.status).to.equal(503);
+
+    store.beforeDelete = undefined;
+    t.clock.advance(3 * DAY_MS);
+    const report = await t.services.retention.run();
+    expect(report.deleted).to.deep.equal([r.id]);
+    const entries = await auditEntries(t.db, 'recording.deleted');
+    expect(entries).to.have.length(1);
+    expect(entries[0]!.actor).to.equal('system:retention');
+    expect(entries[0]!.details).to.include({ recordingId: r.id, reason: 'manual', resumed: true, note: 'recorded by mistake' });
+    expect(entries[0]!.details).not.to.have.property('cutoff');
     expect((await t.db('recordings').where({ id: r.id }).first()).reason).to.equal('manual');
   });
 
