@@ -168,11 +168,16 @@ describe("The auditor's views in a real browser", function () {
   it("finds one deletion by its call id: the timeline, the reason, the note and the admin's name; then by an action picked by its Swedish name", async () => {
     const page = await signIn();
     await page.getByRole('link', { name: 'Granskningslogg' }).click();
+    await page.locator('#audit-list [role="status"]').waitFor();
+    await settled(page);
+    const exported = async () => Number((await t.db('audit_entries').where({ action: 'audit.exported' }).count({ n: '*' }))[0]!.n);
+    const readsBefore = await exported();
     await page.getByLabel('Samtals-id eller inspelnings-id').fill(month.manualDeletion.callId);
     await page.getByRole('button', { name: 'Sök' }).click();
     const timeline = page.locator('#audit-timeline li');
     await page.locator('#audit-timeline h2').filter({ hasText: month.manualDeletion.callId }).waitFor();
     await settled(page);
+    expect(await exported(), 'one search by id is one read of the log, audited once').to.equal(readsBefore + 1);
     expect(await timeline.evaluateAll((lis) => lis.map((li) => li.getAttribute('data-action')))).to.deep.equal(['recording.ingested', 'recording.deleted']);
     const deletion = timeline.nth(1);
     expect(await deletion.textContent()).to.contain('Inspelningen raderades').and.contain('av Eva Registrator').and.contain('raderad för hand').and.contain(month.manualDeletion.note);

@@ -302,9 +302,16 @@ export async function auditSearchView(main, ui) {
     exportLink.href = `/v1/audit?${query({ ...filter(), format: 'csv' })}`;
     ui.busy(out);
     const f = filter();
+    const byId = Boolean(f.recording || f.call);
+    // Every read of the log is itself audited (audit.exported): a search by id alone reads once, and the
+    // list shows the first page of what the timeline read.
+    const idOnly = byId && !f.actor && !f.action && !f.from && !f.to && afters.length === 1;
+    const lifeRead = byId ? api('GET', `/v1/audit?${query({ recording: f.recording, call: f.call, limit: 1000, format: 'ndjson' })}`) : null;
     const [r, life] = await Promise.all([
-      api('GET', `/v1/audit?${query({ ...f, after: afters[afters.length - 1], limit: PAGE, format: 'ndjson' })}`),
-      f.recording || f.call ? api('GET', `/v1/audit?${query({ recording: f.recording, call: f.call, limit: 1000, format: 'ndjson' })}`) : null,
+      idOnly
+        ? lifeRead.then((x) => (x.ok ? { ...x, data: x.data.slice(0, PAGE) } : x))
+        : api('GET', `/v1/audit?${query({ ...f, after: afters[afters.length - 1], limit: PAGE, format: 'ndjson' })}`),
+      lifeRead,
     ]);
     drawTimeline(life, id.value.trim());
     if (!r.ok) return out.replaceChildren(problemBox(r));
