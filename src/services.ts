@@ -96,6 +96,7 @@ export function createServices(infra: Infrastructure) {
   const retention = createRetention({
     recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics,
     expirePendingCallOptOuts: (actor, opts) => optOuts.calls.expirePending(actor, opts),
+    storeAnswers: () => store.ping().then(() => true, () => false),
   });
   const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
   const reportFacts = createReportRepository(db);

@@ -38,9 +38,10 @@ export interface RetentionRunReport {
   overdue: number;
   durationMs: number;
   /**
-   * Why the run stopped before the end, when it did: a batch in which nothing could be deleted (the
-   * store or the database is out). The recordings not yet read, unfinished claims and orphans wait for
-   * the next run, instead of each batch waiting out the same outage in turn.
+   * Why the run stopped before the end, when it did: a batch in which nothing could be deleted while
+   * the store does not answer, or a batch that failed (the database). The recordings not yet read,
+   * unfinished claims and orphans wait for the next run, instead of each batch waiting out the same
+   * outage in turn. Objects the store refuses one by one while it answers do not stop a run.
    */
   stoppedEarly?: string;
 }
@@ -60,6 +61,11 @@ export function createRetention(deps: {
   sweepOrphans: SweepOrphans;
   overdue: OverdueRecordings;
   metrics: RetentionMetrics;
+  /**
+   * Whether the object store answers (a bounded ping): after a batch in which nothing could be deleted,
+   * it tells an outage (stop the run) from objects refused one by one (go on with the rest).
+   */
+  storeAnswers: () => Promise<boolean>;
   /** Forgets the opt-outs of calls that never arrived within the retention period; returns their ids. */
   expirePendingCallOptOuts: (actor: string, opts: { dryRun?: boolean }) => Promise<string[]>;
 }) {
@@ -104,7 +110,7 @@ export function createRetention(deps: {
       const deleteBatch = async (todo: Recording[], storeDone: () => void): Promise<void> => {
         try {
           const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff }, onStoreDone: storeDone });
-          if (!result.deleted.length && result.failed.length) stop('a batch in which no recording could be deleted');
+          if (!result.deleted.length && result.failed.length && !(await deps.storeAnswers())) stop('a batch in which no recording could be deleted, the store not answering');
           report.deleted.push(...result.deleted);
           report.failed.push(...result.failed);
           // Held after the page was read, before the deletion's own check: left alone, like the others.
@@ -164,7 +170,7 @@ export function createRetention(deps: {
           try {
             // Each is finished as its claim said (reason, actor, details); the entry names this run as the one that finished it.
             const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR });
-            if (!result.deleted.length && result.failed.length) stop('a batch in which no recording could be deleted');
+            if (!result.deleted.length && result.failed.length && !(await deps.storeAnswers())) stop('a batch in which no recording could be deleted, the store not answering');
             report.deleted.push(...result.deleted);
             report.failed.push(...result.failed);
             report.held.push(...result.held);

@@ -115,6 +115,29 @@ describe('retention: deleting every recording before its deadline', () => {
       expect(await auditEntries(t.db, 'recording.deleted')).to.have.length(1);
     });
 
+    it('stops a run at its first batch in which nothing could be deleted when the store does not answer, and goes on when it answers but refuses those keys', async () => {
+      const admin = await t.token('admin');
+      const due = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 30 * MIN), at: new Date(t.clock.now().getTime() - DAY) });
+      // A manual deletion the store could not finish: claimed, not due, finished by a retention run.
+      const asked = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY), at: new Date(t.clock.now().getTime() - DAY) });
+      store.down = true;
+      expect((await request(t.app).delete(`/v1/recordings/${asked.id}`).set('Authorization', `Bearer ${admin}`).send({ reason: 'recorded by mistake' })).status).to.equal(503);
+
+      store.deleteCalls.length = 0;
+      const outage = await t.services.retention.run();
+      expect(outage.stoppedEarly).to.be.a('string');
+      expect(store.deleteCalls, 'one batch tried, then no more calls on a store that does not answer').to.deep.equal([[due.storageKey]]);
+      expect(t.logs()).to.contain('the retention run stops early');
+
+      // The store answers again but refuses the due recording's object: the run is not stopped by it.
+      store.down = false;
+      store.refused.add(due.storageKey!);
+      const refused = await t.services.retention.run();
+      expect(refused.stoppedEarly).to.equal(undefined);
+      expect(refused.failed.map((f) => f.id)).to.deep.equal([due.id]);
+      expect(refused.deleted).to.deep.equal([asked.id]);
+    });
+
     it('never leaves a recording stored at its deadline over a day of quarter-hourly runs with one failed run', async () => {
       const start = t.clock.now().getTime();
       const recordings = [];

@@ -68,9 +68,11 @@ export async function auditEntries(db: Database, action?: string): Promise<Audit
 }
 
 /** Wraps a store so a test can take its deletes down and bring them back. */
-export function switchableStore(inner: ObjectStore): ObjectStore & { down: boolean; deleteCalls: string[][] } {
+export function switchableStore(inner: ObjectStore): ObjectStore & { down: boolean; refused: Set<string>; deleteCalls: string[][] } {
   const s = {
     down: false,
+    /** Keys whose deletion the store refuses one by one while it answers (as S3 does for an object under a legal hold). */
+    refused: new Set<string>(),
     deleteCalls: [] as string[][],
     put: inner.put.bind(inner),
     create: inner.create.bind(inner),
@@ -79,11 +81,16 @@ export function switchableStore(inner: ObjectStore): ObjectStore & { down: boole
     list: inner.list.bind(inner),
     leftovers: inner.leftovers.bind(inner),
     removeLeftovers: inner.removeLeftovers.bind(inner),
-    ping: inner.ping.bind(inner),
+    async ping(): Promise<void> {
+      if (s.down) throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+      return inner.ping();
+    },
     async delete(keys: string[]): Promise<DeleteResult> {
       s.deleteCalls.push(keys);
       if (s.down) throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
-      return inner.delete(keys);
+      const refused = keys.filter((k) => s.refused.has(k));
+      const result = await inner.delete(keys.filter((k) => !s.refused.has(k)));
+      return { deleted: result.deleted, failed: [...result.failed, ...refused.map((key) => ({ key, error: 'AccessDenied: the object is locked' }))] };
     },
   };
   return s;
