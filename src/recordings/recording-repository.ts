@@ -1,4 +1,4 @@
-import { handleOf, isUniqueViolation, lockingRows, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
+import { handleOf, isPostgres, isUniqueViolation, lockingRows, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
 import type { Recording } from './recording.js';
@@ -136,6 +136,9 @@ async function storedDueBefore(db: Db, cutoff: string, after: { deadline: string
  * on 'stored': a recording someone else finished first is left to them.
  */
 async function tombstone(trx: Transaction, ids: string[], fields: { at: string; reason: string }): Promise<string[]> {
+  // Rows locked in id order first, as lockRows does: the UPDATE alone locks them in the order its plan
+  // reads them, and could deadlock with a claim on some of the same recordings.
+  if (isPostgres(trx)) await trx('recordings').whereIn('id', [...ids].sort()).orderBy('id').forUpdate().select('id');
   const updated = (await trx('recordings')
     .whereIn('id', ids)
     .where('status', 'stored')
