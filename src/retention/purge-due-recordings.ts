@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { DeleteRecordings } from '../recordings/index.js';
+import type { DeleteRecordings, DeletionReport } from '../recordings/index.js';
 import type { Recording, RecordingRepository } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
 import { Conflict, NotFound, Unavailable } from '../shared/errors.js';
@@ -107,28 +107,42 @@ export function createRetention(deps: {
         report.stoppedEarly = why;
         logger.error('the retention run stops early; the next run goes on', { why });
       };
-      const deleteBatch = async (todo: Recording[], storeDone: () => void): Promise<void> => {
+      /**
+       * One batch through the deletion path, its outcome added to the report. A batch that throws (the
+       * database failed between removing objects and writing tombstones: the next run finds the rows
+       * still stored, the objects gone, and finishes them) or in which nothing could be deleted while
+       * the store does not answer stops the run.
+       */
+      const deleteAndTally = async (
+        todo: Recording[],
+        run: () => Promise<DeletionReport>,
+        reasonOf: (id: string) => string,
+        whenFailed: string,
+      ): Promise<void> => {
         try {
-          const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff }, onStoreDone: storeDone });
+          const result = await run();
           if (!result.deleted.length && result.failed.length && !(await deps.storeAnswers())) stop('a batch in which no recording could be deleted, the store not answering');
           report.deleted.push(...result.deleted);
           report.failed.push(...result.failed);
           // Held after the page was read, before the deletion's own check: left alone, like the others.
           report.held.push(...result.held);
-          metrics.deletions.inc({ reason: 'retention' }, result.deleted.length);
+          for (const id of result.deleted) metrics.deletions.inc({ reason: reasonOf(id) });
           metrics.failures.inc(result.failed.length);
         } catch (err) {
-          // e.g. the database failed between removing objects and writing tombstones: the next run
-          // finds the rows still stored, the objects already gone, and finishes them.
           const error = errorSummary(err);
-          logger.error('a retention batch failed; it will be retried by the next run', { count: todo.length, err: errorFacts(err) });
+          logger.error(whenFailed, { count: todo.length, err: errorFacts(err) });
           report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
           metrics.failures.inc(todo.length);
           stop('a batch that failed');
-        } finally {
-          storeDone();
         }
       };
+      const deleteBatch = (todo: Recording[], storeDone: () => void): Promise<void> =>
+        deleteAndTally(
+          todo,
+          () => deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR, details: { cutoff: report.cutoff }, onStoreDone: storeDone }),
+          () => 'retention',
+          'a retention batch failed; it will be retried by the next run',
+        ).finally(storeDone);
 
       // Keyset pagination over (deadline, id): rows that failed stay 'stored' and must not be read again.
       let after: { deadline: string; id: string } | undefined;
@@ -167,23 +181,14 @@ export function createRetention(deps: {
           if (!page.length) break;
           const todo = page.map((p) => p.recording);
           afterId = todo[todo.length - 1]!.id;
-          try {
-            // Each is finished as its claim said (reason, actor, details); the entry names this run as the one that finished it.
-            const result = await deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR });
-            if (!result.deleted.length && result.failed.length && !(await deps.storeAnswers())) stop('a batch in which no recording could be deleted, the store not answering');
-            report.deleted.push(...result.deleted);
-            report.failed.push(...result.failed);
-            report.held.push(...result.held);
-            const deleted = new Set(result.deleted);
-            for (const { recording, claim } of page) if (deleted.has(recording.id)) metrics.deletions.inc({ reason: claim.reason });
-            metrics.failures.inc(result.failed.length);
-          } catch (err) {
-            const error = errorSummary(err);
-            logger.error('finishing claimed deletions failed; the next run retries them', { count: todo.length, err: errorFacts(err) });
-            report.failed.push(...todo.map((r) => ({ id: r.id, error: `unconfirmed: ${error}` })));
-            metrics.failures.inc(todo.length);
-            stop('a batch that failed');
-          }
+          const reasons = new Map(page.map((p) => [p.recording.id, p.claim.reason]));
+          // Each is finished as its claim said (reason, actor, details); the entry names this run as the one that finished it.
+          await deleteAndTally(
+            todo,
+            () => deleteRecordings(todo, { reason: 'retention', actor: RETENTION_ACTOR }),
+            (id) => reasons.get(id) ?? 'retention',
+            'finishing claimed deletions failed; the next run retries them',
+          );
         }
       }
 
