@@ -635,8 +635,9 @@ export async function sweepAndCountLeftovers(w: World, row: Row): Promise<void> 
     }
   }
   // tsx keeps its compile cache in TMPDIR (the short drills run the sources): that is not the service's.
-  const tmpLeft = readdirSync(w.tmpDir).filter((f) => !(w.runner === 'tsx' && /^tsx-/.test(f))).length;
-  if (tmpLeft) note(row, `${tmpLeft} files left in TMPDIR`);
+  const tmpNames = readdirSync(w.tmpDir).filter((f) => !(w.runner === 'tsx' && /^tsx-/.test(f)));
+  const tmpLeft = tmpNames.length;
+  if (tmpLeft) note(row, `${tmpLeft} files left in TMPDIR (${tmpNames.slice(0, 5).join(', ')})`);
   left += tmpLeft;
   row.leftovers += left;
 

@@ -72,12 +72,14 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
       connection: { filename },
       useNullAsDefault: true,
       // One connection: SQLite serialises writers anyway, and a single connection makes every
-      // transaction (and the audit chain's head) strictly ordered.
+      // transaction (and the audit chain's head) strictly ordered. temp_store = MEMORY: sorts and
+      // statement journals would otherwise go to files in TMPDIR (etilqs_*), created and unlinked at
+      // once; a process killed between the two left one behind, with rows of the database in it.
       pool: {
         min: 1,
         max: 1,
         afterCreate: (conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, c: unknown) => void) =>
-          conn.exec(`PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA synchronous = FULL;`, (err) =>
+          conn.exec(`PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;`, (err) =>
             done(err, conn),
           ),
       },
