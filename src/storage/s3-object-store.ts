@@ -278,45 +278,45 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
 
   /** Deletes every version of each key, then checks that each is gone; per-key failures, never a throw. */
   async function deleteAndVerify(unique: string[], signal: AbortSignal): Promise<DeleteResult> {
-      const failed = new Map<string, string>();
-      const onVersioned = await isVersioned(signal);
+    const failed = new Map<string, string>();
+    const onVersioned = await isVersioned(signal);
 
-      let targets: ObjectIdentifier[];
-      if (onVersioned) {
-        const listed = await pLimit(CONCURRENCY).map(unique, async (key) => {
-          try {
-            return await versionsOf(key, signal);
-          } catch (err) {
-            failed.set(key, describe(err));
-            return [];
-          }
-        });
-        targets = listed.flat();
-      } else {
-        targets = unique.map((key) => ({ Key: key }));
-      }
-      for (const [key, error] of await deleteBatches(targets, signal)) if (!failed.has(key)) failed.set(key, error);
+    let targets: ObjectIdentifier[];
+    if (onVersioned) {
+      const listed = await pLimit(CONCURRENCY).map(unique, async (key) => {
+        try {
+          return await versionsOf(key, signal);
+        } catch (err) {
+          failed.set(key, describe(err));
+          return [];
+        }
+      });
+      targets = listed.flat();
+    } else {
+      targets = unique.map((key) => ({ Key: key }));
+    }
+    for (const [key, error] of await deleteBatches(targets, signal)) if (!failed.has(key)) failed.set(key, error);
 
-      // Trust nothing the delete call said: a key counts as deleted only when it is verifiably gone.
-      const toVerify = unique.filter((key) => !failed.has(key));
-      if (onVersioned) {
-        await pLimit(CONCURRENCY).map(toVerify, async (key) => {
-          try {
-            if (!(await headMissing(key, signal))) failed.set(key, 'still present after delete');
-            else if ((await versionsOf(key, signal)).length > 0) failed.set(key, 'versions left after delete');
-          } catch (err) {
-            failed.set(key, describe(err));
-          }
-        });
-      } else {
-        const { present, errors } = await stillPresent(toVerify, signal);
-        for (const key of present) failed.set(key, 'still present after delete');
-        for (const [key, error] of errors) failed.set(key, error);
-      }
-      return {
-        deleted: unique.filter((key) => !failed.has(key)),
-        failed: unique.filter((key) => failed.has(key)).map((key) => ({ key, error: failed.get(key)! })),
-      };
+    // Trust nothing the delete call said: a key counts as deleted only when it is verifiably gone.
+    const toVerify = unique.filter((key) => !failed.has(key));
+    if (onVersioned) {
+      await pLimit(CONCURRENCY).map(toVerify, async (key) => {
+        try {
+          if (!(await headMissing(key, signal))) failed.set(key, 'still present after delete');
+          else if ((await versionsOf(key, signal)).length > 0) failed.set(key, 'versions left after delete');
+        } catch (err) {
+          failed.set(key, describe(err));
+        }
+      });
+    } else {
+      const { present, errors } = await stillPresent(toVerify, signal);
+      for (const key of present) failed.set(key, 'still present after delete');
+      for (const [key, error] of errors) failed.set(key, error);
+    }
+    return {
+      deleted: unique.filter((key) => !failed.has(key)),
+      failed: unique.filter((key) => failed.has(key)).map((key) => ({ key, error: failed.get(key)! })),
+    };
   }
 
   return {
@@ -435,21 +435,19 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         ? { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: meta.retainUntil }
         : {};
       try {
-        await withDeadline((abortSignal) => client.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: body,
-            ContentLength: body.length,
-            ContentType: meta.contentType,
-            IfNoneMatch: '*',
-            // Object Lock puts must carry an integrity header; S3 checks the bytes against it.
-            ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
-            ...lock,
-            ...sse,
-          }),
-          { abortSignal },
-        ));
+        const command = new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ContentType: meta.contentType,
+          IfNoneMatch: '*',
+          // Object Lock puts must carry an integrity header; S3 checks the bytes against it.
+          ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+          ...lock,
+          ...sse,
+        });
+        await withDeadline((abortSignal) => client.send(command, { abortSignal }));
         return { created: true };
       } catch (err) {
         if (isTaken(err)) return { created: false };
@@ -505,7 +503,6 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         throw storeError('HeadObject', err);
       }
     },
-
 
     list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }> {
       assertValidPrefix(prefix);
