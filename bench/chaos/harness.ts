@@ -23,6 +23,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { createStore } from '../../src/storage/index.js';
 import { startS3rverProcess } from '../s3rver-child.js';
 import { FaultyPort } from '../../test/helpers/faulty-port.js';
+import { pcm16Wav } from '../../test/helpers/webhook.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const HOST = '127.0.0.1';
@@ -298,23 +299,7 @@ export async function tokenFor(w: World, role: string): Promise<string> {
 
 /** A WAV (PCM16, 8 kHz, mono) of `seconds` of noise: every call's bytes differ, so byte-for-byte checks mean something. */
 export function makeWav(seconds: number): Buffer {
-  const samples = Math.round(8000 * seconds);
-  const data = randomBytes(samples * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVE', 8);
-  h.write('fmt ', 12);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return pcm16Wav(randomBytes(Math.round(8000 * seconds) * 2));
 }
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -65,12 +65,11 @@ export function signedHeaders(body: Buffer, now: Date, opts: { secret?: string; 
   };
 }
 
-/** A PCM WAV of silence (8 kHz, 16-bit, mono). */
-export function silentWav(seconds: number): Buffer {
-  const data = 8000 * 2 * seconds;
+/** A PCM WAV (8 kHz, 16-bit, mono) around these samples. */
+export function pcm16Wav(samples: Buffer): Buffer {
   const head = Buffer.alloc(44);
   head.write('RIFF', 0, 'latin1');
-  head.writeUInt32LE(36 + data, 4);
+  head.writeUInt32LE(36 + samples.length, 4);
   head.write('WAVEfmt ', 8, 'latin1');
   head.writeUInt32LE(16, 16);
   head.writeUInt16LE(1, 20);
@@ -80,6 +79,11 @@ export function silentWav(seconds: number): Buffer {
   head.writeUInt16LE(2, 32);
   head.writeUInt16LE(16, 34);
   head.write('data', 36, 'latin1');
-  head.writeUInt32LE(data, 40);
-  return Buffer.concat([head, Buffer.alloc(data)]);
+  head.writeUInt32LE(samples.length, 40);
+  return Buffer.concat([head, samples]);
+}
+
+/** A PCM WAV of silence (8 kHz, 16-bit, mono). */
+export function silentWav(seconds: number): Buffer {
+  return pcm16Wav(Buffer.alloc(8000 * 2 * seconds));
 }
