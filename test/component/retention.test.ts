@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
+import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -24,17 +25,20 @@ async function row(t: TestApp, id: string) {
 describe('retention: deleting every recording before its deadline', () => {
   let t: TestApp;
   let store: ReturnType<typeof switchableStore>;
+  let objectsDir: string;
 
   beforeEach(async () => {
     // A fixed quarter-hour-aligned start keeps the schedule arithmetic readable.
     const clock = new ManualClock('2026-11-23T10:00:00.000Z');
-    const dir = (await import('node:fs')).mkdtempSync(path.join((await import('node:os')).tmpdir(), 'gallra-ret-'));
-    store = switchableStore(createFsObjectStore({ root: path.join(dir, 'objects') }));
+    const dir = mkdtempSync(path.join(tmpdir(), 'gallra-ret-'));
+    objectsDir = path.join(dir, 'objects');
+    store = switchableStore(createFsObjectStore({ root: objectsDir }));
     t = await startTestApp({ clock, store });
   });
   afterEach(async () => {
     sinon.restore();
     await t.close();
+    rmSync(path.dirname(objectsDir), { recursive: true, force: true });
   });
 
   describe('the purge', () => {
@@ -384,12 +388,17 @@ describe('retention: deleting every recording before its deadline', () => {
   });
 
   describe('orphan sweep', () => {
+    /** Sets an fs-store object's mtime, which the store reports as its lastModified. */
+    const stampObject = (key: string, at: Date) => utimesSync(path.join(objectsDir, key), at, at);
+
     it('deletes objects without a stored row once older than the grace period, and leaves fresh uploads alone', async () => {
       const kept = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY), at: t.clock.now() });
       const orphanKey = 'recordings/2026/11/23/5f1e8c43-0d3b-4a57-9c3e-6f1d2b7a9e10';
       await t.store.put(orphanKey, Readable.from([Buffer.from('crashed upload')]), { contentType: 'audio/wav' });
-      // The fs store stamps real mtimes; put the manual clock at real time so "fresh" means fresh.
-      t.clock.set(new Date());
+      // The fs store reads the file's mtime as the object's age: stamp it with the test clock's now, so
+      // "fresh" means fresh whatever the real date (setting the clock to the real date made the kept
+      // recording, due 10 days after the fixed start, overdue from early December on).
+      stampObject(orphanKey, t.clock.now());
 
       const fresh = await t.services.retention.run();
       expect(fresh.orphans).to.deep.include({ deleted: [], young: 1 });
@@ -410,10 +419,11 @@ describe('retention: deleting every recording before its deadline', () => {
     it('treats the object of a tombstoned row as an orphan', async () => {
       const r = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY), at: t.clock.now() });
       await t.db('recordings').where({ id: r.id }).update({ status: 'deleted' });
-      t.clock.set(new Date(Date.now() + t.config.orphanGraceMs + MIN));
+      stampObject(r.storageKey!, t.clock.now());
+      t.clock.advance(t.config.orphanGraceMs + MIN);
       const report = await t.services.retention.run();
       expect(report.orphans.deleted).to.deep.equal([r.storageKey]);
-      expect(existsSync(path.join(t.dir, 'objects', r.storageKey!))).to.equal(false);
+      expect(existsSync(path.join(objectsDir, r.storageKey!))).to.equal(false);
     });
   });
 });
