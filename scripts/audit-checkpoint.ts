@@ -5,6 +5,7 @@
  * covers. Prints the checkpoint as JSON (null when the head was signed already); exits 1 when signing
  * was refused, naming the problem, 2 on a configuration error.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { DomainError } from '../src/shared/errors.js';
 import { auditCheckpointsFor } from './audit-cli.js';
 import { AUDIT_CHECKPOINT_HELP, cliArgs, parseNoArgs } from './cli-args.js';

@@ -7,6 +7,7 @@
  * reported (exit 1), because it is evidence that the log was rewritten. Your copies are what
  * `scripts/verify-audit-export.ts --checkpoints DIR` holds the export against.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkpointObjectBody, parseCheckpointFile } from '../src/audit-log/index.js';

@@ -3,6 +3,7 @@
  * every signed checkpoint (database rows and store objects). Prints the verdict as JSON; exits 1 and
  * names the first broken entry when the log does not verify, 2 on a configuration error.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { auditCheckpointsFor } from './audit-cli.js';

@@ -1,4 +1,5 @@
 /** npm run migrate — applies every pending migration (the service also does this at start). */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { mkdirSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';

@@ -4,6 +4,7 @@
  * report as JSON; exits 1 when anything failed or is overdue, 2 on a configuration error, 75 when
  * another instance holds the lease.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { runRetentionOnce } from '../jobs/retention.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';

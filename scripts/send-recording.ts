@@ -3,6 +3,7 @@
  * as Standard Webhooks over the raw bytes. The file is streamed twice (once to sign, once to send), so
  * any size works without holding it in memory. `npm run send-recording -- --help` lists the options.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { createHmac, randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';

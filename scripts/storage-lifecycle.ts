@@ -2,6 +2,7 @@
  * npm run storage:lifecycle — puts gallra's lifecycle rules (expiry of recordings/ one day after
  * RETENTION_DAYS, cleanup of incomplete multipart uploads) on the configured S3 bucket.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import { createS3Client } from '../src/storage/index.js';
 import { applyLifecycle } from '../src/storage/lifecycle.js';

@@ -2,6 +2,7 @@
  * npm run subject-request -- … — data-subject requests from a terminal (see SUBJECT_REQUEST_HELP).
  * The number is read without echo from the terminal, or from standard input; never from argv.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { createWriteStream } from 'node:fs';
 import { userInfo } from 'node:os';
 import { pipeline } from 'node:stream/promises';

@@ -4,6 +4,7 @@
  * npm run token -- revoke <id>
  * The new token is printed once, alone on the last line; only its hash is kept. --help for more.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { createAccessTokenRepository, createAccessTokens } from '../src/access-tokens/index.js';
 import { createAuditLog, createAuditRepository } from '../src/audit-log/index.js';
 import { transactor } from '../src/shared/database.js';

@@ -10,6 +10,7 @@
  * is read strictly (docs/audit-log.md §7). Prints the verdict as JSON; exits 0 when it verifies, 1 when
  * not (naming the first problem), 2 on bad usage.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';

@@ -1,3 +1,4 @@
+import './shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import type { AddressInfo } from 'node:net';
 import { scheduleAuditCheckpoints } from '../jobs/audit-checkpoint.js';
 import { startRetentionJob } from '../jobs/retention.js';
