@@ -40,7 +40,7 @@ describe("The auditor's views in a real browser", function () {
   let browser: Browser;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (npm test does it as root: scripts/test-setup.sh)`);
     t = await startTestApp();
     month = await seedMonth(t);
     server = t.app.listen(0, '127.0.0.1');

@@ -25,7 +25,7 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
   let evilPort: number;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (npm test does it as root: scripts/test-setup.sh)`);
     mkdirSync(SHOTS, { recursive: true });
     o = await startOidcTestApp();
     const meta = callMeta(o.t.clock.now(), { queue: 'bygglov', agentId: 'agent-17' });

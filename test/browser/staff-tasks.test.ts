@@ -39,7 +39,7 @@ describe("The staff's tasks in a real browser, on a month of calls", function ()
   let longId: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (npm test does it as root: scripts/test-setup.sh)`);
     const auditSigningKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     t = await startTestApp({ config: { auditSigningKey } });
     // The month ends now, so that the browser's own clock (which picks default dates) agrees with the data.

@@ -33,7 +33,7 @@ describe('Data-subject requests in a real browser', function () {
   }
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (npm test does it as root: scripts/test-setup.sh)`);
     mkdirSync(SHOTS, { recursive: true });
     t = await startTestApp();
     server = t.app.listen(0, '127.0.0.1');

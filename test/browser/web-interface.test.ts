@@ -34,7 +34,7 @@ describe('Web interface in a real browser', function () {
   const tokens = {} as Record<Role, string>;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (npm test does it as root: scripts/test-setup.sh)`);
     mkdirSync(SHOTS, { recursive: true });
     // The audit checkpoints sign with Ed25519; the shared test config leaves the key empty.
     const auditSigningKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
