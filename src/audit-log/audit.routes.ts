@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../shared/principal.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
+import { containsPhoneNumber, identifierHoldsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import type { AuditCheckpoints } from './checkpoints.js';
 import type { AuditReader, ExportFormat } from './export.js';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 
-/** Filter values are written into the audit.exported entry: never something that looks like a phone number. */
-const notANumber = (v: string) => !/^\+?\d[\d\s-]{6,}$/.test(v.replace(/^[a-z-]+:/, ''));
+/** Filter values are written into the audit.exported entry: never a phone number, in any spelling. */
+const notANumber = (v: string) => !identifierHoldsPhoneNumber(v.replace(/^[a-z-]+:/, ''));
 
 export const exportQuery = z.strictObject({
   from: isoInstant.optional(),
@@ -23,18 +24,18 @@ export const exportQuery = z.strictObject({
   subject: z
     .string()
     .regex(/^(recording|call|token|opt-out|session|object|checkpoint):[A-Za-z0-9._:-]{1,128}$/, 'a subject such as recording:<id>, call:<callId> or token:<id>')
-    .refine((v) => !/^(call:)?\+?\d[\d\s-]{6,}$/.test(v.replace(/^[a-z-]+:/, '')), 'must not look like a phone number')
+    .refine(notANumber, PHONE_NUMBER_REFUSED)
     .optional(),
   actor: z
     .string()
     .regex(/^[a-z-]+:[A-Za-z0-9._:@|-]{1,190}$/, 'an actor such as admin:tok_…, user:<id> or system:retention')
-    .refine(notANumber, 'must not look like a phone number')
+    .refine(notANumber, PHONE_NUMBER_REFUSED)
     .optional(),
   recording: z.uuid('a recording id (UUID)').optional(),
   call: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a call id: 1–128 characters of A–Z a–z 0–9 . _ : -')
-    .refine(notANumber, 'must not look like a phone number')
+    .refine(notANumber, PHONE_NUMBER_REFUSED)
     .optional(),
   after: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1_000_000).optional(),
@@ -45,7 +46,8 @@ export const exportQuery = z.strictObject({
 export const acknowledgementBody = z.strictObject({
   seq: z.number().int().min(1),
   kind: z.string().regex(/^[a-z-]+$/, 'a problem kind such as checkpoint-mismatch'),
-  reason: z.string().trim().min(3).max(500),
+  // Audited: never a phone number.
+  reason: z.string().trim().min(3).max(500).refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED),
 });
 
 export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheckpoints; logger: Logger }): Router {

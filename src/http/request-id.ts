@@ -2,13 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../shared/logger.js';
+import { identifierHoldsPhoneNumber } from '../shared/phone-number-text.js';
 
 const SANE_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
-/** The id of a request: a sane X-Request-Id from the client, else a new one. */
+/**
+ * The id of a request: a sane X-Request-Id from the client, else a new one. An id holding a phone number
+ * is replaced, not refused: it is echoed and logged, and a request is not turned away for its id.
+ */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && SANE_ID.test(given) && !identifierHoldsPhoneNumber(given) ? given : randomUUID();
 }
 
 /** A path segment that names something (recordings, opt-out, v1, app.js) rather than identifying it. */

@@ -4,6 +4,7 @@ import { requireRole } from '../http/auth.js';
 import { actorOf } from '../shared/principal.js';
 import { parseInput } from '../http/validate.js';
 import { UnsupportedMedia } from '../shared/errors.js';
+import { identifierHoldsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import type { CallOptOuts } from './call-opt-out.js';
 import { OPT_OUT_SOURCES, type OptOutRegistry } from './opt-out-registry.js';
 
@@ -12,7 +13,10 @@ const number = z.string().max(40, 'at most 40 characters');
 export const registerBody = z.object({ number, deleteExisting: z.boolean().optional(), source: z.enum(OPT_OUT_SOURCES).optional() });
 export const numberBody = z.object({ number });
 export const callBody = z.object({ source: z.enum(OPT_OUT_SOURCES).optional() });
-export const callId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -');
+export const callId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -')
+  .refine((v) => !identifierHoldsPhoneNumber(v), PHONE_NUMBER_REFUSED);
 
 export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOuts }): Router {
   const router = Router();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CallerKeys } from '../shared/caller-key.js';
-import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
+import { containsPhoneNumber, identifierHoldsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import { BadRequest, DomainError, InvalidInput, type FieldError } from '../shared/errors.js';
 
 /** The webhook's metadata once validated. The number is already gone: only its keyed hash remains. */
@@ -28,12 +28,17 @@ const shortText = z
   .regex(/^[^\u0000-\u001f]*$/, 'no control characters')
   .refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED);
 
+/** Why a call id holding a number is refused (never the value). */
+export const CALL_ID_REFUSED = `${PHONE_NUMBER_REFUSED}: the call id is stored, audited and shown to staff; send the platform's own call id (a UUID or SID)`;
+
 /** The `metadata` part as JSON. */
 export const callMetadataSchema = z.object({
   callId: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -')
-    .refine((v) => !/^\.+$/.test(v), 'not only dots'),
+    .refine((v) => !/^\.+$/.test(v), 'not only dots')
+    // Stored, audited, shown in case views and written into register extracts' file names.
+    .refine((v) => !identifierHoldsPhoneNumber(v), CALL_ID_REFUSED),
   startedAt: isoWithOffset,
   endedAt: isoWithOffset,
   caller: z.string().max(40, 'at most 40 characters').nullable(),

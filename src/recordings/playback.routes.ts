@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { InvalidInput, RangeNotSatisfiable } from '../shared/errors.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
+import { containsPhoneNumber, identifierHoldsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import type { ByteRange } from '../storage/index.js';
 import type { Playback } from './playback.js';
 
@@ -12,7 +13,8 @@ const when = z
   .string()
   .refine((v) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(v) && !Number.isNaN(Date.parse(v)), 'an ISO 8601 date or date-time with an offset')
   .transform((v) => new Date(v).toISOString());
-const text = z.string().trim().min(1).max(64);
+// Filters travel in the query string, which proxies log: never a number there.
+const text = z.string().trim().min(1).max(64).refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED);
 
 export const listQuery = z.object({
   from: when.optional(),
@@ -20,7 +22,7 @@ export const listQuery = z.object({
   queue: text.optional(),
   agentId: text.optional(),
   /** The phone system's id of one call (staff know a call by it). */
-  callId: z.string().trim().min(1).max(128).optional(),
+  callId: z.string().trim().min(1).max(128).refine((v) => !identifierHoldsPhoneNumber(v), PHONE_NUMBER_REFUSED).optional(),
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
 });

@@ -30,12 +30,18 @@ const GROUP = /(\d+)|[^\d]+/g;
 /** ISO (2026-12-07) and Swedish (7.12.2026, 7/12/2026) calendar dates. */
 const DATE = String.raw`(?:(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|1[0-2])[./](?:19|20)\d\d)`;
 const TIME = String.raw`(?:[01]?\d|2[0-3])[:.][0-5]\d(?:[:.][0-5]\d)?`;
-const MOMENT = String.raw`(?:${DATE}(?:,?\s{1,2}${TIME})?|${TIME})`;
+const MOMENT = String.raw`(?:${DATE}(?:(?:,?\s{1,2}|_)${TIME})?|${TIME})`;
 /**
  * A run that is wholly dates and times: one, a range (– or -, / between them), or a list (", ").
  * Times joined by their own separator ("08:23:45:12:34") are not a list: that is a number.
  */
-const ONLY_DATES_AND_TIMES = new RegExp(String.raw`^${MOMENT}(?:(?:\s{0,2}[-–—/]\s{0,2}|[,;]\s{0,2}|\s{1,2})${MOMENT})*$`, 'u');
+const BETWEEN_MOMENTS = String.raw`(?:\s{0,2}[-–—/]\s{0,2}|[,;]\s{0,2}|\s{1,2})`;
+const ONLY_DATES_AND_TIMES = new RegExp(String.raw`^${MOMENT}(?:${BETWEEN_MOMENTS}${MOMENT})*$`, 'u');
+/**
+ * Dates (with their times) that begin a run, as in "2026-12-07-0001" or "2026-12-07 0701234567": no
+ * number begins with a year, so their digits are not joined to what follows; what follows is checked.
+ */
+const LEADING_DATES = new RegExp(String.raw`^(?:${DATE}(?:(?:,?\s{1,2}|_)${TIME})?${BETWEEN_MOMENTS}?)+(?=[^\d])`, 'u');
 /** The longest digit string a written number takes: 00 + 15 digits of E.164. */
 const MAX_DIGITS = 17;
 const MIN_DIGITS = 6;
@@ -83,6 +89,12 @@ function isNumber(digits: string, plus: boolean): boolean {
 /** Whether one run (digits joined by separators) holds a number in any stretch of its groups. */
 function runHoldsNumber(run: string, before: string): boolean {
   if (ONLY_DATES_AND_TIMES.test(run)) return false;
+  const dates = LEADING_DATES.exec(run)?.[0];
+  if (dates) {
+    const rest = run.slice(dates.length);
+    const digitAt = rest.search(/\d/);
+    return runHoldsNumber(rest.slice(digitAt), rest.slice(0, digitAt));
+  }
   const groups: { digits: string; plus: boolean }[] = [];
   let separator = before;
   for (const [part, digits] of run.matchAll(GROUP)) {

@@ -6,6 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Transact, Tx } from '../shared/transaction.js';
 import { Conflict } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { identifierHoldsPhoneNumber, maskPhoneNumbers } from '../shared/phone-number-text.js';
 import type { ObjectStore } from '../storage/index.js';
 import { createSha256Worker, type Sha256Worker } from './sha256-worker.js';
 import type { SubjectRequestRepository } from './subject-request-repository.js';
@@ -76,6 +77,8 @@ function auditedEnd(hasher: Sha256Worker, onEnd: (sha256: string, bytes: number)
 const PACKAGE = 'package';
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+/** A call id as part of a file name: never a number, even one stored before call ids were checked. */
+const callIdInFileName = (callId: string) => safe(identifierHoldsPhoneNumber(callId) ? maskPhoneNumbers(callId) : callId);
 
 /**
  * The register extract (art. 15) as a streaming ZIP: sammanstallning.html, uppgifter.json, every stored
@@ -106,7 +109,7 @@ export function createAccessPackages(deps: {
       const calls: PackageCall[] = d.calls.map((x) => {
         const r = recordings.get(x.recordingId);
         if (!r || r.status !== 'stored' || !r.storageKey) return { ...x, file: null };
-        let file = `inspelningar/${x.local.date}_${x.local.time.replace(/:/g, '.')}-${safe(x.callId)}.${EXTENSIONS[r.contentType ?? ''] ?? 'bin'}`;
+        let file = `inspelningar/${x.local.date}_${x.local.time.replace(/:/g, '.')}-${callIdInFileName(x.callId)}.${EXTENSIONS[r.contentType ?? ''] ?? 'bin'}`;
         for (let n = 2; used.has(file); n++) file = file.replace(/(\.[a-z0-9]+)$/, `-${n}$1`);
         used.add(file);
         return { ...x, file };

@@ -113,6 +113,7 @@ describe('the one phone-number detector', () => {
     'Tvist 2026-0042', 'legal hold, case 2026:114', 'SFS 2018:218', 'hold until 2026-11-30 09:15', '2026-12-07', '2026-12-07, 2026-12-14', '7.12.2026', '7/12/2026 kl 08.30',
     '08:30–09:15', '2026-12-07, 08:30-09:15', '14:05:59', 'version 1.2.3', 'case 4711', 'Ärende 12345678', 'faktura 123456', '2026.123',
     '212000-1355', '212000-0142', '212000-1124', '556012-5790', '556074-7551', '556016-0680', '556703-7485', '556042-7220', '802481-1658',
+    'call-2026-12-07-0001', 'mc-2026-11-03-0042', '2026-12-07_09.15.30-call-a.mp3',
   ]) {
     it(`leaves ${JSON.stringify(text)} alone`, () => {
       expect(containsPhoneNumber(text)).to.equal(false);
@@ -133,6 +134,8 @@ describe('the one phone-number detector', () => {
       // Organisation numbers: legal-form digit, then the rest, the third digit at least 2.
       fc.tuple(fc.constantFrom('2', '5', '7', '8', '9'), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 2, max: 9 }), fc.stringMatching(/^[0-9]{3}$/), fc.stringMatching(/^[0-9]{4}$/))
         .map(([g, a, b, c, d]) => `${g}${a}${b}${c}-${d}`),
+      // Ids made of a date and a serial, as platforms and seeding scripts make them.
+      fc.tuple(fc.constantFrom('mc-', 'call-', ''), date, fc.integer({ min: 0, max: 9999 })).map(([p, iso, n]) => `${p}${iso.slice(0, 10)}-${String(n).padStart(4, '0')}`),
       fc.tuple(fc.constantFrom('bygglov', 'kö', 'växel', 'agent-', 'skola'), fc.constantFrom('', ' ', '-'), fc.integer({ min: 0, max: 999 })).map(([w, s, n]) => `${w}${s}${n}`),
     );
     fc.assert(fc.property(text, (t) => {
