@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { DAY_MS } from '../../src/shared/clock.js';
+import { containsPhoneNumber } from '../../src/shared/phone-number-text.js';
 import { startTestApp, TEST_DATABASE, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 import { unzip } from '../helpers/zip.js';
@@ -64,6 +65,20 @@ for (const dialect of [TEST_DATABASE]) {
       expect(res.headers['content-type']).to.equal('application/zip');
       return res.body as Buffer;
     }
+
+    it('names no file in the register extract after a phone number, even from call ids stored before they were checked', async () => {
+      const calls = [await ingest(A, 'call-8k.mp3'), await ingest(A, 'call-pcm16-8k.wav'), await ingest(A, 'call-16k.flac')];
+      // Rows as the attack run left them: call ids were stored unchecked until issue #23.
+      const legacy = ['call-0701234567', '46701234567', '070_123_45_67'];
+      for (const [i, c] of calls.entries()) await t.db('recordings').where({ id: c.id }).update({ call_id: legacy[i] });
+      const c = await open('access', A);
+      const names = [...(await unzip(await download(c.id))).keys()];
+      expect(names.filter((n) => n.startsWith('inspelningar/'))).to.have.length(3);
+      for (const name of names) {
+        expect(containsPhoneNumber(name), name).to.equal(false);
+        for (const digits of ['0701234567', '701234567', '070_123']) expect(name).not.to.include(digits);
+      }
+    });
 
     it('packages exactly the caller\'s calls, audio byte-identical, with SHA256SUMS that check out and one audit entry', async () => {
       const a1 = await ingest(A, 'call-8k.mp3', 'bygglov');
