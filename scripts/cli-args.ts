@@ -270,7 +270,9 @@ options:
 Reads the same environment as the service. Exit codes: 0 signed (or signed already), 1 refused (naming
 the problem), 2 on bad usage or configuration.`;
 
-export const MIGRATE_HELP = `Applies every pending database migration (the service also does this at start).
+export const MIGRATE_HELP = `Applies every pending database migration, then masks phone numbers in values stored before every
+field was checked (queues, agents, call ids, hold reasons, case references and notes, token names),
+appending one audit entry that says what it changed. The service also does both at start.
 
 usage:
   npm run migrate

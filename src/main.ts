@@ -12,7 +12,7 @@ import { createServices } from './services.js';
 import { subjectRequestReadinessCheck } from './subject-requests/index.js';
 import { systemClock } from './shared/clock.js';
 import { createDatabase, migrateLatest } from './shared/database.js';
-import { createLogger } from './shared/logger.js';
+import { createLogger, errorFacts } from './shared/logger.js';
 import { createStore, storeRoot } from './storage/index.js';
 
 /** Composition root: config → logger → database → store → services → app (+ jobs). */
@@ -57,6 +57,9 @@ async function main(): Promise<void> {
   });
   const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, logger });
   const retentionJob = startRetentionJob(services);
+  // Numbers stored before every field was checked (issue #23), or by an older instance still running
+  // during an upgrade: masked beside the service, which it need not delay (it reads every row).
+  const masking = services.maskStoredNumbers('system:start').catch((err: unknown) => logger.error('masking stored numbers failed; the next start retries', { err: errorFacts(err) }));
 
   const server = createHttpServer(app, config.edge);
   server.listen(config.port, config.host, () => {
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
       if (how === 'forced') logger.warn('closed connections still open at the shutdown deadline');
       await auditCheckpointJob.stop();
       await retentionJob.stop();
+      await masking;
       await db.destroy();
       logger.info('stopped');
       process.exit(0);

@@ -1,21 +1,21 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createAccessTokenRepository, createAccessTokens } from './access-tokens/index.js';
+import { createAccessTokenRepository, createAccessTokens, createAccessTokenStoredText } from './access-tokens/index.js';
 import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader, createAuditRepository } from './audit-log/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createRefusalLog } from './http/refusals.js';
 import { createUploadQuarantine } from './http/upload-quarantine.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
-import { createOptOutRepository, createOptOuts } from './opt-outs/index.js';
-import { createIngest, createPlayback, createRecordingDeleter, createRecordingRepository } from './recordings/index.js';
+import { createCallOptOutStoredText, createOptOutRepository, createOptOuts } from './opt-outs/index.js';
+import { createIngest, createPlayback, createRecordingDeleter, createRecordingRepository, createRecordingStoredText } from './recordings/index.js';
 import { createComplianceOverview, createReportRepository, createRetentionReport } from './reports/index.js';
 import {
-  createCronSchedule, createDeletionHorizon, createHoldRepository, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
+  createCronSchedule, createDeletionHorizon, createHoldRepository, createHoldStoredText, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
   createRetentionMetrics, createRunLeases,
 } from './retention/index.js';
 import { createSecretFingerprintRepository, createSecretFingerprints } from './secrets/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
 import type { Clock } from './shared/clock.js';
-import { isPostgres, transactor, type Database } from './shared/database.js';
+import { isPostgres, scrubFreedSpace, transactor, type Database } from './shared/database.js';
 import { createHeartbeatRepository } from './shared/heartbeat-repository.js';
 import type { Logger } from './shared/logger.js';
 import type { ReadinessCheck } from './shared/readiness.js';
@@ -24,7 +24,8 @@ import { createSessions, createSessionsRepository } from './web/index.js';
 import {
   createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
 } from './staff-sign-in/index.js';
-import { createSubjectRequestRepository, createSubjectRequestServices } from './subject-requests/index.js';
+import { createSubjectRequestRepository, createSubjectRequestServices, createSubjectRequestStoredText } from './subject-requests/index.js';
+import { createNumberMasking } from './stored-numbers/index.js';
 
 /** The adapters main.ts (or a test) builds; everything else is made from these. */
 export interface Infrastructure {
@@ -105,6 +106,15 @@ export function createServices(infra: Infrastructure) {
     facts: reportFacts, clock, retentionDays: config.retentionDays, checkChain: () => auditCheckpoints.check('overview'), checkpoints: () => auditCheckpoints.list(),
   });
 
+  // Values stored before every field went through the number detector: masked at start (main.ts) and by npm run migrate.
+  const maskStoredNumbers = createNumberMasking({
+    sources: [createRecordingStoredText(db), createCallOptOutStoredText(db), createHoldStoredText(db), ...createSubjectRequestStoredText(db), createAccessTokenStoredText(db)],
+    transaction,
+    audit,
+    logger,
+    scrub: (tables) => scrubFreedSpace(db, tables),
+  });
+
   /** What /readyz asks besides the capabilities' own checks. */
   const readiness: ReadinessCheck[] = [
     // A write, committed: a database that still answers reads but cannot write (disk full, read-only) is not ready.
@@ -129,7 +139,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, transaction, secretFingerprints, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, transaction, secretFingerprints, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

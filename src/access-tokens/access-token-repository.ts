@@ -1,6 +1,7 @@
 import { handleOf, trxOf, type Database } from '../shared/database.js';
 import type { Role } from '../shared/principal.js';
 import type { Tx } from '../shared/transaction.js';
+import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
 
 export interface AccessToken {
   id: string;
@@ -49,3 +50,8 @@ export function createAccessTokenRepository(db: Database) {
 }
 
 export type AccessTokenRepository = ReturnType<typeof createAccessTokenRepository>;
+
+/** Tokens' names, for masking numbers stored before they were refused. */
+export function createAccessTokenStoredText(db: Database): StoredTextSource {
+  return createStoredTextRepository(db, { table: 'access_tokens', key: ['id'], fields: { name: { column: 'name', kind: 'text', maxLength: 200 } } });
+}

@@ -1,6 +1,7 @@
 import { handleOf, isUniqueViolation, lockForTransaction, trxOf, type Database, type Transaction } from '../shared/database.js';
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
+import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
 
 type Db = Database | Transaction;
 
@@ -163,3 +164,8 @@ export function createOptOutRepository(db: Database) {
 }
 
 export type OptOutRepository = ReturnType<typeof createOptOutRepository>;
+
+/** Call ids opted out after the fact, for masking numbers stored before they were refused. */
+export function createCallOptOutStoredText(db: Database): StoredTextSource {
+  return createStoredTextRepository(db, { table: 'call_opt_outs', key: ['id'], fields: { callId: { column: 'call_id', kind: 'identifier', maxLength: 128 } } });
+}

@@ -2,6 +2,7 @@ import { handleOf, isPostgres, isUniqueViolation, lockingRows, toNumber, trxOf, 
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
 import type { Recording } from './recording.js';
+import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
 
 type Db = Database | Transaction;
 
@@ -258,3 +259,16 @@ export function createRecordingRepository(db: Database) {
 }
 
 export type RecordingRepository = ReturnType<typeof createRecordingRepository>;
+
+/** Recordings' call ids, queues and agents, for masking numbers stored before they were refused. */
+export function createRecordingStoredText(db: Database): StoredTextSource {
+  return createStoredTextRepository(db, {
+    table: 'recordings',
+    key: ['id'],
+    fields: {
+      callId: { column: 'call_id', kind: 'identifier', maxLength: 128 },
+      queue: { column: 'queue', kind: 'text', maxLength: 64 },
+      agentId: { column: 'agent_id', kind: 'text', maxLength: 64 },
+    },
+  });
+}

@@ -1,5 +1,6 @@
 import { handleOf, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
+import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
 
 type Db = Database | Transaction;
 
@@ -124,3 +125,12 @@ export function createHoldRepository(db: Database) {
 }
 
 export type HoldRepository = ReturnType<typeof createHoldRepository>;
+
+/** Holds' reasons, for masking numbers stored before they were refused; a case's own reason is the service's. */
+export function createHoldStoredText(db: Database): StoredTextSource {
+  return createStoredTextRepository(db, {
+    table: 'holds',
+    key: ['id'],
+    fields: { reason: { column: 'reason', kind: 'text', maxLength: 500, generated: /^subject-request:sr_[0-9a-f]{16}$/ } },
+  });
+}

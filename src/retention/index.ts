@@ -1,7 +1,7 @@
 import type { ReadinessCheck } from '../shared/readiness.js';
 
 export { createHolds, type Holds, type Hold } from './holds.js';
-export { createHoldRepository, type HoldRepository } from './hold-repository.js';
+export { createHoldRepository, type HoldRepository, createHoldStoredText } from './hold-repository.js';
 export { createLeaseRepository, type LeaseRepository } from './lease-repository.js';
 export { createRetention, RETENTION_ACTOR, BATCHES_IN_FLIGHT, type Retention, type RetentionRunReport } from './purge-due-recordings.js';
 export { createRunLeases, keepRenewing, type RunLeases, type Lease } from './run-lease.js';

@@ -117,6 +117,22 @@ export function isPostgres(db: Database | Transaction): boolean {
   return db.client.config.client === 'pg';
 }
 
+/**
+ * Overwrites what rows changed or deleted in `tables` left behind on disk, so that a value masked in
+ * place is not still in the file: SQLite rewrites its file (VACUUM) and empties its write-ahead log;
+ * PostgreSQL vacuums the tables (dead row versions). Copies outside the database (backups, archived
+ * WAL) are beyond its reach.
+ */
+export async function scrubFreedSpace(db: Database, tables: string[]): Promise<void> {
+  if (isPostgres(db)) {
+    for (const table of tables) await db.raw('VACUUM ??', [table]);
+    return;
+  }
+  await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+  await db.raw('VACUUM');
+  await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+}
+
 /** True for a unique-constraint violation on either dialect. */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; errno?: number; message?: string };

@@ -86,45 +86,53 @@ function isNumber(digits: string, plus: boolean): boolean {
   return digits.startsWith('46') && digits.length >= 9 && (parsePhoneNumberFromString('+' + digits)?.isValid() ?? false);
 }
 
-/** Whether one run (digits joined by separators) holds a number in any stretch of its groups. */
-function runHoldsNumber(run: string, before: string): boolean {
-  if (ONLY_DATES_AND_TIMES.test(run)) return false;
+/**
+ * Where the first number in a run starts (at a + written before it, if one is), as an index into
+ * `text`; -1 when the run holds none. `at` is where the run starts in `text`.
+ */
+function numberStart(text: string, at: number, run: string): number {
+  if (ONLY_DATES_AND_TIMES.test(run)) return -1;
   const dates = LEADING_DATES.exec(run)?.[0];
   if (dates) {
-    const rest = run.slice(dates.length);
-    const digitAt = rest.search(/\d/);
-    return runHoldsNumber(rest.slice(digitAt), rest.slice(0, digitAt));
+    const digitAt = dates.length + run.slice(dates.length).search(/\d/);
+    return numberStart(text, at + digitAt, run.slice(digitAt));
   }
-  const groups: { digits: string; plus: boolean }[] = [];
-  let separator = before;
-  for (const [part, digits] of run.matchAll(GROUP)) {
-    if (digits === undefined) {
-      separator = part;
+  // Each group of digits, where it starts, and where a + written before it is (else where it starts).
+  const groups: { digits: string; start: number }[] = [];
+  let separator = /[^\p{L}\p{N}]{0,2}$/u.exec(text.slice(Math.max(0, at - 2), at))![0];
+  let separatorAt = at - separator.length;
+  for (const m of run.matchAll(GROUP)) {
+    if (m[1] === undefined) {
+      separator = m[0];
+      separatorAt = at + m.index;
       continue;
     }
-    groups.push({ digits, plus: separator.includes('+') });
+    const plus = separator.lastIndexOf('+');
+    groups.push({ digits: m[1], start: plus < 0 ? at + m.index : separatorAt + plus });
     separator = '';
   }
   for (let i = 0; i < groups.length; i++) {
+    const plus = text[groups[i]!.start] === '+';
     let digits = '';
     for (let j = i; j < groups.length && digits.length + groups[j]!.digits.length <= MAX_DIGITS; j++) {
       digits += groups[j]!.digits;
-      if (isNumber(digits, groups[i]!.plus)) return true;
+      if (isNumber(digits, plus)) return groups[i]!.start;
     }
     // A group longer than a number can be still holds one inside it ("agent0046701234567x").
-    if (groups[i]!.digits.length > MAX_DIGITS) return true;
+    if (groups[i]!.digits.length > MAX_DIGITS) return groups[i]!.start;
   }
-  return false;
+  return -1;
 }
 
-/** The runs of `text` (normalised) that hold a number, with where they are in the normalised text. */
+/**
+ * Where numbers are in `normalised`: from the start of the first number in a run to the run's end (the
+ * groups before it, such as a case number, hold none; those after it may belong to it).
+ */
 function numberRuns(normalised: string): { index: number; length: number }[] {
   const found: { index: number; length: number }[] = [];
   for (const m of normalised.matchAll(RUN)) {
-    const before = /[^\p{L}\p{N}]{0,2}$/u.exec(normalised.slice(Math.max(0, m.index - 2), m.index))![0];
-    // A + before the run is part of the number: masked with it.
-    const plus = before.lastIndexOf('+');
-    if (runHoldsNumber(m[0], before)) found.push(plus < 0 ? { index: m.index, length: m[0].length } : { index: m.index - before.length + plus, length: m[0].length + before.length - plus });
+    const from = numberStart(normalised, m.index, m[0]);
+    if (from >= 0) found.push({ index: from, length: m.index + m[0].length - from });
   }
   return found;
 }
@@ -149,8 +157,8 @@ export function identifierHoldsPhoneNumber(id: string): boolean {
 }
 
 /**
- * The text with every run that holds a number replaced by NUMBER_MASK; the text unchanged when it holds
- * none. The result is in normalised form only when something was masked.
+ * The text with every number replaced by NUMBER_MASK (from where it starts to the end of its run: what
+ * follows in the run may belong to it); the text unchanged when it holds none. The result is in normalised form only when something was masked.
  */
 export function maskPhoneNumbers(text: string): string {
   const normalised = normaliseDigits(text);

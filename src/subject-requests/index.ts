@@ -16,7 +16,7 @@ export { createSubjectRequests, type SubjectRequests, type CaseDetails, type Cas
 export { createAccessPackages, type AccessPackages, type AccessPackage, type PackageProgress } from './access-package.js';
 export { DELETED_ON_REQUEST, KINDS as SUBJECT_REQUEST_KINDS, holdReasonFor, isRequestHoldReason, type SubjectRequest, type SubjectRequestKind } from './subject-request.js';
 export * from './due-date.js';
-export { createSubjectRequestRepository, type SubjectRequestRepository } from './subject-request-repository.js';
+export { createSubjectRequestRepository, type SubjectRequestRepository, createSubjectRequestStoredText } from './subject-request-repository.js';
 
 /** Wires the cases, the register extract and the overdue metric. No I/O happens here. */
 export function createSubjectRequestServices(deps: {

@@ -4,6 +4,7 @@ import { recordingRepository } from '../recordings/index.js';
 import { handleOf, lockingRows, trxOf, type Database, type Transaction } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
 import type { CaseCall, SubjectRequest } from './subject-request.js';
+import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
 
 type Db = Database | Transaction;
 
@@ -247,3 +248,23 @@ export function createSubjectRequestRepository(db: Database) {
 
 export type SubjectRequestRepository = ReturnType<typeof createSubjectRequestRepository>;
 
+/** Cases' references, notes and reasons, for masking numbers stored before they were refused. */
+export function createSubjectRequestStoredText(db: Database): StoredTextSource[] {
+  return [
+    createStoredTextRepository(db, {
+      table: 'subject_requests',
+      key: ['id'],
+      fields: {
+        reference: { column: 'reference', kind: 'text', maxLength: 100 },
+        note: { column: 'note', kind: 'text', maxLength: 1000 },
+        extensionReason: { column: 'extension_reason', kind: 'text', maxLength: 500 },
+      },
+    }),
+    createStoredTextRepository(db, {
+      table: 'subject_request_calls',
+      key: ['request_id', 'recording_id', 'outcome'],
+      // The reason of the other hold that kept a recording: a copy of a hold's reason.
+      fields: { holdReason: { column: 'hold_reason', kind: 'text', maxLength: 500, generated: /^subject-request:sr_[0-9a-f]{16}$/ } },
+    }),
+  ];
+}
