@@ -260,7 +260,7 @@ export function createRecordingRepository(db: Database) {
 
 export type RecordingRepository = ReturnType<typeof createRecordingRepository>;
 
-/** Recordings' call ids, queues and agents, for masking numbers stored before they were refused. */
+/** Recordings' call ids, queues, agents and deletion notes, for masking numbers stored before they were refused. */
 export function createRecordingStoredText(db: Database): StoredTextSource {
   return createStoredTextRepository(db, {
     table: 'recordings',
@@ -269,6 +269,8 @@ export function createRecordingStoredText(db: Database): StoredTextSource {
       callId: { column: 'call_id', kind: 'identifier', maxLength: 128 },
       queue: { column: 'queue', kind: 'text', maxLength: 64 },
       agentId: { column: 'agent_id', kind: 'text', maxLength: 64 },
+      // A manual deletion's reason, kept with its claim until the deletion is finished.
+      deletionNote: { column: 'deletion_details', jsonKey: 'note', kind: 'text', maxLength: 500 },
     },
   });
 }

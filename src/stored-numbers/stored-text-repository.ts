@@ -7,8 +7,22 @@ export interface StoredTextTable {
   table: string;
   /** The key columns (their values joined with "/" name the row). */
   key: string[];
-  /** field name → column, kind and the column's length; `generated` matches values the service writes itself, never masked. */
-  fields: Record<string, { column: string; kind: 'identifier' | 'text'; maxLength: number; generated?: RegExp }>;
+  /**
+   * field name → column, kind and the column's length; `generated` matches values the service writes
+   * itself, never masked; `jsonKey` names the string inside a column that holds a JSON object.
+   */
+  fields: Record<string, { column: string; kind: 'identifier' | 'text'; maxLength: number; generated?: RegExp; jsonKey?: string }>;
+}
+
+/** The string at `key` of a column holding a JSON object; undefined for anything else. */
+function jsonString(column: unknown, key: string): string | undefined {
+  if (typeof column !== 'string') return undefined;
+  try {
+    const value: unknown = (JSON.parse(column) as Record<string, unknown> | null)?.[key];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -38,7 +52,7 @@ export function createStoredTextRepository(db: Database, spec: StoredTextTable):
       const values: StoredText[] = [];
       for (const r of rows) {
         for (const [field, f] of Object.entries(spec.fields)) {
-          const value = r[f.column];
+          const value = f.jsonKey ? jsonString(r[f.column], f.jsonKey) : r[f.column];
           if (typeof value === 'string' && !f.generated?.test(value)) values.push({ row: rowOf(r), field, value });
         }
       }
@@ -46,7 +60,11 @@ export function createStoredTextRepository(db: Database, spec: StoredTextTable):
     },
     async replace(tx: Tx, row, field, was, value) {
       const f = spec.fields[field]!;
-      return (await trxOf(tx)(spec.table).where(whereRow(row)).andWhere(f.column, was).update({ [f.column]: value })) > 0;
+      if (!f.jsonKey) return (await trxOf(tx)(spec.table).where(whereRow(row)).andWhere(f.column, was).update({ [f.column]: value })) > 0;
+      const json: unknown = (await trxOf(tx)(spec.table).where(whereRow(row)).first(f.column))?.[f.column];
+      if (typeof json !== 'string' || jsonString(json, f.jsonKey) !== was) return false;
+      const updated = JSON.stringify({ ...(JSON.parse(json) as Record<string, unknown>), [f.jsonKey]: value });
+      return (await trxOf(tx)(spec.table).where(whereRow(row)).andWhere(f.column, json).update({ [f.column]: updated })) > 0;
     },
   };
 }
