@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AuditLog } from '../audit-log/index.js';
-import type { Logger } from '../shared/logger.js';
+import { errorFacts, type Logger } from '../shared/logger.js';
 import { identifierHoldsPhoneNumber, containsPhoneNumber, maskPhoneNumbers } from '../shared/phone-number-text.js';
 import type { Transact, Tx } from '../shared/transaction.js';
 
@@ -55,14 +55,17 @@ export function createNumberMasking(deps: {
   /** Overwrites the old values' bytes left in the database's files once they are masked (VACUUM). */
   scrub: (tables: string[]) => Promise<void>;
   newId?: () => string;
+  /** Rows read at a time (default 1 000). */
+  pageSize?: number;
 }) {
   const newId = deps.newId ?? randomUUID;
+  const pageSize = deps.pageSize ?? PAGE;
   return async function maskStoredNumbers(actor: Actor): Promise<MaskingSummary> {
     const found: { source: StoredTextSource; text: StoredText }[] = [];
     for (const source of deps.sources) {
       let after: string | null = null;
       do {
-        const page: { values: StoredText[]; next: string | null } = await source.page(after, PAGE);
+        const page: { values: StoredText[]; next: string | null } = await source.page(after, pageSize);
         for (const text of page.values) {
           const kind = source.fields[text.field]!.kind;
           if (kind === 'identifier' ? identifierHoldsPhoneNumber(text.value) : containsPhoneNumber(text.value)) found.push({ source, text });
@@ -93,8 +96,12 @@ export function createNumberMasking(deps: {
       if (summary.masked) await deps.audit.append(tx, { actor, action: NUMBERS_MASKED, subject: null, details: { masked: summary.masked, counts: summary.counts, rows: summary.rows } });
     });
     if (summary.masked) {
-      await deps.scrub(Object.keys(summary.rows));
       deps.logger.warn('masked phone numbers in stored values', { masked: summary.masked, counts: summary.counts });
+      // The masking is committed and audited: a scrub that fails (the database busy) is not retried by
+      // the next run, which finds nothing to mask, so the log says what to do.
+      await deps.scrub(Object.keys(summary.rows)).catch((err: unknown) =>
+        deps.logger.error('could not overwrite the masked values\' old bytes in the database files; run VACUUM on it', { tables: Object.keys(summary.rows), err: errorFacts(err) }),
+      );
     }
     return summary;
   };
