@@ -7,14 +7,15 @@ import { isPossiblePhoneNumber, parsePhoneNumberFromString } from 'libphonenumbe
  * strict.
  *
  * The text is normalised first (NFKC, so fullwidth and other compatibility digits become ASCII; any
- * other decimal digit too). A *run* is digits joined by at most two characters that are neither letters
- * nor digits, not counting spaces around them ("070-123 45 67", "070|1234567", "070,123,45,67",
- * "0470 - 10000"); letters end a run, so
- * "070-1234567 eller 08-123456" is two runs. Every stretch of consecutive digit groups in a run is
- * tried, so "070-1234567, 08-123456" (one run) finds both. A stretch is a number when libphonenumber
- * accepts it: written nationally (0…) as a possible Swedish number, internationally (+…, 00…) as a
- * possible number, or as a Swedish number with its + left off (46701234567) as a valid one. A run that is wholly dates and
- * times (2026-12-07 09:15) is not a number.
+ * other decimal digit too). A *run* is digits joined by at most two characters that are neither
+ * letters nor digits, not counting spaces around them ("070-123 45 67", "070|1234567",
+ * "070,123,45,67", "0470 - 10000"); letters end a run, so "070-1234567 eller 08-123456" is two runs.
+ * Every stretch of consecutive digit groups in a run is tried, so "070-1234567, 08-123456" (one run)
+ * finds both. A stretch is a number when libphonenumber accepts it: written nationally (0…) as a
+ * possible Swedish number (a valid one at six digits, so "Dnr 2026-012345" is not), internationally
+ * (+…, 00…) as a possible number, or as a Swedish number with its + left off (46701234567) as a valid
+ * one. A run that is wholly dates and times ("2026-12-07 09:15", "08:30–09:15") is not a number, and
+ * dates that begin a run ("mc-2026-11-03-0042") are not joined to what follows them.
  */
 
 /** What `containsPhoneNumber` refuses, as a field error's detail (never the value). */
@@ -158,7 +159,8 @@ export function identifierHoldsPhoneNumber(id: string): boolean {
 
 /**
  * The text with every number replaced by NUMBER_MASK (from where it starts to the end of its run: what
- * follows in the run may belong to it); the text unchanged when it holds none. The result is in normalised form only when something was masked.
+ * follows in the run may belong to it); the text unchanged when it holds none. The result is in
+ * normalised form only when something was masked.
  */
 export function maskPhoneNumbers(text: string): string {
   const normalised = normaliseDigits(text);
