@@ -24,23 +24,27 @@ const duration = z
     return n * ms;
   });
 
+const TRUST_PROXY_FORM = 'TRUST_PROXY=10.0.0.5 (the proxy\'s address), 10.0.0.0/8 (its subnet), or loopback when it runs on this host';
+
 /**
- * Which X-Forwarded-For hops to believe: none (false), the nearest `n` proxies, or the listed proxy
- * addresses/subnets (and Express's names loopback, linklocal, uniquelocal). Never "every hop": with that,
- * a client picks its own address by sending the header.
+ * Which proxies' X-Forwarded-* headers to believe: none (false), or the listed proxy addresses/subnets
+ * (and Express's names loopback, linklocal, uniquelocal). Never a hop count or "every hop": with those,
+ * a client that reaches the port directly picks its own address by sending the header.
  */
-const trustProxy = z.string().transform((v, ctx): false | number | string[] => {
+const trustProxy = z.string().transform((v, ctx): false | string[] => {
   const s = v.trim().toLowerCase();
-  if (s === 'false' || s === 'no' || s === '0') return false;
-  if (/^\d{1,2}$/.test(s)) return Number(s);
-  if (s === 'true' || s === 'yes') {
-    ctx.addIssue({ code: 'custom', message: 'give the number of proxies in front (e.g. 1) or their addresses, not true: trusting every X-Forwarded-For lets clients choose their address' });
+  if (s === 'false' || s === 'no' || s === '0' || s === '') return false;
+  if (/^\d+$/.test(s) || s === 'true' || s === 'yes') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `takes the proxies' addresses now, not ${/^\d+$/.test(s) ? 'a hop count' : 'true'}: a client reaching the port directly would choose its own address. Set e.g. ${TRUST_PROXY_FORM}`,
+    });
     return z.NEVER;
   }
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
   const bad = list.filter((x) => !['loopback', 'linklocal', 'uniquelocal'].includes(x) && !isAddressOrSubnet(x));
   if (!list.length || bad.length) {
-    ctx.addIssue({ code: 'custom', message: 'false, a hop count, or a comma-separated list of proxy addresses or subnets (10.0.0.1, 10.0.0.0/8, loopback)' });
+    ctx.addIssue({ code: 'custom', message: `false, or a comma-separated list of proxy addresses or subnets: ${TRUST_PROXY_FORM}` });
     return z.NEVER;
   }
   return list;
@@ -228,8 +232,8 @@ export interface Config {
   oidc?: OidcConfig;
   /** Whether the web interface's token sign-in stays available although OIDC is configured. */
   allowTokenSignIn: boolean;
-  /** Express's "trust proxy": false, a hop count, or proxy addresses/subnets. */
-  trustProxy: false | number | string[];
+  /** Express's "trust proxy": false, or the proxies' addresses/subnets (never a hop count). */
+  trustProxy: false | string[];
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
   subjectRequestPreserve?: boolean;

@@ -67,13 +67,28 @@ describe('the failed-authentication limit', () => {
   it('believes X-Forwarded-For only from the proxies TRUST_PROXY names: a spoofed first hop buys no more guesses', async () => {
     await new Promise((r) => server.close(r));
     await t.close();
-    t = await startTestApp({ config: { trustProxy: 1 } });
+    // The proxy runs on this host: supertest's connections come from loopback.
+    t = await startTestApp({ config: { trustProxy: ['loopback'] } });
     const good = await t.token('phone-system');
     const guess = (i: number, token: string) =>
       request(t.app).post('/v1/opt-outs/check').set('Authorization', `Bearer ${token}`).set('X-Forwarded-For', `203.0.113.${i}, 198.51.100.7`).send({ number: '+46701234567' });
     for (let i = 0; i < 10; i++) expect((await guess(i, `glr_guess-${i}`)).status).to.equal(401);
     expect((await guess(99, 'glr_guess-99')).status).to.equal(429);
     expect((await guess(100, good)).status).to.equal(200);
+    server = t.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+  });
+
+  it('ignores X-Forwarded-For from any address TRUST_PROXY does not list: a client reaching the port directly cannot rotate its address', async () => {
+    await new Promise((r) => server.close(r));
+    await t.close();
+    // The proxy is elsewhere; these requests come straight from loopback, each naming another address.
+    t = await startTestApp({ config: { trustProxy: ['192.0.2.10'] } });
+    const guess = (i: number) =>
+      request(t.app).post('/v1/opt-outs/check').set('Authorization', `Bearer glr_guess-${i}`).set('X-Forwarded-For', `203.0.113.${i}`).send({ number: '+46701234567' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await guess(i)).status);
+    expect(statuses).to.deep.equal([...Array(10).fill(401), 429, 429]);
     server = t.app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
   });

@@ -40,7 +40,7 @@ describe('Browser sessions and failed sign-ins', () => {
   });
 
   it('marks the cookie Secure and __Host- when the request came over TLS through a trusted proxy', async () => {
-    const tls = await startTestApp({ config: { trustProxy: 1 } });
+    const tls = await startTestApp({ config: { trustProxy: ['loopback'] } });
     try {
       const res = await request(tls.app).post('/v1/session').set('X-Forwarded-Proto', 'https').send({ token: await tls.token('auditor') });
       const cookie = cookieOf(res, '__Host-gallra_session')!;

@@ -21,7 +21,9 @@ describe('configuration', () => {
     [{ WEBHOOK_SECRETS: 'hunter2' }, /WEBHOOK_SECRETS/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
     [{ RETENTION_MARGIN: 'an hour' }, /RETENTION_MARGIN/],
-    [{ TRUST_PROXY: 'true' }, /TRUST_PROXY: give the number of proxies/],
+    [{ TRUST_PROXY: 'true' }, /TRUST_PROXY: takes the proxies' addresses now, not true.*TRUST_PROXY=10\.0\.0\.5/],
+    [{ TRUST_PROXY: '1' }, /TRUST_PROXY: takes the proxies' addresses now, not a hop count.*TRUST_PROXY=10\.0\.0\.5/],
+    [{ TRUST_PROXY: '2' }, /TRUST_PROXY: takes the proxies' addresses now, not a hop count/],
     [{ TRUST_PROXY: '10.0.0.1, not-an-address' }, /TRUST_PROXY/],
     [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY/],
     [{ MAX_CALL_DURATION: 'a day' }, /MAX_CALL_DURATION/],
@@ -33,10 +35,10 @@ describe('configuration', () => {
     });
   }
 
-  it('reads TRUST_PROXY as off, a hop count or a list of proxy addresses, never "trust everyone"', () => {
+  it('reads TRUST_PROXY as off or a list of proxy addresses, never a hop count or "trust everyone"', () => {
     expect(loadConfig({}).trustProxy).to.equal(false);
     expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).to.equal(false);
-    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).to.equal(1);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).to.equal(false);
     expect(loadConfig({ TRUST_PROXY: '10.1.2.3, 192.168.0.0/16,loopback, ::1' }).trustProxy).to.deep.equal(['10.1.2.3', '192.168.0.0/16', 'loopback', '::1']);
   });
 
