@@ -44,9 +44,11 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   // The web interface's static files carry their own, from express.static.
   app.set('etag', false);
 
+  // One limit for every failed credential: access tokens, session sign-ins and the metrics token.
   const limiter = createAuthFailureLimiter();
+  const authFailed = onAuthFailure(limiter, s.refusals);
   const resolvers = [bearerResolver(s.tokens), sessionResolver(s.sessions)];
-  const authenticated = authenticate(resolvers, onAuthFailure(limiter, s.refusals));
+  const authenticated = authenticate(resolvers, authFailed);
 
   app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
   app.use(requestId(s.logger));
@@ -57,7 +59,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
     res.type('application/json').send((openApi ??= JSON.stringify(openApiDocument())));
   });
   // On the main listener only with the metrics token; METRICS_LISTEN serves them on their own (main.ts).
-  app.use(metricsRoutes({ metrics: s.metrics, token: s.config.edge.metricsListen ? undefined : s.config.edge.metricsToken }));
+  app.use(metricsRoutes({ metrics: s.metrics, token: s.config.edge.metricsListen ? undefined : s.config.edge.metricsToken, onFailure: authFailed }));
 
   // The webhook authenticates by signature and streams its own body: mounted before the JSON parser.
   app.use(

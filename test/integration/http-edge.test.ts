@@ -205,6 +205,17 @@ describe('/metrics', () => {
     expect(ok.text).to.include('gallra_unauthenticated_refusals_total');
   });
 
+  it('limits wrong metrics tokens like other failed credentials: 429 after ten, the right token still served', async () => {
+    const token = 'm'.repeat(40);
+    t = await startTestApp({ config: { edge: { ...(await import('../../src/config.js')).loadConfig({}).edge, metricsToken: token } } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await request(t.app).get('/metrics').set('Authorization', `Bearer guess-${i}-${'x'.repeat(30)}`)).status);
+    expect(statuses).to.deep.equal([...Array(10).fill(401), 429, 429]);
+    // A token for the API is limited by the same count from this address.
+    expect((await request(t.app).get('/v1/recordings').set('Authorization', 'Bearer glr_not-a-token')).status).to.equal(429);
+    expect((await request(t.app).get('/metrics').set('Authorization', `Bearer ${token}`)).status).to.equal(200);
+  });
+
   it('is served without a token on its own listener (METRICS_LISTEN), which serves nothing else', async () => {
     t = await startTestApp();
     const metricsApp = createMetricsApp(t.services);
