@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     process.stderr.write(
       `${dryRun ? 'would delete' : 'deleted'} ${report.deleted.length} of ${report.due} due (cutoff ${report.cutoff}), ` +
-        `${report.held.length} held, ${report.failed.length} failed, ${report.orphans.deleted.length} orphans, ${report.overdue} overdue\n` +
+        `${report.held.length} held, ${report.failed.length} failed, ${report.skipped ? `${report.skipped} skipped, ` : ''}${report.orphans.deleted.length} orphans, ${report.overdue} overdue\n` +
         (report.stoppedEarly ? `stopped early after ${report.stoppedEarly}; the next run goes on\n` : ''),
     );
     return report.failed.length || report.overdue || report.stoppedEarly ? 1 : 0;

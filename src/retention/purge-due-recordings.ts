@@ -26,10 +26,18 @@ export interface RetentionRunReport {
   startedAt: string;
   /** Every stored recording with a deadline before this moment was due. */
   cutoff: string;
+  /**
+   * What the run had to delete: stored recordings with a deadline before the cutoff, and deletions
+   * claimed earlier (a manual deletion or opt-out the store could not finish) that it finished or
+   * retried. Each is counted once, in exactly one of deleted, held, failed and skipped:
+   * due = deleted + held + failed + skipped.
+   */
   due: number;
   deleted: string[];
   failed: { id: string; error: string }[];
   held: string[];
+  /** Read as due but not attempted: the run stopped early, or another run had finished them first. */
+  skipped: number;
   lapsedHolds: string[];
   /** Opt-outs of calls that never arrived, forgotten after the retention period (listed only on a dry run). */
   expiredCallOptOuts: string[];
@@ -91,6 +99,7 @@ export function createRetention(deps: {
         deleted: [],
         failed: [],
         held: [],
+        skipped: 0,
         lapsedHolds: [],
         expiredCallOptOuts: [],
         orphans: { deleted: [], failed: [], young: 0, resumed: 0 },
@@ -126,6 +135,8 @@ export function createRetention(deps: {
           report.failed.push(...result.failed);
           // Held after the page was read, before the deletion's own check: left alone, like the others.
           report.held.push(...result.held);
+          // Rows someone else had finished (no longer stored, not claimed by this run).
+          report.skipped += todo.length - result.deleted.length - result.failed.length - result.held.length;
           for (const id of result.deleted) metrics.deletions.inc({ reason: reasonOf(id) });
           metrics.failures.inc(result.failed.length);
         } catch (err) {
@@ -163,7 +174,10 @@ export function createRetention(deps: {
         if (!todo.length) continue;
         // Store round trips of BATCHES_IN_FLIGHT batches at a time, overlapping earlier batches' tombstone writes.
         while (inFlight.size >= BATCHES_PENDING) await Promise.race(inFlight);
-        if (report.stoppedEarly) break;
+        if (report.stoppedEarly) {
+          report.skipped += todo.length;
+          break;
+        }
         // A batch holds its store slot until its store part is over (a second storeDone is a no-op).
         const batch: Promise<void> = new Promise<void>((settled) => {
           void storeSlots(() => new Promise<void>((storeDone) => void deleteBatch(todo, storeDone).then(settled)));
@@ -179,6 +193,7 @@ export function createRetention(deps: {
         while (!report.stoppedEarly) {
           const page = await recordings.claimedNotDue(cutoff, afterId, PAGE);
           if (!page.length) break;
+          report.due += page.length;
           const todo = page.map((p) => p.recording);
           afterId = todo[todo.length - 1]!.id;
           const reasons = new Map(page.map((p) => [p.recording.id, p.claim.reason]));
@@ -226,6 +241,7 @@ export function createRetention(deps: {
         deleted: report.deleted.length,
         failed: report.failed.length,
         held: report.held.length,
+        skipped: report.skipped,
         lapsedHolds: report.lapsedHolds.length,
         expiredCallOptOuts: report.expiredCallOptOuts.length,
         orphansDeleted: report.orphans.deleted.length,

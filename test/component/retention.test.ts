@@ -142,6 +142,45 @@ describe('retention: deleting every recording before its deadline', () => {
       expect(refused.deleted).to.deep.equal([asked.id]);
     });
 
+    /** A run's summary adds up: every recording it had to delete is in exactly one of deleted, held, failed and skipped. */
+    function expectCountsAddUp(report: Awaited<ReturnType<typeof t.services.retention.run>>, what: string): void {
+      const ids = [...report.deleted, ...report.held, ...report.failed.map((f) => f.id)];
+      expect(new Set(ids).size, `${what}: no recording counted twice`).to.equal(ids.length);
+      expect(report.deleted.length + report.held.length + report.failed.length + report.skipped, `${what}: due = deleted + held + failed + skipped`).to.equal(report.due);
+      expect(report.deleted.length, `${what}: never more deleted than due`).to.be.at.most(report.due);
+    }
+
+    it('reports counts that add up: due = deleted + held + failed + skipped, claimed deletions finished by the run included', async () => {
+      const admin = await t.token('admin');
+      const soon = () => seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 30 * MIN), at: new Date(t.clock.now().getTime() - DAY) });
+      const [due, refused, held] = [await soon(), await soon(), await soon()];
+      expect((await request(t.app).post(`/v1/recordings/${held.id}/hold`).set('Authorization', `Bearer ${admin}`).send({ reason: 'public-records request 2026/114' })).status).to.equal(201);
+      // A manual deletion the store could not finish: claimed, not due, finished by the next run.
+      const asked = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY), at: new Date(t.clock.now().getTime() - DAY) });
+      store.down = true;
+      expect((await request(t.app).delete(`/v1/recordings/${asked.id}`).set('Authorization', `Bearer ${admin}`).send({ reason: 'recorded by mistake' })).status).to.equal(503);
+      const outage = await t.services.retention.run();
+      expectCountsAddUp(outage, 'store down');
+      expect(outage.stoppedEarly).to.be.a('string');
+
+      store.down = false;
+      store.refused.add(refused.storageKey!);
+      const dry = await t.services.retention.run({ dryRun: true });
+      expectCountsAddUp(dry, 'dry run');
+      const run = await t.services.retention.run();
+      expectCountsAddUp(run, 'store answering, one object refused');
+      expect(run.due, 'three past the cutoff and one claimed deletion').to.equal(4);
+      expect(run.deleted).to.have.members([due.id, asked.id]);
+      expect(run.held).to.deep.equal([held.id]);
+      expect(run.failed.map((f) => f.id)).to.deep.equal([refused.id]);
+      expect(run.skipped).to.equal(0);
+
+      store.refused.clear();
+      const last = await t.services.retention.run();
+      expectCountsAddUp(last, 'the refused one retried');
+      expect(last).to.deep.include({ due: 2, deleted: [refused.id], held: [held.id], skipped: 0 });
+    });
+
     it('never leaves a recording stored at its deadline over a day of quarter-hourly runs with one failed run', async () => {
       const start = t.clock.now().getTime();
       const recordings = [];
