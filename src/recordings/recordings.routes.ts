@@ -8,7 +8,7 @@ import type { QuarantineSlot, UploadQuarantine } from '../http/upload-quarantine
 import type { WebhookVerifier } from '../http/webhook-signature.js';
 import type { CallerKeys } from '../shared/caller-key.js';
 import type { Clock } from '../shared/clock.js';
-import { BadRequest, DomainError, TooLarge, Unauthenticated, UnsupportedMedia } from '../shared/errors.js';
+import { BadRequest, DomainError, TooLarge, Unauthenticated, Unavailable, UnsupportedMedia } from '../shared/errors.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
 import { parseCallMetadata, type CallMetadata } from './call-metadata.js';
 import type { Ingest, IngestOutcome } from './ingest-recording.js';
@@ -50,7 +50,9 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       const problem = toProblem(err, req.requestId);
       logProblem(deps.logger, problem, err, req.requestId, 'ingest failed');
       const code = problem.type.split('/').pop()!;
-      if (state.authentic) {
+      if (problem.status === 503) {
+        // An outage (the store, the database) is ours, not the client's: neither audited nor counted as a refusal.
+      } else if (state.authentic) {
         try {
           await deps.ingest.recordRefusal({ status: problem.status, problem: code, callId: state.callId });
         } catch (auditErr) {
@@ -65,7 +67,9 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
         res.set('Connection', 'close');
         res.on('finish', () => req.destroy());
       }
-      sendProblem(res, problem);
+      // Nothing is written after an answer has begun (the edge may have answered a limit already).
+      if (res.headersSent) req.destroy();
+      else sendProblem(res, problem);
     }
   });
   return router;
@@ -150,6 +154,13 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
 
     let meta: CallMetadata | undefined;
     let work: Promise<IngestOutcome> | undefined;
+    // Rejects when the store fails while the body is still arriving: an outage is answered at once, at
+    // any size, instead of after the rest of the body (or after the edge's idle limit, blaming the client).
+    let outage!: (err: Unavailable) => void;
+    const storeFailed = new Promise<never>((_resolve, reject) => {
+      outage = reject;
+    });
+    storeFailed.catch(() => undefined);
     // Settles once the body is read and checked: true only when it is authentic and well-formed.
     let settleVerdict!: (ok: boolean | Error) => void;
     const verdict = new Promise<boolean>((resolve, reject) => {
@@ -202,12 +213,21 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       stream.on('error', (e) => audio.destroy(e));
       stream.pipe(audio);
       work = deps.ingest.receive(meta, audio, verdict);
-      // A use case that gives up early must not leave the rest of the part unread: the body would never end.
-      work.catch(() => audio.resume());
+      // A use case that gives up early must not leave the rest of the part unread: the body would never
+      // end. The part is unpiped and drained here (resuming `audio` does nothing while the use case's
+      // iterator still listens to it).
+      work.catch((e: unknown) => {
+        stream.unpipe(audio);
+        audio.destroy();
+        stream.resume();
+        if (e instanceof Unavailable) outage(e);
+      });
     });
 
+    const bodyRead = pipeline(req, tap, sink);
+    bodyRead.catch(() => undefined);
     try {
-      await pipeline(req, tap, sink);
+      await Promise.race([bodyRead, storeFailed]);
     } catch (e) {
       // The body did not arrive whole (the client left, a limit was hit): nothing of it is kept.
       bb?.destroy(e as Error);
