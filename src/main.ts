@@ -1,6 +1,7 @@
 import './shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import type { AddressInfo } from 'node:net';
 import { scheduleAuditCheckpoints } from '../jobs/audit-checkpoint.js';
+import { startAuditStartVerification } from '../jobs/audit-start-verification.js';
 import { startRetentionJob } from '../jobs/retention.js';
 import { createApp, createMetricsApp } from './app.js';
 import { createHttpServer, stopServer } from './http/server.js';
@@ -46,13 +47,15 @@ async function main(): Promise<void> {
   }
   // Its public key in the log, so that the checkpoints it signs verify on every instance and after a rotation.
   await services.auditCheckpoints.registerSigningKey('system:start');
-  // Verified before the service takes requests: a chain that does not verify is reported from the start.
-  await services.auditCheckpoints.check('start');
+  // Verified from the start, in the background: it reads checkpoints from the store, and the pre-call
+  // check and opt-out registration must not wait for a store that is down. Retried until it passes;
+  // /readyz says it is pending meanwhile.
+  const startVerification = startAuditStartVerification({ checkpoints: services.auditCheckpoints, logger });
   const app = createApp(services, {
     readinessChecks: [
       overdueReadinessCheck(services.retention),
       subjectRequestReadinessCheck(services.subjectRequests.requests),
-      auditChainReadinessCheck(services.auditCheckpoints.state),
+      auditChainReadinessCheck(services.auditCheckpoints.state, startVerification.pending),
     ],
   });
   const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, logger });
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
     void (async () => {
       const [how] = await Promise.all([stopServer(server, config.edge.shutdownTimeoutMs), metricsServer && stopServer(metricsServer, 0)]);
       if (how === 'forced') logger.warn('closed connections still open at the shutdown deadline');
+      await startVerification.stop();
       await auditCheckpointJob.stop();
       await retentionJob.stop();
       await masking;

@@ -16,11 +16,14 @@ export function createAuditMetrics(registry: Registry, state: () => ChainState) 
 }
 
 /** The /readyz check: not ready while the chain fails verification, unless an admin acknowledged the problem. */
-export function auditChainReadinessCheck(state: () => ChainState) {
+export function auditChainReadinessCheck(state: () => ChainState, startPending: () => object | undefined = () => undefined) {
   return {
     name: 'audit-chain',
     async check() {
       const s = state();
+      // The start-up verification failed (the store did not answer) and is being retried: not ready, and why.
+      const pending = s.checked ? undefined : startPending();
+      if (pending) return { ok: false, details: { verified: false, pending: 'start-up verification, retried until the store answers', ...pending } };
       if (!s.checked) return { ok: true, details: { verified: false } };
       if (s.ok) return { ok: true, details: { verified: true, at: s.at, verifiedFrom: s.verifiedFrom, headSeq: s.head?.seq ?? 0 } };
       return {
