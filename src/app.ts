@@ -14,6 +14,7 @@ import { reportsRoutes } from './reports/reports.routes.js';
 import { retentionRoutes } from './retention/retention.routes.js';
 import type { Services } from './services.js';
 import { peopleRoutes, staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
+import { countDatabaseWaits } from './shared/database-waits.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes } from './web/session.routes.js';
 import { WEB_CSP, webRoutes } from './web/web.routes.js';
@@ -50,6 +51,8 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   const resolvers = [bearerResolver(s.tokens), sessionResolver(s.sessions)];
   const authenticated = authenticate(resolvers, authFailed);
 
+  // Each request's database waits are counted together (SQLite): a locked database is answered within the busy timeout.
+  app.use((_req, _res, next) => countDatabaseWaits(next));
   app.use(helmet({ contentSecurityPolicy: WEB_CSP }));
   app.use(requestId(s.logger));
 

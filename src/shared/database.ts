@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 
+import { requestWaits } from './database-waits.js';
 import type { Transact, Tx } from './transaction.js';
 
 export type Database = Knex;
@@ -48,13 +49,51 @@ export interface DatabaseOptions {
  * waiting up to the busy timeout, and then nothing in them can fail for want of it. Nested
  * transactions (savepoints) are not affected; knex offers no option for this, so its one method that
  * says BEGIN is replaced on each transaction the client makes.
+ *
+ * The busy timeout bounds the whole wait of a transaction, not only its wait for the lock: the one
+ * connection is held by a transaction waiting for the lock, and whatever came after it (reads too)
+ * waits for the connection. So the time a transaction spent waiting for the connection is taken from
+ * its lock wait (busy_timeout is set to what is left for its BEGIN, then back), and the pool gives up
+ * after the busy timeout (acquireConnectionTimeout): a locked database is answered 503 within the
+ * busy timeout on every route instead of queueing requests behind each other's waits.
  */
-function beginImmediate(db: Knex): void {
-  const client = db.client as { transaction: (...args: unknown[]) => { begin: (conn: unknown) => Promise<unknown>; query: (conn: unknown, sql: string) => Promise<unknown> } };
+function beginImmediate(db: Knex, busyTimeoutMs: number): void {
+  const client = db.client as {
+    transaction: (...args: unknown[]) => { begin: (conn: unknown) => Promise<unknown>; query: (conn: unknown, sql: string) => Promise<unknown> };
+    acquireConnection: () => Promise<unknown>;
+  };
   const transaction = client.transaction.bind(client);
+  const acquireConnection = client.acquireConnection.bind(client);
+  // Time spent waiting for the one connection counts against the request's busy timeout.
+  client.acquireConnection = async () => {
+    const started = performance.now();
+    try {
+      return await acquireConnection();
+    } finally {
+      const waits = requestWaits.getStore();
+      if (waits) waits.waitedMs += performance.now() - started;
+    }
+  };
+  const exec = (conn: unknown, sql: string) =>
+    new Promise<void>((resolve, reject) => (conn as { exec: (sql: string, cb: (err: Error | null) => void) => void }).exec(sql, (err) => (err ? reject(err) : resolve())));
   client.transaction = (...args: unknown[]) => {
+    const requestedAt = performance.now();
+    const waits = requestWaits.getStore();
+    const waitedBefore = waits?.waitedMs ?? 0;
     const trx = transaction(...args);
-    trx.begin = (conn) => trx.query(conn, 'BEGIN IMMEDIATE;');
+    trx.begin = async (conn) => {
+      const left = Math.max(0, Math.floor(busyTimeoutMs - waitedBefore - (performance.now() - requestedAt)));
+      if (left >= busyTimeoutMs) return trx.query(conn, 'BEGIN IMMEDIATE;');
+      const started = performance.now();
+      await exec(conn, `PRAGMA busy_timeout = ${left};`);
+      try {
+        // A failed BEGIN rejects the transaction (knex's query settles it), not this promise.
+        return await trx.query(conn, 'BEGIN IMMEDIATE;');
+      } finally {
+        await exec(conn, `PRAGMA busy_timeout = ${busyTimeoutMs};`);
+        if (waits) waits.waitedMs += performance.now() - started;
+      }
+    };
     return trx;
   };
 }
@@ -71,6 +110,8 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
       client: 'sqlite3',
       connection: { filename },
       useNullAsDefault: true,
+      // A query waits for the one connection at most the busy timeout (see beginImmediate).
+      acquireConnectionTimeout: Math.max(1, busyTimeoutMs),
       // One connection: SQLite serialises writers anyway, and a single connection makes every
       // transaction (and the audit chain's head) strictly ordered. temp_store = MEMORY: sorts and
       // statement journals would otherwise go to files in TMPDIR (etilqs_*), created and unlinked at
@@ -84,7 +125,7 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
           ),
       },
     });
-    beginImmediate(db);
+    beginImmediate(db, busyTimeoutMs);
     return db;
   }
   return knexFactory({

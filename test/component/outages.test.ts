@@ -298,6 +298,49 @@ describe('outages are answered as outages: 503 problem+json with Retry-After', f
       }
     });
 
+    itOn('sqlite')('a write lock held by another process past the busy timeout: every route answers within the busy timeout, reads included, writes 503 (SQLite)', async () => {
+      const BUSY_MS = 1_500;
+      const dir = mkdtempSync(path.join(tmpdir(), 'gallra-busy-'));
+      try {
+        const file = path.join(dir, 'gallra.sqlite');
+        t = await startTestApp({ db: createDatabase(`sqlite:${file}`, { busyTimeoutMs: BUSY_MS }) });
+        const as = await tokensFor(t);
+        const stored = await upload(t);
+        expect(stored.status, stored.text).to.equal(201);
+        const lock = await holdWriteLock(file);
+        // Everything at once while the lock is held three busy timeouts long, as a phone system and staff would.
+        const timedReq = async (what: string, send: () => PromiseLike<request.Response>) => {
+          const started = performance.now();
+          const res = await send();
+          return { what, res, ms: performance.now() - started };
+        };
+        const released = new Promise((r) => setTimeout(r, 3 * BUSY_MS)).then(() => lock.release());
+        const answers = await Promise.all([
+          timedReq('upload', () => upload(t!, '+46701234568')),
+          timedReq('second upload', () => upload(t!, '+46701234566')),
+          timedReq('registration', () => request(t!.app).post('/v1/opt-outs').set(as['phone-system']).send({ number: '+46701234569', source: 'ivr' })),
+          timedReq('pre-call check', () => request(t!.app).post('/v1/opt-outs/check').set(as['phone-system']).send({ number: CALLER })),
+          timedReq('listing', () => request(t!.app).get('/v1/recordings').set(as.trainer)),
+          timedReq('playback', () => request(t!.app).get(`/v1/recordings/${stored.body.id}/audio`).set(as.trainer)),
+          timedReq('hold list', () => request(t!.app).get('/v1/holds').set(as.admin)),
+          timedReq('readiness', () => request(t!.app).get('/readyz')),
+        ]);
+        const times = answers.map((a) => `${a.what} ${a.res.status} in ${Math.round(a.ms)} ms`).join(', ');
+        for (const { what, res, ms } of answers) {
+          expect(ms, `${what} answered within the busy timeout: ${times}`).to.be.below(BUSY_MS + 750);
+          if (res.status >= 500 && what !== 'readiness') expectOutage(res, what);
+        }
+        const status = Object.fromEntries(answers.map((a) => [a.what, a.res.status]));
+        expect(status).to.deep.include({ upload: 503, 'second upload': 503, registration: 503, readiness: 503 });
+        await released;
+        expectNoStacks(t);
+      } finally {
+        await t?.close();
+        t = undefined;
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     itOn('sqlite')('a full disk answers 503 for uploads and registrations and makes /readyz not ready, logging no caller key (SQLite)', async () => {
       t = await startTestApp();
       const as = await tokensFor(t);
