@@ -94,6 +94,8 @@ const schema = z
     S3_OPERATION_TIMEOUT: duration.default(10_000),
     /** SQLite: how long a write waits for another process's write lock (a retention run) before answering 503. */
     SQLITE_BUSY_TIMEOUT: duration.default(10_000),
+    /** PostgreSQL: how long a statement waits for a lock another session holds (lock_timeout) before answering 503. */
+    PG_LOCK_TIMEOUT: duration.default(10_000),
     /** The longest /readyz waits for any one of its checks (database, store, …); one that takes longer is not ready. */
     READINESS_TIMEOUT: duration.default(2_000),
     WEBHOOK_SECRETS: z
@@ -239,6 +241,8 @@ export interface Config {
   subjectRequestPreserve?: boolean;
   /** SQLITE_BUSY_TIMEOUT (default 10 s). */
   sqliteBusyTimeoutMs?: number;
+  /** PG_LOCK_TIMEOUT (default 10 s). */
+  pgLockTimeoutMs?: number;
   /** READINESS_TIMEOUT (default 2 s): the bound of each /readyz check. */
   readinessTimeoutMs?: number;
   /**
@@ -377,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     maxRecordingBytes: e.MAX_RECORDING_BYTES,
     maxCallDurationMs: e.MAX_CALL_DURATION,
     sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT,
+    pgLockTimeoutMs: e.PG_LOCK_TIMEOUT,
     readinessTimeoutMs: e.READINESS_TIMEOUT,
     edge: {
       headersTimeoutMs: e.HEADERS_TIMEOUT,

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
-  const db = createDatabase(config.databaseUrl, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
+  const db = createDatabase(config.databaseUrl, { busyTimeoutMs: config.sqliteBusyTimeoutMs, lockTimeoutMs: config.pgLockTimeoutMs });
   const applied = await migrateLatest(db);
   if (applied.length) logger.info('database migrated', { applied });
   const store = createStore(config);

@@ -35,6 +35,8 @@ const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../db/migrations');
 export interface DatabaseOptions {
   /** SQLite: how long a statement waits for another connection's write lock before SQLITE_BUSY. Default 10 s. */
   busyTimeoutMs?: number;
+  /** PostgreSQL: how long a statement waits for a lock another session holds (lock_timeout), then fails (503). Default 10 s. */
+  lockTimeoutMs?: number;
   /** PostgreSQL: how long connecting may take, and how long a query waits for a pooled connection. Default 5 s and 10 s. */
   connectTimeoutMs?: number;
   acquireTimeoutMs?: number;
@@ -110,8 +112,14 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
       client: 'sqlite3',
       connection: { filename },
       useNullAsDefault: true,
-      // A query waits for the one connection at most the busy timeout (see beginImmediate).
+      // A query waits for the one connection at most the busy timeout (see beginImmediate). Such a wait
+      // is answered 503 and logged there; knex's own console warning of it (with a stack) is left out.
       acquireConnectionTimeout: Math.max(1, busyTimeoutMs),
+      log: {
+        warn: (message: unknown) => {
+          if (!/^Acquire connection error/.test(String(message))) console.warn(message);
+        },
+      },
       // One connection: SQLite serialises writers anyway, and a single connection makes every
       // transaction (and the audit chain's head) strictly ordered. temp_store = MEMORY: sorts and
       // statement journals would otherwise go to files in TMPDIR (etilqs_*), created and unlinked at
@@ -132,7 +140,9 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
     ...common,
     client: 'pg',
     // Bounded: a server that does not answer is an outage to report, not a request to hold forever.
-    connection: { connectionString: url, types: PG_TYPES, connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000 },
+    // lock_timeout: a table or row another session keeps locked is an outage to answer (55P03), not a wait without end.
+    // (node-postgres takes lock_timeout in its client config; knex's types do not list it.)
+    connection: { connectionString: url, types: PG_TYPES, connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000, ...{ lock_timeout: Math.max(1, Math.floor(opts.lockTimeoutMs ?? 10_000)) } } as Knex.PgConnectionConfig,
     acquireConnectionTimeout: opts.acquireTimeoutMs ?? 10_000,
     pool: { min: 0, max: 10 },
   });

@@ -52,13 +52,14 @@ const SYSTEM_UNAVAILABLE = new Set([
  * PostgreSQL SQLSTATEs of a server that cannot serve now: connection exceptions (08), insufficient
  * resources (53: disk full, out of memory, too many connections), operator intervention (57P01–57P05,
  * and 57014, a statement cancelled by its timeout), a read-only (standby) server (25006), and the
- * transaction rollbacks that a retry resolves (40001 serialization failure, 40P01 deadlock).
+ * transaction rollbacks that a retry resolves (40001 serialization failure, 40P01 deadlock), and a lock
+ * another session held past lock_timeout (55P03).
  */
 function isPostgresUnavailable(code: string, message: string): boolean {
   return (
     /^(08|53)[0-9A-Z]{3}$/.test(code) ||
     /^57P0[1-5]$/.test(code) ||
-    ['57014', '25006', '40001', '40P01'].includes(code) ||
+    ['57014', '25006', '40001', '40P01', '55P03'].includes(code) ||
     // A database that does not allow connections (ALTER DATABASE … ALLOW_CONNECTIONS false).
     (code === '55000' && /not currently accepting connections/.test(message))
   );
