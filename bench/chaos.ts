@@ -15,6 +15,9 @@
  *     full disk (a 64 MB tmpfs, where the machine allows mounting one)
  *   a retention run (`npm run retention`) beside 150 uploads and 150 opt-out registrations
  *   two instances on one PostgreSQL database (same secrets; different or missing ones must not start)
+ *   S3 unreachable at start (the pre-call check answers within 1 s, uploads 503, ready once the store
+ *     is back); the store failing after 8 MB of a 20 MB upload (503 at once, never 408, nothing left);
+ *     SQLite locked 15 s, past its 10 s busy timeout (every route answers within it)
  *   a PII scan of every file the drills left (data, database files or dump, logs)
  *
  * Bounded: every request has CHAOS_ANSWER_BOUND_MS (35 s) to be answered, every script 3 minutes;
@@ -25,10 +28,11 @@ import { formatTable, isClean, newRow, type Row } from './chaos/harness.js';
 import {
   killDuringRetention, killDuringUploads, postgresRefusing, retentionBesideTraffic, sqliteDiskFull, sqliteLocked, storeOutage, twoInstances, type DrillOptions,
 } from './chaos/scenarios.js';
+import { sqliteLockedPastBusyTimeout, storeFailsDuringLargeUpload, storeUnreachableAtStart } from './chaos/outage-drills.js';
 
 const UPLOAD_TRIALS = Number(process.env.CHAOS_UPLOAD_TRIALS ?? 30);
 const RETENTION_TRIALS = Number(process.env.CHAOS_RETENTION_TRIALS ?? 10);
-/** Comma-separated drill names to run (default all): uploads, retention, s3, postgres, locked, full, beside, instances. */
+/** Comma-separated drill names to run (default all): uploads, retention, s3, postgres, locked, full, beside, instances, start, large, busy. */
 const ONLY = process.env.CHAOS_ONLY?.split(',').map((s) => s.trim());
 
 async function main(): Promise<void> {
@@ -50,6 +54,11 @@ async function main(): Promise<void> {
     ['beside', () => retentionBesideTraffic('sqlite', 'fs', o)],
     ['beside', () => retentionBesideTraffic('postgres', 's3', o)],
     ['instances', () => twoInstances('fs', o)],
+    ['start', () => storeUnreachableAtStart('sqlite', o)],
+    ['start', () => storeUnreachableAtStart('postgres', o)],
+    ['large', () => storeFailsDuringLargeUpload('sqlite', o)],
+    ['large', () => storeFailsDuringLargeUpload('postgres', o)],
+    ['busy', () => sqliteLockedPastBusyTimeout(o)],
   ];
   const rows: Row[] = [];
   for (const [name, drill] of drills) {

@@ -34,10 +34,10 @@ export interface DrillOptions {
   env?: Record<string, string>;
 }
 
-type Acked = Map<string, { id: string; sha: string }>;
+export type Acked = Map<string, { id: string; sha: string }>;
 
 /** Counts an upload's answer; a stored (or already stored) call is remembered as acknowledged. */
-function noteUpload(row: Row, call: Call, a: Answer, acked: Acked, label = 'upload: '): 'acked' | 'unanswered' | 'refused' {
+export function noteUpload(row: Row, call: Call, a: Answer, acked: Acked, label = 'upload: '): 'acked' | 'unanswered' | 'refused' {
   tally(row, a, label);
   if (a.status === 'none') return 'unanswered';
   if (a.status === 200 || a.status === 201) {
@@ -81,7 +81,7 @@ async function finish(w: World, pii: Row): Promise<void> {
   }
 }
 
-async function withWorld(name: string, db: DbKind, store: StoreKind, o: DrillOptions, fn: (w: World, row: Row) => Promise<void>, worldOpts: { dataDir?: string } = {}): Promise<Row> {
+export async function withWorld(name: string, db: DbKind, store: StoreKind, o: DrillOptions, fn: (w: World, row: Row) => Promise<void>, worldOpts: { dataDir?: string } = {}): Promise<Row> {
   const w = await createWorld(name, db, store, o.runner, { parent: o.parent, env: o.env, ...worldOpts });
   const row = newRow(name, w);
   try {
@@ -96,7 +96,7 @@ async function withWorld(name: string, db: DbKind, store: StoreKind, o: DrillOpt
 }
 
 /** Lines of a log file that say the service's startup retention run is over. */
-async function startupRetentionDone(svc: Service, withinMs = 60_000): Promise<void> {
+export async function startupRetentionDone(svc: Service, withinMs = 60_000): Promise<void> {
   const until = Date.now() + withinMs;
   while (Date.now() < until) {
     const text = existsSync(svc.logFile) ? readFileSync(svc.logFile, 'utf8') : '';
@@ -376,7 +376,7 @@ export async function postgresRefusing(store: StoreKind, o: DrillOptions): Promi
 // ---------------------------------------------------------------- SQLite locked by another process
 
 /** A second process that takes SQLite's write lock (BEGIN IMMEDIATE) and holds it for `holdMs`. */
-function holdSqliteLock(file: string, holdMs: number): { locked: Promise<void>; released: Promise<void> } {
+export function holdSqliteLock(file: string, holdMs: number): { locked: Promise<void>; released: Promise<void> } {
   const code = `
     const sqlite3 = require('sqlite3');
     const db = new sqlite3.Database(process.argv[1]);

@@ -3,6 +3,7 @@ import { BAD_COLUMNS, formatTable, newRow, type Row } from '../../bench/chaos/ha
 import {
   killDuringRetention, killDuringUploads, postgresRefusing, retentionBesideTraffic, sqliteDiskFull, sqliteLocked, storeOutage, twoInstances, type DrillOptions,
 } from '../../bench/chaos/scenarios.js';
+import { sqliteLockedPastBusyTimeout, storeFailsDuringLargeUpload, storeUnreachableAtStart } from '../../bench/chaos/outage-drills.js';
 import { TEST_DATABASE } from '../helpers/test-database.js';
 
 /**
@@ -42,6 +43,14 @@ describe('fault drills, short (npm run chaos has the full matrix)', function () 
     expectClean(await storeOutage(TEST_DATABASE, 'blackhole', o));
   });
 
+  it('S3 unreachable at start: the pre-call check answers within 1 s, uploads 503, readiness says what is pending; ready once the store is back', async () => {
+    expectClean(await storeUnreachableAtStart(TEST_DATABASE, o));
+  });
+
+  it('the store failing after 8 MB of a 20 MB upload: 503 problem+json at once, never 408, nothing left behind', async () => {
+    expectClean(await storeFailsDuringLargeUpload(TEST_DATABASE, o));
+  });
+
   it('a retention run beside uploads and opt-out registrations: no 5xx, everything due deleted, nothing acknowledged lost', async () => {
     expectClean(await retentionBesideTraffic(TEST_DATABASE, store, { ...o, uploads: 30, optOuts: 30, due: 60 }));
   });
@@ -57,6 +66,10 @@ describe('fault drills, short (npm run chaos has the full matrix)', function () 
   } else {
     it('SQLite locked by another process: uploads and registrations wait for the lock, none fails', async () => {
       expectClean(await sqliteLocked(1, o));
+    });
+
+    it('SQLite locked past its busy timeout (1.5 s, held 4.5 s): every route answers within it, writes 503; afterwards all works', async () => {
+      expectClean(await sqliteLockedPastBusyTimeout({ ...o, holdMs: 4_500, busyTimeoutMs: 1_500 }));
     });
 
     it('SQLite on a full disk (a 64 MB tmpfs): 503 with Retry-After while full, readiness says not ready; afterwards all works', async () => {
