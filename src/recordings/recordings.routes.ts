@@ -34,6 +34,8 @@ interface UploadState {
   callId?: string;
   /** The whole body was read and its signature matches. */
   authentic: boolean;
+  /** The store (or database) failed while the body was arriving: answered 503 before it was verified. */
+  outage?: boolean;
   client: string;
 }
 
@@ -50,15 +52,14 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       const problem = toProblem(err, req.requestId);
       logProblem(deps.logger, problem, err, req.requestId, 'ingest failed');
       const code = problem.type.split('/').pop()!;
-      if (problem.status === 503) {
-        // An outage (the store, the database) is ours, not the client's: neither audited nor counted as a refusal.
-      } else if (state.authentic) {
+      if (state.authentic) {
         try {
           await deps.ingest.recordRefusal({ status: problem.status, problem: code, callId: state.callId });
         } catch (auditErr) {
           deps.logger.error('could not audit a refused upload', { requestId: req.requestId, err: errorFacts(auditErr) });
         }
-      } else {
+      } else if (!state.outage) {
+        // An outage met before the body was verified (the store failing mid-upload) is ours, not a refusal of the client.
         deps.refusals.unauthenticated({ route: 'webhook', problem: code, status: problem.status, requestId: req.requestId, client: state.client });
       }
       // Answered before the body was read to its end (too large, quarantine full, bad headers): the
@@ -220,7 +221,10 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
         stream.unpipe(audio);
         audio.destroy();
         stream.resume();
-        if (e instanceof Unavailable) outage(e);
+        if (e instanceof Unavailable) {
+          state.outage = true;
+          outage(e);
+        }
       });
     });
 
