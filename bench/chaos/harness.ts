@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { appendFileSync, copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,7 @@ import { createStore } from '../../src/storage/index.js';
 import { startS3rverProcess } from '../s3rver-child.js';
 import { FaultyPort } from '../../test/helpers/faulty-port.js';
 import { pcm16Wav } from '../../test/helpers/webhook.js';
+import { scanBytes, type PiiHit } from './pii-scan.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const HOST = '127.0.0.1';
@@ -315,13 +316,6 @@ export function newNumber(w: World): string {
   }
 }
 
-/** The ways a person or a phone system writes a number: E.164, 0046…, national, grouped. */
-export function spellings(e164: string): string[] {
-  const nsn = e164.slice(3); // 9 digits after +46
-  const national = '0' + nsn;
-  return [e164, '0046' + nsn, national, `${national.slice(0, 3)}-${national.slice(3, 6)} ${national.slice(6, 8)} ${national.slice(8)}`, `${national.slice(0, 3)}-${national.slice(3)}`];
-}
-
 // ---------------------------------------------------------------- the phone system and staff as HTTP clients
 
 export type Answer = { status: number; contentType: string; body: Buffer; retryAfter?: string } | { status: 'none'; error: string };
@@ -478,6 +472,21 @@ export function note(row: Row, text: string): void {
 export function broke(row: Row, text: string): void {
   row.broken++;
   note(row, text);
+}
+
+/** Rows of the same drill run several times, as one: counts and answers summed, notes counted. */
+export function mergeRows(rows: Row[]): Row {
+  if (rows.length === 1) return rows[0]!;
+  const out: Row = { ...rows[0]!, scenario: `${rows[0]!.scenario} ×${rows.length}`, notes: [], statuses: new Map() };
+  for (const c of ['trials', ...BAD_COLUMNS] as const) out[c] = rows.reduce((n, r) => n + r[c], 0);
+  for (const r of rows) {
+    for (const n of r.notes) {
+      const m = / ×(\d+)$/.exec(n);
+      for (let i = 0; i < (m ? Number(m[1]) : 1); i++) note(out, n.replace(/ ×\d+$/, ''));
+    }
+    for (const [s, n] of r.statuses) out.statuses.set(s, (out.statuses.get(s) ?? 0) + n);
+  }
+  return out;
 }
 
 export const BAD_COLUMNS = ['lost', 'pastDeadline', 'leftovers', 'bad5xx', 'unanswered', 'piiInLogs', 'broken'] as const;
@@ -653,41 +662,63 @@ export async function countLost(port: number, token: string, acked: Map<string, 
   );
 }
 
-/** Every way a used number could appear, as one pass per file: candidates found by a loose pattern, normalised and looked up. */
-const CANDIDATE = /(?:\+|00)?(?:46)?[\s\-./()]{0,3}0?[\s\-./()]{0,3}7(?:[\s\-./()]{0,3}\d){8}/g;
-function numbersIn(text: string, nsns: Set<string>): number {
-  let found = 0;
-  for (const m of text.matchAll(CANDIDATE)) {
-    const digits = m[0].replace(/\D/g, '');
-    const nsn = digits.slice(-9);
-    if (nsns.has(nsn)) found++;
-  }
-  return found;
-}
-
 export interface PiiFinding {
+  /** Relative to the world's directory. */
   file: string;
   numbers: number;
   callerKeys: number;
+  hits: PiiHit[];
 }
 
 /**
- * Searches files for the drill's numbers in every spelling (E.164, 0046…, 46…, national, grouped with
- * spaces, dashes, dots) and, where `keysToo`, for their caller keys.
+ * Searches files for the drill's numbers in every spelling (bench/chaos/pii-scan.ts) and, where
+ * `keysToo`, for their caller keys.
  */
 export function scanFiles(files: string[], w: World, keysToo: boolean): PiiFinding[] {
   const nsns = new Set([...w.numbers].map((n) => n.slice(3)));
   const keys = createCallerKeys(w.secrets.callerKeySecret);
-  const callerKeys = new Set([...w.numbers].map((n) => keys.ofE164(n)));
+  const callerKeys = keysToo ? new Set([...w.numbers].map((n) => keys.ofE164(n))) : undefined;
   const out: PiiFinding[] = [];
   for (const file of files) {
-    const text = readFileSync(file).toString('latin1');
-    const numbers = numbersIn(text, nsns);
-    let ck = 0;
-    if (keysToo) for (const m of text.matchAll(/[0-9a-f]{64}/g)) if (callerKeys.has(m[0])) ck++;
-    if (numbers || ck) out.push({ file: path.relative(w.dir, file), numbers, callerKeys: ck });
+    const hits = scanBytes(readFileSync(file), { nsns, callerKeys });
+    if (!hits.length) continue;
+    const count = (kind: PiiHit['kind']) => hits.filter((h) => h.kind === kind).length;
+    out.push({ file: path.relative(w.dir, file), numbers: count('number'), callerKeys: count('caller key'), hits });
   }
   return out;
+}
+
+/** Where files with hits are copied before a world is removed: CHAOS_EVIDENCE_DIR, or gallra-chaos-evidence in the OS temp directory. */
+export const EVIDENCE_ROOT = process.env.CHAOS_EVIDENCE_DIR ?? path.join(tmpdir(), 'gallra-chaos-evidence');
+const evidenceDirs = new WeakMap<World, string>();
+
+/**
+ * Copies every file with a hit out of the world (same relative path) and appends its hits to
+ * `hits.txt` beside them; returns the folder. Called before the world is removed, so that a hit can be
+ * told apart from a real leak afterwards.
+ */
+export function keepEvidence(w: World, findings: PiiFinding[]): string | undefined {
+  if (!findings.length) return undefined;
+  let dir = evidenceDirs.get(w);
+  if (!dir) {
+    mkdirSync(EVIDENCE_ROOT, { recursive: true });
+    dir = mkdtempSync(path.join(EVIDENCE_ROOT, `${new Date().toISOString().replace(/[:.]/g, '')}-${w.name.replace(/[^a-z0-9]+/gi, '-')}-`));
+    evidenceDirs.set(w, dir);
+  }
+  for (const f of findings) {
+    const to = path.join(dir, f.file);
+    mkdirSync(path.dirname(to), { recursive: true });
+    copyFileSync(path.join(w.dir, f.file), to);
+    appendFileSync(path.join(dir, 'hits.txt'), f.hits.map((h) => `${f.file}:${h.line}\t${h.kind}\t${h.where}\t${h.text}\n`).join(''));
+  }
+  return dir;
+}
+
+/** One line for the table's notes: counts, the first hits with their place and masked text, and the evidence folder. */
+export function describeFinding(f: PiiFinding, prefix: string, evidence: string | undefined): string {
+  const shown = f.hits.slice(0, 3).map((h) => `line ${h.line} ${h.where} "${h.text}"`);
+  const more = f.hits.length > shown.length ? ` and ${f.hits.length - shown.length} more` : '';
+  return `${f.numbers} numbers and ${f.callerKeys} caller keys in ${prefix}${f.file} (${shown.join('; ')}${more}; kept in ${evidence})`;
 }
 
 export function filesUnder(dir: string): string[] {
@@ -697,9 +728,11 @@ export function filesUnder(dir: string): string[] {
 
 /** Logs of every process the drill started: numbers and caller keys. */
 export function scanLogs(w: World, row: Row): void {
-  for (const f of scanFiles(filesUnder(w.logDir), w, true)) {
+  const findings = scanFiles(filesUnder(w.logDir), w, true);
+  const evidence = keepEvidence(w, findings);
+  for (const f of findings) {
     row.piiInLogs += f.numbers + f.callerKeys;
-    note(row, `${f.numbers} numbers and ${f.callerKeys} caller keys in ${f.file}`);
+    note(row, describeFinding(f, '', evidence));
   }
 }
 

@@ -16,7 +16,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { createStore, storeRoot } from '../../src/storage/index.js';
 import { loadConfig } from '../../src/config.js';
 import {
-  api, broke, countLost, createWorld, delay, directS3Endpoint, retentionRun, filesUnder, inProcess, jsonOf, newCall, newNumber, newRow, note, ROOT, runScript, scanFiles, scanLogs, seedDue,
+  api, broke, countLost, createWorld, delay, describeFinding, keepEvidence, directS3Endpoint, retentionRun, filesUnder, inProcess, jsonOf, newCall, newNumber, newRow, note, ROOT, runScript, scanFiles, scanLogs, seedDue,
   serviceEnv, ServiceExited, sha256, startService, sweepAndCountLeftovers, tally, tokenFor, upload, type Answer, type Call, type DbKind, type Row, type Runner,
   type Service, type StoreKind, type World,
 } from './harness.js';
@@ -72,9 +72,11 @@ async function finish(w: World, pii: Row): Promise<void> {
       files.push(dump);
     }
     pii.trials += files.length;
-    for (const f of scanFiles(files, w, false)) {
+    const findings = scanFiles(files, w, false);
+    const evidence = keepEvidence(w, findings);
+    for (const f of findings) {
       pii.piiInLogs += f.numbers;
-      note(pii, `${f.numbers} numbers in ${w.name}/${f.file}`);
+      note(pii, describeFinding(f, `${w.name}/`, evidence));
     }
   } finally {
     await w.close();
