@@ -23,8 +23,11 @@
  * Bounded: every request has CHAOS_ANSWER_BOUND_MS (35 s) to be answered, every script 3 minutes;
  * the whole run takes about 10–15 minutes on 2 busy cores. Prints one table; exits 1 unless every bad
  * column is 0 (2 if the run itself failed).
+ *
+ * CHAOS_SCENARIO picks drills: comma-separated names, each optionally with its database
+ * (`beside:postgres`); CHAOS_REPEAT=N runs each picked drill N times, as one row summed over the repeats.
  */
-import { formatTable, isClean, newRow, type Row } from './chaos/harness.js';
+import { formatTable, isClean, mergeRows, newRow, type DbKind, type Row } from './chaos/harness.js';
 import {
   killDuringRetention, killDuringUploads, postgresRefusing, retentionBesideTraffic, sqliteDiskFull, sqliteLocked, storeOutage, twoInstances, type DrillOptions,
 } from './chaos/scenarios.js';
@@ -32,44 +35,66 @@ import { sqliteLockedPastBusyTimeout, storeFailsDuringLargeUpload, storeUnreacha
 
 const UPLOAD_TRIALS = Number(process.env.CHAOS_UPLOAD_TRIALS ?? 30);
 const RETENTION_TRIALS = Number(process.env.CHAOS_RETENTION_TRIALS ?? 10);
-/** Comma-separated drill names to run (default all): uploads, retention, s3, postgres, locked, full, beside, instances, start, large, busy. */
-const ONLY = process.env.CHAOS_ONLY?.split(',').map((s) => s.trim());
+/**
+ * Comma-separated drills to run (default all): uploads, retention, s3, postgres, locked, full, beside,
+ * instances, start, large, busy, each optionally `:sqlite` or `:postgres` for one backend. CHAOS_ONLY is the older name.
+ */
+const PICKED = (process.env.CHAOS_SCENARIO ?? process.env.CHAOS_ONLY)?.split(',').map((s) => s.trim()).filter(Boolean);
+/** How many times each picked drill runs. */
+const REPEAT = Number(process.env.CHAOS_REPEAT ?? 1);
+const picked = (name: string, db: DbKind) => !PICKED || PICKED.some((p) => p === name || p === `${name}:${db}`);
 
 async function main(): Promise<void> {
   const started = Date.now();
   const pii = newRow('PII scan of every file left', { db: 'sqlite', store: 'fs' });
   pii.backend = 'all';
   const o: DrillOptions = { runner: 'compiled', pii };
-  const drills: [string, () => Promise<Row>][] = [
-    ['uploads', () => killDuringUploads('sqlite', 'fs', UPLOAD_TRIALS, o)],
-    ['uploads', () => killDuringUploads('postgres', 's3', UPLOAD_TRIALS, o)],
-    ['retention', () => killDuringRetention('sqlite', 'fs', RETENTION_TRIALS, o)],
-    ['retention', () => killDuringRetention('postgres', 's3', RETENTION_TRIALS, o)],
-    ['s3', () => storeOutage('sqlite', 'refuse', o)],
-    ['s3', () => storeOutage('postgres', 'blackhole', o)],
-    ['s3', () => storeOutage('sqlite', 'blackhole', o)],
-    ['postgres', () => postgresRefusing('fs', o)],
-    ['locked', () => sqliteLocked(3, o)],
-    ['full', () => sqliteDiskFull(o)],
-    ['beside', () => retentionBesideTraffic('sqlite', 'fs', o)],
-    ['beside', () => retentionBesideTraffic('postgres', 's3', o)],
-    ['instances', () => twoInstances('fs', o)],
-    ['start', () => storeUnreachableAtStart('sqlite', o)],
-    ['start', () => storeUnreachableAtStart('postgres', o)],
-    ['large', () => storeFailsDuringLargeUpload('sqlite', o)],
-    ['large', () => storeFailsDuringLargeUpload('postgres', o)],
-    ['busy', () => sqliteLockedPastBusyTimeout(o)],
+  const drills: [string, DbKind, () => Promise<Row>][] = [
+    ['uploads', 'sqlite', () => killDuringUploads('sqlite', 'fs', UPLOAD_TRIALS, o)],
+    ['uploads', 'postgres', () => killDuringUploads('postgres', 's3', UPLOAD_TRIALS, o)],
+    ['retention', 'sqlite', () => killDuringRetention('sqlite', 'fs', RETENTION_TRIALS, o)],
+    ['retention', 'postgres', () => killDuringRetention('postgres', 's3', RETENTION_TRIALS, o)],
+    ['s3', 'sqlite', () => storeOutage('sqlite', 'refuse', o)],
+    ['s3', 'postgres', () => storeOutage('postgres', 'blackhole', o)],
+    ['s3', 'sqlite', () => storeOutage('sqlite', 'blackhole', o)],
+    ['postgres', 'postgres', () => postgresRefusing('fs', o)],
+    ['locked', 'sqlite', () => sqliteLocked(3, o)],
+    ['full', 'sqlite', () => sqliteDiskFull(o)],
+    ['beside', 'sqlite', () => retentionBesideTraffic('sqlite', 'fs', o)],
+    ['beside', 'postgres', () => retentionBesideTraffic('postgres', 's3', o)],
+    ['instances', 'postgres', () => twoInstances('fs', o)],
+    ['start', 'sqlite', () => storeUnreachableAtStart('sqlite', o)],
+    ['start', 'postgres', () => storeUnreachableAtStart('postgres', o)],
+    ['large', 'sqlite', () => storeFailsDuringLargeUpload('sqlite', o)],
+    ['large', 'postgres', () => storeFailsDuringLargeUpload('postgres', o)],
+    ['busy', 'sqlite', () => sqliteLockedPastBusyTimeout(o)],
   ];
   const rows: Row[] = [];
-  for (const [name, drill] of drills) {
-    if (ONLY && !ONLY.includes(name)) continue;
+  const summaries: string[] = [];
+  for (const [name, db, drill] of drills) {
+    if (!picked(name, db)) continue;
+    const repeats: Row[] = [];
     const t0 = Date.now();
-    const row = await drill();
+    for (let r = 1; r <= REPEAT; r++) {
+      const t1 = Date.now();
+      const hitsBefore = pii.piiInLogs;
+      const row = await drill();
+      repeats.push(row);
+      const hits = pii.piiInLogs - hitsBefore + row.piiInLogs;
+      const which = REPEAT > 1 ? ` repeat ${r}/${REPEAT}` : '';
+      process.stderr.write(`${row.scenario} (${row.backend})${which}: ${((Date.now() - t1) / 1000).toFixed(0)} s${isClean(row) ? '' : ' — not clean'}${hits ? `, PII hits ${hits}` : ''}\n`);
+    }
+    const row = mergeRows(repeats);
     rows.push(row);
-    process.stderr.write(`${row.scenario} (${row.backend}): ${((Date.now() - t0) / 1000).toFixed(0)} s${isClean(row) ? '' : ' — not clean'}\n`);
+    if (REPEAT > 1) {
+      const clean = repeats.filter(isClean).length;
+      summaries.push(`${row.scenario} (${row.backend}): ${REPEAT} repeats in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${clean} clean, ${REPEAT - clean} not clean`);
+    }
   }
+  if (!rows.length) throw new Error(`CHAOS_SCENARIO=${PICKED?.join(',')} picks no drill (names: ${[...new Set(drills.map(([n]) => n))].join(', ')}, each optionally :sqlite or :postgres)`);
   rows.push(pii);
   process.stdout.write('\n' + formatTable(rows));
+  if (summaries.length) process.stdout.write(`\n${summaries.join('\n')}\nPII hits (the scan's row): ${pii.piiInLogs} in ${pii.trials} files\n`);
   process.stdout.write(`\nrun took ${((Date.now() - started) / 1000).toFixed(0)} s; every column from "acked uploads lost" to "other broken" must be 0\n`);
   process.exitCode = rows.every(isClean) ? 0 : 1;
 }
