@@ -697,12 +697,12 @@ const evidenceDirs = new WeakMap<World, string>();
  * `hits.txt` beside them; returns the folder. Called before the world is removed, so that a hit can be
  * told apart from a real leak afterwards.
  */
-export function keepEvidence(w: World, findings: PiiFinding[]): string | undefined {
+export function keepEvidence(w: World, findings: PiiFinding[], root = EVIDENCE_ROOT): string | undefined {
   if (!findings.length) return undefined;
   let dir = evidenceDirs.get(w);
   if (!dir) {
-    mkdirSync(EVIDENCE_ROOT, { recursive: true });
-    dir = mkdtempSync(path.join(EVIDENCE_ROOT, `${new Date().toISOString().replace(/[:.]/g, '')}-${w.name.replace(/[^a-z0-9]+/gi, '-')}-`));
+    mkdirSync(root, { recursive: true });
+    dir = mkdtempSync(path.join(root, `${new Date().toISOString().replace(/[:.]/g, '')}-${w.name.replace(/[^a-z0-9]+/gi, '-')}-`));
     evidenceDirs.set(w, dir);
   }
   for (const f of findings) {

@@ -203,14 +203,11 @@ describe("the fault drills' PII scan", () => {
     mkdirSync(path.join(dir, 'logs'), { recursive: true });
     const f = file('logs/0001-service.log', `{"level":"info"}\n{"message":"caller ${NUMBER}"}\n`);
     const findings = scanFiles([f], w, false);
-    const kept = keepEvidence(w, findings)!;
-    try {
-      rmSync(f);
-      expect(readFileSync(path.join(kept, 'logs/0001-service.log'), 'utf8')).to.include(NUMBER);
-      expect(readFileSync(path.join(kept, 'hits.txt'), 'utf8')).to.equal('logs/0001-service.log:2\tnumber\tJSON /message\t+*********67\n');
-    } finally {
-      rmSync(kept, { recursive: true, force: true });
-    }
+    const kept = keepEvidence(w, findings, path.join(dir, 'evidence'))!;
+    rmSync(f);
+    expect(path.dirname(kept)).to.equal(path.join(dir, 'evidence'));
+    expect(readFileSync(path.join(kept, 'logs/0001-service.log'), 'utf8')).to.include(NUMBER);
+    expect(readFileSync(path.join(kept, 'hits.txt'), 'utf8')).to.equal('logs/0001-service.log:2\tnumber\tJSON /message\t+*********67\n');
   });
 
   it('is independent of the product: the scan module imports nothing (no number detector of src/ can blind it)', () => {
