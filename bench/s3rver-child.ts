@@ -9,9 +9,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * sharing the benchmark's process would put the store's work and the client's on one event loop, and
  * measure their sum rather than the client.
  */
-export async function startS3rverProcess(): Promise<{ endpoint: string; bucket: string; pid: number; stop(): Promise<void> }> {
+export async function startS3rverProcess(): Promise<{ endpoint: string; bucket: string; dir: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/s3rver-process.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const s3 = await new Promise<{ endpoint: string; bucket: string }>((resolve, reject) => {
+  const s3 = await new Promise<{ endpoint: string; bucket: string; dir: string }>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c) => {
       out += c;

@@ -2,7 +2,7 @@
 import { startS3Server } from '../test/helpers/s3-server.js';
 
 const server = await startS3Server();
-process.stdout.write(JSON.stringify({ endpoint: server.endpoint, bucket: server.bucket }) + '\n');
+process.stdout.write(JSON.stringify({ endpoint: server.endpoint, bucket: server.bucket, dir: server.dir }) + '\n');
 const stop = async () => {
   await server.close();
   process.exit(0);

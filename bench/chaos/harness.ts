@@ -79,7 +79,8 @@ export interface World {
   /** The database directly, for the drill's own reads. */
   directDatabaseUrl: string;
   pgPort?: FaultyPort;
-  s3?: { endpoint: string; bucket: string; port: FaultyPort; stop(): Promise<void> };
+  /** `dir`: s3rver's storage directory (objects and their metadata), scanned like the data directory. */
+  s3?: { endpoint: string; bucket: string; dir: string; port: FaultyPort; stop(): Promise<void> };
   runner: Runner;
   /** Settings every process of the world gets besides its own (the short drills' shorter store deadline). */
   env: Record<string, string>;
@@ -126,7 +127,7 @@ export async function createWorld(
   if (store === 's3') {
     const server = await startS3rverProcess();
     const port = await FaultyPort.open(Number(new URL(server.endpoint).port));
-    s3 = { endpoint: `http://${HOST}:${port.port}`, bucket: server.bucket, port, stop: server.stop };
+    s3 = { endpoint: `http://${HOST}:${port.port}`, bucket: server.bucket, dir: server.dir, port, stop: server.stop };
   }
   let knex: Database | undefined;
   const world: World = {
@@ -663,8 +664,9 @@ export async function countLost(port: number, token: string, acked: Map<string, 
 }
 
 export interface PiiFinding {
-  /** Relative to the world's directory. */
+  /** Relative to the world's directory; s3rver/… for a file of the world's S3 store. */
   file: string;
+  path: string;
   numbers: number;
   callerKeys: number;
   hits: PiiHit[];
@@ -683,7 +685,8 @@ export function scanFiles(files: string[], w: World, keysToo: boolean): PiiFindi
     const hits = scanBytes(readFileSync(file), { nsns, callerKeys });
     if (!hits.length) continue;
     const count = (kind: PiiHit['kind']) => hits.filter((h) => h.kind === kind).length;
-    out.push({ file: path.relative(w.dir, file), numbers: count('number'), callerKeys: count('caller key'), hits });
+    const label = w.s3 && file.startsWith(w.s3.dir + path.sep) ? path.join('s3rver', path.relative(w.s3.dir, file)) : path.relative(w.dir, file);
+    out.push({ file: label, path: file, numbers: count('number'), callerKeys: count('caller key'), hits });
   }
   return out;
 }
@@ -708,7 +711,7 @@ export function keepEvidence(w: World, findings: PiiFinding[], root = EVIDENCE_R
   for (const f of findings) {
     const to = path.join(dir, f.file);
     mkdirSync(path.dirname(to), { recursive: true });
-    copyFileSync(path.join(w.dir, f.file), to);
+    copyFileSync(f.path, to);
     appendFileSync(path.join(dir, 'hits.txt'), f.hits.map((h) => `${f.file}:${h.line}\t${h.kind}\t${h.where}\t${h.text}\n`).join(''));
   }
   return dir;

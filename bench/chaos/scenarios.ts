@@ -60,10 +60,10 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   }));
 }
 
-/** Scans every file the world holds (data, logs, the database or its dump) for numbers, then removes it. */
+/** Scans every file the world holds (data, the S3 store's files, logs, the database or its dump) for numbers, then removes it. */
 async function finish(w: World, pii: Row): Promise<void> {
   try {
-    const files = [...filesUnder(w.dataDir), ...filesUnder(w.logDir)];
+    const files = [...filesUnder(w.dataDir), ...(w.s3 ? filesUnder(w.s3.dir) : []), ...filesUnder(w.logDir)];
     if (w.db === 'postgres') {
       const dump = path.join(w.logDir, 'database.dump.sql');
       const { stdout } = await promisify(execFile)('pg_dump', ['--data-only', '--no-owner', w.directDatabaseUrl], { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 });

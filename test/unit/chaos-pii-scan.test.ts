@@ -210,6 +210,22 @@ describe("the fault drills' PII scan", () => {
     expect(readFileSync(path.join(kept, 'hits.txt'), 'utf8')).to.equal('logs/0001-service.log:2\tnumber\tJSON /message\t+*********67\n');
   });
 
+  it("scans the world's S3 store as s3rver/… and keeps its files too", () => {
+    const s3dir = mkdtempSync(path.join(tmpdir(), 'gallra-pii-scan-s3-'));
+    try {
+      const world = { ...w, s3: { dir: s3dir } } as unknown as World;
+      mkdirSync(path.join(s3dir, 'gallra-test', 'recordings'), { recursive: true });
+      const object = path.join(s3dir, 'gallra-test', 'recordings', 'x.wav._S3rver_metadata.json');
+      writeFileSync(object, JSON.stringify({ 'x-amz-meta-caller': '070-123 45 67' }));
+      const findings = scanFiles([object], world, false);
+      expect(findings.map((f) => [f.file, f.hits.map((h) => h.where)])).to.deep.equal([[path.join('s3rver', 'gallra-test', 'recordings', 'x.wav._S3rver_metadata.json'), ['JSON /x-amz-meta-caller']]]);
+      const kept = keepEvidence(world, findings, path.join(dir, 'evidence-s3'))!;
+      expect(readFileSync(path.join(kept, findings[0]!.file), 'utf8')).to.include('070-123 45 67');
+    } finally {
+      rmSync(s3dir, { recursive: true, force: true });
+    }
+  });
+
   it('is independent of the product: the scan module imports nothing (no number detector of src/ can blind it)', () => {
     const source = readFileSync(path.resolve(import.meta.dirname, '../../bench/chaos/pii-scan.ts'), 'utf8');
     expect(source).not.to.match(/^\s*import\s|require\(|import\(/m);
