@@ -60,8 +60,12 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   }));
 }
 
-/** Scans every file the world holds (data, the S3 store's files, logs, the database or its dump) for numbers, then removes it. */
-async function finish(w: World, pii: Row): Promise<void> {
+/**
+ * Scans every file the world holds (data, the S3 store's files, logs, the database or its dump) for
+ * numbers into `pii`, keeps the files with hits under `evidenceRoot` (default CHAOS_EVIDENCE_DIR), then
+ * removes the world.
+ */
+export async function finish(w: World, pii: Row, evidenceRoot?: string): Promise<void> {
   try {
     const files = [...filesUnder(w.dataDir), ...(w.s3 ? filesUnder(w.s3.dir) : []), ...filesUnder(w.logDir)];
     if (w.db === 'postgres') {
@@ -73,7 +77,7 @@ async function finish(w: World, pii: Row): Promise<void> {
     }
     pii.trials += files.length;
     const findings = scanFiles(files, w, false);
-    const evidence = keepEvidence(w, findings);
+    const evidence = keepEvidence(w, findings, evidenceRoot);
     for (const f of findings) {
       pii.piiInLogs += f.numbers;
       note(pii, describeFinding(f, `${w.name}/`, evidence));
