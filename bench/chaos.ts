@@ -18,7 +18,7 @@
  *   S3 unreachable at start (the pre-call check answers within 1 s, uploads 503, ready once the store
  *     is back); the store failing after 8 MB of a 20 MB upload (503 at once, never 408, nothing left);
  *     SQLite locked 15 s, past its 10 s busy timeout (every route answers within it)
- *   a PII scan of every file the drills left (data, database files or dump, logs)
+ *   a PII scan of every file the drills left (data, the S3 store, database files or dump, logs)
  *
  * Bounded: every request has CHAOS_ANSWER_BOUND_MS (35 s) to be answered, every script 3 minutes;
  * the whole run takes about 10–15 minutes on 2 busy cores. Prints one table; exits 1 unless every bad
