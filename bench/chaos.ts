@@ -45,6 +45,7 @@ const REPEAT = Number(process.env.CHAOS_REPEAT ?? 1);
 const picked = (name: string, db: DbKind) => !PICKED || PICKED.some((p) => p === name || p === `${name}:${db}`);
 
 async function main(): Promise<void> {
+  if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`CHAOS_REPEAT must be a whole number ≥ 1, not ${process.env.CHAOS_REPEAT}`);
   const started = Date.now();
   const pii = newRow('PII scan of every file left', { db: 'sqlite', store: 'fs' });
   pii.backend = 'all';
