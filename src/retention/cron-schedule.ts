@@ -1,38 +1,42 @@
-import cron from 'node-cron';
+import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import type { RunSchedule } from './run-schedule.js';
 
-const MINUTE_MS = 60_000;
 /** Schedules whose next run is further away than this are refused: retention must run far more often. */
-const MAX_SCAN_MS = 35 * 86_400_000;
+const MAX_GAP_MS = 35 * 86_400_000;
 
 /**
- * A RunSchedule read with node-cron's own parser and matcher (UTC), so the horizon agrees with the
- * runs node-cron actually makes. node-cron exposes `parse` and `ScheduledTask.match` but no "next run
- * after <date>" for an arbitrary date, so minutes are scanned; the parsed minute list prunes most of them.
+ * A RunSchedule read with cron-parser (UTC), which computes the next run after any given instant (the
+ * injected clock's), unlike node-cron's `getNextRun()`, which reads the wall clock. node-cron runs the
+ * job and requires a day to match both the day-of-month and the day-of-week field when both are set;
+ * cron-parser takes either, so such a run is kept only when both single-field readings include it.
  */
 export function createCronSchedule(expression: string, opts: { from?: Date } = {}): RunSchedule {
-  if (!cron.validate(expression)) throw new Error(`not a cron expression: ${JSON.stringify(expression)}`);
-  const fields = cron.parse(expression);
-  const minutes = new Set(fields.minute);
-  const hours = new Set(fields.hour);
-  const seconds = [...fields.second].sort((a, b) => a - b);
-  const task = cron.createTask(expression, () => undefined, { timezone: 'Etc/UTC' });
+  const parse = (text: string, currentDate?: Date): CronExpression => CronExpressionParser.parse(text, { tz: 'Etc/UTC', currentDate });
+  let parsed: CronExpression;
+  try {
+    parsed = parse(expression);
+  } catch {
+    throw new Error(`not a cron expression: ${JSON.stringify(expression)}`);
+  }
+  const fields = expression.trim().split(/\s+/);
+  const both = !parsed.fields.dayOfMonth.isWildcard && !parsed.fields.dayOfWeek.isWildcard;
+  const byDay = both
+    ? [fields.with(-1, '*').join(' '), fields.with(-3, '*').join(' ')].map((text) => parse(text))
+    : [];
 
+  // Ingest asks for every upload; most ask again before the next run.
   let cached: { after: number; next: Date } | undefined;
 
   function nextRunAfter(at: Date): Date {
     const t = at.getTime();
     if (cached && t >= cached.after && t < cached.next.getTime()) return cached.next;
-    let minute = Math.floor(t / MINUTE_MS) * MINUTE_MS;
-    for (; minute <= t + MAX_SCAN_MS; minute += MINUTE_MS) {
-      const d = new Date(minute);
-      if (!minutes.has(d.getUTCMinutes()) || !hours.has(d.getUTCHours())) continue;
-      for (const s of seconds) {
-        const candidate = new Date(minute + s * 1000);
-        if (candidate.getTime() > t && task.match(candidate)) {
-          cached = { after: t, next: candidate };
-          return candidate;
-        }
+    const runs = parse(expression, at);
+    for (;;) {
+      const next = runs.next().toDate();
+      if (next.getTime() - t > MAX_GAP_MS) break;
+      if (byDay.every((e) => e.includesDate(next))) {
+        cached = { after: t, next };
+        return next;
       }
     }
     throw new Error(`the schedule ${JSON.stringify(expression)} has no run within 35 days`);

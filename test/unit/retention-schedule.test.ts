@@ -32,6 +32,33 @@ describe('retention schedule and deletion horizon', () => {
     expect(s.intervalMs).to.equal(20_000);
   });
 
+  it('keeps runs in UTC across the Stockholm daylight-saving changes, in a process on Stockholm time', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'Europe/Stockholm'; // Node reads TZ afresh when it is set
+    try {
+      // Clocks go back at 01:00 UTC on 2026-10-25 (03:00 CEST → 02:00 CET) and forward on 2026-03-29.
+      const daily = createCronSchedule('30 1 * * *', { from: at('2026-10-20T00:00:00Z') });
+      expect(daily.nextRunAfter(at('2026-10-24T02:00:00Z')).toISOString()).to.equal('2026-10-25T01:30:00.000Z');
+      expect(daily.nextRunAfter(at('2026-10-25T01:30:00Z')).toISOString()).to.equal('2026-10-26T01:30:00.000Z');
+      expect(daily.nextRunAfter(at('2026-03-28T02:00:00Z')).toISOString()).to.equal('2026-03-29T01:30:00.000Z');
+      expect(daily.intervalMs).to.equal(24 * 60 * MIN);
+      // Every hour through the repeated local hour: no run dropped, none doubled.
+      const hourly = createCronSchedule('0 * * * *', { from: at('2026-10-25T00:00:00Z') });
+      const runs = [at('2026-10-24T23:30:00Z')];
+      for (let i = 0; i < 4; i++) runs.push(hourly.nextRunAfter(runs.at(-1)!));
+      expect(runs.slice(1).map((d) => d.toISOString())).to.deep.equal(['2026-10-25T00:00:00.000Z', '2026-10-25T01:00:00.000Z', '2026-10-25T02:00:00.000Z', '2026-10-25T03:00:00.000Z']);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
+  it('runs only on days that match both the day of month and the day of week, as node-cron does', () => {
+    const s = createCronSchedule('0 2 1-7 * 1', { from: at('2026-11-01T00:00:00Z') }); // the first Monday of a month
+    expect(s.nextRunAfter(at('2026-11-01T00:00:00Z')).toISOString()).to.equal('2026-11-02T02:00:00.000Z');
+    expect(s.nextRunAfter(at('2026-11-02T02:00:00Z')).toISOString()).to.equal('2026-12-07T02:00:00.000Z');
+  });
+
   it('refuses a RETENTION_SCHEDULE that is not a cron expression at start, naming the variable', () => {
     expect(() => loadConfig({ RETENTION_SCHEDULE: 'every hour' })).to.throw(ConfigError, /RETENTION_SCHEDULE/);
     expect(loadConfig({ RETENTION_SCHEDULE: '0 * * * *', RETENTION_MARGIN: '30m' })).to.include({ retentionSchedule: '0 * * * *', retentionMarginMs: 30 * MIN });
