@@ -1,9 +1,33 @@
 /**
  * The architecture rules of docs/STYLE (dependencies point inward), checked by `npm run lint:deps`,
  * which `npm test` runs. Type-only imports count: a type cycle is still a cycle.
+ *
+ * File classes, decided by name and location:
+ * - HTTP: src/http/, `*.routes.ts`, app.ts, openapi.ts and main.ts.
+ * - Adapters: `*-repository.ts`, `*-metrics.ts` (prom-client), the object-store adapters
+ *   and the bucket lifecycle (`s3-object-store.ts`, `fs-object-store.ts`, `create-store.ts`,
+ *   `lifecycle.ts`), `openid-client-provider.ts` and src/shared/database.ts.
+ * - Composition roots: src/main.ts, src/services.ts, src/app.ts, src/openapi.ts, jobs/, scripts/.
+ * - Domain and use cases: every other file in a folder under src/, src/shared/ included. A capability's
+ *   index.ts counts as domain for the infrastructure rule; as a barrel it may re-export adapters for the
+ *   composition roots. src/config.ts is the one place that reads the environment.
+ * - A capability is a folder under src/ other than shared/ and http/; it is entered through its index.ts.
+ * dependency-cruiser cannot see `process.env`: test/unit/dependency-rules.test.ts scans the domain and
+ * use-case files (the `from` of `no-infrastructure-in-domain`) for it.
  */
-// Files that may speak HTTP: the http folder, route files, the app and the composition root.
-const HTTP = '^src/(http/|app\\.ts$|main\\.ts$)|\\.routes\\.ts$';
+// Files that may speak HTTP: the http folder, route files, the app, the OpenAPI document and the composition root.
+const HTTP = '^src/(http/|app\\.ts$|openapi\\.ts$|main\\.ts$)|\\.routes\\.ts$';
+const ADAPTERS = [
+  '-repository\\.ts$',
+  '-metrics\\.ts$',
+  '^src/storage/(s3-object-store|fs-object-store|create-store|lifecycle)\\.ts$',
+  '^src/staff-sign-in/openid-client-provider\\.ts$',
+  '^src/shared/database\\.ts$',
+];
+const DOMAIN = { path: '^src/[^/]+/', pathNot: [HTTP, ...ADAPTERS] };
+const USE_CASES = { path: DOMAIN.path, pathNot: [...DOMAIN.pathNot, '/index\\.ts$'] };
+// Folders under src/ that are not capabilities: imported file by file.
+const NOT_CAPABILITIES = '^src/(shared|http)/';
 
 module.exports = {
   forbidden: [
@@ -13,6 +37,45 @@ module.exports = {
       comment: 'Modules form no import cycle, type-only imports included.',
       from: {},
       to: { circular: true },
+    },
+    {
+      name: 'capabilities-through-index',
+      severity: 'error',
+      comment:
+        "Another folder enters a capability only through its index.ts. app.ts and openapi.ts also load route files, which the index never exports (loading a use case must not load express).",
+      from: { path: '^(src/[^/]+/|src/[^/]+\\.ts$|jobs/|scripts/|db/)', pathNot: '^src/(app|openapi)\\.ts$' },
+      to: { path: '^src/[^/]+/', pathNot: ['^$1', NOT_CAPABILITIES, '/index\\.ts$'] },
+    },
+    {
+      name: 'routes-only-from-app',
+      severity: 'error',
+      comment: 'Only app.ts and openapi.ts reach past a capability index, and only to its route files.',
+      from: { path: '^src/(app|openapi)\\.ts$' },
+      to: { path: '^src/[^/]+/', pathNot: [NOT_CAPABILITIES, '/index\\.ts$', '\\.routes\\.ts$'] },
+    },
+    {
+      name: 'migrations-import-nothing-from-src',
+      severity: 'error',
+      comment: 'A migration is a frozen copy of the schema at its date: it imports nothing from src/ (or scripts/, jobs/).',
+      from: { path: '^db/migrations/' },
+      to: { path: '^(src|jobs|scripts)/' },
+    },
+    {
+      name: 'no-adapters-in-use-cases',
+      severity: 'error',
+      comment:
+        'Use cases depend on ports, not on adapters (not even their types). Known cases (types derived from the knex adapters, ReturnType<typeof createXRepository>) are listed in .dependency-cruiser-known-violations.json until the ports of issue #24 item 1 replace them; a new one fails.',
+      from: USE_CASES,
+      to: { path: ADAPTERS },
+    },
+    {
+      name: 'no-infrastructure-in-domain',
+      severity: 'error',
+      comment: 'Domain and use-case files never import the web framework, the scheduler, the database drivers, knex or the metrics library (types included).',
+      from: DOMAIN,
+      to: {
+        path: '(^|/)node_modules/(express|@types/express[^/]*|express-serve-static-core|node-cron|pg|pg-[^/]+|@types/pg|sqlite3|knex|prom-client)/',
+      },
     },
     {
       name: 'knex-only-in-repositories',
@@ -31,7 +94,7 @@ module.exports = {
     {
       name: 'no-http-in-domain',
       severity: 'error',
-      comment: 'Only src/http, *.routes.ts, app.ts and main.ts import express, busboy or express-rate-limit.',
+      comment: 'Only src/http, *.routes.ts, app.ts, openapi.ts and main.ts import express, busboy or express-rate-limit.',
       from: { path: '^(src|jobs|scripts)/', pathNot: HTTP },
       to: { path: '(^|/)node_modules/(express|busboy|express-rate-limit|helmet)/' },
     },

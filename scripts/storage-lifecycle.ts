@@ -4,8 +4,7 @@
  */
 import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
-import { createS3Client } from '../src/storage/index.js';
-import { applyLifecycle } from '../src/storage/lifecycle.js';
+import { applyLifecycle, createS3Client } from '../src/storage/index.js';
 import { cliArgs, parseNoArgs, STORAGE_LIFECYCLE_HELP } from './cli-args.js';
 
 cliArgs('storage:lifecycle', STORAGE_LIFECYCLE_HELP, parseNoArgs);

@@ -4,7 +4,7 @@ import { auditRoutes } from './audit-log/audit.routes.js';
 import { authenticate, bearerResolver } from './http/auth.js';
 import { healthRoutes } from './http/health.routes.js';
 import { metricsRoutes } from './http/metrics.routes.js';
-import { openApiDocument } from './http/openapi.js';
+import { openApiDocument } from './openapi.js';
 import { problemHandler, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
 import { optOutRoutes } from './opt-outs/opt-outs.routes.js';

@@ -1,5 +1,4 @@
 import type { RequestHandler } from 'express';
-import type { AccessTokens } from '../access-tokens/index.js';
 import { Forbidden, Unauthenticated } from '../shared/errors.js';
 import { holdsRole, type Principal, type Role } from '../shared/principal.js';
 
@@ -17,7 +16,12 @@ function bearerToken(req: Parameters<RequestHandler>[0]): string | undefined | n
   return header ? (BEARER.exec(header)?.[1] ?? null) : undefined;
 }
 
-export function bearerResolver(tokens: AccessTokens): PrincipalResolver {
+/** What a bearer token is checked against (the access tokens' `authenticate`); undefined for an unknown token. */
+export interface BearerTokens {
+  authenticate(token: string): Promise<Principal | undefined>;
+}
+
+export function bearerResolver(tokens: BearerTokens): PrincipalResolver {
   return async (req) => {
     const token = bearerToken(req);
     if (token === undefined) return undefined;

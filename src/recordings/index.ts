@@ -1,5 +1,5 @@
 export { createIngest, type Ingest, type DiscardPolicy, type IngestOutcome } from './ingest-recording.js';
-export { parseCallMetadata, type CallMetadata } from './call-metadata.js';
+export { callMetadataSchema, parseCallMetadata, type CallMetadata } from './call-metadata.js';
 export { detectAudioFormat } from './audio-format.js';
 export { storageKeyFor, RECORDINGS_PREFIX, type Recording } from './recording.js';
 export * as recordingRepository from './recording-repository.js';

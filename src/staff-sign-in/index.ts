@@ -1,4 +1,4 @@
-export { createStaffSignIn, type StaffSignIn, type SignInOutcome, type PersonSessions } from './staff-sign-in.js';
+export { createStaffSignIn, type StaffSignIn, type SignInOutcome, type PersonSessions, type Person, type OpenedSession } from './staff-sign-in.js';
 export { SignInRejected, type IdentityProvider, type SignInTransaction } from './identity-provider.js';
 export { createOpenIdClientProvider } from './openid-client-provider.js';
 export { rolesFromClaims, claimValues, type RoleMap } from './role-mapping.js';

@@ -1,4 +1,4 @@
-import type { OpenedSession, Person } from '../web/sessions.js';
+import type { Principal, Role } from '../shared/principal.js';
 import { SignInRejected, type IdentityProvider, type SignInTransaction } from './identity-provider.js';
 import { rolesFromClaims, type RoleMap } from './role-mapping.js';
 import type { SignInFailures } from './sign-in-failures.js';
@@ -10,7 +10,25 @@ export type SignInOutcome =
   | { outcome: 'too-many-failures'; name: string }
   | { outcome: 'rejected'; reason: string };
 
-/** The sessions port this use case needs. */
+/** A browser session just opened (by web's sessions, for a person or a token). */
+export interface OpenedSession {
+  /** The cookie value: shown to the browser once, only its hash is kept. */
+  secret: string;
+  sessionId: string;
+  expiresAt: Date;
+  principal: Principal;
+}
+
+/** A person vouched for by the identity provider, with the gallra roles their claims map to. */
+export interface Person {
+  sub: string;
+  issuer: string;
+  name: string;
+  email: string | null;
+  roles: Role[];
+}
+
+/** The sessions port this use case needs (web's sessions implement it). */
 export interface PersonSessions {
   openForPerson(person: Person, replacing?: string): Promise<OpenedSession>;
   recordRefusedPerson(input: { account: string; reason: string; method: string; path: string }): Promise<void>;

@@ -1,5 +1,3 @@
-import type { Registry } from 'prom-client';
-import { Gauge } from 'prom-client';
 import type { AuditLog } from '../audit-log/index.js';
 import type { ReadinessCheck } from '../shared/readiness.js';
 import type { DeleteRecordings } from '../recordings/index.js';
@@ -10,6 +8,7 @@ import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
 import { createAccessPackages } from './access-package.js';
 import type { SubjectRequestRepository } from './subject-request-repository.js';
+import { registerOverdueRequestsGauge, type MetricsRegistry } from './subject-request-metrics.js';
 import { createSubjectRequests, type OptOutRegistration } from './subject-requests.js';
 
 export { createSubjectRequests, type SubjectRequests, type CaseDetails, type CaseView, type MatchedCall } from './subject-requests.js';
@@ -26,7 +25,7 @@ export function createSubjectRequestServices(deps: {
   audit: AuditLog;
   clock: Clock;
   logger: Logger;
-  metrics: Registry;
+  metrics: MetricsRegistry;
   callerKeys: CallerKeys;
   deleteRecordings: DeleteRecordings;
   optOuts: OptOutRegistration;
@@ -34,14 +33,7 @@ export function createSubjectRequestServices(deps: {
 }) {
   const requests = createSubjectRequests(deps);
   const packages = createAccessPackages({ ...deps, requests });
-  new Gauge({
-    name: 'gallra_subject_requests_overdue',
-    help: 'Data-subject requests still open past their due date (one calendar month, or the extension).',
-    registers: [deps.metrics],
-    async collect() {
-      this.set(await requests.overdueCount());
-    },
-  });
+  registerOverdueRequestsGauge(deps.metrics, requests);
   return { requests, packages };
 }
 

@@ -1,2 +1,2 @@
-export { createSessions, type Sessions, type Person, type OpenedSession } from './sessions.js';
+export { createSessions, type Sessions } from './sessions.js';
 export { createSessionsRepository, type SessionsRepository } from './sessions-repository.js';

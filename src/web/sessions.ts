@@ -4,24 +4,8 @@ import type { AuditLog } from '../audit-log/index.js';
 import { widestRole, type Principal, type Role } from '../shared/principal.js';
 import type { Clock } from '../shared/clock.js';
 import { Unauthenticated } from '../shared/errors.js';
+import type { OpenedSession, Person } from '../staff-sign-in/index.js';
 import type { SessionsRepository } from './sessions-repository.js';
-
-export interface OpenedSession {
-  /** The cookie value: shown to the browser once, only its hash is kept. */
-  secret: string;
-  sessionId: string;
-  expiresAt: Date;
-  principal: Principal;
-}
-
-/** A person vouched for by the identity provider, with the gallra roles their claims map to. */
-export interface Person {
-  sub: string;
-  issuer: string;
-  name: string;
-  email: string | null;
-  roles: Role[];
-}
 
 /** Where a person is kept (the users repository's `save`), inside the sign-in's transaction. */
 export type SavePerson = (trx: Parameters<Parameters<SessionsRepository['transaction']>[0]>[0], p: Person, at: string) => Promise<void>;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { acknowledgementBody, exportQuery } from '../audit-log/audit.routes.js';
-import { callBody, callId, numberBody, registerBody } from '../opt-outs/opt-outs.routes.js';
-import { callMetadataSchema } from '../recordings/call-metadata.js';
-import { listQuery } from '../recordings/playback.routes.js';
-import { overviewQuery, retentionReportQuery } from '../reports/reports.routes.js';
-import { deleteBody, holdBody } from '../retention/retention.routes.js';
-import { signIn } from '../web/session.routes.js';
+import { acknowledgementBody, exportQuery } from './audit-log/audit.routes.js';
+import { callBody, callId, numberBody, registerBody } from './opt-outs/opt-outs.routes.js';
+import { callMetadataSchema } from './recordings/index.js';
+import { listQuery } from './recordings/playback.routes.js';
+import { overviewQuery, retentionReportQuery } from './reports/reports.routes.js';
+import { deleteBody, holdBody } from './retention/retention.routes.js';
+import { signIn } from './web/session.routes.js';
 
 /**
  * The API as OpenAPI 3.1, made by zod-openapi from the zod schemas the routes parse their input with
