@@ -363,13 +363,39 @@ describe('outages are answered as outages: 503 problem+json with Retry-After', f
       return { release: () => exec('COMMIT') };
     }
 
+    /**
+     * Resolves once the requests are at the database: one transaction has asked for the write lock (its
+     * BEGIN IMMEDIATE sent, no answer yet) and another request waits for the one SQLite connection.
+     */
+    function waitingAtTheDatabase(db: TestApp['db']): Promise<void> {
+      const pool = (db.client as { pool: { numPendingAcquires(): number; on(e: 'acquireRequest', f: () => void): void; removeListener(e: 'acquireRequest', f: () => void): void } }).pool;
+      const begun = new Set<string>();
+      return new Promise((resolve) => {
+        const check = () => {
+          if (begun.size === 0 || pool.numPendingAcquires() === 0) return;
+          db.removeListener('query', onQuery).removeListener('query-response', onAnswer);
+          pool.removeListener('acquireRequest', onAcquire);
+          resolve();
+        };
+        const onQuery = (q: { sql: string; __knexQueryUid: string }) => {
+          if (/^BEGIN IMMEDIATE/i.test(q.sql)) begun.add(q.__knexQueryUid);
+          check();
+        };
+        const onAnswer = (_r: unknown, q: { __knexQueryUid: string }) => begun.delete(q.__knexQueryUid);
+        const onAcquire = () => setImmediate(check); // tarn queues the acquire after announcing it
+        db.on('query', onQuery).on('query-response', onAnswer);
+        pool.on('acquireRequest', onAcquire);
+      });
+    }
+
     itOn('sqlite')('a write lock held by another connection makes uploads and registrations wait, not fail with SQLITE_BUSY (SQLite)', async () => {
       t = await startTestApp();
       const as = await tokensFor(t);
       expect((await upload(t)).status).to.equal(201);
       const lock = await holdWriteLock(path.join(t.dir, 'gallra.sqlite'));
+      const atTheDatabase = waitingAtTheDatabase(t.db);
       const pending = [upload(t, '+46701234568'), request(t.app).post('/v1/opt-outs').set(as['phone-system']).send({ number: '+46701234569', source: 'ivr' })].map((p) => Promise.resolve(p));
-      await new Promise((r) => setTimeout(r, 300)); // the requests reach the database while the lock is held
+      await atTheDatabase;
       await lock.release();
       const [up, reg] = await Promise.all(pending);
       expect(up!.status, up!.text).to.equal(201);
