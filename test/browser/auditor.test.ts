@@ -1,14 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { axeViolations, englishOnlyStrings, englishShown, sidewaysOverflow } from '../helpers/page-checks.js';
 import { seedMonth, type SeededMonth } from '../helpers/seed-month.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** A CSV line split on `;`, with RFC 4180 quotes. */
 function cells(line: string): string[] {
@@ -66,41 +65,11 @@ describe("The auditor's views in a real browser", function () {
     return page;
   }
 
-  /** axe-core's violations on the page as it is now (its source evaluated in the page: the CSP allows no inline script). */
-  async function axeViolations(page: Page): Promise<string[]> {
-    await page.evaluate(AXE_SOURCE);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-      const r = await axe.run(document, { resultTypes: ['violations'] });
-      return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    return violations;
-  }
+  /** axe-core's violations on the page, one line each (the rule and where). */
+  const axeFound = async (page: Page) => (await axeViolations(page)).map((v) => `${v.id}: ${v.targets.join(', ')}`);
 
   /** English catalogue strings (those that differ from the Swedish) that show as visible text in the page. */
-  async function englishShown(page: Page): Promise<string[]> {
-    return page.evaluate(async () => {
-      const { TEXT } = await import('/app.js' as string);
-      const { CODE_TEXT } = await import('/text.js' as string);
-      const english: string[] = [];
-      const walk = (en: unknown, sv: unknown) => {
-        if (typeof en === 'string') { if (en !== sv) english.push(en); return; }
-        if (en && typeof en === 'object') for (const [k, v] of Object.entries(en)) walk(v, (sv as Record<string, unknown> | undefined)?.[k]);
-      };
-      walk(TEXT.en, TEXT.sv);
-      walk(CODE_TEXT.en, CODE_TEXT.sv);
-      const texts: string[] = [];
-      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-        const parent = n.parentElement;
-        if (!parent || parent.closest('[lang="en"], script, style') || !parent.checkVisibility()) continue;
-        const text = (n.textContent ?? '').trim();
-        if (text) texts.push(text);
-      }
-      for (const el of document.querySelectorAll('[aria-label], [title]')) for (const a of ['aria-label', 'title']) { const v = el.getAttribute(a); if (v) texts.push(v.trim()); }
-      return english.filter((e) => texts.some((x) => x === e || (e.includes(' ') && e.length >= 8 && x.includes(e))));
-    });
-  }
+  const englishFound = async (page: Page) => page.evaluate(englishShown, await page.evaluate(englishOnlyStrings));
 
   const settled = (page: Page) => page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
 
@@ -130,8 +99,8 @@ describe("The auditor's views in a real browser", function () {
     expect(lateInTable).to.equal(api.deletionsPerDay.reduce((a: number, d: { late: number }) => a + d.late, 0));
     expect(await page.locator('#overview-chain [data-ok]').getAttribute('data-ok')).to.equal('true');
     expect(await page.locator('#overview-checkpoint').textContent()).to.match(/^#\d+ · /);
-    expect(await axeViolations(page), 'axe on the overview (sv)').to.deep.equal([]);
-    expect(await englishShown(page), 'English text on the Swedish overview').to.deep.equal([]);
+    expect(await axeFound(page), 'axe on the overview (sv)').to.deep.equal([]);
+    expect(await englishFound(page), 'English text on the Swedish overview').to.deep.equal([]);
 
     await page.getByRole('link', { name: 'Öppna rapporten för samma period' }).click();
     const reportTotals = page.locator('#report-totals');
@@ -161,7 +130,7 @@ describe("The auditor's views in a real browser", function () {
     expect([...ids].sort()).to.deep.equal(month.recordings.map((r) => r.id).sort());
     await page.getByLabel('Utfall').selectOption({ label: 'raderad i tid' });
     expect(await page.locator('#report tbody').textContent()).to.contain('gallringsdagen nådd').and.not.contain('retention');
-    expect(await axeViolations(page), 'axe on the report (sv)').to.deep.equal([]);
+    expect(await axeFound(page), 'axe on the report (sv)').to.deep.equal([]);
     await page.context().close();
   });
 
@@ -185,8 +154,8 @@ describe("The auditor's views in a real browser", function () {
     expect(await row.locator('td.actor').textContent()).to.equal('Eva Registrator');
     expect(await row.textContent()).to.contain('inspelning raderad').and.contain('Skäl').and.contain(month.manualDeletion.note).and.not.contain(month.people.admin.tokenId);
     expect(new URL(page.url()).hash).to.contain(`id=${month.manualDeletion.callId}`);
-    expect(await axeViolations(page), 'axe on the audit search with a timeline (sv)').to.deep.equal([]);
-    expect(await englishShown(page), 'English text on the Swedish audit search').to.deep.equal([]);
+    expect(await axeFound(page), 'axe on the audit search with a timeline (sv)').to.deep.equal([]);
+    expect(await englishFound(page), 'English text on the Swedish audit search').to.deep.equal([]);
 
     // The timeline of a call that was played, held, released and deleted.
     await page.getByLabel('Samtals-id eller inspelnings-id').fill(month.timeline.recordingId);
@@ -241,20 +210,20 @@ describe("The auditor's views in a real browser", function () {
     await page.locator('#overview-totals').waitFor();
     await settled(page);
     expect(await page.locator('main h1').textContent()).to.equal('Overview');
-    expect(await axeViolations(page), 'axe on the overview (en)').to.deep.equal([]);
+    expect(await axeFound(page), 'axe on the overview (en)').to.deep.equal([]);
     await page.goto(`${base}/#/audit?id=${month.timeline.callId}`);
     await page.locator('#audit-timeline h2').waitFor();
     await settled(page);
     expect(await page.locator('#audit-timeline').textContent()).to.contain('by Lars Utbildare');
-    expect(await axeViolations(page), 'axe on the audit search (en)').to.deep.equal([]);
+    expect(await axeFound(page), 'axe on the audit search (en)').to.deep.equal([]);
     await page.context().close();
 
     const phone = await signIn(390);
     await phone.locator('#overview-totals').waitFor();
     await settled(phone);
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await phone.evaluate(sidewaysOverflow);
     expect(overflow, 'no sideways scrolling of the page at 390 px').to.be.at.most(0);
-    expect(await axeViolations(phone), 'axe on the overview at 390 px').to.deep.equal([]);
+    expect(await axeFound(phone), 'axe on the overview at 390 px').to.deep.equal([]);
     await phone.context().close();
   });
 });

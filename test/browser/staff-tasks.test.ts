@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { DAY_MS } from '../../src/shared/clock.js';
-import { axeViolations, englishOnlyStrings, englishShown, focusRing } from '../helpers/page-checks.js';
+import { axeViolations, englishOnlyStrings, englishShown, focusRing, sidewaysOverflow } from '../helpers/page-checks.js';
 import { seedMonth, type SeededMonth } from '../helpers/seed-month.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, recordingBody, signedHeaders, silentWav } from '../helpers/webhook.js';
@@ -332,7 +332,7 @@ describe("The staff's tasks in a real browser, on a month of calls", function ()
           expect(english.length).to.be.greaterThan(50);
           for (const e of await page.evaluate(englishShown, english)) found.push(`${where}: "${e}"`);
           if (viewport !== PHONE) return;
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          const overflow = await page.evaluate(sidewaysOverflow);
           expect(overflow, `${where}: no sideways scrolling`).to.be.at.most(0);
           // Every row action (Lyssna, Gallringsstopp, Radera, Häv) lies within the screen's width.
           const off = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('td.actions button')]

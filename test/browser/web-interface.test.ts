@@ -10,7 +10,7 @@ import request from 'supertest';
 import type { Role } from '../../src/shared/principal.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders, silentWav } from '../helpers/webhook.js';
-import { englishOnlyStrings, englishShown, focusRing } from '../helpers/page-checks.js';
+import { englishOnlyStrings, englishShown, focusRing, sidewaysOverflow } from '../helpers/page-checks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
@@ -207,7 +207,7 @@ describe('Web interface in a real browser', function () {
     // 200 % zoom of a 1280 px window: a 640 px wide layout viewport at twice the pixel density.
     const page = await signIn('trainer', { width: 640, height: 900, deviceScaleFactor: 2 });
     await page.locator(`#recordings-list tr[data-id="${recordingId}"]`).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(sidewaysOverflow);
     expect(overflow, 'no sideways scrolling of the page').to.be.at.most(0);
     await shot(page, 'trainer-recordings-200-percent');
     await page.locator('input[name="queue"]').focus();

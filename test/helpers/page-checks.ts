@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 
-// Checks the browser tests run inside a page (page.evaluate): the focus ring's contrast, English text in
-// the Swedish interface, axe-core. Functions passed to page.evaluate are compiled by tsx, which names
+// Checks the browser tests run inside a page (page.evaluate): the focus ring's contrast, sideways
+// scrolling, English text in the Swedish interface, axe-core. Functions passed to page.evaluate are compiled by tsx, which names
 // them with a `__name` helper: a context defines it first (`addInitScript('globalThis.__name = (f) => f')`).
 
 /** In the page: the focused element's outline and its contrast against the background it is drawn on. */
@@ -30,6 +30,11 @@ export function focusRing() {
     what: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`,
     outline: style.outlineColor, width: parseFloat(style.outlineWidth) || 0, background, ratio: (a + 0.05) / (b + 0.05),
   };
+}
+
+/** In the page: how far the page is wider than the window (> 0: it scrolls sideways). */
+export function sidewaysOverflow(): number {
+  return document.documentElement.scrollWidth - document.documentElement.clientWidth;
 }
 
 /** In the page: every string of the English catalogue that differs from its Swedish counterpart. */
