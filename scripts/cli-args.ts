@@ -1,96 +1,102 @@
 /**
- * Argument parsing for every CLI, with node:util.parseArgs: each CLI's options, its --help text and a
- * parse function that returns the parsed arguments, `'help'`, or throws a UsageError naming what is
- * wrong. Kept apart from the scripts themselves so that tests can parse without running anything.
+ * Argument parsing for every CLI, with commander: each CLI's program (its options, commands and
+ * generated --help text) and a parse function that returns the parsed arguments, `'help'`, or throws a
+ * UsageError naming what is wrong. Kept apart from the scripts themselves so that tests can parse
+ * without running anything.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 export class UsageError extends Error {}
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+type Done<T> = (result: T) => void;
 
-const HELP = { help: { type: 'boolean', short: 'h' } } as const satisfies Options;
-
-/** parseArgs in strict mode, its errors turned into UsageErrors that name the argument. */
-function parse<O extends Options>(argv: string[], options: O, allowPositionals: boolean) {
-  try {
-    return parseArgs({ args: argv, options: { ...HELP, ...options }, allowPositionals, strict: true });
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    const arg = /'(-[^']*)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && arg) throw new UsageError(`unknown argument ${arg}`);
-    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument ${/'([^']*)'/.exec(e.message)?.[1] ?? ''}`.trim());
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(e.message.replace(/^Option '(-[-\w]*)[^']*' argument missing$/, '$1 needs a value'));
-    throw new UsageError(e.message);
-  }
+/** A program that throws instead of exiting and prints nothing itself (cliArgs decides what is printed). */
+function program(name: string, description: string, notes: string): Command {
+  return new Command(name)
+    .description(description)
+    .addHelpText('after', `\n${notes}`)
+    .helpCommand(false)
+    .showSuggestionAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined });
 }
+
+/** Runs a program on argv: the value its action hands over, 'help' for --help, or a UsageError. */
+function parseWith<T>(build: (done: Done<T>) => Command, argv: string[], noCommand?: string): T | 'help' {
+  let result: T | undefined;
+  try {
+    build((r) => (result = r)).parse(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.code === 'commander.helpDisplayed') return 'help';
+    if (err.code === 'commander.help' && noCommand) throw new UsageError(noCommand);
+    throw new UsageError(err.message.replace(/^error: /, ''));
+  }
+  return result!;
+}
+
+/** The --help text commander generates for a program. */
+function helpOf<T>(build: (done: Done<T>) => Command): string {
+  let text = '';
+  build(() => undefined)
+    .configureOutput({ writeOut: (s) => (text += s) })
+    .outputHelp();
+  return text.trimEnd();
+}
+
+/** An option value check for commander: the value, or an InvalidArgumentError saying what it must be. */
+const checked = <T>(convert: (v: string) => T | undefined, must: string) => (v: string) => {
+  const out = convert(v);
+  if (out === undefined) throw new InvalidArgumentError(must);
+  return out;
+};
+const url = checked((v) => (URL.canParse(v) ? v : undefined), 'must be a URL');
+const collect = (v: string, previous: string[] = []) => [...previous, v];
 
 // token -----------------------------------------------------------------------------------------
 
-export const TOKEN_HELP = `Creates, lists and revokes access tokens. The new token is printed once, alone on the last line;
-only its hash is kept. Changes are audited as admin:cli@$USER.
-
-usage:
-  npm run token -- create --role <trainer|auditor|admin|phone-system> --name "Name of the person or system"
-  npm run token -- list
-  npm run token -- revoke <token id>
-
-options:
-  --role ROLE    create: trainer, auditor, admin or phone-system
-  --name NAME    create: who or what the token is for
-  -h, --help     this text
-
-Reads the same environment as the service (DATABASE_URL, DATA_DIR). Exit codes: 0 done, 2 bad usage
-or configuration.`;
-
 export type TokenArgs = { command: 'create'; role: string; name: string } | { command: 'list' } | { command: 'revoke'; id: string };
 
-export function parseTokenArgs(argv: string[]): TokenArgs | 'help' {
-  const { values, positionals } = parse(argv, { role: { type: 'string' }, name: { type: 'string' } }, true);
-  if (values.help) return 'help';
-  const [command, ...rest] = positionals;
-  if (command === 'create') {
-    if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
-    if (!values.role) throw new UsageError('create needs --role');
-    if (!values.name) throw new UsageError('create needs --name');
-    return { command, role: values.role, name: values.name };
-  }
-  if (values.role !== undefined || values.name !== undefined) throw new UsageError(`--role and --name belong to create`);
-  if (command === 'list') {
-    if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
-    return { command };
-  }
-  if (command === 'revoke') {
-    if (rest.length !== 1) throw new UsageError('revoke needs exactly one token id');
-    return { command, id: rest[0]! };
-  }
-  throw new UsageError(command ? `unknown command ${command}` : 'a command is needed: create, list or revoke');
+function tokenProgram(done: Done<TokenArgs>): Command {
+  const p = program(
+    'token',
+    'Creates, lists and revokes access tokens. The new token is printed once, alone on the last line; only its hash is kept. Changes are audited as admin:cli@$USER.',
+    'Reads the same environment as the service (DATABASE_URL, DATA_DIR). Exit codes: 0 done, 2 bad usage\nor configuration.',
+  )
+    .option('--role <role>', 'create: trainer, auditor, admin or phone-system')
+    .option('--name <name>', 'create: who or what the token is for');
+  const notForCreate = () => {
+    const o = p.opts();
+    if (o.role !== undefined || o.name !== undefined) throw new UsageError('--role and --name belong to create');
+  };
+  p.command('create')
+    .description('creates a token (--role, --name) and prints it once')
+    .action(() => {
+      const { role, name } = p.opts<{ role?: string; name?: string }>();
+      if (!role) throw new UsageError('create needs --role');
+      if (!name) throw new UsageError('create needs --name');
+      done({ command: 'create', role, name });
+    });
+  p.command('list')
+    .description('lists the tokens, never their secrets')
+    .action(() => {
+      notForCreate();
+      done({ command: 'list' });
+    });
+  p.command('revoke')
+    .description('revokes a token')
+    .argument('<token id>')
+    .action((id: string) => {
+      notForCreate();
+      done({ command: 'revoke', id });
+    });
+  return p;
 }
 
+export const TOKEN_HELP = helpOf(tokenProgram);
+export const parseTokenArgs = (argv: string[]) => parseWith(tokenProgram, argv, 'a command is needed: create, list or revoke');
+
 // send-recording --------------------------------------------------------------------------------
-
-export const SEND_RECORDING_HELP = `Posts a recording to gallra the way a phone system should: multipart (metadata, then audio),
-signed as Standard Webhooks over the raw bytes. The file is streamed (once to sign, once to send), so
-any size works. Prints the HTTP status and the response body.
-
-usage:
-  npm run send-recording -- [options] <audio file>
-
-options:
-  --url URL            the service (default http://localhost:$PORT, PORT defaulting to 8080)
-  --secret whsec_…     signing secret (default: WEBHOOK_SECRETS, or the one generated in DATA_DIR)
-  --call-id ID         the call's id (default demo-<uuid>)
-  --caller NUMBER      the caller's number, any common format (default +46 46 35 50 00)
-  --withheld           the caller's number was withheld (not with --caller)
-  --started-at ISO     when the call started (default: --duration seconds ago)
-  --duration SECONDS   the call's length (default 180)
-  --queue QUEUE        the queue the call came through (default medborgarcenter)
-  --agent ID           the agent who took the call
-  --opt-out            the caller declined recording: the service must discard the audio
-  -h, --help           this text
-
-Options and the file may come in any order. Exit codes: 0 on a 2xx answer, 1 on any other answer or
-when the service cannot be reached, 2 on bad usage.`;
 
 export interface SendRecordingArgs {
   file: string;
@@ -106,89 +112,58 @@ export interface SendRecordingArgs {
   optOut: boolean;
 }
 
-export function parseSendRecordingArgs(argv: string[]): SendRecordingArgs | 'help' {
-  const { values, positionals } = parse(
-    argv,
-    {
-      url: { type: 'string' },
-      secret: { type: 'string' },
-      'call-id': { type: 'string' },
-      caller: { type: 'string' },
-      withheld: { type: 'boolean' },
-      'started-at': { type: 'string' },
-      duration: { type: 'string' },
-      queue: { type: 'string' },
-      agent: { type: 'string' },
-      'opt-out': { type: 'boolean' },
-    },
-    true,
-  );
-  if (values.help) return 'help';
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one audio file only (got ${positionals.length})` : 'an audio file is needed');
-  if (values.withheld && values.caller !== undefined) throw new UsageError('--caller and --withheld exclude each other');
-  const durationS = values.duration === undefined ? 180 : Number(values.duration);
-  if (!Number.isFinite(durationS) || durationS <= 0) throw new UsageError(`--duration must be a positive number of seconds (got ${values.duration})`);
-  let startedAt: Date | undefined;
-  if (values['started-at'] !== undefined) {
-    startedAt = new Date(values['started-at']);
-    if (Number.isNaN(startedAt.getTime())) throw new UsageError(`--started-at must be an ISO 8601 time (got ${values['started-at']})`);
-  }
-  if (values.url !== undefined && !URL.canParse(values.url)) throw new UsageError(`--url must be a URL (got ${values.url})`);
-  return {
-    file: positionals[0]!,
-    url: values.url,
-    secret: values.secret,
-    callId: values['call-id'],
-    caller: values.withheld ? null : (values.caller ?? '+46 46 35 50 00'),
-    startedAt,
-    durationS,
-    queue: values.queue ?? 'medborgarcenter',
-    agentId: values.agent ?? null,
-    optOut: values['opt-out'] ?? false,
-  };
+function sendRecordingProgram(done: Done<SendRecordingArgs>): Command {
+  return program(
+    'send-recording',
+    'Posts a recording to gallra the way a phone system should: multipart (metadata, then audio), signed as Standard Webhooks over the raw bytes. The file is streamed (once to sign, once to send), so any size works. Prints the HTTP status and the response body.',
+    'Options and the file may come in any order. Exit codes: 0 on a 2xx answer, 1 on any other answer or\nwhen the service cannot be reached, 2 on bad usage.',
+  )
+    .argument('<file>', 'the audio file')
+    .option('--url <url>', 'the service (default http://localhost:$PORT, PORT defaulting to 8080)', url)
+    .option('--secret <whsec_…>', 'signing secret (default: WEBHOOK_SECRETS, or the one generated in DATA_DIR)')
+    .option('--call-id <id>', "the call's id (default demo-<uuid>)")
+    .addOption(new Option('--caller <number>', "the caller's number, any common format (default +46 46 35 50 00)").conflicts('withheld'))
+    .option('--withheld', "the caller's number was withheld (not with --caller)")
+    .option('--started-at <iso>', 'when the call started (default: --duration seconds ago)', checked((v) => (Number.isNaN(Date.parse(v)) ? undefined : new Date(v)), 'must be an ISO 8601 time'))
+    .option('--duration <seconds>', "the call's length", checked((v) => (Number(v) > 0 && Number.isFinite(Number(v)) ? Number(v) : undefined), 'must be a positive number of seconds'), 180)
+    .option('--queue <queue>', 'the queue the call came through', 'medborgarcenter')
+    .option('--agent <id>', 'the agent who took the call')
+    .option('--opt-out', 'the caller declined recording: the service must discard the audio')
+    .action((file: string, o: { url?: string; secret?: string; callId?: string; caller?: string; withheld?: boolean; startedAt?: Date; duration: number; queue: string; agent?: string; optOut?: boolean }) =>
+      done({
+        file,
+        url: o.url,
+        secret: o.secret,
+        callId: o.callId,
+        caller: o.withheld ? null : (o.caller ?? '+46 46 35 50 00'),
+        startedAt: o.startedAt,
+        durationS: o.duration,
+        queue: o.queue,
+        agentId: o.agent ?? null,
+        optOut: o.optOut ?? false,
+      }),
+    );
 }
+
+export const SEND_RECORDING_HELP = helpOf(sendRecordingProgram);
+export const parseSendRecordingArgs = (argv: string[]) => parseWith(sendRecordingProgram, argv);
 
 // retention -------------------------------------------------------------------------------------
 
-export const RETENTION_HELP = `One retention run from the shell, under the same lease as the service's scheduled runs: deletes
-every recording past its deadline that no hold suspends, and sweeps orphaned objects. Prints the
-report as JSON on stdout and a summary on stderr.
-
-usage:
-  npm run retention [-- --dry-run]
-
-options:
-  --dry-run    list what a run would delete and change nothing
-  -h, --help   this text
-
-Reads the same environment as the service. Exit codes: 0 done, 1 when anything failed or is overdue,
-2 on bad usage or configuration, 75 when another instance holds the lease.`;
-
-export function parseRetentionArgs(argv: string[]): { dryRun: boolean } | 'help' {
-  const { values } = parse(argv, { 'dry-run': { type: 'boolean' } }, false);
-  if (values.help) return 'help';
-  return { dryRun: values['dry-run'] ?? false };
+function retentionProgram(done: Done<{ dryRun: boolean }>): Command {
+  return program(
+    'retention',
+    "One retention run from the shell, under the same lease as the service's scheduled runs: deletes every recording past its deadline that no hold suspends, and sweeps orphaned objects. Prints the report as JSON on stdout and a summary on stderr.",
+    'Reads the same environment as the service. Exit codes: 0 done, 1 when anything failed or is overdue,\n2 on bad usage or configuration, 75 when another instance holds the lease.',
+  )
+    .option('--dry-run', 'list what a run would delete and change nothing')
+    .action((o: { dryRun?: boolean }) => done({ dryRun: o.dryRun ?? false }));
 }
 
+export const RETENTION_HELP = helpOf(retentionProgram);
+export const parseRetentionArgs = (argv: string[]) => parseWith(retentionProgram, argv);
+
 // verify-audit-export ---------------------------------------------------------------------------
-
-export const VERIFY_AUDIT_EXPORT_HELP = `Offline verifier of an audit log export: needs neither the service nor its database. Checks a
-complete NDJSON export (from seq 1) against the signed checkpoints and the public keys, reading every
-file strictly (docs/audit-log.md §7.1), and prints the verdict as JSON.
-
-usage:
-  npm run verify-audit-export -- --export audit.ndjson --public-key audit-public.pem [--public-key …] [--checkpoints <dir|file> …]
-
-options:
-  --export FILE         the NDJSON export (GET /v1/audit)
-  --public-key FILE     a public key (PEM), or a key list with validity periods (GET /v1/audit/public-keys);
-                        repeatable, e.g. after a key rotation
-  --checkpoints PATH    a checkpoint JSON file, a folder of them (a copy of the store's
-                        audit-checkpoints/, or audit:fetch-checkpoints --into), or the body of
-                        GET /v1/audit/checkpoints; repeatable, in any order
-  -h, --help            this text
-
-Exit codes: 0 it verifies, 1 it does not (naming the first problem), 2 on bad usage.`;
 
 export interface VerifyAuditExportArgs {
   exportFile: string;
@@ -196,35 +171,22 @@ export interface VerifyAuditExportArgs {
   checkpoints: string[];
 }
 
-export function parseVerifyAuditExportArgs(argv: string[]): VerifyAuditExportArgs | 'help' {
-  const { values } = parse(
-    argv,
-    { export: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, checkpoints: { type: 'string', multiple: true } },
-    false,
-  );
-  if (values.help) return 'help';
-  if (!values.export) throw new UsageError('--export is needed');
-  if (!values['public-key']?.length) throw new UsageError('--public-key is needed');
-  return { exportFile: values.export, publicKeys: values['public-key'], checkpoints: values.checkpoints ?? [] };
+function verifyAuditExportProgram(done: Done<VerifyAuditExportArgs>): Command {
+  return program(
+    'verify-audit-export',
+    'Offline verifier of an audit log export: needs neither the service nor its database. Checks a complete NDJSON export (from seq 1) against the signed checkpoints and the public keys, reading every file strictly (docs/audit-log.md §7.1), and prints the verdict as JSON.',
+    'Exit codes: 0 it verifies, 1 it does not (naming the first problem), 2 on bad usage.',
+  )
+    .requiredOption('--export <file>', 'the NDJSON export (GET /v1/audit)')
+    .requiredOption('--public-key <file>', 'a public key (PEM), or a key list with validity periods (GET /v1/audit/public-keys); repeatable, e.g. after a key rotation', collect)
+    .option('--checkpoints <path>', "a checkpoint JSON file, a folder of them (a copy of the store's audit-checkpoints/, or audit:fetch-checkpoints --into), or the body of GET /v1/audit/checkpoints; repeatable, in any order", collect)
+    .action((o: { export: string; publicKey: string[]; checkpoints?: string[] }) => done({ exportFile: o.export, publicKeys: o.publicKey, checkpoints: o.checkpoints ?? [] }));
 }
 
+export const VERIFY_AUDIT_EXPORT_HELP = helpOf(verifyAuditExportProgram);
+export const parseVerifyAuditExportArgs = (argv: string[]) => parseWith(verifyAuditExportProgram, argv);
+
 // audit:fetch-checkpoints -----------------------------------------------------------------------
-
-export const AUDIT_FETCH_CHECKPOINTS_HELP = `For auditors: keeps your own copies of the service's signed checkpoints, one file per seq
-(DIR/000000000042.json, the same bytes as the store's object). A copy you already have is never
-replaced: the same checkpoint again is skipped; a different one for a seq you hold is refused and
-reported, because it is evidence that the log was rewritten.
-
-usage:
-  npm run audit:fetch-checkpoints -- --into DIR --token-file FILE [--url URL]
-
-options:
-  --into DIR          where your copies live (created if missing)
-  --token-file FILE   a file holding an auditor's or admin's bearer token
-  --url URL           the service (default http://localhost:8080)
-  -h, --help          this text
-
-Exit codes: 0 done, 1 when a copy was refused or the service answered an error, 2 on bad usage.`;
 
 export interface FetchCheckpointsArgs {
   into: string;
@@ -232,76 +194,52 @@ export interface FetchCheckpointsArgs {
   url: string;
 }
 
-export function parseFetchCheckpointsArgs(argv: string[]): FetchCheckpointsArgs | 'help' {
-  const { values } = parse(argv, { into: { type: 'string' }, 'token-file': { type: 'string' }, url: { type: 'string' } }, false);
-  if (values.help) return 'help';
-  if (!values.into) throw new UsageError('--into is needed');
-  if (!values['token-file']) throw new UsageError('--token-file is needed');
-  const url = values.url ?? 'http://localhost:8080';
-  if (!URL.canParse(url)) throw new UsageError(`--url must be a URL (got ${url})`);
-  return { into: values.into, tokenFile: values['token-file'], url };
+function fetchCheckpointsProgram(done: Done<FetchCheckpointsArgs>): Command {
+  return program(
+    'audit:fetch-checkpoints',
+    "For auditors: keeps your own copies of the service's signed checkpoints, one file per seq (DIR/000000000042.json, the same bytes as the store's object). A copy you already have is never replaced: the same checkpoint again is skipped; a different one for a seq you hold is refused and reported, because it is evidence that the log was rewritten.",
+    'Exit codes: 0 done, 1 when a copy was refused or the service answered an error, 2 on bad usage.',
+  )
+    .requiredOption('--into <dir>', 'where your copies live (created if missing)')
+    .requiredOption('--token-file <file>', "a file holding an auditor's or admin's bearer token")
+    .option('--url <url>', 'the service', url, 'http://localhost:8080')
+    .action((o: FetchCheckpointsArgs) => done({ into: o.into, tokenFile: o.tokenFile, url: o.url }));
 }
+
+export const AUDIT_FETCH_CHECKPOINTS_HELP = helpOf(fetchCheckpointsProgram);
+export const parseFetchCheckpointsArgs = (argv: string[]) => parseWith(fetchCheckpointsProgram, argv);
 
 // CLIs without options of their own -------------------------------------------------------------
 
-export const AUDIT_VERIFY_HELP = `Recomputes the audit chain in the configured database and holds it against every signed checkpoint
-(database rows and store objects). Prints the verdict as JSON.
+const NO_ARGS: Record<string, [description: string, notes: string]> = {
+  'audit:verify': [
+    'Recomputes the audit chain in the configured database and holds it against every signed checkpoint (database rows and store objects). Prints the verdict as JSON.',
+    'Reads the same environment as the service. Exit codes: 0 the log verifies, 1 it does not (naming the\nfirst broken entry), 2 on bad usage or configuration.',
+  ],
+  'audit:checkpoint': [
+    'Signs the audit chain head now, as the hourly job does. The chain is verified from the last proven checkpoint first; nothing is signed over a chain that does not verify. The request is itself audited (audit.checkpoint-requested) and covered by the checkpoint. Prints the checkpoint as JSON (null when the head is signed already).',
+    'Reads the same environment as the service. Exit codes: 0 signed (or signed already), 1 refused (naming\nthe problem), 2 on bad usage or configuration.',
+  ],
+  migrate: [
+    'Applies every pending database migration, then masks phone numbers in values stored before every field was checked (queues, agents, call ids, hold reasons, case references and notes, token names), appending one audit entry that says what it changed. The service also does both at start.',
+    'Reads DATABASE_URL and DATA_DIR. Exit codes: 0 done, 2 on bad usage or configuration.'],
+  'storage:lifecycle': [
+    "Puts gallra's lifecycle rules on the configured S3 bucket: expiry of recordings/ one day after RETENTION_DAYS, and clean-up of incomplete multipart uploads. Other rules on the bucket are kept.",
+    'Needs STORAGE_DRIVER=s3 and S3_BUCKET. Exit codes: 0 done, 1 when the rules could not be applied or\nthe configuration is wrong, 2 on bad usage.',
+  ],
+};
 
-usage:
-  npm run audit:verify
+const noArgsProgram = (name: string) => (done: Done<Record<string, never>>) => program(name, ...NO_ARGS[name]!).action(() => done({}));
 
-options:
-  -h, --help   this text
-
-Reads the same environment as the service. Exit codes: 0 the log verifies, 1 it does not (naming the
-first broken entry), 2 on bad usage or configuration.`;
-
-export const AUDIT_CHECKPOINT_HELP = `Signs the audit chain head now, as the hourly job does. The chain is verified from the last proven
-checkpoint first; nothing is signed over a chain that does not verify. The request is itself audited
-(audit.checkpoint-requested) and covered by the checkpoint. Prints the checkpoint as JSON (null when
-the head is signed already).
-
-usage:
-  npm run audit:checkpoint
-
-options:
-  -h, --help   this text
-
-Reads the same environment as the service. Exit codes: 0 signed (or signed already), 1 refused (naming
-the problem), 2 on bad usage or configuration.`;
-
-export const MIGRATE_HELP = `Applies every pending database migration, then masks phone numbers in values stored before every
-field was checked (queues, agents, call ids, hold reasons, case references and notes, token names),
-appending one audit entry that says what it changed. The service also does both at start.
-
-usage:
-  npm run migrate
-
-options:
-  -h, --help   this text
-
-Reads DATABASE_URL and DATA_DIR. Exit codes: 0 done, 2 on bad usage or configuration.`;
-
-export const STORAGE_LIFECYCLE_HELP = `Puts gallra's lifecycle rules on the configured S3 bucket: expiry of recordings/ one day after
-RETENTION_DAYS, and clean-up of incomplete multipart uploads. Other rules on the bucket are kept.
-
-usage:
-  npm run storage:lifecycle
-
-options:
-  -h, --help   this text
-
-Needs STORAGE_DRIVER=s3 and S3_BUCKET. Exit codes: 0 done, 1 when the rules could not be applied or
-the configuration is wrong, 2 on bad usage.`;
-
-export function parseNoArgs(argv: string[]): Record<string, never> | 'help' {
-  const { values } = parse(argv, {}, false);
-  return values.help ? 'help' : {};
-}
+export const AUDIT_VERIFY_HELP = helpOf(noArgsProgram('audit:verify'));
+export const AUDIT_CHECKPOINT_HELP = helpOf(noArgsProgram('audit:checkpoint'));
+export const MIGRATE_HELP = helpOf(noArgsProgram('migrate'));
+export const STORAGE_LIFECYCLE_HELP = helpOf(noArgsProgram('storage:lifecycle'));
+export const parseNoArgs = (argv: string[]) => parseWith(noArgsProgram('migrate'), argv);
 
 /**
  * Parses `process.argv` for a CLI: prints the help and exits 0 on --help, prints what is wrong and
- * the usage and exits 2 on bad usage.
+ * the usage line and exits 2 on bad usage.
  */
 export function cliArgs<T>(name: string, help: string, parser: (argv: string[]) => T | 'help', argv = process.argv.slice(2)): T {
   let parsed: T | 'help';
@@ -309,8 +247,7 @@ export function cliArgs<T>(name: string, help: string, parser: (argv: string[]) 
     parsed = parser(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    const usage = /^usage:\n([\s\S]*?)\n\n/m.exec(help)?.[1] ?? '';
-    process.stderr.write(`${name}: ${err.message}\nusage:\n${usage}\n(--help for more)\n`);
+    process.stderr.write(`${name}: ${err.message}\n${help.split('\n')[0]}\n(--help for more)\n`);
     process.exit(2);
   }
   if (parsed === 'help') {
@@ -322,33 +259,6 @@ export function cliArgs<T>(name: string, help: string, parser: (argv: string[]) 
 
 // subject-request -------------------------------------------------------------------------------
 
-export const SUBJECT_REQUEST_HELP = `Data-subject requests (GDPR art. 15, 17, 18, 21) for a registrar at a terminal. The caller's phone
-number is asked for on the terminal without echo, or read from standard input (its first line); it is
-never taken as an argument, which shell history and the process list would keep. Actions are audited
-as admin:cli@<user>.
-
-usage:
-  npm run subject-request -- access --reference REF --received DATE [--note TEXT] [--out extract.zip]
-  npm run subject-request -- restriction --reference REF --received DATE [--note TEXT] [--until DATE]
-  npm run subject-request -- erasure|objection --reference REF --received DATE [--note TEXT] [--confirm N]
-  npm run subject-request -- list
-  npm run subject-request -- show|answer|close <case id>
-  npm run subject-request -- package <case id> --out extract.zip
-  npm run subject-request -- erase <case id> --confirm N
-
-options:
-  --reference REF   the municipality's case number (diarienummer); never a phone number
-  --received DATE   when the request arrived (YYYY-MM-DD, Stockholm); due one calendar month later
-  --note TEXT       optional note on the case
-  --out FILE        write the register extract (ZIP) there; progress goes to stderr
-  --until DATE      restriction: hold the calls until this date (default: until the case is closed)
-  --confirm N       erasure and objection: delete only if N is the number of calls that would go
-  -h, --help        this text
-
-Without --confirm, an erasure or objection case is opened and the number of calls it would delete is
-printed; nothing is deleted. Reads the same environment as the service. Exit codes: 0 done, 1 refused
-or failed (the reason on stderr), 2 bad usage or configuration.`;
-
 export type SubjectRequestArgs =
   | { command: 'open'; kind: 'access' | 'restriction' | 'erasure' | 'objection'; reference: string; received: string; note?: string; out?: string; until?: string; confirm?: number }
   | { command: 'list' }
@@ -356,59 +266,74 @@ export type SubjectRequestArgs =
   | { command: 'package'; id: string; out: string }
   | { command: 'erase'; id: string; confirm: number };
 
-export function parseSubjectRequestArgs(argv: string[]): SubjectRequestArgs | 'help' {
-  const { values, positionals } = parse(
-    argv,
-    {
-      reference: { type: 'string' },
-      received: { type: 'string' },
-      note: { type: 'string' },
-      out: { type: 'string' },
-      until: { type: 'string' },
-      confirm: { type: 'string' },
-    },
-    true,
-  );
-  if (values.help) return 'help';
-  const [command, ...rest] = positionals;
-  const confirm = values.confirm === undefined ? undefined : Number(values.confirm);
-  if (confirm !== undefined && (!Number.isInteger(confirm) || confirm < 0)) throw new UsageError(`--confirm must be a whole number (got ${values.confirm})`);
-  const only = (allowed: string[]) => {
-    for (const k of Object.keys(values)) if (k !== 'help' && !allowed.includes(k)) throw new UsageError(`--${k} does not belong to ${command}`);
-  };
-  const id = () => {
-    if (rest.length !== 1 || !/^sr_[0-9a-f]{16}$/.test(rest[0]!)) throw new UsageError(`${command} needs one case id (sr_…)`);
-    return rest[0]!;
-  };
-  switch (command) {
-    case 'access':
-    case 'restriction':
-    case 'erasure':
-    case 'objection': {
-      if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
-      only(['reference', 'received', 'note', ...(command === 'access' ? ['out'] : command === 'restriction' ? ['until'] : ['confirm'])]);
-      if (!values.reference) throw new UsageError(`${command} needs --reference`);
-      if (!values.received) throw new UsageError(`${command} needs --received`);
-      return { command: 'open', kind: command, reference: values.reference, received: values.received, note: values.note, out: values.out, until: values.until, confirm };
-    }
-    case 'list':
-      if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
-      only([]);
-      return { command };
-    case 'show':
-    case 'answer':
-    case 'close':
-      only([]);
-      return { command, id: id() };
-    case 'package':
-      only(['out']);
-      if (!values.out) throw new UsageError('package needs --out');
-      return { command, id: id(), out: values.out };
-    case 'erase':
-      only(['confirm']);
-      if (confirm === undefined) throw new UsageError('erase needs --confirm N');
-      return { command, id: id(), confirm };
-    default:
-      throw new UsageError(command ? `unknown command ${command}` : 'a command is needed: access, restriction, erasure, objection, list, show, package, answer, close or erase');
-  }
+interface SubjectRequestOptions {
+  reference?: string;
+  received?: string;
+  note?: string;
+  out?: string;
+  until?: string;
+  confirm?: number;
 }
+
+const CASE_ID = /^sr_[0-9a-f]{16}$/;
+
+function subjectRequestProgram(done: Done<SubjectRequestArgs>): Command {
+  // The options belong to the program, so they may come before or after the command; each command
+  // then refuses those that are not its own.
+  const p = program(
+    'subject-request',
+    "Data-subject requests (GDPR art. 15, 17, 18, 21) for a registrar at a terminal. The caller's phone number is asked for on the terminal without echo, or read from standard input (its first line); it is never taken as an argument, which shell history and the process list would keep. Actions are audited as admin:cli@<user>.",
+    'Without --confirm, an erasure or objection case is opened and the number of calls it would delete is\nprinted; nothing is deleted. Reads the same environment as the service. Exit codes: 0 done, 1 refused\nor failed (the reason on stderr), 2 bad usage or configuration.',
+  )
+    .option('--reference <ref>', "the municipality's case number (diarienummer); never a phone number")
+    .option('--received <date>', 'when the request arrived (YYYY-MM-DD, Stockholm); due one calendar month later')
+    .option('--note <text>', 'optional note on the case')
+    .option('--out <file>', 'write the register extract (ZIP) there; progress goes to stderr')
+    .option('--until <date>', 'restriction: hold the calls until this date (default: until the case is closed)')
+    .option('--confirm <n>', 'erasure and objection: delete only if N is the number of calls that would go', checked((v) => (Number.isInteger(Number(v)) && Number(v) >= 0 ? Number(v) : undefined), 'must be a whole number'));
+  const opts = (command: string, allowed: (keyof SubjectRequestOptions)[]): SubjectRequestOptions => {
+    const o = p.opts<SubjectRequestOptions>();
+    for (const k of Object.keys(o)) if (!allowed.includes(k as keyof SubjectRequestOptions)) throw new UsageError(`--${k} does not belong to ${command}`);
+    return o;
+  };
+  const idArgument = (cmd: Command) => cmd.argument('<case id>', 'sr_…', checked((v) => (CASE_ID.test(v) ? v : undefined), 'must be a case id (sr_…)'));
+
+  for (const kind of ['access', 'restriction', 'erasure', 'objection'] as const) {
+    const own = kind === 'access' ? (['out'] as const) : kind === 'restriction' ? (['until'] as const) : (['confirm'] as const);
+    p.command(kind)
+      .description(`opens ${kind === 'restriction' ? 'a' : 'an'} ${kind} case (--reference, --received, --note, ${own.map((o) => `--${o}`).join(', ')})`)
+      .action(() => {
+        const o = opts(kind, ['reference', 'received', 'note', ...own]);
+        if (!o.reference) throw new UsageError(`${kind} needs --reference`);
+        if (!o.received) throw new UsageError(`${kind} needs --received`);
+        done({ command: 'open', kind, reference: o.reference, received: o.received, note: o.note, out: o.out, until: o.until, confirm: o.confirm });
+      });
+  }
+  p.command('list')
+    .description('lists the open cases')
+    .action(() => {
+      opts('list', []);
+      done({ command: 'list' });
+    });
+  for (const command of ['show', 'answer', 'close'] as const) {
+    idArgument(p.command(command).description({ show: 'shows a case', answer: 'marks a case answered', close: 'closes a case' }[command])).action((id: string) => {
+      opts(command, []);
+      done({ command, id });
+    });
+  }
+  idArgument(p.command('package').description('writes the register extract of an access case (--out)')).action((id: string) => {
+    const o = opts('package', ['out']);
+    if (!o.out) throw new UsageError('package needs --out');
+    done({ command: 'package', id, out: o.out });
+  });
+  idArgument(p.command('erase').description('deletes the calls of an erasure or objection case (--confirm N)')).action((id: string) => {
+    const o = opts('erase', ['confirm']);
+    if (o.confirm === undefined) throw new UsageError('erase needs --confirm N');
+    done({ command: 'erase', id, confirm: o.confirm });
+  });
+  return p;
+}
+
+export const SUBJECT_REQUEST_HELP = helpOf(subjectRequestProgram);
+export const parseSubjectRequestArgs = (argv: string[]) =>
+  parseWith(subjectRequestProgram, argv, 'a command is needed: access, restriction, erasure, objection, list, show, package, answer, close or erase');

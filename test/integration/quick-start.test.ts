@@ -101,11 +101,11 @@ describe('quick start: the service and its scripts as a person runs them', funct
     for (const name of ['token', 'send-recording', 'migrate', 'retention', 'audit-verify', 'audit-checkpoint', 'audit-fetch-checkpoints', 'verify-audit-export', 'storage-lifecycle']) {
       const help = script(name, ['--help'], env);
       expect(help.status, `${name} --help: ${help.stderr}`).to.equal(0);
-      expect(help.stdout, name).to.match(/^usage:$/m);
+      expect(help.stdout, name).to.match(/^Usage: \S+ \[options\]/m);
     }
     const bad = script('send-recording', ['--opt-out', 'call.wav', '--colour', 'red'], env);
     expect(bad.status).to.equal(2);
-    expect(bad.stderr).to.match(/unknown argument --colour/);
+    expect(bad.stderr).to.match(/unknown option '--colour'/);
   });
 
   it('generates its secrets once into DATA_DIR, readable only by the service', () => {

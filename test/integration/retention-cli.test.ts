@@ -42,7 +42,7 @@ describe('npm run retention', function () {
     expect(JSON.parse(ok.stdout)).to.include({ dryRun: false });
     const bad = await cli(['--force'], { DATA_DIR: dir, LOG_LEVEL: 'silent' });
     expect(bad.code).to.equal(2);
-    expect(bad.stderr).to.match(/unknown argument --force/);
+    expect(bad.stderr).to.match(/unknown option '--force'/);
   });
 
   it('removes the temp file and the lone sidecar a crashed upload left, and audits each (ORPHAN_GRACE=1s)', async () => {

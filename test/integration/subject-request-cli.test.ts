@@ -90,7 +90,7 @@ describe('npm run subject-request', function () {
   it('refuses a number given as an argument, and a reference that is a phone number', async () => {
     const arg = await cli(['access', '--number', '0705551234', '--reference', 'x', '--received', '2026-11-02'], env, '');
     expect(arg.code).to.equal(2);
-    expect(arg.stderr).to.match(/unknown argument --number/);
+    expect(arg.stderr).to.match(/unknown option '--number'/);
     const ref = await cli(['access', '--reference', '070-555 12 34', '--received', localDateOf(new Date())], env, '0705551234\n');
     expect(ref.code).to.equal(1);
     expect(ref.stderr).to.match(/\/reference: must not contain a phone number/);

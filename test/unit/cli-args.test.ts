@@ -45,14 +45,14 @@ describe('CLI arguments', () => {
 
     it('refuses what it cannot send, naming the argument', () => {
       const cases: [string[], RegExp][] = [
-        [[], /an audio file is needed/],
-        [['a.wav', 'b.wav'], /one audio file only/],
-        [['--caller', '070', '--withheld', 'a.wav'], /--caller and --withheld exclude each other/],
-        [['--duration', 'long', 'a.wav'], /--duration must be a positive number/],
-        [['--started-at', 'yesterday', 'a.wav'], /--started-at must be an ISO 8601 time/],
-        [['--url', 'localhost', 'a.wav'], /--url must be a URL/],
-        [['--force', 'a.wav'], /unknown argument --force/],
-        [['a.wav', '--caller'], /--caller needs a value/],
+        [[], /missing required argument 'file'/],
+        [['a.wav', 'b.wav'], /too many arguments\. Expected 1 argument but got 2/],
+        [['--caller', '070', '--withheld', 'a.wav'], /option '--caller <number>' cannot be used with option '--withheld'/],
+        [['--duration', 'long', 'a.wav'], /option '--duration <seconds>' argument 'long' is invalid\. must be a positive number/],
+        [['--started-at', 'yesterday', 'a.wav'], /option '--started-at <iso>' argument 'yesterday' is invalid\. must be an ISO 8601 time/],
+        [['--url', 'localhost', 'a.wav'], /option '--url <url>' argument 'localhost' is invalid\. must be a URL/],
+        [['--force', 'a.wav'], /unknown option '--force'/],
+        [['a.wav', '--caller'], /option '--caller <number>' argument missing/],
       ];
       for (const [argv, message] of cases) {
         expect(() => parseSendRecordingArgs(argv), argv.join(' ')).to.throw(UsageError, message);
@@ -81,13 +81,13 @@ describe('CLI arguments', () => {
     it('refuses incomplete or unknown commands', () => {
       const cases: [string[], RegExp][] = [
         [[], /a command is needed/],
-        [['remove'], /unknown command remove/],
+        [['remove'], /unknown command 'remove'/],
         [['create', '--role', 'admin'], /create needs --name/],
         [['create', '--name', 'Kim'], /create needs --role/],
-        [['revoke'], /revoke needs exactly one token id/],
-        [['list', 'all'], /unexpected argument all/],
+        [['revoke'], /missing required argument 'token id'/],
+        [['list', 'all'], /too many arguments for 'list'\. Expected 0 arguments but got 1: all/],
         [['list', '--role', 'admin'], /--role and --name belong to create/],
-        [['list', '--verbose'], /unknown argument --verbose/],
+        [['list', '--verbose'], /unknown option '--verbose'/],
       ];
       for (const [argv, message] of cases) {
         expect(() => parseTokenArgs(argv), argv.join(' ')).to.throw(UsageError, message);
@@ -100,8 +100,8 @@ describe('CLI arguments', () => {
       expect(parseRetentionArgs([])).to.deep.equal({ dryRun: false });
       expect(parseRetentionArgs(['--dry-run'])).to.deep.equal({ dryRun: true });
       expect(parseRetentionArgs(['--help'])).to.equal('help');
-      expect(() => parseRetentionArgs(['--force'])).to.throw(UsageError, /unknown argument --force/);
-      expect(() => parseRetentionArgs(['now'])).to.throw(UsageError, /unexpected argument now/);
+      expect(() => parseRetentionArgs(['--force'])).to.throw(UsageError, /unknown option '--force'/);
+      expect(() => parseRetentionArgs(['now'])).to.throw(UsageError, /too many arguments\. Expected 0 arguments but got 1: now/);
     });
 
     it('verify-audit-export needs the export and the key, and takes several checkpoint paths', () => {
@@ -110,23 +110,23 @@ describe('CLI arguments', () => {
         publicKeys: ['k.pem'],
         checkpoints: ['d1', 'c.json'],
       });
-      expect(() => parseVerifyAuditExportArgs(['--public-key', 'k.pem'])).to.throw(UsageError, /--export is needed/);
-      expect(() => parseVerifyAuditExportArgs(['--export', 'a.ndjson'])).to.throw(UsageError, /--public-key is needed/);
+      expect(() => parseVerifyAuditExportArgs(['--public-key', 'k.pem'])).to.throw(UsageError, /required option '--export <file>' not specified/);
+      expect(() => parseVerifyAuditExportArgs(['--export', 'a.ndjson'])).to.throw(UsageError, /required option '--public-key <file>' not specified/);
       expect(parseVerifyAuditExportArgs(['--export', 'a.ndjson', '--public-key', 'old.json', '--public-key', 'new.pem'])).to.deep.include({ publicKeys: ['old.json', 'new.pem'] });
     });
 
     it('audit:fetch-checkpoints needs --into and --token-file, and a URL that parses', () => {
       expect(parseFetchCheckpointsArgs(['--into', 'mine', '--token-file', 't'])).to.deep.equal({ into: 'mine', tokenFile: 't', url: 'http://localhost:8080' });
       expect(parseFetchCheckpointsArgs(['--into', 'mine', '--token-file', 't', '--url', 'https://gallra.example'])).to.include({ url: 'https://gallra.example' });
-      expect(() => parseFetchCheckpointsArgs(['--token-file', 't'])).to.throw(UsageError, /--into is needed/);
-      expect(() => parseFetchCheckpointsArgs(['--into', 'mine'])).to.throw(UsageError, /--token-file is needed/);
-      expect(() => parseFetchCheckpointsArgs(['--into', 'mine', '--token-file', 't', '--url', 'not a url'])).to.throw(UsageError, /--url must be a URL/);
+      expect(() => parseFetchCheckpointsArgs(['--token-file', 't'])).to.throw(UsageError, /required option '--into <dir>' not specified/);
+      expect(() => parseFetchCheckpointsArgs(['--into', 'mine'])).to.throw(UsageError, /required option '--token-file <file>' not specified/);
+      expect(() => parseFetchCheckpointsArgs(['--into', 'mine', '--token-file', 't', '--url', 'not a url'])).to.throw(UsageError, /option '--url <url>' argument 'not a url' is invalid\. must be a URL/);
     });
 
     it('migrate, audit:verify and storage:lifecycle take only --help', () => {
       expect(parseNoArgs([])).to.deep.equal({});
       expect(parseNoArgs(['-h'])).to.equal('help');
-      expect(() => parseNoArgs(['--all'])).to.throw(UsageError, /unknown argument --all/);
+      expect(() => parseNoArgs(['--all'])).to.throw(UsageError, /unknown option '--all'/);
     });
   });
 });
