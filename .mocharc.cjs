@@ -3,7 +3,7 @@
 // every spec; the PostgreSQL run takes those that touch the database (component/, integration/, chaos/) except
 // the few that use none or only the embedded default. `npm test` runs both.
 // With test files or folders named on the command line (`npm run test:only -- test/unit`), run only those
-// (mocha would otherwise add them to the default spec); `extension` lets a folder find its .ts files.
+// (mocha would otherwise add them to the default spec); `extension` makes a folder yield its .test.ts files only.
 const named = process.argv.slice(2).some((a) => /\.test\.ts$|^test\//.test(a));
 const postgres = process.env.GALLRA_TEST_DB === 'postgres';
 const specs = postgres
@@ -26,7 +26,7 @@ module.exports = {
   'node-option': ['import=tsx'],
   require: ['test/helpers/global-fixtures.ts'],
   ...(named ? {} : specs),
-  extension: ['ts'],
+  extension: ['test.ts'],
   recursive: true,
   timeout: 30000,
   exit: true,
