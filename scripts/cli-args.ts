@@ -222,7 +222,8 @@ const NO_ARGS: Record<string, [description: string, notes: string]> = {
   ],
   migrate: [
     'Applies every pending database migration, then masks phone numbers in values stored before every field was checked (queues, agents, call ids, hold reasons, case references and notes, token names), appending one audit entry that says what it changed. The service also does both at start.',
-    'Reads DATABASE_URL and DATA_DIR. Exit codes: 0 done, 2 on bad usage or configuration.'],
+    'Reads DATABASE_URL and DATA_DIR. Exit codes: 0 done, 2 on bad usage or configuration.',
+  ],
   'storage:lifecycle': [
     "Puts gallra's lifecycle rules on the configured S3 bucket: expiry of recordings/ one day after RETENTION_DAYS, and clean-up of incomplete multipart uploads. Other rules on the bucket are kept.",
     'Needs STORAGE_DRIVER=s3 and S3_BUCKET. Exit codes: 0 done, 1 when the rules could not be applied or\nthe configuration is wrong, 2 on bad usage.',
