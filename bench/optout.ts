@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     maxRecordingBytes: 512 * 1024 * 1024,
     maxCallDurationMs: 24 * 3_600_000,
     edge: loadConfig({}).edge,
+    controller: loadConfig({}).controller,
     sessionTtlMs: 8 * 3_600_000,
     sessionIdleMs: 30 * 60_000,
     allowTokenSignIn: false,

@@ -93,7 +93,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
       failures: s.signInFailures,
       refusals: s.refusals,
       ttlMs: s.config.sessionTtlMs,
-      options: { oidc: !!signIn, token: !signIn || s.config.allowTokenSignIn },
+      options: { oidc: !!signIn, token: !signIn || s.config.allowTokenSignIn, controller: s.config.controller },
       providerSignOutUrl: signIn?.signOutUrl,
       logger: s.logger,
     }),

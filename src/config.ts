@@ -67,6 +67,14 @@ const listenAddress = z
     return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
   });
 
+/** One line of text shown to citizens: no markup is interpreted, but line breaks have no place in it. */
+const controllerText = (max: number) => z.string().trim().min(1).max(max, `at most ${max} characters`).regex(/^[^\r\n]*$/, 'one line');
+
+const CONTROLLER_KEYS = ['CONTROLLER_NAME', 'CONTROLLER_ORG_NUMBER', 'CONTROLLER_CONTACT', 'DPO_CONTACT'] as const;
+
+/** What stands in for a controller key that is not set (allowed outside NODE_ENV=production), marked as such. */
+export const NOT_CONFIGURED = (name: string) => `[ej konfigurerat: ${name}]`;
+
 const schema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -146,6 +154,13 @@ const schema = z
     /** Keep an open access request's calls from deletion (as held) until it is answered, three months at most. */
     SUBJECT_REQUEST_PRESERVE: bool.default(true),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+    /** The controller (personuppgiftsansvarig) the register extract and the web interface name. */
+    CONTROLLER_NAME: controllerText(200).optional(),
+    CONTROLLER_ORG_NUMBER: z.string().trim().regex(/^\d{6}-?\d{4}$/, 'a Swedish organisation number, e.g. 212000-1124').optional(),
+    /** Postal address, phone and e-mail, as one line. */
+    CONTROLLER_CONTACT: controllerText(300).optional(),
+    /** How to reach the data-protection officer (dataskyddsombud). */
+    DPO_CONTACT: controllerText(300).optional(),
     /** Only "production" means anything here: secrets must then be given, never generated. */
     NODE_ENV: z.string().optional(),
   })
@@ -156,6 +171,11 @@ const schema = z
     if (c.OIDC_ISSUER) {
       for (const name of ['OIDC_CLIENT_ID', 'OIDC_REDIRECT_URL', 'OIDC_ROLES'] as const) {
         if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when OIDC_ISSUER is set' });
+      }
+    }
+    if (c.NODE_ENV === 'production') {
+      for (const name of CONTROLLER_KEYS) {
+        if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when NODE_ENV=production: the register extract sent to citizens and the web interface name the controller and its data-protection officer' });
       }
     }
     if (c.S3_SSE === 'aws:kms' && !c.S3_SSE_KMS_KEY_ID) {
@@ -181,6 +201,18 @@ export interface S3Config {
    * never answers costs an upload one wait and not three, plus its clean-up's three.
    */
   operationTimeoutMs?: number;
+}
+
+/**
+ * The controller (personuppgiftsansvarig) as the register extract and the web interface name it. Outside
+ * NODE_ENV=production a key not set reads NOT_CONFIGURED(<KEY>), and `configured` is false.
+ */
+export interface ControllerConfig {
+  name: string;
+  orgNumber: string;
+  contact: string;
+  dpoContact: string;
+  configured: boolean;
 }
 
 /** The roles a person can get from the identity provider (the phone system signs in with a token). */
@@ -237,6 +269,8 @@ export interface Config {
   /** Express's "trust proxy": false, or the proxies' addresses/subnets (never a hop count). */
   trustProxy: false | string[];
   logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** CONTROLLER_NAME, CONTROLLER_ORG_NUMBER, CONTROLLER_CONTACT, DPO_CONTACT. */
+  controller: ControllerConfig;
   /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
   subjectRequestPreserve?: boolean;
   /** SQLITE_BUSY_TIMEOUT (default 10 s). */
@@ -412,6 +446,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     allowTokenSignIn: e.ALLOW_TOKEN_SIGNIN,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    controller: {
+      name: e.CONTROLLER_NAME ?? NOT_CONFIGURED('CONTROLLER_NAME'),
+      orgNumber: e.CONTROLLER_ORG_NUMBER ?? NOT_CONFIGURED('CONTROLLER_ORG_NUMBER'),
+      contact: e.CONTROLLER_CONTACT ?? NOT_CONFIGURED('CONTROLLER_CONTACT'),
+      dpoContact: e.DPO_CONTACT ?? NOT_CONFIGURED('DPO_CONTACT'),
+      configured: CONTROLLER_KEYS.every((k) => e[k] !== undefined),
+    },
     subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
     secretsRequiredBy,
   };

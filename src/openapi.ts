@@ -276,7 +276,21 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         }),
       },
       '/v1/sign-in': {
-        get: { summary: 'Which sign-ins the web interface offers', responses: { 200: json(z.object({ oidc: z.boolean(), token: z.boolean() })) } },
+        get: {
+          summary: 'Which sign-ins the web interface offers, and the controller its footer names',
+          responses: {
+            200: json(
+              z.object({
+                oidc: z.boolean(),
+                token: z.boolean(),
+                controller: z.object({
+                  name: z.string(), orgNumber: z.string(), contact: z.string(), dpoContact: z.string(),
+                  configured: z.boolean().meta({ description: 'false: some CONTROLLER_* or DPO_CONTACT key is not set and reads "[ej konfigurerat: <KEY>]"' }),
+                }),
+              }),
+            ),
+          },
+        },
       },
       '/v1/people': {
         get: op({

@@ -88,6 +88,7 @@ export function createServices(infra: Infrastructure) {
   });
   const subjectRequests = createSubjectRequestServices({
     repo: createSubjectRequestRepository(db), transaction, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
+    policy: { controller: config.controller, retentionDays: config.retentionDays },
   });
   const playback = createPlayback({ recordings, transaction, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });
 

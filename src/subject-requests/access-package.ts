@@ -11,7 +11,7 @@ import type { ObjectStore } from '../storage/index.js';
 import { createSha256Worker, type Sha256Worker } from './sha256-worker.js';
 import type { SubjectRequestRepository } from './subject-request-repository.js';
 import type { SubjectRequests } from './subject-requests.js';
-import { summaryHtml, summaryJson, type PackageCall } from './summary.js';
+import { summaryHtml, summaryJson, type ExtractPolicy, type PackageCall } from './summary.js';
 
 const EXTENSIONS: Record<string, string> = {
   'audio/mpeg': 'mp3',
@@ -93,8 +93,10 @@ export function createAccessPackages(deps: {
   transaction: Transact;
   clock: Clock;
   logger: Logger;
+  /** The controller and the retention period the extract states. */
+  policy: ExtractPolicy;
 }) {
-  const { requests, repo, store, audit, transaction, clock, logger } = deps;
+  const { requests, repo, store, audit, transaction, clock, logger, policy } = deps;
 
   return {
     async open(id: string, actor: string, opts: { onProgress?: (p: PackageProgress) => void } = {}): Promise<AccessPackage> {
@@ -125,8 +127,8 @@ export function createAccessPackages(deps: {
         sums.push(`${createHash('sha256').update(buf).digest('hex')}  ${name}`);
         zip.addBuffer(buf, name, { mtime: now, compress: true });
       };
-      addBuffer('sammanstallning.html', summaryHtml(d, calls, now));
-      addBuffer('uppgifter.json', summaryJson(d, calls, now));
+      addBuffer('sammanstallning.html', summaryHtml(d, calls, now, policy));
+      addBuffer('uppgifter.json', summaryJson(d, calls, now, policy));
 
       const audio = calls.filter((x) => x.file);
       let audioBytes = 0;

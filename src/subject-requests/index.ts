@@ -10,11 +10,13 @@ import { createAccessPackages } from './access-package.js';
 import type { SubjectRequestRepository } from './subject-request-repository.js';
 import { registerOverdueRequestsGauge, type MetricsRegistry } from './subject-request-metrics.js';
 import { createSubjectRequests, type OptOutRegistration } from './subject-requests.js';
+import type { ExtractPolicy } from './summary.js';
 
 export { createSubjectRequests, type SubjectRequests, type CaseDetails, type CaseView, type MatchedCall } from './subject-requests.js';
 export { createAccessPackages, type AccessPackages, type AccessPackage, type PackageProgress } from './access-package.js';
 export { DELETED_ON_REQUEST, KINDS as SUBJECT_REQUEST_KINDS, holdReasonFor, isRequestHoldReason, type SubjectRequest, type SubjectRequestKind } from './subject-request.js';
 export * from './due-date.js';
+export type { Controller, ExtractPolicy } from './summary.js';
 export { createSubjectRequestRepository, type SubjectRequestRepository, createSubjectRequestStoredText } from './subject-request-repository.js';
 
 /** Wires the cases, the register extract and the overdue metric. No I/O happens here. */
@@ -30,6 +32,8 @@ export function createSubjectRequestServices(deps: {
   deleteRecordings: DeleteRecordings;
   optOuts: OptOutRegistration;
   preserve: boolean;
+  /** The controller and the retention period the register extract states. */
+  policy: ExtractPolicy;
 }) {
   const requests = createSubjectRequests(deps);
   const packages = createAccessPackages({ ...deps, requests });

@@ -1,15 +1,35 @@
 import type { CaseDetails, MatchedCall } from './subject-requests.js';
-import { localDateTime, TIME_ZONE } from './due-date.js';
+import { localDateOf, localDateTime, TIME_ZONE } from './due-date.js';
+import { holdReasonFor, isRequestHoldReason } from './subject-request.js';
+
+/**
+ * The controller (personuppgiftsansvarig) the extract names, from the configuration (CONTROLLER_NAME,
+ * CONTROLLER_ORG_NUMBER, CONTROLLER_CONTACT, DPO_CONTACT).
+ */
+export interface Controller {
+  name: string;
+  orgNumber: string;
+  contact: string;
+  dpoContact: string;
+}
+
+/** What the extract states about the rules in force: the controller and RETENTION_DAYS. */
+export interface ExtractPolicy {
+  controller: Controller;
+  retentionDays: number;
+}
 
 /** The fixed parts of the privacy notice the summary repeats, so the caller has them with the data. */
-export const CONTROLLER = {
-  name: 'Kommunen (kontaktcenter)',
+export const NOTICE = {
   purpose: 'Inspelade samtal används enbart internt, för utbildning av kontaktcentrets handläggare.',
   legalBasis: 'Allmänt intresse (artikel 6.1 e dataskyddsförordningen), kommunens uppdrag att ge service till invånare.',
-  retention: 'Varje inspelning raderas senast 30 dagar efter samtalet, om inte en begäran eller en spärr kräver att den sparas längre.',
   recipients: 'Inga mottagare utanför kommunen; bara kontaktcentrets utbildare och administratörer har åtkomst.',
   complaint: 'Du kan klaga hos Integritetsskyddsmyndigheten (IMY), Box 8114, 104 20 Stockholm, www.imy.se.',
 };
+
+/** The retention rule in force, from RETENTION_DAYS. */
+export const retentionStatement = (days: number) =>
+  `Ett inspelat samtal raderas senast ${days} dagar efter att samtalet började, om inte en spärr kräver att det sparas längre. En spärr läggs när en begäran som din eller ett annat ärende kräver att samtalet sparas.`;
 
 const RIGHTS = [
   'få en kopia av uppgifterna (registerutdrag, artikel 15)',
@@ -20,20 +40,41 @@ const RIGHTS = [
   'avböja inspelning av framtida samtal',
 ];
 
-const STATE_SV: Record<MatchedCall['state'], string> = {
-  stored: 'Inspelningen finns sparad (ljudfilen ingår i detta utdrag).',
-  held: 'Inspelningen finns sparad och är spärrad från radering (ljudfilen ingår).',
-  deleted: 'Inspelningen är raderad.',
-  discarded: 'Ljudet sparades aldrig: samtalet kastades när det kom in.',
+/** Why a call is kept now: a hold named by its kind, never by its (possibly confidential) free-text reason. */
+export type HoldKind = 'this-request' | 'other-request' | 'other-matter';
+
+export function holdKindOf(reason: string, requestId: string): HoldKind {
+  if (reason === holdReasonFor(requestId)) return 'this-request';
+  return isRequestHoldReason(reason) ? 'other-request' : 'other-matter';
+}
+
+const HOLD_SV: Record<HoldKind, string> = {
+  'this-request': 'Den sparas för att du har begärt detta registerutdrag: den raderas inte medan din begäran behandlas.',
+  'other-request': 'Den sparas på grund av en annan begäran om dina uppgifter.',
+  'other-matter': 'Den sparas för att ett annat ärende kräver att samtalet sparas.',
 };
 
 const REASON_SV: Record<string, string> = {
-  retention: 'raderad när lagringstiden gick ut',
-  manual: 'raderad av administratör',
-  'subject-request': 'raderad på din begäran',
-  'number-opted-out': 'ditt nummer har avböjt inspelning',
-  'caller-opted-out': 'du avböjde inspelning av detta samtal',
+  retention: 'Orsak: lagringstiden gick ut.',
+  manual: 'Orsak: en administratör raderade den.',
+  'subject-request': 'Orsak: du begärde att den skulle raderas.',
+  'number-opted-out': 'Orsak: ditt nummer har avböjt inspelning.',
+  'caller-opted-out': 'Orsak: du avböjde inspelning av samtalet.',
 };
+
+/** The statements of how the number is kept and what can no longer be found: true of the caller-key design. */
+export const NUMBER_STATEMENTS = [
+  'Ditt telefonnummer sparas inte i klartext.',
+  'Till varje sparat samtal hör i stället en kontrollsumma av numret, framräknad med en hemlig nyckel (HMAC-SHA256).',
+  'Kommunen har nyckeln och kan med den räkna fram samma kontrollsumma ur ett telefonnummer; så har dina samtal hittats för detta utdrag.',
+  'Den som har både nyckeln och en kopia av uppgifterna kan på samma sätt ta reda på vilka nummer som har ringt.',
+  'Kopplingen mellan ett samtal och numret tas bort när inspelningen raderas.',
+  'Ett raderat samtal finns därför bara med här om ett ärende om ditt nummer som ännu inte är avslutat, som detta, har spärrat eller raderat det.',
+];
+
+/** Calls deleted before the case was registered: what the caller-key design makes true of them. */
+export const unlinkedStatement = (registered: string) =>
+  `Samtal som raderades innan din begäran registrerades, ${registered}, kan alltså inte längre kopplas till ditt nummer, om inte en tidigare begäran från dig som ännu inte är avslutad har spärrat eller raderat dem.`;
 
 export interface PackageCall extends MatchedCall {
   /** The audio file's path in the package, for stored recordings. */
@@ -50,64 +91,114 @@ function duration(ms: number | null): string {
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-function what(c: PackageCall): string {
-  const parts = [STATE_SV[c.state]];
-  if (c.deletedAt) parts.push(`Raderad ${stamp(c.deletedAt)}.`);
-  if (c.reason && c.state !== 'stored' && c.state !== 'held') parts.push(`Orsak: ${REASON_SV[c.reason] ?? c.reason}.`);
-  if (c.callOptOut) parts.push(`Du avböjde inspelning av samtalet ${stamp(c.callOptOut.requestedAt)}.`);
-  return parts.join(' ');
-}
-
 function stamp(iso: string): string {
   const l = localDateTime(new Date(iso));
   return `${l.date} ${l.time} ${l.zone}`;
 }
 
+/** The local date a hold ending at `until` (the end of a local day, or a moment) is in force through. */
+function lastDayOf(until: string): string {
+  return localDateOf(new Date(Date.parse(until) - 1));
+}
+
+/** Whether the call was deleted after the request reached the municipality: while the case was open. */
+const deletedDuringCase = (c: PackageCall, d: CaseDetails) => c.deletedAt !== null && c.deletedAt >= d.request.receivedAt;
+
+/** What happened to the call and, for a kept one, why it is kept now. */
+function what(c: PackageCall, d: CaseDetails): string[] {
+  switch (c.state) {
+    case 'stored':
+      return ['Inspelningen finns sparad och ljudfilen ingår i utdraget.', 'Den sparas under lagringstiden.'];
+    case 'held': {
+      const kinds = [...new Set(c.holds.map((h) => holdKindOf(h.reason, d.request.id)))];
+      const out = ['Inspelningen finns sparad och ljudfilen ingår i utdraget.', ...kinds.map((k) => HOLD_SV[k])];
+      const lastDays = c.holds.map((h) => h.until).filter((u): u is string => u !== null).map(lastDayOf).sort();
+      if (lastDays.length === c.holds.length) out.push(`Spärren gäller längst till och med ${lastDays[lastDays.length - 1]}.`);
+      return out;
+    }
+    case 'deleted': {
+      const out = [deletedDuringCase(c, d) ? `Inspelningen raderades ${stamp(c.deletedAt!)}, medan ditt ärende var öppet.` : `Inspelningen raderades ${c.deletedAt ? stamp(c.deletedAt) : ''}.`.replace(' .', '.')];
+      if (c.reason && REASON_SV[c.reason]) out.push(REASON_SV[c.reason]!);
+      return out;
+    }
+    case 'discarded': {
+      const out = ['Ljudet sparades aldrig: samtalet kastades när det kom in.'];
+      if (c.reason && REASON_SV[c.reason]) out.push(REASON_SV[c.reason]!);
+      return out;
+    }
+  }
+}
+
+/** When the call will be deleted: a date for every kept call whose holds all end. */
+function whenDeleted(c: PackageCall): string {
+  if (c.state === 'stored') return `Senast ${stamp(c.deadline)}.`;
+  if (c.state !== 'held') return '–';
+  if (c.holds.some((h) => h.until === null)) return 'Inget datum är bestämt: samtalet raderas först när spärren hävs.';
+  return `Vid första gallringen efter att spärren upphört, eller senast ${stamp(c.deadline)} om det är senare.`;
+}
+
+const p = (sentences: string[]) => `<p>${sentences.map(escapeHtml).join(' ')}</p>`;
+
 /** sammanstallning.html: what is held about the caller, in Swedish, readable without any tool. */
-export function summaryHtml(d: CaseDetails, calls: PackageCall[], generatedAt: Date): string {
+export function summaryHtml(d: CaseDetails, calls: PackageCall[], generatedAt: Date, policy: ExtractPolicy): string {
+  const { controller } = policy;
   const rows = calls
     .map(
       (c) =>
-        `<tr><td>${escapeHtml(`${c.local.date} ${c.local.time} ${c.local.zone}`)}</td><td>${escapeHtml(c.queue ?? '–')}</td><td>${duration(c.durationMs)}</td><td>${escapeHtml(what(c))}</td><td>${c.file ? `<a href="${escapeHtml(c.file)}">${escapeHtml(c.file)}</a>` : '–'}</td></tr>`,
+        `<tr><td>${escapeHtml(`${c.local.date} ${c.local.time} ${c.local.zone}`)}</td><td>${escapeHtml(c.queue ?? '–')}</td><td>${duration(c.durationMs)}</td><td>${what(c, d).map(escapeHtml).join(' ')}${c.callOptOut ? ` ${escapeHtml(`Du avböjde inspelning av samtalet ${stamp(c.callOptOut.requestedAt)}.`)}` : ''}</td><td>${escapeHtml(whenDeleted(c))}</td><td>${c.file ? `<a href="${escapeHtml(c.file)}">${escapeHtml(c.file)}</a>` : '–'}</td></tr>`,
     )
     .join('\n');
   const optOut = d.optOut
-    ? `<p>Ditt nummer är registrerat som att du avböjer inspelning sedan ${escapeHtml(stamp(d.optOut.since))}${d.optOut.source ? ` (${escapeHtml(d.optOut.source)})` : ''}. Nya samtal från numret spelas inte in.</p>`
+    ? p([`Ditt nummer är registrerat som att du avböjer inspelning sedan ${stamp(d.optOut.since)}.`, 'Nya samtal från numret spelas inte in.'])
     : '';
+  const deletedNow = calls.filter((c) => deletedDuringCase(c, d)).length;
+  const deletedLine = p([
+    deletedNow === 0
+      ? 'Inget av samtalen nedan har raderats sedan din begäran kom in.'
+      : `${deletedNow} av samtalen nedan har raderats sedan din begäran kom in; när står vid varje samtal.`,
+  ]);
   const body = calls.length
-    ? `<table>\n<thead><tr><th>Datum och tid (${TIME_ZONE})</th><th>Kö</th><th>Längd</th><th>Vad som hänt</th><th>Fil</th></tr></thead>\n<tbody>\n${rows}\n</tbody>\n</table>`
-    : '<p><strong>Inga samtal finns sparade för ditt nummer.</strong> Vi har inga inspelningar eller uppgifter om samtal från numret.</p>';
+    ? `${deletedLine}\n<div class="scroll"><table>\n<thead><tr><th>Datum och tid (${TIME_ZONE})</th><th>Kö</th><th>Längd</th><th>Vad som hänt</th><th>Raderas</th><th>Fil</th></tr></thead>\n<tbody>\n${rows}\n</tbody>\n</table></div>`
+    : p(['Inga samtal finns sparade för ditt nummer.', 'Vi har inga inspelningar eller uppgifter om samtal från numret.']);
   return `<!doctype html>
 <html lang="sv">
-<head><meta charset="utf-8"><title>Registerutdrag: inspelade samtal</title>
-<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.4}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3rem;text-align:left;vertical-align:top}</style></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Registerutdrag: inspelade samtal</title>
+<style>body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;line-height:1.4;overflow-wrap:anywhere}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3rem;text-align:left;vertical-align:top}dt{font-weight:bold}dd{margin:0 0 .5rem}</style></head>
 <body>
 <h1>Registerutdrag: inspelade samtal till kontaktcentret</h1>
-<p>Ärende ${escapeHtml(d.request.reference)}, begäran mottagen ${escapeHtml(d.request.receivedDate)}. Utdraget skapades ${escapeHtml(stamp(generatedAt.toISOString()))}.</p>
+${p([`Ärende ${d.request.reference}, begäran mottagen ${d.request.receivedDate}.`, `Utdraget skapades ${stamp(generatedAt.toISOString())}.`])}
+<h2>Personuppgiftsansvarig</h2>
+<dl>
+<dt>Namn</dt><dd>${escapeHtml(controller.name)}</dd>
+<dt>Organisationsnummer</dt><dd>${escapeHtml(controller.orgNumber)}</dd>
+<dt>Kontakt</dt><dd>${escapeHtml(controller.contact)}</dd>
+<dt>Dataskyddsombud</dt><dd>${escapeHtml(controller.dpoContact)}</dd>
+</dl>
 <h2>Om behandlingen</h2>
 <dl>
-<dt>Personuppgiftsansvarig</dt><dd>${escapeHtml(CONTROLLER.name)}</dd>
-<dt>Ändamål</dt><dd>${escapeHtml(CONTROLLER.purpose)}</dd>
-<dt>Rättslig grund</dt><dd>${escapeHtml(CONTROLLER.legalBasis)}</dd>
-<dt>Lagringstid</dt><dd>${escapeHtml(CONTROLLER.retention)}</dd>
-<dt>Mottagare</dt><dd>${escapeHtml(CONTROLLER.recipients)}</dd>
+<dt>Ändamål</dt><dd>${escapeHtml(NOTICE.purpose)}</dd>
+<dt>Rättslig grund</dt><dd>${escapeHtml(NOTICE.legalBasis)}</dd>
+<dt>Lagringstid</dt><dd>${escapeHtml(retentionStatement(policy.retentionDays))}</dd>
+<dt>Mottagare</dt><dd>${escapeHtml(NOTICE.recipients)}</dd>
 </dl>
 <h2>Dina rättigheter</h2>
 <p>Du har rätt att:</p>
 <ul>${RIGHTS.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>
-<p>${escapeHtml(CONTROLLER.complaint)}</p>
+${p([NOTICE.complaint])}
+<h2>Hur ditt nummer sparas</h2>
+${p(NUMBER_STATEMENTS.slice(0, 4))}
+${p([...NUMBER_STATEMENTS.slice(4), unlinkedStatement(stamp(d.request.openedAt))])}
 <h2>Dina samtal</h2>
-<p>Ditt telefonnummer sparas inte i klartext, bara som en nyckel som inte går att läsa baklänges. Uppgifter om samtal som raderats innan din begäran kom in kan därför inte längre kopplas till ditt nummer.</p>
 ${optOut}
 ${body}
-<p>Filen SHA256SUMS innehåller kontrollsummor för alla filer i utdraget.</p>
+${p(['Filen SHA256SUMS innehåller kontrollsummor för alla filer i utdraget.'])}
 </body>
 </html>
 `;
 }
 
 /** uppgifter.json: the same, machine-readable. */
-export function summaryJson(d: CaseDetails, calls: PackageCall[], generatedAt: Date): string {
+export function summaryJson(d: CaseDetails, calls: PackageCall[], generatedAt: Date, policy: ExtractPolicy): string {
   return (
     JSON.stringify(
       {
@@ -115,7 +206,8 @@ export function summaryJson(d: CaseDetails, calls: PackageCall[], generatedAt: D
         generatedAt: generatedAt.toISOString(),
         timeZone: TIME_ZONE,
         request: { reference: d.request.reference, receivedDate: d.request.receivedDate, kind: d.request.kind },
-        controller: CONTROLLER,
+        controller: policy.controller,
+        notice: { ...NOTICE, retention: retentionStatement(policy.retentionDays), retentionDays: policy.retentionDays },
         rights: RIGHTS,
         nothingHeld: d.nothingHeld,
         optOut: d.optOut ? { since: d.optOut.since, source: d.optOut.source } : null,
@@ -130,7 +222,7 @@ export function summaryJson(d: CaseDetails, calls: PackageCall[], generatedAt: D
           deadline: c.deadline,
           deletedAt: c.deletedAt,
           reason: c.reason,
-          holds: c.holds.map((h) => ({ until: h.until })),
+          holds: c.holds.map((h) => ({ kind: holdKindOf(h.reason, d.request.id), until: h.until })),
           callOptOut: c.callOptOut,
           file: c.file,
           contentType: c.contentType,

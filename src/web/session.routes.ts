@@ -118,6 +118,8 @@ export interface SignInOptions {
   oidc: boolean;
   /** Sign-in with a pasted access token (no OIDC_ISSUER, or ALLOW_TOKEN_SIGNIN=true). */
   token: boolean;
+  /** The controller the interface's footer names (CONTROLLER_*, DPO_CONTACT): public, as in the privacy notice. */
+  controller: { name: string; orgNumber: string; contact: string; dpoContact: string; configured: boolean };
 }
 
 /**

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { axeViolations } from '../helpers/page-checks.js';
+import { startTestApp, TEST_CONTROLLER, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 import { unzip } from '../helpers/zip.js';
 
@@ -73,6 +74,30 @@ describe('Data-subject requests in a real browser', function () {
     await page.getByRole('button', { name: 'Registrera begäran' }).click();
     await page.locator('#subject-request-facts').waitFor();
   }
+
+  it('names the configured controller and its data-protection officer in the footer, signed out and in, in Swedish and English, at 1280 and 390 px', async () => {
+    for (const width of [1280, 390]) {
+      for (const lang of ['sv', 'en']) {
+        const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'sv-SE' });
+        await context.addInitScript(`globalThis.__name = (f) => f; localStorage.setItem('gallra.lang', '${lang}');`);
+        const page = await context.newPage();
+        await page.goto(base + '/');
+        const footer = page.locator('footer#controller');
+        await footer.waitFor();
+        const text = (await footer.innerText()).replace(/\s+/g, ' ');
+        for (const v of [TEST_CONTROLLER.name, TEST_CONTROLLER.orgNumber, TEST_CONTROLLER.contact, TEST_CONTROLLER.dpoContact]) expect(text, `${lang} ${width}`).to.include(v);
+        expect(text).to.include(lang === 'sv' ? 'Dataskyddsombud' : 'Data-protection officer');
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), `${lang} ${width}`).to.be.at.most(width);
+        expect(await axeViolations(page), `signed out ${lang} ${width}`).to.deep.equal([]);
+        await page.getByLabel(lang === 'sv' ? 'Åtkomsttoken' : 'Access token').fill(admin);
+        await page.getByRole('button', { name: lang === 'sv' ? 'Logga in' : 'Sign in' }).click();
+        await page.locator('#who').filter({ hasText: lang === 'sv' ? 'Inloggad som' : 'Signed in as' }).waitFor();
+        expect((await footer.innerText()).replace(/\s+/g, ' ')).to.include(TEST_CONTROLLER.dpoContact);
+        expect(await axeViolations(page), `signed in ${lang} ${width}`).to.deep.equal([]);
+        await context.close();
+      }
+    }
+  });
 
   it('walks a registrar through an access request: create, see the calls, download the ZIP, mark it answered', async () => {
     const page = await signIn();

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
 import { readAuditEntries } from '../../src/audit-log/index.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTestApp, TEST_CONTROLLER, type TestApp } from '../helpers/test-app.js';
 
 async function entries(t: TestApp, action: string) {
   const out = [];
@@ -170,15 +170,15 @@ describe('Browser sessions and failed sign-ins', () => {
     const off = await startTestApp({ config: { oidc } });
     const on = await startTestApp({ config: { oidc, allowTokenSignIn: true } });
     try {
-      expect((await request(off.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: true, token: false });
+      expect((await request(off.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: true, token: false, controller: TEST_CONTROLLER });
       const refused = await request(off.app).post('/v1/session').send({ token: await off.token('admin') });
       expect(refused.status).to.equal(403);
       expect(refused.body.type).to.match(/token-sign-in-disabled$/);
       // Machine clients keep their bearer tokens.
       expect((await request(off.app).get('/v1/recordings').set('Authorization', `Bearer ${await off.token('trainer')}`)).status).to.equal(200);
-      expect((await request(on.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: true, token: true });
+      expect((await request(on.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: true, token: true, controller: TEST_CONTROLLER });
       expect((await request(on.app).post('/v1/session').send({ token: await on.token('admin') })).status).to.equal(201);
-      expect((await request(t.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: false, token: true });
+      expect((await request(t.app).get('/v1/sign-in')).body).to.deep.equal({ oidc: false, token: true, controller: TEST_CONTROLLER });
     } finally {
       await off.close();
       await on.close();

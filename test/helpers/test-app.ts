@@ -46,6 +46,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The controller a test app is configured with (CONTROLLER_NAME, … as a municipality would set them). */
+export const TEST_CONTROLLER = Object.freeze({
+  name: 'Provstads kommun, kommunstyrelsen',
+  orgNumber: '212000-0001',
+  contact: 'Box 1, 100 00 Provstad · kommunstyrelsen@provstad.example',
+  dpoContact: 'Dataskyddsombudet, Box 1, 100 00 Provstad · dataskyddsombud@provstad.example',
+  configured: true,
+});
+
 export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {}): ResolvedConfig {
   return {
     port: 0,
@@ -68,6 +77,7 @@ export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {})
     allowTokenSignIn: false,
     trustProxy: false,
     logLevel: 'info',
+    controller: TEST_CONTROLLER,
     ...overrides,
   };
 }

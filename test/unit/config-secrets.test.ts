@@ -9,6 +9,8 @@ const CALLER_KEY_SECRET = 'c'.repeat(64);
 const WEBHOOK_SECRETS = 'whsec_' + Buffer.from('a webhook secret of 32 bytes ...').toString('base64');
 const AUDIT_SIGNING_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const PG = 'postgres://postgres@127.0.0.1:5432/gallra';
+/** What NODE_ENV=production requires besides the secrets: the controller the register extract names. */
+const CONTROLLER = { CONTROLLER_NAME: 'Provstads kommun', CONTROLLER_ORG_NUMBER: '212000-0001', CONTROLLER_CONTACT: 'Box 1, 100 00 Provstad', DPO_CONTACT: 'dso@provstad.example' };
 
 describe('configuration: secrets are explicit where instances share data, and may come from files', () => {
   let dir: string;
@@ -35,7 +37,7 @@ describe('configuration: secrets are explicit where instances share data, and ma
   });
 
   it('refuses to start with NODE_ENV=production on SQLite without explicit secrets, naming only the missing one', () => {
-    const err = refusal({ NODE_ENV: 'production', CALLER_KEY_SECRET, AUDIT_SIGNING_KEY });
+    const err = refusal({ NODE_ENV: 'production', ...CONTROLLER, CALLER_KEY_SECRET, AUDIT_SIGNING_KEY });
     expect(err.message.split('\n')).to.have.length(1);
     expect(err.message).to.match(/WEBHOOK_SECRETS/).and.match(/NODE_ENV=production/);
     expect(err.message).to.not.match(/CALLER_KEY_SECRET|AUDIT_SIGNING_KEY/);
@@ -51,7 +53,7 @@ describe('configuration: secrets are explicit where instances share data, and ma
 
   it('reads each secret from its *_FILE (as container secrets are mounted), trailing newline dropped', () => {
     const files = { CALLER_KEY_SECRET, WEBHOOK_SECRETS, AUDIT_SIGNING_KEY };
-    const env: Record<string, string> = { DATA_DIR: path.join(dir, 'data'), DATABASE_URL: PG, NODE_ENV: 'production' };
+    const env: Record<string, string> = { DATA_DIR: path.join(dir, 'data'), DATABASE_URL: PG, NODE_ENV: 'production', ...CONTROLLER };
     for (const [name, value] of Object.entries(files)) {
       const file = path.join(dir, name.toLowerCase());
       writeFileSync(file, value.trim() + '\n', { mode: 0o400 });
@@ -97,7 +99,7 @@ describe('configuration: secrets are explicit where instances share data, and ma
     const file = path.join(data, 'keys', 'caller-key');
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, CALLER_KEY_SECRET);
-    expect(() => loadConfig({ DATA_DIR: data, NODE_ENV: 'production', CALLER_KEY_SECRET_FILE: file })).to.throw(ConfigError, /CALLER_KEY_SECRET_FILE: .* is inside DATA_DIR/);
+    expect(() => loadConfig({ DATA_DIR: data, NODE_ENV: 'production', ...CONTROLLER, CALLER_KEY_SECRET_FILE: file })).to.throw(ConfigError, /CALLER_KEY_SECRET_FILE: .* is inside DATA_DIR/);
     expect(loadConfig({ DATA_DIR: data, CALLER_KEY_SECRET_FILE: file }).callerKeySecret).to.equal(CALLER_KEY_SECRET);
   });
 

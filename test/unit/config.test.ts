@@ -12,7 +12,28 @@ describe('configuration', () => {
     expect(Object.isFrozen(c)).to.equal(true);
   });
 
+  it('names the controller from CONTROLLER_*, DPO_CONTACT; outside production a key not set reads as not configured', () => {
+    const given = { CONTROLLER_NAME: 'Lunds kommun, kommunstyrelsen', CONTROLLER_ORG_NUMBER: '212000-1124', CONTROLLER_CONTACT: 'Box 41, 221 00 Lund', DPO_CONTACT: 'dataskyddsombud@lund.se' };
+    expect(loadConfig(given).controller).to.deep.equal({ name: given.CONTROLLER_NAME, orgNumber: '212000-1124', contact: 'Box 41, 221 00 Lund', dpoContact: 'dataskyddsombud@lund.se', configured: true });
+    const partly = loadConfig({ CONTROLLER_NAME: 'Lunds kommun' }).controller;
+    expect(partly).to.deep.equal({ name: 'Lunds kommun', orgNumber: '[ej konfigurerat: CONTROLLER_ORG_NUMBER]', contact: '[ej konfigurerat: CONTROLLER_CONTACT]', dpoContact: '[ej konfigurerat: DPO_CONTACT]', configured: false });
+  });
+
+  it('refuses to start with NODE_ENV=production without the controller, naming each missing key and why', () => {
+    let message = '';
+    try {
+      loadConfig({ NODE_ENV: 'production', CONTROLLER_NAME: 'Lunds kommun' });
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    for (const key of ['CONTROLLER_ORG_NUMBER', 'CONTROLLER_CONTACT', 'DPO_CONTACT']) expect(message).to.match(new RegExp(`${key}: required when NODE_ENV=production: the register extract`));
+    expect(message).not.to.include('CONTROLLER_NAME');
+  });
+
   const bad: [Record<string, string>, RegExp][] = [
+    [{ CONTROLLER_ORG_NUMBER: 'Lund' }, /CONTROLLER_ORG_NUMBER: a Swedish organisation number/],
+    [{ CONTROLLER_CONTACT: 'Box 41\nLund' }, /CONTROLLER_CONTACT: one line/],
     [{ PORT: 'eighty' }, /PORT/],
     [{ RETENTION_DAYS: '0' }, /RETENTION_DAYS/],
     [{ STORAGE_DRIVER: 'ftp' }, /STORAGE_DRIVER/],

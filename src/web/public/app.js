@@ -43,6 +43,7 @@ const TEXT = {
     deletedCall: (c, at) => `Inspelningen av samtal ${c} är raderad (${at}). Raderingen står i granskningsloggen.`,
     callLink: 'Länk till samtalet', shortcuts: 'Kortkommandon', keyPlay: 'Spela eller pausa', keySlower: 'Långsammare', keyFaster: 'Snabbare',
     callOrRecordingId: 'Samtals-id eller inspelnings-id', activeHolds: 'Gällande gallringsstopp', holdOfRequest: 'Begäran från registrerad', untilFurther: 'tills vidare', holdEnds: 'Gäller till och med', holdPlacedAt: 'Lagt', noHolds: 'Inga gallringsstopp gäller just nu.',
+    controllerFooter: 'Personuppgiftsansvarig', controller: 'Personuppgiftsansvarig', orgNumber: 'org.nr', contact: 'Kontakt', dpo: 'Dataskyddsombud',
     noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
   },
   en: {
@@ -82,12 +83,14 @@ const TEXT = {
     deletedCall: (c, at) => `The recording of call ${c} is deleted (${at}). The deletion is in the audit log.`,
     callLink: 'Link to this call', shortcuts: 'Keyboard shortcuts', keyPlay: 'Play or pause', keySlower: 'Slower', keyFaster: 'Faster',
     callOrRecordingId: 'Call id or recording id', activeHolds: 'Holds in force', holdOfRequest: 'Data-subject request', untilFurther: 'until further notice', holdEnds: 'In force until', holdPlacedAt: 'Placed', noHolds: 'No holds are in force.',
+    controllerFooter: 'Controller', controller: 'Controller', orgNumber: 'org. no.', contact: 'Contact', dpo: 'Data-protection officer',
     noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
   },
 };
 
 let lang = localStorage.getItem('gallra.lang') === 'en' ? 'en' : 'sv';
 let me = null; // { role, name } once signed in
+let signInOptions = null; // GET /v1/sign-in: the sign-ins offered and the controller the footer names
 const t = (k) => TEXT[lang][k] ?? k;
 /** A code's words (`statuses`, `outcomes`, `actions`), or the code itself when it is new to this page. */
 const word = (kind, code) => CODE_TEXT[lang][kind][code] ?? code;
@@ -626,6 +629,20 @@ function renderChrome() {
   menu.setAttribute('aria-label', t('menu'));
   const current = currentView();
   menu.replaceChildren(me ? h('ul', {}, menuOf(me).map((v) => h('li', {}, h('a', { href: `#/${v}`, 'aria-current': v === current ? 'page' : undefined }, t(v))))) : '');
+  renderFooter();
+}
+
+/** The controller and its data-protection officer, as configured (CONTROLLER_*, DPO_CONTACT). */
+function renderFooter() {
+  const footer = document.getElementById('controller');
+  const c = signInOptions?.ok ? signInOptions.data.controller : null;
+  footer.hidden = !c;
+  if (!c) return;
+  footer.setAttribute('aria-label', t('controllerFooter'));
+  footer.replaceChildren(
+    h('p', {}, `${t('controller')}: `, h('span', { class: 'controller-name' }, c.name), `, ${t('orgNumber')} ${c.orgNumber}. ${t('contact')}: ${c.contact}`),
+    h('p', {}, `${t('dpo')}: ${c.dpoContact}`),
+  );
 }
 
 async function render() {
@@ -670,6 +687,7 @@ window.addEventListener('hashchange', () => {
 
 const who = await api('GET', '/v1/session');
 me = who.ok ? who.data : null;
+signInOptions = await api('GET', '/v1/sign-in');
 render();
 
 /** The catalogue, for tests that check no English text shows in the Swedish interface. */
