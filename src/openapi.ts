@@ -231,7 +231,7 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       '/v1/audit/public-key': { get: op({ summary: "The checkpoints' Ed25519 public key", security: bearer, responses: { 200: { description: 'PEM', content: { 'application/x-pem-file': { schema: z.string() } } } } }) },
       '/v1/reports/retention': {
         get: op({
-          summary: 'Per-call retention outcome',
+          summary: 'Per-call retention outcome; format=csv: the rows for Swedish Excel (gallringsrapport.csv), format=csv-totals: the counts and discrepancies (gallringsrapport-summering.csv)',
           security: bearer,
           requestParams: { query: retentionReportQuery },
           responses: { 200: { description: 'JSON or CSV', content: { 'application/json': { schema: z.looseObject({}) }, 'text/csv': { schema: z.string() } } } },

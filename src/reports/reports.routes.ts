@@ -5,14 +5,15 @@ import { requireRole } from '../http/auth.js';
 import { actorOf } from '../shared/principal.js';
 import { InvalidInput } from '../shared/errors.js';
 import { OVERVIEW_MAX_DAYS, type ComplianceOverviewUseCase } from './compliance-overview.js';
-import { reportCsv, type RetentionReportUseCase } from './retention-report.js';
+import { REPORT_FILES, reportRowsCsv, reportTotalsCsv } from './report-csv.js';
+import type { RetentionReportUseCase } from './retention-report.js';
 
 /** A day (YYYY-MM-DD, midnight UTC) or an instant with an offset; always returned as ISO UTC. */
 const instant = z
   .union([z.iso.date().transform((d) => `${d}T00:00:00.000Z`), z.iso.datetime({ offset: true })])
   .transform((v) => new Date(v).toISOString());
 
-export const retentionReportQuery = z.strictObject({ from: instant, to: instant, format: z.enum(['json', 'csv']).optional() });
+export const retentionReportQuery = z.strictObject({ from: instant, to: instant, format: z.enum(['json', 'csv', 'csv-totals']).optional() });
 
 export const overviewQuery = z.strictObject({ from: instant, to: instant });
 
@@ -24,7 +25,8 @@ export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase; c
     const format = q.format ?? (req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json');
     const report = await deps.retentionReport(actorOf(req.principal!), { from: q.from, to: q.to, format });
     res.set('Cache-Control', 'no-store');
-    if (format === 'csv') res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="retention-report.csv"').send(reportCsv(report));
+    if (format === 'csv') res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${REPORT_FILES.rows}"`).send(reportRowsCsv(report));
+    else if (format === 'csv-totals') res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${REPORT_FILES.totals}"`).send(reportTotalsCsv(report));
     else res.json(report);
   });
 

@@ -7,6 +7,8 @@ export const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request'
 /** The deletion reason and hold-reason prefix of data-subject requests (erasure, objection; preservation, restriction). */
 const ON_REQUEST = 'subject-request';
 export type Outcome = (typeof OUTCOMES)[number];
+/** json; csv: the rows (gallringsrapport.csv); csv-totals: the counts and discrepancies (gallringsrapport-summering.csv). */
+export type ReportFormat = 'json' | 'csv' | 'csv-totals';
 
 export interface ReportRow {
   id: string;
@@ -62,7 +64,7 @@ const recordingIdOf = (e: AuditEntry): string | undefined =>
  */
 export function createRetentionReport(deps: { facts: ReportRepository; transaction: Transact; audit: AuditLog; clock: Clock; retentionDays: number }) {
   const { facts: repo, transaction, audit, clock } = deps;
-  return async function retentionReport(actor: string, input: { from: string; to: string; format: 'json' | 'csv' }): Promise<RetentionReport> {
+  return async function retentionReport(actor: string, input: { from: string; to: string; format: ReportFormat }): Promise<RetentionReport> {
     const now = clock.now();
     const nowIso = now.toISOString();
     const recs = await repo.recordingsStartedIn(input.from, input.to);
@@ -132,20 +134,3 @@ export function createRetentionReport(deps: { facts: ReportRepository; transacti
 }
 
 export type RetentionReportUseCase = ReturnType<typeof createRetentionReport>;
-
-const CSV_COLUMNS = ['id', 'callId', 'startedAt', 'deadline', 'deletedAt', 'reason', 'outcome', 'late', 'holdId'] as const;
-/** Swedish Excel splits on `;` (the comma is its decimal sign) and reads UTF-8 only after a byte-order mark. */
-const SEP = ';';
-const BOM = '\uFEFF';
-const cell = (v: unknown) => {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[";,\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-};
-
-/** One CSV table per section (recordings, totals, discrepancies), separated by a blank line, for the whole period. */
-export function reportCsv(r: RetentionReport): string {
-  const lines = [CSV_COLUMNS.join(SEP), ...r.recordings.map((row) => CSV_COLUMNS.map((c) => cell(row[c])).join(SEP))];
-  lines.push('', ['outcome', 'count'].join(SEP), ...[...OUTCOMES, 'all' as const].map((o) => [o, r.totals[o]].join(SEP)));
-  lines.push('', ['discrepancy', 'recordingId', 'seq', 'detail'].join(SEP), ...r.discrepancies.map((d) => [d.kind, d.recordingId, d.seq, d.detail].map(cell).join(SEP)));
-  return BOM + lines.join('\r\n') + '\r\n';
-}

@@ -200,7 +200,8 @@ describe("The auditor's views in a real browser", function () {
     const r = readFileSync((await report.path())!);
     expect([...r.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
     const header = cells(r.toString('utf8').slice(1).split('\r\n')[0]!);
-    expect(header).to.include.members(['id', 'callId', 'outcome', 'late']);
+    expect(report.suggestedFilename()).to.equal('gallringsrapport.csv');
+    expect(header).to.include.members(['Samtals-id', 'Inspelnings-id', 'Utfall', 'Försening']);
     await page.context().close();
   });
 

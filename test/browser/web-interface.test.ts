@@ -372,13 +372,16 @@ describe('Web interface in a real browser', function () {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#report-csv').click()]);
     const bytes = readFileSync((await download.path())!);
     expect([...bytes.subarray(0, 3)], 'UTF-8 byte-order mark').to.deep.equal([0xef, 0xbb, 0xbf]);
-    const lines = bytes.toString('utf8').slice(1).split('\r\n');
+    expect(download.suggestedFilename()).to.equal('gallringsrapport.csv');
+    const lines = bytes.toString('utf8').slice(1).trimEnd().split('\r\n');
     const header = lines[0].split(';');
-    expect(header).to.include.members(['id', 'callId', 'outcome']);
-    const data = lines.slice(1, lines.indexOf(''));
-    expect(data.map((l) => l.split(';')[0]).sort(), 'the whole period, not one page').to.deep.equal([...ids].sort());
+    expect(header).to.include.members(['Samtals-id', 'Inspelnings-id', 'Utfall']);
+    const data = lines.slice(1);
+    expect(data.map((l) => l.split(';')[1]).sort(), 'the whole period, not one page, and nothing else').to.deep.equal([...ids].sort());
     for (const l of data) expect(l.split(';')).to.have.length(header.length);
-    expect(lines).to.include(`all;${all}`);
+    const [totalsFile] = await Promise.all([page.waitForEvent('download'), page.locator('#report-totals-csv').click()]);
+    expect(totalsFile.suggestedFilename()).to.equal('gallringsrapport-summering.csv');
+    expect(readFileSync((await totalsFile.path())!, 'utf8').split('\r\n')).to.include(`Antal samtal;${all};`);
 
     // Lateness in words, as the report shows it.
     const words = await page.evaluate(async () => {

@@ -8,6 +8,8 @@ import type { Recording } from '../../src/recordings/index.js';
 import { DAY_MS, ManualClock } from '../../src/shared/clock.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { asTx } from '../../src/shared/database.js';
+import { DISCREPANCY_SV, OUTCOME_SV, REASON_SV } from '../../src/reports/index.js';
+import { parse } from 'csv-parse/sync';
 
 const T0 = Date.parse('2026-10-01T08:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -106,15 +108,60 @@ describe('GET /v1/reports/retention', () => {
     ]);
   });
 
-  it('answers CSV for Swedish Excel (BOM, semicolons) with the rows, the totals and the discrepancies', async () => {
+  it('answers CSV for Swedish Excel: Swedish headers, values in words, Stockholm times, one table of rows, as gallringsrapport.csv', async () => {
     const res = await request(t.app).get(`/v1/reports/retention?${period}&format=csv`).set('Authorization', `Bearer ${auditor}`).expect(200);
     expect(res.type).to.equal('text/csv');
+    expect(res.headers['content-disposition']).to.equal('attachment; filename="gallringsrapport.csv"');
     expect(res.text.charCodeAt(0), 'a UTF-8 byte-order mark for Excel').to.equal(0xfeff);
-    const lines = res.text.slice(1).split('\r\n');
-    expect(lines[0]).to.equal('id;callId;startedAt;deadline;deletedAt;reason;outcome;late;holdId');
-    expect(lines.find((l) => l.startsWith(ids.late!))).to.match(/;deleted-late;PT2H5M;$/);
-    expect(lines).to.include('deleted-late;1');
-    expect(lines.some((l) => l.startsWith(`deleted-without-audit;${ids.tombstoneNoAudit}`))).to.equal(true);
+    const rows: Record<string, string>[] = parse(res.text, { bom: true, delimiter: ';', columns: true, record_delimiter: '\r\n', skip_empty_lines: false });
+    expect(Object.keys(rows[0]!)).to.deep.equal(['Samtals-id', 'Inspelnings-id', 'Samtalet började', 'Gallringsdag', 'Raderad', 'Utfall', 'Försening', 'Skäl', 'Gallringsstopp']);
+    // One sheet: every row is a call of the period, no totals or discrepancies appended.
+    const json = (await request(t.app).get(`/v1/reports/retention?${period}`).set('Authorization', `Bearer ${auditor}`).expect(200)).body;
+    expect(rows.map((r) => r['Inspelnings-id']).sort()).to.deep.equal(json.recordings.map((r: { id: string }) => r.id).sort());
+    const late = rows.find((r) => r['Inspelnings-id'] === ids.late)!;
+    // T0 + 1 s is 2026-10-01 10:00 in Stockholm (CEST); its deadline 30 days later is in CET, 09:00.
+    expect(late).to.deep.include({ 'Samtalet började': '2026-10-01 10:00', Gallringsdag: '2026-10-31 09:00', Raderad: '2026-10-31 11:05', Utfall: 'raderad för sent', Försening: '2 tim 5 min för sent', Skäl: 'gallringsdagen redan passerad' });
+    expect(rows.find((r) => r['Inspelnings-id'] === ids.held)).to.deep.include({ Utfall: 'gallringsstopp', Gallringsstopp: 'hold_report-test', Raderad: '' });
+    expect(rows.find((r) => r['Inspelnings-id'] === ids.overdue)).to.deep.include({ Utfall: 'försenad', Försening: '23 tim 59 min över tiden' });
+    expect(rows.find((r) => r['Inspelnings-id'] === ids.discarded)).to.deep.include({ Utfall: 'aldrig sparad', Skäl: 'numret har sagt nej till inspelning' });
+    for (const r of rows) {
+      for (const column of ['Samtalet började', 'Gallringsdag']) expect(r[column], column).to.match(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+      expect(r.Raderad).to.match(/^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})?$/);
+    }
+    // No English code, ISO duration or UTC time in any cell but the ids.
+    const codes = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue', 'retention', 'retention-expired', 'number-opted-out', 'caller-opted-out', 'manual', 'subject-request'];
+    for (const r of rows) {
+      for (const [column, v] of Object.entries(r)) {
+        if (['Samtals-id', 'Inspelnings-id', 'Gallringsstopp'].includes(column)) continue;
+        expect(codes, `${column}: ${v}`).not.to.include(v);
+        expect(v, column).not.to.match(/^P(\d|T)|\d{4}-\d{2}-\d{2}T|Z$/);
+      }
+    }
+  });
+
+  it('answers the totals and the discrepancies as their own CSV, gallringsrapport-summering.csv, in Swedish', async () => {
+    const res = await request(t.app).get(`/v1/reports/retention?${period}&format=csv-totals`).set('Authorization', `Bearer ${auditor}`).expect(200);
+    expect(res.headers['content-disposition']).to.equal('attachment; filename="gallringsrapport-summering.csv"');
+    const rows: Record<string, string>[] = parse(res.text, { bom: true, delimiter: ';', columns: true });
+    expect(Object.keys(rows[0]!)).to.deep.equal(['Uppgift', 'Värde', 'Inspelnings-id']);
+    const value = (what: string) => rows.find((r) => r.Uppgift === what)?.Värde;
+    expect(value('Samtal som började från och med')).to.equal('2026-09-30 02:00');
+    expect(value('Antal: raderad för sent')).to.equal('1');
+    expect(value('Antal: aldrig sparad')).to.equal('1');
+    expect(value('Antal samtal')).to.equal('7');
+    expect(value('Antal avvikelser')).to.equal('2');
+    expect(rows.filter((r) => r.Uppgift.startsWith('Avvikelse: ')).map((r) => [r.Uppgift, r['Inspelnings-id']])).to.have.deep.members([
+      ['Avvikelse: raderad utan loggpost', ids.tombstoneNoAudit],
+      ['Avvikelse: loggpost utan inspelning', ids.vanished],
+    ]);
+    expect(res.text).not.to.match(/deleted-without-audit|audit-without-recording|deleted-late/);
+  });
+
+  it('says outcomes, reasons and discrepancies in the CSV with the same words as the web interface', async () => {
+    const { CODE_TEXT } = await import('../../src/web/public/text.js' as string);
+    for (const [code, words] of Object.entries(OUTCOME_SV)) expect(words, code).to.equal(CODE_TEXT.sv.outcomes[code]);
+    for (const [code, words] of Object.entries(REASON_SV)) expect(words, code).to.equal(CODE_TEXT.sv.reasons[code]);
+    for (const [code, words] of Object.entries(DISCREPANCY_SV)) expect(words, code).to.equal(CODE_TEXT.sv.discrepancies[code]);
   });
 
   it('audits every report with the auditor as actor', async () => {

@@ -19,7 +19,7 @@ const TEXT = {
     action: 'Händelse', actor: 'Utförare', subject: 'Objekt', time: 'Tid', seq: 'Nr', exportCsv: 'Exportera (CSV)',
     chainOk: 'Kedjan är obruten', chainBad: 'Kedjan är bruten', entries: 'Poster', head: 'Senaste post',
     checkpoint: 'Senaste kontrollpunkt', noCheckpoint: 'Ingen kontrollpunkt ännu.', verifyAgain: 'Verifiera igen', firstProblem: 'Första fel',
-    show: 'Visa', downloadCsv: 'Ladda ner CSV', recordingId: 'Inspelnings-id', reason: 'Skäl', until: 'Till och med (valfritt)',
+    show: 'Visa', downloadCsv: 'Ladda ner samtalen (CSV)', downloadTotalsCsv: 'Ladda ner summeringen (CSV)', recordingId: 'Inspelnings-id', reason: 'Skäl', until: 'Till och med (valfritt)',
     placeHold: 'Lägg gallringsstopp', releaseHold: 'Häv', number: 'Telefonnummer', register: 'Registrera', remove: 'Ta bort',
     deleteExisting: 'Radera befintliga inspelningar', deadline: 'Gallringsdag', count: 'Antal', done: 'Klart.',
     refused: 'Åtkomst nekad', problem: 'Något gick fel', notSignedIn: 'Logga in för att fortsätta.', yes: 'ja', no: 'nej',
@@ -59,7 +59,7 @@ const TEXT = {
     action: 'Action', actor: 'Actor', subject: 'Subject', time: 'Time', seq: 'No.', exportCsv: 'Export (CSV)',
     chainOk: 'The chain is intact', chainBad: 'The chain is broken', entries: 'Entries', head: 'Latest entry',
     checkpoint: 'Latest checkpoint', noCheckpoint: 'No checkpoint yet.', verifyAgain: 'Verify again', firstProblem: 'First problem',
-    show: 'Show', downloadCsv: 'Download CSV', recordingId: 'Recording id', reason: 'Reason', until: 'Until (optional)',
+    show: 'Show', downloadCsv: 'Download the calls (CSV)', downloadTotalsCsv: 'Download the totals (CSV)', recordingId: 'Recording id', reason: 'Reason', until: 'Until (optional)',
     placeHold: 'Place hold', releaseHold: 'Release', number: 'Phone number', register: 'Register', remove: 'Remove',
     deleteExisting: 'Delete existing recordings', deadline: 'Deadline', count: 'Count', done: 'Done.',
     refused: 'Access refused', problem: 'Something went wrong', notSignedIn: 'Sign in to continue.', yes: 'yes', no: 'no',
@@ -438,6 +438,7 @@ async function reportView(main) {
   const to = h('input', { type: 'date', name: 'to', value: kept.get('to') ?? today, required: true });
   const outcome = h('select', { name: 'outcome' }, h('option', { value: '' }, t('allOutcomes')), OUTCOMES.map((o) => h('option', { value: o }, word('outcomes', o))));
   const csv = h('a', { id: 'report-csv', download: 'gallringsrapport.csv' }, t('downloadCsv'));
+  const totalsCsv = h('a', { id: 'report-totals-csv', download: 'gallringsrapport-summering.csv' }, t('downloadTotalsCsv'));
   const out = h('div', { id: 'report' });
   const PAGE = 50;
   let report = null;
@@ -446,7 +447,7 @@ async function reportView(main) {
   const form = h('form', { class: 'filters' }, field(t('from'), from), field(t('to'), to), field(t('outcome'), outcome), h('button', { type: 'submit' }, t('show')));
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
   outcome.addEventListener('change', () => { page = 0; if (report) draw(); });
-  main.replaceChildren(h('h1', {}, t('report')), form, h('p', {}, csv), out);
+  main.replaceChildren(h('h1', {}, t('report')), form, h('p', { class: 'downloads' }, csv, ' · ', totalsCsv), out);
 
   const lateness = (row) => (row.lateMs == null ? '–' : row.outcome === 'overdue' ? t('overdueBy')(durationWords(lang, row.lateMs)) : t('lateBy')(durationWords(lang, row.lateMs)));
   function draw() {
@@ -475,6 +476,7 @@ async function reportView(main) {
   }
   async function load() {
     csv.href = `/v1/reports/retention?${query({ ...range(), format: 'csv' })}`;
+    totalsCsv.href = `/v1/reports/retention?${query({ ...range(), format: 'csv-totals' })}`;
     busy(out);
     const r = await api('GET', `/v1/reports/retention?${query({ ...range(), format: 'json' })}`);
     if (!r.ok) return out.replaceChildren(problemBox(r));
