@@ -168,4 +168,45 @@ describe('Data-subject requests in a real browser', function () {
     await page.locator('#opt-outs-result .ok').waitFor();
     expect((await t.db('recordings').where({ id: calls.b1 }).first()).status).to.equal('deleted');
   });
+
+  it('carries out an objection as what it is: registers that the number is not to be recorded, then deletes the calls it names', async () => {
+    await ingest('c1', '+46701112233', 'call-8k.mp3', 'bygglov');
+    const optOutsBefore = await t.db('audit_entries').where({ action: 'opt-out.registered' }).count({ n: '*' });
+    for (const [lang, width] of [['sv', 1280], ['en', 390]] as const) {
+      const c = await request(t.app).post('/v1/subject-requests').set('Authorization', `Bearer ${admin}`)
+        .send({ kind: 'objection', number: '070-111 22 33', receivedAt: new Date(t.clock.now()).toISOString().slice(0, 10), reference: `KS 2026/9${width}` });
+      expect(c.status).to.equal(201);
+      const page = await signIn();
+      await page.setViewportSize({ width, height: 900 });
+      if (lang === 'en') await page.getByRole('button', { name: 'English' }).click();
+      await page.goto(`${base}/#/subjectRequests/${c.body.id}`);
+      await page.locator('#subject-request-facts').waitFor();
+      const sv = lang === 'sv';
+      expect(await page.getByRole('button', { name: sv ? 'Radera' : 'Erase', exact: true }).count(), 'no bare "delete" for an objection').to.equal(0);
+      await page.getByRole('button', { name: sv ? 'Registrera invändning' : 'Register objection' }).click();
+      const dialog = page.getByRole('alertdialog');
+      await dialog.waitFor();
+      const n = sv ? 1 : 0;
+      const said = await dialog.textContent();
+      if (sv) {
+        expect(said).to.include('Numret registreras som att det avböjer inspelning: nya samtal från numret spelas inte in.').and.include('Därefter raderas numrets 1 sparade samtal.');
+      } else {
+        // The first run registered the opt-out and deleted the call: the dialog says the opt-out stays, with its time and zone.
+        expect(said).to.match(/The number is already registered as opting out of recording, since \d{2}\/\d{2}\/\d{4}, \d{2}:\d{2} CES?T; that stays\./).and.include('No stored calls need deleting.');
+      }
+      expect(await axeViolations(page), `the objection's confirmation (${lang}, ${width} px)`).to.deep.equal([]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(width);
+      await page.getByRole('button', { name: sv ? `Registrera att numret inte ska spelas in, och radera ${n} samtal` : `Register that the number is not to be recorded, and delete ${n} calls` }).click();
+      await page.locator('#erase-result').waitFor();
+      expect(await page.locator('#erase-result').textContent()).to.equal(
+        sv ? 'Numret är registrerat: nya samtal från det spelas inte in. Raderade 1 samtal.' : 'The number was already registered: new calls from it are not recorded. Deleted 0 calls.',
+      );
+      expect(await page.locator('#subject-request-opt-out').textContent()).to.match(sv ? /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} CES?T$/ : /^\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2} CES?T$/);
+      expect(await axeViolations(page), `the objection carried out (${lang}, ${width} px)`).to.deep.equal([]);
+      await page.context().close();
+    }
+    expect((await t.db('recordings').where({ id: calls.c1 }).first()).status).to.equal('deleted');
+    const optOutsAfter = await t.db('audit_entries').where({ action: 'opt-out.registered' }).count({ n: '*' });
+    expect(Number(optOutsAfter[0]!.n), 'one opt-out registered by the two objections').to.equal(Number(optOutsBefore[0]!.n) + 1);
+  });
 });

@@ -2,6 +2,8 @@
 // Kept in its own module so that it merges cleanly with other work on app.js; app.js hands it its helpers.
 // The number is only ever sent in a request body and cleared from the page at once.
 
+import { formatTime } from './text.js';
+
 export const SUBJECT_TEXT = {
   sv: {
     subjectRequests: 'Begäran från registrerad', newRequest: 'Ny begäran', kind: 'Typ', received: 'Mottagen', reference: 'Diarienummer',
@@ -17,6 +19,14 @@ export const SUBJECT_TEXT = {
     erased: (d, k) => `Raderade ${d} samtal. ${k} behölls under gallringsstopp.`, restricted: (n) => `${n} samtal fick gallringsstopp.`, done: 'Klart.',
     number: 'Telefonnummer', nothingHeld: 'Inget sparat om numret.',
     confirmOptOut: (n) => `Radera ${n} befintliga inspelningar av numret? Det går inte att ångra.`,
+    object: 'Registrera invändning',
+    confirmObject: (n, kept, since) => [
+      since ? `Numret är redan registrerat som att det avböjer inspelning, sedan ${since}; det står kvar.` : 'Numret registreras som att det avböjer inspelning: nya samtal från numret spelas inte in.',
+      n ? `Därefter raderas numrets ${n} sparade samtal. Raderingen går inte att ångra.` : 'Inga sparade samtal behöver raderas.',
+      kept ? `${kept} samtal med gallringsstopp behålls.` : '',
+    ].filter(Boolean).join(' '),
+    confirmObjectYes: (n) => `Registrera att numret inte ska spelas in, och radera ${n} samtal`,
+    objected: (created, d, k) => `${created ? 'Numret är registrerat' : 'Numret var redan registrerat'}: nya samtal från det spelas inte in. Raderade ${d} samtal.${k ? ` ${k} behölls under gallringsstopp.` : ''}`,
   },
   en: {
     subjectRequests: 'Data-subject requests', newRequest: 'New request', kind: 'Kind', received: 'Received', reference: 'Case number',
@@ -32,6 +42,14 @@ export const SUBJECT_TEXT = {
     erased: (d, k) => `Erased ${d} calls. ${k} kept under a hold.`, restricted: (n) => `${n} calls held.`, done: 'Done.',
     number: 'Phone number', nothingHeld: 'Nothing held about this number.',
     confirmOptOut: (n) => `Delete ${n} existing recordings of this number? This cannot be undone.`,
+    object: 'Register objection',
+    confirmObject: (n, kept, since) => [
+      since ? `The number is already registered as opting out of recording, since ${since}; that stays.` : 'The number is registered as opting out of recording: new calls from it are not recorded.',
+      n ? `Then its ${n} stored calls are deleted. The deletion cannot be undone.` : 'No stored calls need deleting.',
+      kept ? `${kept} held calls are kept.` : '',
+    ].filter(Boolean).join(' '),
+    confirmObjectYes: (n) => `Register that the number is not to be recorded, and delete ${n} calls`,
+    objected: (created, d, k) => `${created ? 'The number is registered' : 'The number was already registered'}: new calls from it are not recorded. Deleted ${d} calls.${k ? ` ${k} kept under a hold.` : ''}`,
   },
 };
 
@@ -100,7 +118,7 @@ async function caseView(main, ui, id, note) {
     h('dt', {}, T.kind), h('dd', {}, T.kinds[c.kind]), h('dt', {}, 'Status'), h('dd', { id: 'subject-request-status' }, T.statuses[c.status]),
     h('dt', {}, T.received), h('dd', {}, c.receivedDate), h('dt', {}, T.due), h('dd', {}, c.effectiveDueDate),
     h('dt', {}, T.daysLeft), h('dd', { class: c.overdue ? 'bad' : undefined }, c.daysLeft === null ? '–' : String(c.daysLeft)),
-    d.optOut ? [h('dt', {}, T.optOut), h('dd', {}, new Date(d.optOut.since).toLocaleString(ui.lang() === 'sv' ? 'sv-SE' : 'en-GB', { timeZone: 'Europe/Stockholm' }))] : null);
+    d.optOut ? [h('dt', {}, T.optOut), h('dd', { id: 'subject-request-opt-out' }, formatTime(ui.lang(), d.optOut.since))] : null);
   const rows = d.calls.map((x) => h('tr', { 'data-recording': x.recordingId, 'data-state': x.state },
     h('td', {}, `${x.local.date} ${x.local.time} ${x.local.zone}`), h('td', {}, x.queue ?? '–'),
     h('td', { class: 'num' }, x.durationMs == null ? '–' : `${Math.round(x.durationMs / 1000)} s`), h('td', {}, T.states[x.state]),
@@ -115,20 +133,26 @@ async function caseView(main, ui, id, note) {
   if (active && c.kind === 'restriction') {
     buttons.append(h('button', { type: 'button', onclick: () => act('restrict', {}, (a) => h('p', { class: 'ok' }, T.restricted(a.held))) }, T.restrict));
   }
-  if (active && (c.kind === 'erasure' || c.kind === 'objection') && (!c.carriedOutAt || d.counts.deletable > 0)) {
+  /** A confirmation in the page that names what the action does; nothing happens before its button. */
+  const confirm = (message, yes, run) => {
+    confirmBox.replaceChildren(h('div', { class: 'problem', role: 'alertdialog', 'aria-labelledby': 'confirm-text' },
+      h('p', { id: 'confirm-text' }, message),
+      h('button', { type: 'button', id: 'confirm-erase', onclick: async () => { confirmBox.replaceChildren(); await run(); } }, yes),
+      ' ',
+      h('button', { type: 'button', class: 'secondary', onclick: () => confirmBox.replaceChildren() }, T.cancel)));
+    confirmBox.querySelector('#confirm-erase').focus();
+  };
+  const n = d.counts.deletable;
+  if (active && c.kind === 'erasure' && (!c.carriedOutAt || n > 0)) {
     // Nothing is deleted before the registrar confirms the number of calls it names.
-    buttons.append(h('button', { type: 'button', id: 'erase', onclick: () => {
-      const n = d.counts.deletable;
-      confirmBox.replaceChildren(h('div', { class: 'problem', role: 'alertdialog', 'aria-labelledby': 'confirm-text' },
-        h('p', { id: 'confirm-text' }, T.confirmErase(n, d.counts.held)),
-        h('button', { type: 'button', id: 'confirm-erase', onclick: async () => {
-          confirmBox.replaceChildren();
-          await act(c.kind === 'objection' ? 'object' : 'erase', { confirm: n }, (a) => h('p', { class: 'ok', id: 'erase-result' }, T.erased(a.deleted, a.keptUnderHold.length)));
-        } }, T.confirmYes(n)),
-        ' ',
-        h('button', { type: 'button', class: 'secondary', onclick: () => confirmBox.replaceChildren() }, T.cancel)));
-      confirmBox.querySelector('#confirm-erase').focus();
-    } }, T.erase));
+    buttons.append(h('button', { type: 'button', id: 'erase', onclick: () => confirm(T.confirmErase(n, d.counts.held), T.confirmYes(n),
+      () => act('erase', { confirm: n }, (a) => h('p', { class: 'ok', id: 'erase-result' }, T.erased(a.deleted, a.keptUnderHold.length)))) }, T.erase));
+  }
+  if (active && c.kind === 'objection' && (!c.carriedOutAt || n > 0 || !d.optOut)) {
+    // An objection registers the standing opt-out first, then deletes: the confirmation says both.
+    const since = d.optOut ? formatTime(ui.lang(), d.optOut.since) : null;
+    buttons.append(h('button', { type: 'button', id: 'object', onclick: () => confirm(T.confirmObject(n, d.counts.held, since), T.confirmObjectYes(n),
+      () => act('object', { confirm: n }, (a) => h('p', { class: 'ok', id: 'erase-result' }, T.objected(a.optOutCreated, a.deleted, a.keptUnderHold.length)))) }, T.object));
   }
   if (c.status === 'open') {
     buttons.append(h('button', { type: 'button', class: 'secondary', onclick: () => {
