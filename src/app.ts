@@ -5,7 +5,7 @@ import { authenticate, bearerResolver } from './http/auth.js';
 import { healthRoutes } from './http/health.routes.js';
 import { metricsRoutes } from './http/metrics.routes.js';
 import { openApiDocument } from './openapi.js';
-import { problemHandler, sendProblem } from './http/problem.js';
+import { problemHandler, problemType, sendProblem } from './http/problem.js';
 import { requestId } from './http/request-id.js';
 import { optOutRoutes } from './opt-outs/opt-outs.routes.js';
 import { playbackRoutes } from './recordings/playback.routes.js';
@@ -30,7 +30,7 @@ export function createMetricsApp(s: Services): Express {
   app.disable('x-powered-by');
   app.use(metricsRoutes({ metrics: s.metrics, open: true }));
   app.use((_req, res) => {
-    sendProblem(res, { type: 'https://gallra.example/problems/not-found', title: 'Not found', status: 404, detail: 'Only /metrics is served here' });
+    sendProblem(res, { type: problemType('not-found'), title: 'Not found', status: 404, detail: 'Only /metrics is served here' });
   });
   app.use(problemHandler(s.logger));
   return app;
@@ -108,7 +108,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(subjectRequestRoutes({ requests: s.subjectRequests.requests, packages: s.subjectRequests.packages, logger: s.logger }));
 
   app.use((req, res) => {
-    sendProblem(res, { type: 'https://gallra.example/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}`, request_id: req.requestId });
+    sendProblem(res, { type: problemType('not-found'), title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}`, request_id: req.requestId });
   });
   app.use(problemHandler(s.logger));
   return app;

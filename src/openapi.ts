@@ -7,6 +7,8 @@ import { listQuery } from './recordings/playback.routes.js';
 import { overviewQuery, retentionReportQuery } from './reports/reports.routes.js';
 import { deleteBody, holdBody } from './retention/retention.routes.js';
 import { signIn } from './web/session.routes.js';
+import { FIELD_ERROR_CODES, PROBLEM_CODES } from './shared/problem-codes.js';
+import { problemType } from './http/problem.js';
 
 /**
  * The API as OpenAPI 3.1, made by zod-openapi from the zod schemas the routes parse their input with
@@ -16,11 +18,20 @@ import { signIn } from './web/session.routes.js';
 
 const problem = z
   .looseObject({
-    type: z.string(),
+    type: z.enum(PROBLEM_CODES.map(problemType) as [string, ...string[]]).meta({ description: 'One of the catalogue of problems (src/shared/problem-codes.ts); clients key their texts on it' }),
     title: z.string(),
     status: z.number().int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+    detail: z.string().optional().meta({ description: 'In English, for developers; the web interface shows its own text for the type' }),
+    errors: z
+      .array(
+        z.object({
+          pointer: z.string(),
+          code: z.enum(FIELD_ERROR_CODES).meta({ description: 'Why the field was refused' }),
+          detail: z.string(),
+          limit: z.union([z.number(), z.string()]).optional().meta({ description: 'The bound a too-long, too-large, not-after, too-late or must-equal refers to' }),
+        }),
+      )
+      .optional(),
     request_id: z.string().optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });

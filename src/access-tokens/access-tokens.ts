@@ -30,15 +30,15 @@ export function createAccessTokens(deps: { tokens: AccessTokenRepository; transa
   return {
     async create(input: { role: string; name: string }, actor: string): Promise<{ token: string; accessToken: AccessToken }> {
       if (!ROLES.includes(input.role as Role)) {
-        throw new InvalidInput('invalid-role', `role must be one of ${ROLES.join(', ')}`, { errors: [{ pointer: '/role', detail: `one of ${ROLES.join(', ')}` }] });
+        throw new InvalidInput('invalid-role', `role must be one of ${ROLES.join(', ')}`, { errors: [{ pointer: '/role', code: 'invalid-value', detail: `one of ${ROLES.join(', ')}` }] });
       }
       const name = input.name.trim();
       if (!name || name.length > 200) {
-        throw new InvalidInput('invalid-name', 'name must be 1–200 characters', { errors: [{ pointer: '/name', detail: '1–200 characters' }] });
+        throw new InvalidInput('invalid-name', 'name must be 1–200 characters', { errors: [{ pointer: '/name', code: name ? 'too-long' : 'required', detail: '1–200 characters', limit: 200 }] });
       }
       // The name is stored and audited: never a phone number.
       if (containsPhoneNumber(name)) {
-        throw new InvalidInput('invalid-name', `name ${PHONE_NUMBER_REFUSED}`, { errors: [{ pointer: '/name', detail: PHONE_NUMBER_REFUSED }] });
+        throw new InvalidInput('invalid-name', `name ${PHONE_NUMBER_REFUSED}`, { errors: [{ pointer: '/name', code: 'contains-phone-number', detail: PHONE_NUMBER_REFUSED }] });
       }
       const id = 'tok_' + randomBytes(6).toString('hex');
       const token = `glr_${randomBytes(32).toString('base64url')}`;

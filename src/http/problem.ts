@@ -4,8 +4,13 @@ import {
   TimedOut, TooLarge, TooManyRequests, Unauthenticated, Unavailable, UnsupportedMedia, asUnavailable,
 } from '../shared/errors.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
+import type { FieldError } from '../shared/errors.js';
+import type { ProblemCode } from '../shared/problem-codes.js';
 
 export const PROBLEM_BASE = 'https://gallra.example/problems/';
+
+/** A problem's `type`: the base and a code from the catalogue (src/shared/problem-codes.ts). */
+export const problemType = (code: ProblemCode) => PROBLEM_BASE + code;
 
 const STATUS: [new (...a: never[]) => DomainError, number, string][] = [
   [BadRequest, 400, 'Bad request'],
@@ -28,7 +33,7 @@ export interface Problem {
   title: string;
   status: number;
   detail?: string;
-  errors?: { pointer: string; detail: string }[];
+  errors?: FieldError[];
   request_id?: string;
   [k: string]: unknown;
 }
@@ -40,7 +45,7 @@ const RESERVED = new Set(['type', 'title', 'status', 'detail', 'instance', 'erro
 export const RETRY_AFTER_SECONDS = 5;
 
 function internal(requestId?: string): Problem {
-  return { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: 'Something went wrong; the request id helps the operators find out what.', request_id: requestId };
+  return { type: problemType('internal'), title: 'Internal error', status: 500, detail: 'Something went wrong; the request id helps the operators find out what.', request_id: requestId };
 }
 
 /** The details a client may see, each read once: a property that throws is left out. */
@@ -63,7 +68,7 @@ function fromDomainError(err: DomainError, requestId?: string): Problem {
   const [, status, title] = STATUS.find(([cls]) => err instanceof cls) ?? [DomainError, 500, 'Internal error'];
   const errors = Array.isArray(err.details?.errors) ? err.details.errors : undefined;
   // The mapping's own members last: no detail can replace type, title, status or detail.
-  return { ...extraMembers(err.details), ...(errors ? { errors } : {}), type: PROBLEM_BASE + err.code, title, status, detail: String(err.message), request_id: requestId };
+  return { ...extraMembers(err.details), ...(errors ? { errors } : {}), type: problemType(err.code), title, status, detail: String(err.message), request_id: requestId };
 }
 
 /** http-errors that Express and its middleware raise (a path it cannot decode, a static file refused). */
@@ -71,19 +76,19 @@ function fromHttpError(err: unknown, requestId?: string): Problem | undefined {
   const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; type?: unknown };
   // body-parser's own errors: bad JSON and oversized bodies are the client's fault.
   if (e.type === 'entity.parse.failed') {
-    return { type: PROBLEM_BASE + 'invalid-json', title: 'Bad request', status: 400, detail: 'The request body is not valid JSON', request_id: requestId };
+    return { type: problemType('invalid-json'), title: 'Bad request', status: 400, detail: 'The request body is not valid JSON', request_id: requestId };
   }
   if (e.type === 'entity.too.large') {
-    return { type: PROBLEM_BASE + 'body-too-large', title: 'Content too large', status: 413, detail: 'The request body is too large', request_id: requestId };
+    return { type: problemType('body-too-large'), title: 'Content too large', status: 413, detail: 'The request body is too large', request_id: requestId };
   }
   const status = e.status ?? e.statusCode;
   // The router's "Failed to decode param": its message quotes the path (which may hold anything).
   if (err instanceof URIError && status === 400) {
-    return { type: PROBLEM_BASE + 'invalid-path', title: 'Bad request', status: 400, detail: 'The request path is not valid percent-encoding', request_id: requestId };
+    return { type: problemType('invalid-path'), title: 'Bad request', status: 400, detail: 'The request path is not valid percent-encoding', request_id: requestId };
   }
   if (e.expose === true && typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500) {
     const title = STATUS.find(([, s]) => s === status)?.[2] ?? 'Bad request';
-    return { type: PROBLEM_BASE + 'bad-request', title, status, detail: title, request_id: requestId };
+    return { type: problemType('bad-request'), title, status, detail: title, request_id: requestId };
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { InvalidInput, type FieldError } from '../shared/errors.js';
+import { InvalidInput, type FieldError, type ProblemCode } from '../shared/errors.js';
+import { fieldErrorOf } from '../shared/field-errors.js';
 
 /**
  * Input (a body or a query string) → typed value, or InvalidInput naming every bad field as a JSON
@@ -8,14 +9,11 @@ import { InvalidInput, type FieldError } from '../shared/errors.js';
 export function parseInput<T extends z.ZodType>(
   schema: T,
   value: unknown,
-  opts: { code?: string; what?: string; prefix?: string } = {},
+  opts: { code?: ProblemCode; what?: string; prefix?: string } = {},
 ): z.infer<T> {
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data;
-  const errors: FieldError[] = r.error.issues.map((i) => ({
-    pointer: (opts.prefix ?? '') + '/' + (i.path.length ? i.path.join('/') : ((i as { keys?: string[] }).keys ?? []).join(',')),
-    detail: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
-  }));
+  const errors: FieldError[] = r.error.issues.map((i) => fieldErrorOf(i, opts.prefix));
   const fields = errors.map((e) => e.pointer.slice(1) || 'body').join(', ');
   throw new InvalidInput(opts.code ?? 'invalid-input', opts.what ? `Invalid ${opts.what}: ${fields}` : `Invalid ${fields}`, { errors });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CallerKeys } from '../shared/caller-key.js';
 import { containsPhoneNumber, identifierHoldsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import { BadRequest, DomainError, InvalidInput, type FieldError } from '../shared/errors.js';
+import { fieldErrorOf } from '../shared/field-errors.js';
 
 /** The webhook's metadata once validated. The number is already gone: only its keyed hash remains. */
 export interface CallMetadata {
@@ -72,27 +73,24 @@ export function parseCallMetadata(raw: string, callerKeys: CallerKeys, limits: C
   }
   const parsed = callMetadataSchema.safeParse(json);
   if (!parsed.success) {
-    const errors: FieldError[] = parsed.error.issues.map((i) => ({
-      pointer: '/' + i.path.join('/'),
-      // zod's message for the caller field never echoes the value.
-      detail: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
-    }));
+    // zod's message for the caller field never echoes the value.
+    const errors: FieldError[] = parsed.error.issues.map((i) => fieldErrorOf(i));
     throw new InvalidInput('invalid-metadata', `Invalid metadata: ${errors.map((e) => e.pointer.slice(1)).join(', ')}`, { errors });
   }
   const m = parsed.data;
   const startedAt = new Date(m.startedAt);
   const endedAt = new Date(m.endedAt);
   if (endedAt < startedAt) {
-    throw new InvalidInput('invalid-metadata', 'endedAt is before startedAt', { errors: [{ pointer: '/endedAt', detail: 'must be ≥ startedAt' }] });
+    throw new InvalidInput('invalid-metadata', 'endedAt is before startedAt', { errors: [{ pointer: '/endedAt', code: 'before-start', detail: 'must be ≥ startedAt' }] });
   }
   if (startedAt.getTime() > limits.now.getTime() + limits.futureToleranceMs) {
     throw new InvalidInput('invalid-metadata', 'startedAt is in the future', {
-      errors: [{ pointer: '/startedAt', detail: `must not be more than ${Math.round(limits.futureToleranceMs / 1000)} s ahead of the server's time` }],
+      errors: [{ pointer: '/startedAt', code: 'in-the-future', detail: `must not be more than ${Math.round(limits.futureToleranceMs / 1000)} s ahead of the server's time` }],
     });
   }
   if (endedAt.getTime() - startedAt.getTime() > limits.maxCallDurationMs) {
     throw new InvalidInput('invalid-metadata', 'The call is longer than the longest call accepted', {
-      errors: [{ pointer: '/endedAt', detail: `at most ${Math.round(limits.maxCallDurationMs / 60_000)} minutes after startedAt` }],
+      errors: [{ pointer: '/endedAt', code: 'call-too-long', detail: `at most ${Math.round(limits.maxCallDurationMs / 60_000)} minutes after startedAt`, limit: Math.round(limits.maxCallDurationMs / 60_000) }],
     });
   }
   let callerKey: string | null = null;

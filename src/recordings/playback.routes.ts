@@ -99,7 +99,7 @@ function requestedRange(req: Request, res: Response, size: number): (ByteRange &
 
 function recordingId(req: Request): string {
   const p = idParam.safeParse(req.params.id);
-  if (!p.success) throw new InvalidInput('invalid-recording-id', 'The recording id is not a uuid', { errors: [{ pointer: '/id', detail: 'a recording id (uuid)' }] });
+  if (!p.success) throw new InvalidInput('invalid-recording-id', 'The recording id is not a uuid', { errors: [{ pointer: '/id', code: 'invalid-format', detail: 'a recording id (uuid)' }] });
   return p.data;
 }
 

@@ -211,5 +211,5 @@ function decodeCursor(s: string): PageCursor {
   } catch {
     // fall through
   }
-  throw new InvalidInput('invalid-cursor', 'cursor is not one this service gave out', { errors: [{ pointer: '/cursor', detail: 'use nextCursor from a previous page' }] });
+  throw new InvalidInput('invalid-cursor', 'cursor is not one this service gave out', { errors: [{ pointer: '/cursor', code: 'invalid-cursor', detail: 'use nextCursor from a previous page' }] });
 }

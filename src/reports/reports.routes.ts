@@ -21,7 +21,7 @@ export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase; c
   const router = Router();
   router.get('/v1/reports/retention', requireRole('auditor', 'admin'), async (req, res) => {
     const q = parseInput(retentionReportQuery, req.query, { code: 'invalid-query', what: 'query' });
-    if (q.to <= q.from) throw new InvalidInput('invalid-query', 'to must be after from', { errors: [{ pointer: '/to', detail: 'must be after from' }] });
+    if (q.to <= q.from) throw new InvalidInput('invalid-query', 'to must be after from', { errors: [{ pointer: '/to', code: 'not-after', detail: 'must be after from' }] });
     const format = q.format ?? (req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json');
     const report = await deps.retentionReport(actorOf(req.principal!), { from: q.from, to: q.to, format });
     res.set('Cache-Control', 'no-store');
@@ -33,9 +33,9 @@ export function reportsRoutes(deps: { retentionReport: RetentionReportUseCase; c
   // The compliance overview's figures; its totals are the retention report's for the same period.
   router.get('/v1/reports/overview', requireRole('auditor', 'admin'), async (req, res) => {
     const q = parseInput(overviewQuery, req.query, { code: 'invalid-query', what: 'query' });
-    if (q.to <= q.from) throw new InvalidInput('invalid-query', 'to must be after from', { errors: [{ pointer: '/to', detail: 'must be after from' }] });
+    if (q.to <= q.from) throw new InvalidInput('invalid-query', 'to must be after from', { errors: [{ pointer: '/to', code: 'not-after', detail: 'must be after from' }] });
     if (Date.parse(q.to) - Date.parse(q.from) > (OVERVIEW_MAX_DAYS + 1) * 86_400_000) {
-      throw new InvalidInput('invalid-query', `the overview covers at most ${OVERVIEW_MAX_DAYS} days`, { errors: [{ pointer: '/to', detail: `at most ${OVERVIEW_MAX_DAYS} days after from` }] });
+      throw new InvalidInput('invalid-query', `the overview covers at most ${OVERVIEW_MAX_DAYS} days`, { errors: [{ pointer: '/to', code: 'period-too-long', detail: `at most ${OVERVIEW_MAX_DAYS} days after from`, limit: OVERVIEW_MAX_DAYS }] });
     }
     res.set('Cache-Control', 'no-store').json(await deps.complianceOverview({ from: q.from, to: q.to }));
   });

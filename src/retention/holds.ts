@@ -26,10 +26,10 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
     async place(input: { recordingId: string; reason: string; until?: Date }, actor: string): Promise<Hold> {
       const now = clock.now();
       if (input.reason.startsWith('subject-request:')) {
-        throw new InvalidInput('invalid-hold', 'Holds of data-subject requests are placed by their case', { errors: [{ pointer: '/reason', detail: 'must not start with subject-request:' }] });
+        throw new InvalidInput('invalid-hold', 'Holds of data-subject requests are placed by their case', { errors: [{ pointer: '/reason', code: 'reserved-prefix', detail: 'must not start with subject-request:', limit: 'subject-request:' }] });
       }
       if (input.until && input.until <= now) {
-        throw new InvalidInput('invalid-hold', 'A hold must end in the future', { errors: [{ pointer: '/until', detail: 'must be later than now' }] });
+        throw new InvalidInput('invalid-hold', 'A hold must end in the future', { errors: [{ pointer: '/until', code: 'in-the-past', detail: 'must be later than now' }] });
       }
       return transaction(async (tx) => {
         // The row lock the deletion path takes to check holds and claim: either the deletion claimed the

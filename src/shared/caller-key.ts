@@ -16,7 +16,7 @@ export function normaliseNumber(input: string, pointer = '/number'): string {
   const parsed = parsePhoneNumberFromString(candidate, 'SE');
   if (!parsed || !parsed.isPossible()) {
     throw new InvalidInput('invalid-number', 'The phone number could not be understood', {
-      errors: [{ pointer, detail: 'expected an E.164 number (+46701234567) or a Swedish number (070-123 45 67)' }],
+      errors: [{ pointer, code: 'not-a-phone-number', detail: 'expected an E.164 number (+46701234567) or a Swedish number (070-123 45 67)' }],
     });
   }
   return parsed.number;

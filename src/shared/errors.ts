@@ -1,3 +1,7 @@
+import type { FieldErrorCode, ProblemCode } from './problem-codes.js';
+
+export type { FieldErrorCode, ProblemCode } from './problem-codes.js';
+
 /**
  * Domain errors carry a code and details, never an HTTP status: http/problem.ts is the only place that
  * maps them to one.
@@ -5,12 +9,17 @@
 export interface FieldError {
   /** JSON pointer into the input, e.g. "/metadata/endedAt". */
   pointer: string;
+  /** Why, as a code from FIELD_ERROR_CODES: what clients show, in their own language. */
+  code: FieldErrorCode;
+  /** The same in English, for developers; clients do not show it. */
   detail: string;
+  /** The bound the code refers to: a length, a number, a date, minutes (call-too-long), days (period-too-long). */
+  limit?: number | string;
 }
 
 export class DomainError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ProblemCode,
     message: string,
     readonly details: { errors?: FieldError[]; [k: string]: unknown } = {},
     /** What went wrong underneath (a driver's error): for the log, never for the client. */

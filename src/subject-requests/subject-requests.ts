@@ -4,7 +4,7 @@ import type { DeleteRecordings, Recording } from '../recordings/index.js';
 import type { CallerKeys } from '../shared/caller-key.js';
 import type { Clock } from '../shared/clock.js';
 import type { Transact, Tx } from '../shared/transaction.js';
-import { Conflict, InvalidInput, NotFound, Unavailable } from '../shared/errors.js';
+import { Conflict, InvalidInput, NotFound, Unavailable, type FieldErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import {
@@ -84,18 +84,19 @@ export interface CaseDetails {
 }
 
 const CLOSED_VISIBLE_DAYS = 30;
-const reasonPointer = (pointer: string, detail: string) => new InvalidInput('invalid-subject-request', `Invalid ${pointer.slice(1)}: ${detail}`, { errors: [{ pointer, detail }] });
+const reasonPointer = (pointer: string, code: FieldErrorCode, detail: string, limit?: number | string) =>
+  new InvalidInput('invalid-subject-request', `Invalid ${pointer.slice(1)}: ${detail}`, { errors: [{ pointer, code, detail, ...(limit === undefined ? {} : { limit }) }] });
 
 function freeText(value: unknown, pointer: string, opts: { max: number; required: boolean }): string | null {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '' && !opts.required)) {
-    if (opts.required) throw reasonPointer(pointer, 'is required');
+    if (opts.required) throw reasonPointer(pointer, 'required', 'is required');
     return null;
   }
-  if (typeof value !== 'string') throw reasonPointer(pointer, 'must be text');
+  if (typeof value !== 'string') throw reasonPointer(pointer, 'wrong-type', 'must be text');
   const v = value.trim();
-  if (!v) throw reasonPointer(pointer, 'must not be empty');
-  if (v.length > opts.max) throw reasonPointer(pointer, `at most ${opts.max} characters`);
-  if (containsPhoneNumber(v)) throw reasonPointer(pointer, PHONE_NUMBER_REFUSED);
+  if (!v) throw reasonPointer(pointer, 'required', 'must not be empty');
+  if (v.length > opts.max) throw reasonPointer(pointer, 'too-long', `at most ${opts.max} characters`, opts.max);
+  if (containsPhoneNumber(v)) throw reasonPointer(pointer, 'contains-phone-number', PHONE_NUMBER_REFUSED);
   return v;
 }
 
@@ -136,7 +137,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
   }
 
   function parseReceived(value: unknown, now: Date): { receivedAt: string; receivedDate: LocalDate } {
-    if (typeof value !== 'string' || !value.trim()) throw reasonPointer('/receivedAt', 'is required (YYYY-MM-DD or an ISO 8601 time)');
+    if (typeof value !== 'string' || !value.trim()) throw reasonPointer('/receivedAt', 'required', 'is required (YYYY-MM-DD or an ISO 8601 time)');
     const v = value.trim();
     let at: Date;
     let date: LocalDate;
@@ -147,9 +148,9 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
       at = new Date(v);
       date = localDateOf(at);
     } else {
-      throw reasonPointer('/receivedAt', 'expected a date (YYYY-MM-DD) or an ISO 8601 time with offset');
+      throw reasonPointer('/receivedAt', 'invalid-format', 'expected a date (YYYY-MM-DD) or an ISO 8601 time with offset');
     }
-    if (date > localDateOf(now)) throw reasonPointer('/receivedAt', 'must not be in the future');
+    if (date > localDateOf(now)) throw reasonPointer('/receivedAt', 'in-the-future', 'must not be in the future');
     return { receivedAt: at.toISOString(), receivedDate: date };
   }
 
@@ -246,7 +247,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
       throw new Conflict('confirmation-mismatch', `This deletes ${toDelete.length} recording(s); confirm with that number`, {
         toDelete: toDelete.length,
         keptUnderHold: heldIds.size,
-        errors: [{ pointer: '/confirm', detail: `must be ${toDelete.length}, the number of recordings this deletes` }],
+        errors: [{ pointer: '/confirm', code: 'must-equal', detail: `must be ${toDelete.length}, the number of recordings this deletes`, limit: toDelete.length }],
       });
     }
     const report = await deps.deleteRecordings(toDelete, { reason: DELETED_ON_REQUEST, actor, details: { requestId: c.id, kind: c.kind } });
@@ -277,8 +278,8 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     async open(input: Record<string, unknown>, actor: string): Promise<CaseView> {
       const now = clock.now();
       const kind = input.kind;
-      if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) throw reasonPointer('/kind', `one of ${KINDS.join(', ')}`);
-      if (typeof input.number !== 'string') throw reasonPointer('/number', 'is required');
+      if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) throw reasonPointer('/kind', 'invalid-value', `one of ${KINDS.join(', ')}`);
+      if (typeof input.number !== 'string') throw reasonPointer('/number', 'required', 'is required');
       const callerKey = callerKeys.of(input.number, '/number');
       const reference = freeText(input.reference, '/reference', { max: 100, required: true })!;
       const note = freeText(input.note, '/note', { max: 1000, required: false });
@@ -336,11 +337,11 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     async extend(id: string, input: Record<string, unknown>, actor: string): Promise<CaseView> {
       const c = await load(id);
       const reason = freeText(input.reason, '/reason', { max: 500, required: true })!;
-      if (typeof input.until !== 'string' || !isCalendarDate(input.until)) throw reasonPointer('/until', 'a date (YYYY-MM-DD)');
+      if (typeof input.until !== 'string' || !isCalendarDate(input.until)) throw reasonPointer('/until', 'invalid-format', 'a date (YYYY-MM-DD)');
       const until = input.until;
       const latest = latestExtensionFor(c.receivedDate);
-      if (until <= c.dueDate) throw reasonPointer('/until', `must be after the due date ${c.dueDate}`);
-      if (until > latest) throw reasonPointer('/until', `at most two more months: ${latest} at the latest`);
+      if (until <= c.dueDate) throw reasonPointer('/until', 'not-after', `must be after the due date ${c.dueDate}`, c.dueDate);
+      if (until > latest) throw reasonPointer('/until', 'too-late', `at most two more months: ${latest} at the latest`, latest);
       if (c.status !== 'open') throw new Conflict('not-extendable', `Only an open case can be extended; this one is ${c.status}`, { status: c.status });
       const dueAt = endOfLocalDay(until).toISOString();
       await transaction(async (trx) => {
@@ -386,8 +387,8 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
       const now = clock.now();
       let until: string | null = null;
       if (input.until !== undefined && input.until !== null && input.until !== '') {
-        if (typeof input.until !== 'string' || !isCalendarDate(input.until)) throw reasonPointer('/until', 'a date (YYYY-MM-DD)');
-        if (input.until < localDateOf(now)) throw reasonPointer('/until', 'must not be in the past');
+        if (typeof input.until !== 'string' || !isCalendarDate(input.until)) throw reasonPointer('/until', 'invalid-format', 'a date (YYYY-MM-DD)');
+        if (input.until < localDateOf(now)) throw reasonPointer('/until', 'in-the-past', 'must not be in the past');
         until = endOfLocalDay(input.until).toISOString();
       }
       const { stored, holds } = await storedOf(c, now);
@@ -422,7 +423,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
       if (input.confirm !== deletable) {
         throw new Conflict('confirmation-mismatch', `This deletes ${deletable} recording(s); confirm with that number`, {
           toDelete: deletable,
-          errors: [{ pointer: '/confirm', detail: `must be ${deletable}, the number of recordings this deletes` }],
+          errors: [{ pointer: '/confirm', code: 'must-equal', detail: `must be ${deletable}, the number of recordings this deletes`, limit: deletable }],
         });
       }
       const optOut = await deps.optOuts.registerCallerKey(c.callerKey, { source: 'subject-request' }, actor);

@@ -6,6 +6,7 @@ import type { Principal } from '../http/types.js';
 import { Forbidden, InvalidInput, TooManyRequests, Unauthenticated } from '../shared/errors.js';
 import type { RefusalLog } from '../http/refusals.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
+import { fieldErrorOf } from '../shared/field-errors.js';
 import type { SignInFailures } from '../staff-sign-in/index.js';
 import { clearSessionCookie, sessionSecretOf, setSessionCookie } from '../http/session-cookie.js';
 import type { Sessions } from './sessions.js';
@@ -149,7 +150,7 @@ export function sessionRoutes(deps: {
     const p = signIn.safeParse(req.body ?? {});
     if (!p.success) {
       throw new InvalidInput('invalid-sign-in', 'Send {"token": "<access token>"} as JSON', {
-        errors: p.error.issues.map((i) => ({ pointer: '/' + (i.path.join('/') || 'token'), detail: i.message })),
+        errors: p.error.issues.map((i) => ({ ...fieldErrorOf(i), pointer: '/' + (i.path.join('/') || 'token') })),
       });
     }
     let opened;

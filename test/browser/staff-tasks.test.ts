@@ -150,6 +150,33 @@ describe("The staff's tasks in a real browser, on a month of calls", function ()
     await page.context().close();
   });
 
+  it('keeps the hold dialog open with what was typed when the reason is refused, and says why from the codes, in Swedish and English', async () => {
+    for (const [viewport, lang] of [[WIDE, 'sv'], [PHONE, 'en']] as const) {
+      const page = await signIn('admin', viewport, lang);
+      await open(page, '#/recordings');
+      await page.locator('#recordings-list tbody tr[data-status="stored"] button.hold').first().click();
+      const dialog = page.locator('dialog[open]');
+      const typed = 'Ring tillbaka 070-123 45 67';
+      await dialog.locator('input[name="holdReason"]').fill(typed);
+      await dialog.locator('#dialog-confirm').click();
+      const problem = dialog.locator('#dialog-problem .problem');
+      await problem.waitFor();
+      expect(await problem.locator('.message').textContent()).to.equal(lang === 'sv' ? 'Uppgifterna är felaktigt ifyllda.' : 'The details are not filled in correctly.');
+      expect(await problem.locator('li').allTextContents()).to.deep.equal([lang === 'sv' ? 'Skäl: får inte innehålla ett telefonnummer' : 'Reason: must not contain a phone number']);
+      expect(await problem.textContent(), "never the server's detail").not.to.match(/Invalid|\/reason|Tjänstens svar|The service's answer/);
+      expect(await dialog.locator('input[name="holdReason"]').inputValue(), 'what was typed stays').to.equal(typed);
+      expect(await dialog.locator('input[name="holdReason"]').getAttribute('aria-invalid')).to.equal('true');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).to.equal('holdReason');
+      expect(await axeViolations(page), `the refused hold (${lang} ${viewport.width}px)`).to.deep.equal([]);
+      // Corrected, it goes through and the dialog closes.
+      await dialog.locator('input[name="holdReason"]').fill('Begäran om allmän handling');
+      await dialog.locator('#dialog-confirm').click();
+      await page.locator('dialog').waitFor({ state: 'detached' });
+      await page.locator('#recordings-result .ok').waitFor();
+      await page.context().close();
+    }
+  });
+
   it('lets the trainer filter "bygglov" in any case, play, skip 10 s, change speed, reload and keep the filter and the call', async () => {
     const page = await signIn('trainer');
     await page.locator('#recordings-list table').waitFor();
@@ -278,6 +305,14 @@ describe("The staff's tasks in a real browser, on a month of calls", function ()
         await page.keyboard.press('Escape');
         await page.locator('dialog').waitFor({ state: 'detached' });
       }
+      // A refused reason: the dialog stays open and says why.
+      await page.locator('#recordings-list tbody tr button.hold').first().click();
+      await page.locator('dialog[open] input[name="holdReason"]').fill('Ring tillbaka 070-123 45 67');
+      await page.locator('#dialog-confirm').click();
+      await page.locator('#dialog-problem .problem').waitFor();
+      await check(page, where('dialog refused'));
+      await page.keyboard.press('Escape');
+      await page.locator('dialog').waitFor({ state: 'detached' });
       await open(page, '#/holds');
       await page.locator('input[name="recordingId"]').fill('mc-2026-0024');
       await page.locator('input[name="reason"]').fill('Prov');

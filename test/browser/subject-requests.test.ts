@@ -209,4 +209,41 @@ describe('Data-subject requests in a real browser', function () {
     const optOutsAfter = await t.db('audit_entries').where({ action: 'opt-out.registered' }).count({ n: '*' });
     expect(Number(optOutsAfter[0]!.n), 'one opt-out registered by the two objections').to.equal(Number(optOutsBefore[0]!.n) + 1);
   });
+
+  it('keeps what was typed in the request form on a problem and says what is wrong in Swedish and English, from the codes', async () => {
+    for (const [lang, width] of [['sv', 1280], ['en', 390]] as const) {
+      const sv = lang === 'sv';
+      const page = await signIn();
+      await page.setViewportSize({ width, height: 900 });
+      if (!sv) await page.getByRole('button', { name: 'English' }).click();
+      await page.goto(`${base}/#/subjectRequests`);
+      const form = page.locator('#subject-request-form');
+      await form.waitFor();
+      await form.locator('input[name="number"]').fill('070-55');
+      await form.locator('input[name="reference"]').fill('KS 2026/500');
+      await form.getByRole('button').click();
+      const problem = page.locator('#subject-request-result .problem');
+      await problem.waitFor();
+      expect(await problem.locator('li').allTextContents()).to.deep.equal([
+        sv ? 'Telefonnummer: är inte ett telefonnummer som går att tolka (skriv till exempel 070-123 45 67 eller +46 70 123 45 67)' : 'Phone number: is not a phone number that can be understood (write e.g. 070-123 45 67 or +46 70 123 45 67)',
+      ]);
+      expect(await problem.textContent()).not.to.match(/E\.164|expected|Invalid|Tjänstens svar/);
+      expect(await form.locator('input[name="number"]').inputValue(), 'the number stays to be corrected').to.equal('070-55');
+      expect(await form.locator('input[name="reference"]').inputValue()).to.equal('KS 2026/500');
+      expect(await form.locator('input[name="number"]').getAttribute('aria-invalid')).to.equal('true');
+      expect(await axeViolations(page), `the refused request (${lang}, ${width} px)`).to.deep.equal([]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(width);
+
+      // A reference that is a phone number: named by its field, in words.
+      await form.locator('input[name="number"]').fill('070-555 12 34');
+      await form.locator('input[name="reference"]').fill('070-555 12 34');
+      await form.getByRole('button').click();
+      await problem.locator('li').filter({ hasText: sv ? 'Diarienummer' : 'Case number' }).waitFor();
+      expect(await problem.locator('li').allTextContents()).to.deep.equal([sv ? 'Diarienummer: får inte innehålla ett telefonnummer' : 'Case number: must not contain a phone number']);
+      expect(await problem.locator('.message').textContent()).to.equal(sv ? 'Begäran är felaktigt ifylld.' : 'The request is not filled in correctly.');
+      expect(await form.locator('input[name="number"]').getAttribute('aria-invalid')).to.equal(null);
+      expect(await form.locator('input[name="reference"]').getAttribute('aria-invalid')).to.equal('true');
+      await page.context().close();
+    }
+  });
 });

@@ -110,7 +110,7 @@ describe("An auditor's month of calls", function () {
     it('refuses a reversed or too long period naming the field, and trainers', async () => {
       const reversed = await request(t.app).get('/v1/reports/overview').query({ from: '2026-11-10', to: '2026-11-01' }).set(auth).expect(422);
       expect(reversed.type).to.equal('application/problem+json');
-      expect(reversed.body.errors).to.deep.equal([{ pointer: '/to', detail: 'must be after from' }]);
+      expect(reversed.body.errors).to.deep.equal([{ pointer: '/to', code: 'not-after', detail: 'must be after from' }]);
       const long = await request(t.app).get('/v1/reports/overview').query({ from: '2024-01-01', to: '2026-01-01' }).set(auth).expect(422);
       expect(long.body.errors[0].pointer).to.equal('/to');
       const missing = await request(t.app).get('/v1/reports/overview').set(auth).expect(422);

@@ -31,7 +31,7 @@ describe('problem mapping (toProblem)', () => {
   });
 
   it('never throws, even on details whose properties throw when read or errors that are not objects', () => {
-    const hostile = new NotFound('x', 'gone');
+    const hostile = new NotFound('not-found', 'gone');
     Object.defineProperty(hostile.details, 'boom', { enumerable: true, get: () => { throw new Error('getter'); } });
     expect(toProblem(hostile).status).to.equal(404);
     for (const odd of [undefined, null, 42, 'text', Symbol('s'), Object.create(null), new Proxy({}, { get: () => { throw new Error('proxy'); } })]) {
@@ -40,9 +40,9 @@ describe('problem mapping (toProblem)', () => {
   });
 
   it('keeps field errors of invalid input', () => {
-    const p = toProblem(new InvalidInput('invalid-metadata', 'bad', { errors: [{ pointer: '/a', detail: 'b' }] }));
+    const p = toProblem(new InvalidInput('invalid-metadata', 'bad', { errors: [{ pointer: '/a', code: 'too-long', detail: 'b', limit: 10 }] }));
     expect(p.status).to.equal(422);
-    expect(p.errors).to.deep.equal([{ pointer: '/a', detail: 'b' }]);
+    expect(p.errors).to.deep.equal([{ pointer: '/a', code: 'too-long', detail: 'b', limit: 10 }]);
   });
 
   const outages: [string, unknown][] = [

@@ -3,7 +3,7 @@
 
 import { auditSearchView, overviewView } from './auditor.js';
 import { confirmOptOutDeletion, SUBJECT_TEXT, subjectRequestsView } from './subject-requests.js';
-import { CODE_TEXT, durationWords, formatTime, problemMessage, stockholmDate, stockholmDayStart } from './text.js';
+import { CODE_TEXT, durationWords, fieldErrorMessages, formatTime, problemMessage, stockholmDate, stockholmDayStart } from './text.js';
 
 const TEXT = {
   sv: {
@@ -158,13 +158,12 @@ async function api(method, path, body) {
   return { ok: true, status: res.status, data: await res.text() };
 }
 
-/** A problem in the page's language; the server's own (English) detail only as a secondary line. */
+/** A problem in the page's language, from its type and each field error's reason code; never the server's English detail. */
 function problemBox(r) {
-  const errs = r.problem?.errors?.map((e) => `${e.pointer}: ${e.detail}`) ?? [];
-  const detail = [r.problem?.detail, ...errs].filter(Boolean).join(' · ');
+  const fields = fieldErrorMessages(lang, r.problem);
   return h('div', { class: 'problem', role: 'alert', 'data-status': r.status, 'data-type': r.problem?.type },
     h('p', { class: 'message' }, h('strong', {}, problemMessage(lang, r.status, r.problem))),
-    detail ? h('p', { class: 'detail' }, `${CODE_TEXT[lang].serverSays}: `, h('span', { lang: 'en' }, detail)) : null);
+    fields.length ? h('ul', { class: 'field-errors' }, fields.map((f, i) => h('li', { 'data-pointer': r.problem.errors[i].pointer, 'data-code': r.problem.errors[i].code }, f))) : null);
 }
 
 const fmtDate = (iso) => formatTime(lang, iso);
@@ -303,9 +302,11 @@ async function recordingsView(main) {
     const until = h('input', { name: 'holdUntil', type: 'date', min: stockholmDate() });
     modal(t('holdTitle')(it.callId), [h('p', {}, t('holdExplain')), field(t('reason'), reason), field(t('until'), until)], t('placeHold'), async () => {
       const r = await api('POST', `/v1/recordings/${encodeURIComponent(it.id)}/hold`, { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) });
+      if (!r.ok) return r;
       answer(r, () => t('holdPlacedCall')(it.callId, r.data.until ? fmtDate(r.data.until) : null));
-      if (r.ok) await load();
-    });
+      await load();
+      return r;
+    }, '', { '/reason': reason, '/until': until });
   }
 
   async function release(it) {
@@ -318,10 +319,13 @@ async function recordingsView(main) {
     const reason = h('input', { name: 'deleteReason', required: true, maxlength: 500 });
     modal(t('deleteTitle')(it.callId), [h('p', {}, t('deleteExplain')(it.callId, fmtDate(it.startedAt))), field(t('reason'), reason)], t('deleteConfirm'), async () => {
       const r = await api('DELETE', `/v1/recordings/${encodeURIComponent(it.id)}`, { reason: reason.value.trim() });
+      // A refused reason keeps the dialog open with what was typed; any other answer is the page's to say.
+      if (!r.ok && r.status === 422) return r;
       answer(r, () => t('deletedCall')(it.callId, fmtDate(r.data.deletedAt)));
       if (playingId === it.id) stop();
       if (r.ok) await load();
-    }, 'danger');
+      return r;
+    }, 'danger', { '/reason': reason });
   }
 
   function stop() {
@@ -384,10 +388,13 @@ async function recordingsView(main) {
 
 /**
  * A modal dialog (native <dialog>: focus stays inside, Escape cancels) with the given fields and a
- * confirm button; `act` runs on confirm and the dialog closes when it is done.
+ * confirm button; `act` runs on confirm. When it answers a problem, the dialog stays open with what
+ * was typed, says the problem in it and marks the fields named (`fields`: pointer → input); otherwise
+ * it closes.
  */
-function modal(title, body, confirm, act, kind = '') {
-  const form = h('form', { method: 'dialog' }, h('h2', { id: 'dialog-title' }, title), body,
+function modal(title, body, confirm, act, kind = '', fields = {}) {
+  const problemArea = h('div', { id: 'dialog-problem' });
+  const form = h('form', { method: 'dialog' }, h('h2', { id: 'dialog-title' }, title), body, problemArea,
     h('p', { class: 'dialog-buttons' },
       h('button', { type: 'submit', class: kind, id: 'dialog-confirm' }, confirm), ' ',
       h('button', { type: 'button', class: 'secondary', id: 'dialog-cancel', onclick: () => dialog.close() }, t('cancel'))));
@@ -395,7 +402,16 @@ function modal(title, body, confirm, act, kind = '') {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     dialog.setAttribute('aria-busy', 'true');
-    await act();
+    const r = await act();
+    dialog.removeAttribute('aria-busy');
+    if (r && !r.ok) {
+      problemArea.replaceChildren(problemBox(r));
+      for (const input of Object.values(fields)) input.removeAttribute('aria-invalid');
+      const named = (r.problem?.errors ?? []).map((e) => fields[e.pointer]).filter(Boolean);
+      for (const input of named) input.setAttribute('aria-invalid', 'true');
+      (named[0] ?? form.querySelector('#dialog-confirm')).focus();
+      return;
+    }
     dialog.close();
   });
   const back = document.activeElement;
@@ -539,7 +555,7 @@ async function holdsView(main) {
 
 function optOutsView(main) {
   const out = h('div', { role: 'status', id: 'opt-outs-result' });
-  // The number is only ever sent in a request body and cleared from the page afterwards.
+  // The number is only ever sent in a request body, and cleared from the page once it was accepted.
   const num = h('input', { name: 'number', type: 'tel', required: true, autocomplete: 'off', maxlength: 40 });
   // Unchecked by default: deleting needs a deliberate choice and a confirmation naming the count.
   const del = h('input', { name: 'deleteExisting', type: 'checkbox' });
@@ -548,7 +564,8 @@ function optOutsView(main) {
     e.preventDefault();
     if (del.checked && !(await confirmOptOutDeletion(subjectUi, num.value, out))) return;
     const r = await api('POST', '/v1/opt-outs', { number: num.value, deleteExisting: del.checked });
-    num.value = '';
+    // Cleared once done; kept on a problem, so that a typing error can be corrected.
+    if (r.ok) num.value = '';
     show(r, () => [r.status === 201 ? t('optOutNew') : t('optOutKnown'), r.data.deletedRecordings !== undefined ? t('optOutDeleted')(r.data.deletedRecordings, r.data.keptUnderHold) : ''].filter(Boolean).join(' '));
   });
   const num2 = h('input', { name: 'removeNumber', type: 'tel', required: true, autocomplete: 'off', maxlength: 40 });
@@ -556,7 +573,7 @@ function optOutsView(main) {
   rem.addEventListener('submit', async (e) => {
     e.preventDefault();
     const r = await api('POST', '/v1/opt-outs/remove', { number: num2.value });
-    num2.value = '';
+    if (r.ok) num2.value = '';
     show(r, () => (r.data.removed ? t('optOutRemoved') : t('optOutNotFound')));
   });
   const show = (r, sentence) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));

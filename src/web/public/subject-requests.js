@@ -1,6 +1,6 @@
 // The administrator's page for data-subject requests (Begäran från registrerad, GDPR art. 15, 17, 18, 21).
 // Kept in its own module so that it merges cleanly with other work on app.js; app.js hands it its helpers.
-// The number is only ever sent in a request body and cleared from the page at once.
+// The number is only ever sent in a request body, and cleared from the page once the case is open.
 
 import { formatTime } from './text.js';
 
@@ -82,8 +82,17 @@ async function listView(main, ui) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const r = await api('POST', '/v1/subject-requests', { kind: kind.value, number: number.value, receivedAt: received.value, reference: reference.value, note: note.value || undefined });
+    // On a problem everything typed stays, so that it can be corrected; the number is cleared once the case is open.
+    const inputs = { '/kind': kind, '/number': number, '/receivedAt': received, '/reference': reference, '/note': note };
+    for (const input of Object.values(inputs)) input.removeAttribute('aria-invalid');
+    if (!r.ok) {
+      out.replaceChildren(problemBox(r));
+      const named = (r.problem?.errors ?? []).map((e) => inputs[e.pointer]).filter(Boolean);
+      for (const input of named) input.setAttribute('aria-invalid', 'true');
+      named[0]?.focus();
+      return;
+    }
     number.value = '';
-    if (!r.ok) return out.replaceChildren(problemBox(r));
     location.hash = `#/subjectRequests/${r.data.id}`;
   });
   const list = h('div', { id: 'subject-requests-list' });
