@@ -325,8 +325,8 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     async list(): Promise<CaseView[]> {
       const now = clock.now();
       const cases = (await repo.listCurrent(new Date(now.getTime() - CLOSED_VISIBLE_DAYS * 86_400_000).toISOString())).map((c) => view(c, now));
-      // Overdue first, then the rest by due time (as read); closed ones last.
-      const rank = (v: CaseView) => (v.overdue ? 0 : v.status === 'closed' ? 2 : 1);
+      // Overdue first, then open ones by due time, then answered ones, closed ones last.
+      const rank = (v: CaseView) => (v.overdue ? 0 : v.status === 'closed' ? 3 : v.status === 'answered' ? 2 : 1);
       return cases.sort((a, b) => rank(a) - rank(b) || (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
     },
 

@@ -411,7 +411,7 @@ describe('Web interface in a real browser', function () {
     expect(await t.db('audit_entries').whereIn('action', ['hold.placed', 'hold.released']).count({ n: '*' }).first()).to.deep.include({ n: 2 });
 
     await page.getByRole('link', { name: 'Försenad gallring' }).click();
-    await page.locator('#overdue p').first().waitFor();
+    await page.locator('#overdue-count').waitFor();
     expect(await page.locator('#overdue .problem').count()).to.equal(0);
     await shot(page, 'admin-overdue');
     await page.getByRole('link', { name: 'Nej till inspelning' }).click();

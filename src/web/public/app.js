@@ -43,6 +43,17 @@ const TEXT = {
     deletedCall: (c, at) => `Inspelningen av samtal ${c} är raderad (${at}). Raderingen står i granskningsloggen.`,
     callLink: 'Länk till samtalet', shortcuts: 'Kortkommandon', keyPlay: 'Spela eller pausa', keySlower: 'Långsammare', keyFaster: 'Snabbare',
     callOrRecordingId: 'Samtals-id eller inspelnings-id', activeHolds: 'Gällande gallringsstopp', holdOfRequest: 'Begäran från registrerad', untilFurther: 'tills vidare', holdEnds: 'Gäller till och med', holdPlacedAt: 'Lagt', noHolds: 'Inga gallringsstopp gäller just nu.',
+    entriesVerified: 'Verifierade poster', entryNo: (n) => `post nr ${n}`, upToEntry: (n) => `poster till och med nr ${n}`, entryHash: 'Kontrollsumma (SHA-256)',
+    signedCheckpoints: 'Kontrollpunkter med giltig signatur', checkpointCovers: 'Omfattar', checkpointSigned: 'Signerad', signature: 'Signatur (Ed25519)', keyId: 'Nyckelns id',
+    problemKinds: {
+      'seq-gap': 'en post saknas i numreringen', 'broken-link': 'posten hänger inte ihop med posten före', 'hash-mismatch': 'posten har ändrats i efterhand',
+      'checkpoint-mismatch': 'loggen stämmer inte med en signerad kontrollpunkt', truncated: 'poster som en kontrollpunkt omfattar saknas',
+      'checkpoint-signature': 'en kontrollpunkts signatur stämmer inte', 'checkpoint-conflict': 'två kontrollpunkter säger olika om samma post',
+      'checkpoint-key-id': 'en kontrollpunkt är signerad med en okänd nyckel', 'malformed-entry': 'posten går inte att läsa', 'malformed-checkpoint': 'en kontrollpunkt går inte att läsa',
+    },
+    overdueUnheld: (n) => `Försenade: ${n}`, overdueUnheldNone: 'Ingen inspelning är försenad.',
+    overdueHeld: (n) => `Sparas efter gallringsdagen på grund av gallringsstopp: ${n}`, pastDeadlineBy: (d) => `${d} efter gallringsdagen`,
+    holdThisCase: 'detta ärende', holdOtherCase: 'ett annat ärende', overdueDays: (n) => (n === 0 ? 'försenad' : `försenad ${n} ${n === 1 ? 'dag' : 'dagar'}`),
     controllerFooter: 'Personuppgiftsansvarig', controller: 'Personuppgiftsansvarig', orgNumber: 'org.nr', contact: 'Kontakt', dpo: 'Dataskyddsombud',
     noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
   },
@@ -83,6 +94,17 @@ const TEXT = {
     deletedCall: (c, at) => `The recording of call ${c} is deleted (${at}). The deletion is in the audit log.`,
     callLink: 'Link to this call', shortcuts: 'Keyboard shortcuts', keyPlay: 'Play or pause', keySlower: 'Slower', keyFaster: 'Faster',
     callOrRecordingId: 'Call id or recording id', activeHolds: 'Holds in force', holdOfRequest: 'Data-subject request', untilFurther: 'until further notice', holdEnds: 'In force until', holdPlacedAt: 'Placed', noHolds: 'No holds are in force.',
+    entriesVerified: 'Entries verified', entryNo: (n) => `entry no. ${n}`, upToEntry: (n) => `entries up to no. ${n}`, entryHash: 'Hash (SHA-256)',
+    signedCheckpoints: 'Checkpoints with a valid signature', checkpointCovers: 'Covers', checkpointSigned: 'Signed', signature: 'Signature (Ed25519)', keyId: "The key's id",
+    problemKinds: {
+      'seq-gap': 'an entry is missing from the numbering', 'broken-link': 'the entry does not link to the one before', 'hash-mismatch': 'the entry was altered afterwards',
+      'checkpoint-mismatch': 'the log does not match a signed checkpoint', truncated: 'entries a checkpoint covers are missing',
+      'checkpoint-signature': "a checkpoint's signature does not match", 'checkpoint-conflict': 'two checkpoints disagree about one entry',
+      'checkpoint-key-id': 'a checkpoint is signed with an unknown key', 'malformed-entry': 'the entry cannot be read', 'malformed-checkpoint': 'a checkpoint cannot be read',
+    },
+    overdueUnheld: (n) => `Overdue: ${n}`, overdueUnheldNone: 'No recording is overdue.',
+    overdueHeld: (n) => `Kept past the deadline because of a hold: ${n}`, pastDeadlineBy: (d) => `${d} past the deadline`,
+    holdThisCase: 'this case', holdOtherCase: 'another case', overdueDays: (n) => (n === 0 ? 'overdue' : `overdue by ${n} ${n === 1 ? 'day' : 'days'}`),
     controllerFooter: 'Controller', controller: 'Controller', orgNumber: 'org. no.', contact: 'Contact', dpo: 'Data-protection officer',
     noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
   },
@@ -167,6 +189,14 @@ function problemBox(r) {
 }
 
 const fmtDate = (iso) => formatTime(lang, iso);
+/**
+ * The end of a hold as the form took it: a hold "till och med 2026-12-31" ends when 2027-01-01 begins
+ * in Stockholm, and reads as the last day it is in force; any other end reads as its time.
+ */
+const holdEnd = (iso) => {
+  const lastDay = stockholmDate(new Date(Date.parse(iso) - 1));
+  return Date.parse(stockholmDayStart(lastDay, 1)) === Date.parse(iso) ? lastDay : fmtDate(iso);
+};
 const fmtDuration = (ms) => {
   if (ms == null) return '–';
   const s = Math.round(ms / 1000);
@@ -303,7 +333,7 @@ async function recordingsView(main) {
     modal(t('holdTitle')(it.callId), [h('p', {}, t('holdExplain')), field(t('reason'), reason), field(t('until'), until)], t('placeHold'), async () => {
       const r = await api('POST', `/v1/recordings/${encodeURIComponent(it.id)}/hold`, { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) });
       if (!r.ok) return r;
-      answer(r, () => t('holdPlacedCall')(it.callId, r.data.until ? fmtDate(r.data.until) : null));
+      answer(r, () => t('holdPlacedCall')(it.callId, r.data.until ? holdEnd(r.data.until) : null));
       await load();
       return r;
     }, '', { '/reason': reason, '/until': until });
@@ -428,17 +458,26 @@ async function verificationView(main) {
   const parts = [];
   if (!v.ok) parts.push(problemBox(v));
   else {
+    const p = v.data.firstProblem;
     parts.push(h('p', { class: `status ${v.data.ok ? 'ok' : 'bad'}`, id: 'chain-status', 'data-ok': String(v.data.ok) }, v.data.ok ? t('chainOk') : t('chainBad')));
-    parts.push(h('dl', { class: 'facts' }, h('dt', {}, t('entries')), h('dd', {}, String(v.data.entries)),
-      v.data.head ? [h('dt', {}, t('head')), h('dd', {}, `#${v.data.head.seq} ${v.data.head.hash}`)] : null,
-      v.data.firstProblem ? [h('dt', {}, t('firstProblem')), h('dd', {}, JSON.stringify(v.data.firstProblem))] : null));
+    parts.push(h('dl', { class: 'facts', id: 'chain-facts' }, h('dt', {}, t('entriesVerified')), h('dd', {}, String(v.data.entries)),
+      v.data.head ? [h('dt', {}, t('head')), h('dd', {}, t('entryNo')(v.data.head.seq)), h('dt', {}, t('entryHash')), h('dd', {}, h('code', {}, v.data.head.hash))] : null,
+      p ? [h('dt', {}, t('firstProblem')), h('dd', {}, `${t('entryNo')(p.seq)}: ${t('problemKinds')[p.kind] ?? p.kind}`)] : null,
+      v.data.checkpoints ? [h('dt', {}, t('signedCheckpoints')), h('dd', {}, String(v.data.checkpoints.valid))] : null));
   }
   parts.push(h('h2', {}, t('checkpoint')));
   if (!c.ok) parts.push(problemBox(c));
   else {
     const list = c.data.checkpoints ?? [];
     const latest = list[list.length - 1];
-    parts.push(latest ? h('dl', { class: 'facts', id: 'latest-checkpoint' }, Object.entries(latest).filter(([, val]) => typeof val !== 'object').map(([k, val]) => [h('dt', {}, k), h('dd', {}, String(val))])) : h('p', {}, t('noCheckpoint')));
+    parts.push(latest
+      ? h('dl', { class: 'facts', id: 'latest-checkpoint' },
+        h('dt', {}, t('checkpointCovers')), h('dd', {}, t('upToEntry')(latest.seq)),
+        h('dt', {}, t('checkpointSigned')), h('dd', {}, fmtDate(latest.at)),
+        h('dt', {}, t('entryHash')), h('dd', {}, h('code', {}, latest.hash)),
+        h('dt', {}, t('signature')), h('dd', {}, h('code', {}, latest.signature)),
+        h('dt', {}, t('keyId')), h('dd', {}, h('code', {}, latest.keyId)))
+      : h('p', {}, t('noCheckpoint')));
   }
   out.replaceChildren(...parts);
 }
@@ -524,7 +563,7 @@ async function holdsView(main) {
     }
     const body = { reason: reason.value.trim(), ...(until.value ? { until: dayEnd(until.value) } : {}) };
     const r = await api('POST', `/v1/recordings/${encodeURIComponent(recordingId)}/hold`, body);
-    show(r, () => (callId ? t('holdPlacedCall')(callId, r.data.until ? fmtDate(r.data.until) : null) : t('holdPlaced')(r.data.recordingId, r.data.until ? fmtDate(r.data.until) : null)));
+    show(r, () => (callId ? t('holdPlacedCall')(callId, r.data.until ? holdEnd(r.data.until) : null) : t('holdPlaced')(r.data.recordingId, r.data.until ? holdEnd(r.data.until) : null)));
     if (r.ok) await load();
   });
   const show = (r, sentence) => out.replaceChildren(r.ok ? h('p', { class: 'ok' }, sentence()) : problemBox(r));
@@ -542,10 +581,10 @@ async function holdsView(main) {
     if (!r.ok) return list.replaceChildren(problemBox(r));
     const rows = r.data.items.map((x) => h('tr', { 'data-id': x.recordingId, 'data-call-id': x.callId },
       h('td', { class: 'id' }, x.callId), h('td', { class: 'id' }, x.recordingId), h('td', {}, fmtDate(x.startedAt)), h('td', {}, fmtDate(x.deadline)),
-      h('td', {}, x.manual ? x.reason : t('holdOfRequest')), h('td', {}, x.until ? fmtDate(x.until) : t('untilFurther')), h('td', {}, fmtDate(x.placedAt)),
+      h('td', {}, x.manual ? x.reason : t('holdOfRequest')), h('td', {}, x.until ? holdEnd(x.until) : t('untilFurther')), h('td', {}, fmtDate(x.placedAt)),
       h('td', { class: 'actions' }, h('span', {}, x.manual
         ? h('button', { type: 'button', class: 'secondary release', 'aria-label': `${t('releaseHold')} ${x.callId}`, onclick: () => release(x) }, t('releaseHold'))
-        : h('a', { href: '#/subjectRequests' }, t('subjectRequests'))))));
+        : h('a', { href: `#/subjectRequests/${x.reason.slice('subject-request:'.length)}` }, t('subjectRequests'))))));
     list.replaceChildren(rows.length
       ? table([t('callId'), t('recordingId'), t('started'), t('deadline'), t('reason'), t('holdEnds'), t('holdPlacedAt'), t('actions')], rows)
       : h('p', {}, t('noHolds')));
@@ -586,12 +625,19 @@ async function overdueView(main) {
   main.replaceChildren(h('h1', {}, t('overdue')), out);
   const r = await api('GET', '/v1/retention/overdue');
   if (!r.ok) return out.replaceChildren(problemBox(r));
+  // Overdue are the unheld ones (the count /readyz and the metric give); a held call past its deadline is kept on purpose.
   const recs = r.data.recordings ?? [];
-  const rows = recs.map((row) => h('tr', { 'data-id': row.id },
-    h('td', { class: 'id' }, row.callId), h('td', { class: 'id' }, row.id), h('td', {}, fmtDate(row.startedAt)), h('td', {}, fmtDate(row.deadline)),
-    h('td', {}, t('overdueBy')(durationWords(lang, Date.now() - Date.parse(row.deadline)))), h('td', {}, row.holdId ? word('statuses', 'held') : '–')));
-  out.replaceChildren(h('p', {}, `${t('count')}: ${r.data.count ?? recs.length}`),
-    recs.length ? table([t('callId'), t('recordingId'), t('started'), t('deadline'), t('lateness'), t('holdAction')], rows) : h('p', {}, t('none')));
+  const past = (row) => durationWords(lang, Date.now() - Date.parse(row.deadline));
+  const rowsOf = (list, late) => list.map((row) => h('tr', { 'data-id': row.id },
+    h('td', { class: 'id' }, row.callId), h('td', { class: 'id' }, row.id), h('td', {}, fmtDate(row.startedAt)), h('td', {}, fmtDate(row.deadline)), h('td', {}, late(row))));
+  const head = [t('callId'), t('recordingId'), t('started'), t('deadline'), t('lateness')];
+  const unheld = recs.filter((row) => !row.holdId);
+  const held = recs.filter((row) => row.holdId);
+  out.replaceChildren(
+    h('h2', { id: 'overdue-count', 'data-count': String(unheld.length) }, t('overdueUnheld')(unheld.length)),
+    unheld.length ? table(head, rowsOf(unheld, (row) => t('overdueBy')(past(row)))) : h('p', {}, t('overdueUnheldNone')),
+    ...(held.length ? [h('h2', { id: 'overdue-held', 'data-count': String(held.length) }, t('overdueHeld')(held.length)),
+      h('div', { id: 'overdue-held-list' }, table(head, rowsOf(held, (row) => t('pastDeadlineBy')(past(row)))))] : []));
 }
 
 // ---- shell ----

@@ -18,6 +18,8 @@ export const SUBJECT_TEXT = {
     confirmYes: (n) => `Ja, radera ${n} samtal`, cancel: 'Avbryt',
     erased: (d, k) => `Raderade ${d} samtal. ${k} behölls under gallringsstopp.`, restricted: (n) => `${n} samtal fick gallringsstopp.`, done: 'Klart.',
     number: 'Telefonnummer', nothingHeld: 'Inget sparat om numret.',
+    holdThisCase: 'detta ärende', holdOtherCase: 'ett annat ärende', holdOther: 'annat gallringsstopp',
+    lateDays: (n) => (n === 0 ? 'försenad' : `försenad ${n} ${n === 1 ? 'dag' : 'dagar'}`), status: 'Status',
     confirmOptOut: (n) => `Radera ${n} befintliga inspelningar av numret? Det går inte att ångra.`,
     object: 'Registrera invändning',
     confirmObject: (n, kept, since) => [
@@ -41,6 +43,8 @@ export const SUBJECT_TEXT = {
     confirmYes: (n) => `Yes, erase ${n} calls`, cancel: 'Cancel',
     erased: (d, k) => `Erased ${d} calls. ${k} kept under a hold.`, restricted: (n) => `${n} calls held.`, done: 'Done.',
     number: 'Phone number', nothingHeld: 'Nothing held about this number.',
+    holdThisCase: 'this case', holdOtherCase: 'another case', holdOther: 'another hold',
+    lateDays: (n) => (n === 0 ? 'overdue' : `overdue by ${n} ${n === 1 ? 'day' : 'days'}`), status: 'Status',
     confirmOptOut: (n) => `Delete ${n} existing recordings of this number? This cannot be undone.`,
     object: 'Register objection',
     confirmObject: (n, kept, since) => [
@@ -54,6 +58,24 @@ export const SUBJECT_TEXT = {
 };
 
 const KINDS = ['access', 'restriction', 'erasure', 'objection'];
+
+/** Days left, or how late, in words: "försenad 5 dagar" rather than "-5". */
+const daysLeft = (T, c) => (c.daysLeft === null ? '–' : c.overdue ? T.lateDays(Math.max(0, -c.daysLeft)) : String(c.daysLeft));
+
+/** "2 min 30 s", as the register extract says it. */
+const duration = (ms) => {
+  if (ms == null || ms < 0) return '–';
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+};
+
+/** A hold by what it is: this case, a link to another case, or another (administrator's) hold. */
+function holdWords(ui, T, reason, caseId) {
+  const other = /^subject-request:(sr_[0-9a-f]{16})$/.exec(reason)?.[1];
+  if (other === caseId) return T.holdThisCase;
+  if (other) return ui.h('a', { href: `#/subjectRequests/${other}` }, T.holdOtherCase);
+  return T.holdOther;
+}
 
 /** `#/subjectRequests` (form and list) or `#/subjectRequests/<id>` (one case). */
 export async function subjectRequestsView(main, ui) {
@@ -101,9 +123,9 @@ async function listView(main, ui) {
   if (!r.ok) return list.replaceChildren(problemBox(r));
   const rows = r.data.items.map((c) => h('tr', { 'data-id': c.id, class: c.overdue ? 'overdue' : c.daysLeft !== null && c.daysLeft <= 5 ? 'due-soon' : undefined },
     h('td', {}, h('a', { href: `#/subjectRequests/${c.id}` }, c.reference)), h('td', {}, T.kinds[c.kind]), h('td', {}, c.receivedDate),
-    h('td', {}, c.effectiveDueDate), h('td', { class: 'num' }, c.daysLeft === null ? '–' : c.overdue ? `${c.daysLeft} (${T.overdue})` : String(c.daysLeft)),
+    h('td', {}, c.effectiveDueDate), h('td', { class: 'num' }, daysLeft(T, c)),
     h('td', {}, T.statuses[c.status])));
-  list.replaceChildren(rows.length ? table([T.reference, T.kind, T.received, T.due, T.daysLeft, 'Status'], rows) : h('p', {}, '–'));
+  list.replaceChildren(rows.length ? table([T.reference, T.kind, T.received, T.due, T.daysLeft, T.status], rows) : h('p', {}, '–'));
 }
 
 async function caseView(main, ui, id, note) {
@@ -126,12 +148,12 @@ async function caseView(main, ui, id, note) {
   const facts = h('dl', { class: 'facts', id: 'subject-request-facts' },
     h('dt', {}, T.kind), h('dd', {}, T.kinds[c.kind]), h('dt', {}, 'Status'), h('dd', { id: 'subject-request-status' }, T.statuses[c.status]),
     h('dt', {}, T.received), h('dd', {}, c.receivedDate), h('dt', {}, T.due), h('dd', {}, c.effectiveDueDate),
-    h('dt', {}, T.daysLeft), h('dd', { class: c.overdue ? 'bad' : undefined }, c.daysLeft === null ? '–' : String(c.daysLeft)),
+    h('dt', {}, T.daysLeft), h('dd', { class: c.overdue ? 'bad' : undefined, id: 'subject-request-days-left' }, daysLeft(T, c)),
     d.optOut ? [h('dt', {}, T.optOut), h('dd', { id: 'subject-request-opt-out' }, formatTime(ui.lang(), d.optOut.since))] : null);
   const rows = d.calls.map((x) => h('tr', { 'data-recording': x.recordingId, 'data-state': x.state },
     h('td', {}, `${x.local.date} ${x.local.time} ${x.local.zone}`), h('td', {}, x.queue ?? '–'),
-    h('td', { class: 'num' }, x.durationMs == null ? '–' : `${Math.round(x.durationMs / 1000)} s`), h('td', {}, T.states[x.state]),
-    h('td', {}, x.holds.map((hd) => hd.reason).join(', ') || '–')));
+    h('td', { class: 'num' }, duration(x.durationMs)), h('td', {}, T.states[x.state]),
+    h('td', { class: 'holds' }, x.holds.length ? x.holds.map((hd, i) => [i ? ', ' : '', holdWords(ui, T, hd.reason, id)]) : '–')));
   const calls = rows.length ? table([T.dateTime, T.queue, T.duration, T.state, T.holdReason], rows) : h('p', { id: 'nothing-held' }, d.nothingHeld ? T.nothingHeld : T.none);
 
   const buttons = h('div', { class: 'pager', id: 'subject-request-actions' });

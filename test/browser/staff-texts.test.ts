@@ -1,0 +1,171 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import request from 'supertest';
+import { DAY_MS } from '../../src/shared/clock.js';
+import { addDays, localDateOf } from '../../src/subject-requests/index.js';
+import { axeViolations } from '../helpers/page-checks.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const VIEWS = [['sv', 1280], ['en', 390]] as const;
+
+/** What staff read, page by page: words and local times, not codes; counts that match their rows. */
+describe('What staff read, in a real browser: the overdue list, the chain verification, holds and cases', function () {
+  this.timeout(180_000);
+  let t: TestApp;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let admin: string;
+  const ids: Record<string, string> = {};
+  const cases: Record<string, string> = {};
+
+  async function ingest(name: string, caller: string) {
+    const meta = callMeta(t.clock.now(), { caller, queue: 'bygglov' });
+    const { body, contentType } = recordingBody(meta, fixture('call-8k.mp3'));
+    const res = await request(t.app).post('/v1/recordings').set(signedHeaders(body, t.clock.now())).set('Content-Type', contentType).send(body);
+    expect(res.status).to.equal(201);
+    ids[name] = res.body.id;
+  }
+  const api = (method: 'post' | 'get', path: string, body?: object) => request(t.app)[method](path).set('Authorization', `Bearer ${admin}`).send(body);
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing`);
+    t = await startTestApp();
+    admin = await t.token('admin');
+    // Two calls 31 days old, past their deadline (retention has not run): one unheld, one held.
+    t.clock.advance(-31 * DAY_MS);
+    await ingest('late', '+46701110001');
+    await ingest('lateHeld', '+46701110001');
+    t.clock.advance(31 * DAY_MS);
+    expect((await api('post', `/v1/recordings/${ids.lateHeld}/hold`, { reason: 'Begäran om allmän handling' })).status).to.equal(201);
+    // A call of a caller with an open access case (its preservation hold), an overdue case, and an answered one.
+    await ingest('preserved', '+46702220002');
+    const today = localDateOf(t.clock.now());
+    const open = async (name: string, kind: string, number: string, receivedAt: string) => {
+      const res = await api('post', '/v1/subject-requests', { kind, number, receivedAt, reference: `KS ${name}` });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      cases[name] = res.body.id;
+    };
+    await open('access', 'access', '070-222 00 02', today);
+    await open('overdue', 'erasure', '070-333 00 03', addDays(today, -40));
+    await open('answered', 'restriction', '070-444 00 04', addDays(today, -10));
+    expect((await api('post', `/v1/subject-requests/${cases.answered}/answer`)).status).to.equal(200);
+    server = t.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server) await new Promise((r) => server.close(r));
+    await t?.close();
+  });
+
+  async function signIn(lang: 'sv' | 'en', width: number): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'sv-SE' });
+    await context.addInitScript(`globalThis.__name = (f) => f; localStorage.setItem('gallra.lang', '${lang}');`);
+    const page = await context.newPage();
+    await page.goto(base + '/');
+    await page.locator('#token').fill(admin);
+    await page.locator('#sign-in button[type="submit"]').click();
+    await page.locator('#who').filter({ hasText: lang === 'sv' ? 'Inloggad som' : 'Signed in as' }).waitFor();
+    return page;
+  }
+
+  async function checked(page: Page, where: string, width: number) {
+    expect(await axeViolations(page), where).to.deep.equal([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), `${where}: within the screen`).to.be.at.most(width);
+  }
+
+  it('counts as overdue only the calls without a hold, and lists the held ones apart as kept on purpose', async () => {
+    for (const [lang, width] of VIEWS) {
+      const page = await signIn(lang, width);
+      await page.goto(`${base}/#/overdue`);
+      await page.locator('#overdue-count').waitFor();
+      const sv = lang === 'sv';
+      expect(await page.locator('#overdue-count').textContent()).to.equal(sv ? 'Försenade: 1' : 'Overdue: 1');
+      expect(await page.locator('#overdue-held').textContent()).to.equal(sv ? 'Sparas efter gallringsdagen på grund av gallringsstopp: 1' : 'Kept past the deadline because of a hold: 1');
+      const heldRow = page.locator(`#overdue-held-list tr[data-id="${ids.lateHeld}"]`);
+      expect(await heldRow.textContent()).to.include(sv ? 'efter gallringsdagen' : 'past the deadline').and.not.include(sv ? 'över tiden' : 'overdue');
+      expect(await page.locator(`#overdue tr[data-id="${ids.late}"]`).textContent()).to.include(sv ? 'över tiden' : 'overdue');
+      await checked(page, `overdue ${lang} ${width}`, width);
+      await page.context().close();
+    }
+  });
+
+  it('shows the chain verification in words and Stockholm time, not as field names', async () => {
+    expect((await api('post', '/v1/audit/checkpoints')).status).to.be.oneOf([200, 201]);
+    for (const [lang, width] of VIEWS) {
+      const page = await signIn(lang, width);
+      await page.goto(`${base}/#/verification`);
+      await page.locator('#latest-checkpoint').waitFor();
+      const labels = await page.locator('#verification dt').allTextContents();
+      for (const raw of ['seq', 'hash', 'at', 'signature', 'keyId']) expect(labels, lang).not.to.include(raw);
+      expect(labels).to.include.members(lang === 'sv' ? ['Verifierade poster', 'Signerad', 'Signatur (Ed25519)'] : ['Entries verified', 'Signed', 'Signature (Ed25519)']);
+      const text = await page.locator('#latest-checkpoint').textContent();
+      expect(text).not.to.match(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+      expect(text).to.match(lang === 'sv' ? /\d{4}-\d{2}-\d{2} \d{2}:\d{2} CES?T/ : /\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2} CES?T/);
+      await checked(page, `verification ${lang} ${width}`, width);
+      await page.context().close();
+    }
+  });
+
+  it('lists a hold "till och med" a day as ending that day, and links a request\'s hold to its case', async () => {
+    const page = await signIn('sv', 1280);
+    await page.goto(`${base}/#/holds`);
+    await page.locator('#holds-list').waitFor();
+    const until = await page.evaluate(() => {
+      const d = new Date(Date.now() + 20 * 86_400_000);
+      return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm' }).format(d);
+    });
+    await page.locator('input[name="recordingId"]').fill(ids.late!);
+    await page.locator('input[name="reason"]').fill('Tillsyn');
+    await page.locator('input[name="until"]').fill(until);
+    await page.locator('input[name="reason"]').press('Enter');
+    await page.locator('#holds-result .ok').waitFor();
+    expect(await page.locator('#holds-result').textContent()).to.include(`till och med ${until}.`);
+    const row = page.locator(`#holds-list tr[data-id="${ids.late}"]`);
+    await row.waitFor();
+    expect(await row.locator('td').nth(5).textContent()).to.equal(until);
+    const link = page.locator(`#holds-list tr[data-id="${ids.preserved}"] a`);
+    expect(await link.getAttribute('href')).to.equal(`#/subjectRequests/${cases.access}`);
+    await checked(page, 'holds sv 1280', 1280);
+    await page.context().close();
+  });
+
+  it('says on the case page which case holds a call, how late a case is, durations in minutes, with its buttons on a phone; answered cases below open ones', async () => {
+    for (const [lang, width] of VIEWS) {
+      const sv = lang === 'sv';
+      const page = await signIn(lang, width);
+      await page.goto(`${base}/#/subjectRequests/${cases.access}`);
+      await page.locator('#subject-request-facts').waitFor();
+      const row = page.locator(`tr[data-recording="${ids.preserved}"]`);
+      expect(await row.locator('td.holds').textContent()).to.equal(sv ? 'detta ärende' : 'this case');
+      expect(await row.textContent()).not.to.include('subject-request:');
+      expect(await row.locator('td').nth(2).textContent()).to.match(/^\d+ min \d+ s$/);
+      for (const button of await page.locator('#subject-request-actions > *').all()) {
+        const box = (await button.boundingBox())!;
+        expect(box.x + box.width, `${await button.textContent()} within ${width} px`).to.be.at.most(width);
+      }
+      await checked(page, `case ${lang} ${width}`, width);
+
+      await page.goto(`${base}/#/subjectRequests/${cases.overdue}`);
+      await page.locator('#subject-request-days-left').filter({ hasText: sv ? 'försenad' : 'overdue' }).waitFor();
+      expect(await page.locator('#subject-request-days-left').textContent()).to.match(sv ? /^försenad \d+ dagar$/ : /^overdue by \d+ days$/);
+
+      await page.goto(`${base}/#/subjectRequests`);
+      await page.locator(`#subject-requests-list tr[data-id="${cases.answered}"]`).waitFor();
+      const order = await page.locator('#subject-requests-list tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+      expect(order.indexOf(cases.overdue!)).to.be.below(order.indexOf(cases.access!));
+      expect(order.indexOf(cases.access!), 'open before answered').to.be.below(order.indexOf(cases.answered!));
+      await checked(page, `cases ${lang} ${width}`, width);
+      await page.context().close();
+    }
+  });
+});
