@@ -124,6 +124,22 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     ]);
   });
 
+  it('brings a person who opened a view by its address back to it after signing in with the provider, as token sign-in does', async () => {
+    const page = await (await newContext()).newPage();
+    await page.goto(o.base + '/#/holds');
+    await page.getByRole('link', { name: 'Logga in med kommunens konto' }).click();
+    await page.locator('input[name="login"]').fill('adam.admin');
+    await page.locator('input[name="password"]').fill('valfritt');
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL((u) => u.origin === o.base, { waitUntil: 'domcontentloaded' });
+    await page.locator('#who').filter({ hasText: 'Inloggad som' }).waitFor();
+    await page.getByRole('heading', { name: 'Gallringsstopp', level: 1 }).waitFor();
+    expect(new URL(page.url()).hash).to.equal('#/holds');
+    // Once: the view asked for is not kept for later.
+    expect(await page.evaluate(() => sessionStorage.getItem('gallra.returnTo'))).to.equal(null);
+    await page.context().close();
+  });
+
   it('gives a person in two mapped groups both menus', async () => {
     const page = await signIn('tilda.two-roles');
     expect(await menu(page)).to.deep.equal(['Översikt', 'Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport', 'Försenad gallring']);

@@ -168,4 +168,30 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       await page.context().close();
     }
   });
+
+  it('finds one call by its call id in the recordings list, and keeps each date on one line at 1280 px', async () => {
+    const callId = (await t.db('recordings').where({ id: ids.late }).first()).call_id as string;
+    for (const [lang, width] of VIEWS) {
+      const page = await signIn(lang, width);
+      await page.goto(`${base}/#/recordings`);
+      await page.locator('#recordings-list tbody tr').first().waitFor();
+      expect(await page.locator('#recordings-list tbody tr').count()).to.be.greaterThan(1);
+      await page.getByLabel(lang === 'sv' ? 'Samtals-id' : 'Call id', { exact: true }).fill(callId);
+      await page.getByRole('button', { name: lang === 'sv' ? 'Filtrera' : 'Filter' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#recordings-list tbody tr').length === 1);
+      expect(await page.locator('#recordings-list tbody tr').getAttribute('data-id')).to.equal(ids.late);
+      expect(new URL(page.url()).hash).to.include(`callId=${encodeURIComponent(callId)}`);
+      if (width === 1280) {
+        // One line box per line of the cell's text.
+        const lines = await page.locator('#recordings-list tbody tr td.when').evaluate((td) => {
+          const range = document.createRange();
+          range.selectNodeContents(td);
+          return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+        });
+        expect(lines, 'the date and time on one line').to.equal(1);
+      }
+      await checked(page, `recordings by call id ${lang} ${width}`, width);
+      await page.context().close();
+    }
+  });
 });

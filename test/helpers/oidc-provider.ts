@@ -22,9 +22,12 @@ export interface TestOidcProvider {
  * puts them), its development sign-in page (any password), consent taken as given for gallra, and
  * RP-initiated logout. Its pages fetch nothing from outside.
  */
-export async function startOidcProvider(opts: { redirectUri: string; postLogoutRedirectUri: string; people: Record<string, TestPerson> }): Promise<TestOidcProvider> {
+export async function startOidcProvider(opts: { redirectUri: string; postLogoutRedirectUri: string; people: Record<string, TestPerson>; port?: number }): Promise<TestOidcProvider> {
   const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
+  });
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clientId = 'gallra';
   const clientSecret = 'test-client-secret-that-is-long-enough-for-hs256-0123456789';

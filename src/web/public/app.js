@@ -259,6 +259,8 @@ async function recordingsView(main) {
     from: h('input', { type: 'date', name: 'from' }), to: h('input', { type: 'date', name: 'to' }),
     queue: h('input', { name: 'queue', maxlength: 64, list: 'queue-options', autocomplete: 'off' }),
     agentId: h('input', { name: 'agentId', maxlength: 64, list: 'agent-options', autocomplete: 'off' }),
+    // Staff who act on one known call (an administrator deleting it, an auditor looking it up) find it by its call id.
+    ...(staffOnly ? {} : { callId: h('input', { name: 'callId', maxlength: 128, autocomplete: 'off', spellcheck: 'false' }) }),
   };
   // The filters (and the call being played) live in the address, so a reload, a language switch or a shared link keeps them.
   const kept = new URLSearchParams(location.hash.split('?')[1] ?? '');
@@ -270,7 +272,8 @@ async function recordingsView(main) {
   const player = h('section', { class: 'player', id: 'player-section', 'aria-labelledby': 'player-title', hidden: true });
   const cursors = [null];
   const form = h('form', { class: 'filters', role: 'search' },
-    field(t('from'), f.from), field(t('to'), f.to), field(t('queue'), f.queue), field(t('agent'), f.agentId), h('button', { type: 'submit' }, t('filter')), queues, agents);
+    field(t('from'), f.from), field(t('to'), f.to), field(t('queue'), f.queue), field(t('agent'), f.agentId), f.callId ? field(t('callId'), f.callId) : null,
+    h('button', { type: 'submit' }, t('filter')), queues, agents);
   const address = () => {
     const q = query({ ...Object.fromEntries(Object.entries(f).map(([k, input]) => [k, input.value.trim()])), play: playingId ?? undefined });
     history.replaceState(null, '', `#/recordings${q ? `?${q}` : ''}`);
@@ -295,7 +298,7 @@ async function recordingsView(main) {
 
   async function load() {
     busy(list);
-    const q = query({ from: dayStart(f.from.value), to: dayEnd(f.to.value), queue: f.queue.value.trim(), agentId: f.agentId.value.trim(), limit: 20, cursor: cursors[cursors.length - 1] ?? undefined });
+    const q = query({ from: dayStart(f.from.value), to: dayEnd(f.to.value), queue: f.queue.value.trim(), agentId: f.agentId.value.trim(), callId: f.callId?.value.trim(), limit: 20, cursor: cursors[cursors.length - 1] ?? undefined });
     const [r, holds] = await Promise.all([api('GET', `/v1/recordings?${q}`), isAdmin ? api('GET', '/v1/holds') : null]);
     if (!r.ok) return list.replaceChildren(problemBox(r));
     held = new Map(holds?.ok ? holds.data.items.map((x) => [x.recordingId, x]) : []);
@@ -310,7 +313,7 @@ async function recordingsView(main) {
         isAdmin && status === 'stored' ? h('button', { type: 'button', class: 'danger delete', 'aria-label': `${t('deleteAction')} ${label}`, onclick: () => deleteDialog(it) }, t('deleteAction')) : null,
       ].filter(Boolean);
       return h('tr', { 'data-id': it.id, 'data-call-id': it.callId, 'data-status': status, class: it.id === playingId ? 'playing' : undefined, 'aria-current': it.id === playingId ? 'true' : undefined },
-        h('td', {}, fmtDate(it.startedAt)), h('td', {}, it.queue ?? '–'), h('td', {}, it.agentId ?? '–'),
+        h('td', { class: 'when' }, fmtDate(it.startedAt)), h('td', {}, it.queue ?? '–'), h('td', {}, it.agentId ?? '–'),
         h('td', { class: 'num' }, fmtDuration(it.durationMs)),
         h('td', { class: 'num' }, h('span', {}, it.status === 'stored' ? String(it.daysLeft) : '–', badge(it) ? ' ' : null, badge(it))),
         staffOnly ? null : h('td', {}, word('statuses', status)),
@@ -752,6 +755,12 @@ window.addEventListener('hashchange', () => {
 
 const who = await api('GET', '/v1/session');
 me = who.ok ? who.data : null;
+// Back from the identity provider (single sign-on), which returns to "/": the view asked for before signing in.
+if (me) {
+  const back = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  if (back && (!location.hash || location.hash === '#/') && viewAllowed(viewOf(back))) history.replaceState(null, '', back);
+}
 signInOptions = await api('GET', '/v1/sign-in');
 render();
 
