@@ -194,4 +194,26 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       await page.context().close();
     }
   });
+
+  it('keeps the player with its shortcuts open to at most 40 % of a phone screen, and explains the overview\'s two ways of counting', async () => {
+    for (const [lang, width] of VIEWS) {
+      const sv = lang === 'sv';
+      const page = await signIn(lang, width);
+      await page.goto(`${base}/#/recordings`);
+      await page.locator('#recordings-list tbody tr button.play').first().click();
+      await page.locator('#player').waitFor();
+      await page.locator('details.shortcuts summary').click();
+      await page.locator('#player-shortcuts').waitFor();
+      const box = (await page.locator('#player-section').boundingBox())!;
+      if (width === 390) expect(box.height, 'the player on a phone').to.be.at.most(0.4 * 900 + 1);
+      await checked(page, `player with shortcuts ${lang} ${width}`, width);
+
+      await page.goto(`${base}/#/overview`);
+      await page.locator('#overview-totals').waitFor();
+      const text = await page.locator('main').textContent();
+      expect(text).to.include(sv ? 'efter den dag de började' : 'by the day they started').and.include(sv ? 'efter den dag de gjordes' : 'by the day they were made');
+      expect(text).to.include(sv ? 'linjen med ringar' : 'line with circles').and.not.include(sv ? 'fyrkanter' : 'squares');
+      await page.context().close();
+    }
+  });
 });
