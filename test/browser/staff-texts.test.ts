@@ -55,6 +55,9 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
     await open('overdue', 'erasure', '070-333 00 03', addDays(today, -40));
     await open('answered', 'restriction', '070-444 00 04', addDays(today, -10));
     expect((await api('post', `/v1/subject-requests/${cases.answered}/answer`)).status).to.equal(200);
+    // A tombstone nobody audited: the retention report's discrepancy.
+    await ingest('planted', '+46705550005');
+    await t.db('recordings').where({ id: ids.planted }).update({ status: 'deleted', deleted_at: t.clock.now().toISOString(), reason: 'retention-expired' });
     server = t.app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -213,6 +216,19 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       const text = await page.locator('main').textContent();
       expect(text).to.include(sv ? 'efter den dag de började' : 'by the day they started').and.include(sv ? 'efter den dag de gjordes' : 'by the day they were made');
       expect(text).to.include(sv ? 'linjen med ringar' : 'line with circles').and.not.include(sv ? 'fyrkanter' : 'squares');
+      await page.context().close();
+    }
+  });
+
+  it('names a discrepancy of the retention report in words, without the server\'s English detail', async () => {
+    for (const [lang, width] of VIEWS) {
+      const page = await signIn(lang, width);
+      await page.goto(`${base}/#/report`);
+      const item = page.locator(`#report-discrepancies li[data-kind="deleted-without-audit"]`);
+      await item.waitFor();
+      expect(await item.textContent()).to.equal(`${lang === 'sv' ? 'raderad utan loggpost' : 'deleted without an audit entry'} · ${ids.planted}`);
+      expect(await page.locator('#report-discrepancies').textContent()).not.to.include('the recording is deleted but the audit log');
+      await checked(page, `report discrepancies ${lang} ${width}`, width);
       await page.context().close();
     }
   });

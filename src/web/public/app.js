@@ -529,7 +529,7 @@ async function reportView(main) {
       h('p', { role: 'status', id: 'report-rows' }, rows.length ? t('rowsShown')(page * PAGE + 1, page * PAGE + shown.length, rows.length) : t('none')),
       rows.length ? table(head, body) : null, rows.length > PAGE ? pager : null,
       h('h2', {}, `${t('discrepancies')} (${report.discrepancies?.length ?? 0})`),
-      report.discrepancies?.length ? h('ul', { id: 'report-discrepancies' }, report.discrepancies.map((d) => h('li', {}, h('span', {}, `${word('discrepancies', d.kind)} · ${d.recordingId}`), ' ', h('span', { lang: 'en' }, d.detail)))) : h('p', {}, t('none')),
+      report.discrepancies?.length ? h('ul', { id: 'report-discrepancies' }, report.discrepancies.map((d) => h('li', { 'data-kind': d.kind }, `${word('discrepancies', d.kind)} · ${d.recordingId}${d.seq !== undefined ? ` · ${t('entryNo')(d.seq)}` : ''}`))) : h('p', {}, t('none')),
     );
   }
   async function load() {
