@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { openApiDocument } from '../../src/http/openapi.js';
+import { openApiDocument } from '../../src/openapi.js';
 import { FIELD_ERROR_CODES, PROBLEM_CODES } from '../../src/shared/problem-codes.js';
 
 const { CODE_TEXT } = (await import('../../src/web/public/text.js' as string)) as {
