@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { judgeRegion, parseRegionExceptions, RegionRefused, type RegionException, type RegionJudgement } from './shared/eea-regions.js';
 
 /**
  * The only reader of process.env. Parses once, fails fast naming the variable, returns a frozen object.
@@ -87,7 +88,10 @@ const schema = z
     STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
     S3_BUCKET: z.string().min(3).optional(),
     S3_ENDPOINT: z.string().url().optional(),
+    /** The store's region: must be in the EU/EEA (src/shared/data-residency.ts) unless ALLOW_NON_EEA_REGION names it. */
     S3_REGION: z.string().default('eu-north-1'),
+    /** `region:reason` (several separated by `;`): a region outside the EU/EEA list allowed to hold the data, audited at every start. */
+    ALLOW_NON_EEA_REGION: z.string().optional(),
     S3_FORCE_PATH_STYLE: bool.default(false),
     S3_SSE: z.enum(['none', 'AES256', 'aws:kms']).default('none'),
     S3_SSE_KMS_KEY_ID: z.string().optional(),
@@ -181,6 +185,16 @@ const schema = z
     if (c.S3_SSE === 'aws:kms' && !c.S3_SSE_KMS_KEY_ID) {
       ctx.addIssue({ code: 'custom', path: ['S3_SSE_KMS_KEY_ID'], message: 'required when S3_SSE=aws:kms' });
     }
+    const exceptions = parseRegionExceptions(c.ALLOW_NON_EEA_REGION ?? '');
+    if ('error' in exceptions) ctx.addIssue({ code: 'custom', path: ['ALLOW_NON_EEA_REGION'], message: exceptions.error });
+    else if (c.S3_BUCKET) {
+      try {
+        judgeRegion(c.S3_REGION, exceptions, 'S3_REGION');
+      } catch (err) {
+        if (!(err instanceof RegionRefused)) throw err;
+        ctx.addIssue({ code: 'custom', path: ['S3_REGION'], message: err.message.replace(/^S3_REGION /, '') });
+      }
+    }
   });
 
 export interface S3Config {
@@ -241,6 +255,11 @@ export interface Config {
   databaseUrl: string;
   storageDriver: 'fs' | 's3';
   s3?: S3Config;
+  /**
+   * The S3 store's region judged against the EU/EEA promise (absent without S3_BUCKET): in the EU/EEA, or
+   * outside it by a named exception (ALLOW_NON_EEA_REGION), which the service audits at every start.
+   */
+  storeResidency?: RegionJudgement;
   webhookSecrets?: string[];
   webhookToleranceMs: number;
   callerKeySecret?: string;
@@ -402,6 +421,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
           operationTimeoutMs: e.S3_OPERATION_TIMEOUT,
         }
       : undefined,
+    storeResidency: e.S3_BUCKET ? judgeRegion(e.S3_REGION, parseRegionExceptions(e.ALLOW_NON_EEA_REGION ?? '') as RegionException[], 'S3_REGION') : undefined,
     webhookSecrets: e.WEBHOOK_SECRETS,
     webhookToleranceMs: e.WEBHOOK_TOLERANCE,
     callerKeySecret: e.CALLER_KEY_SECRET,

@@ -47,6 +47,8 @@ async function main(): Promise<void> {
   }
   // Its public key in the log, so that the checkpoints it signs verify on every instance and after a rotation.
   await services.auditCheckpoints.registerSigningKey('system:start');
+  // A store outside the EU/EEA list starts only by a named exception (config.ts), on the record each time.
+  if (config.storeResidency) await services.recordRegionException('system:start', 'S3_REGION', config.storeResidency);
   // Verified from the start, in the background: it reads checkpoints from the store, and the pre-call
   // check and opt-out registration must not wait for a store that is down. Retried until it passes;
   // /readyz says it is pending meanwhile.

@@ -1,6 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokenRepository, createAccessTokens, createAccessTokenStoredText } from './access-tokens/index.js';
 import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader, createAuditRepository } from './audit-log/index.js';
+import { createRegionExceptionRecord } from './data-residency/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createRefusalLog } from './http/refusals.js';
 import { createUploadQuarantine } from './http/upload-quarantine.js';
@@ -65,6 +66,7 @@ export function createServices(infra: Infrastructure) {
   const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
   // Checked at start (main.ts, the CLIs that use the secrets): every instance holds the same secrets.
   const secretFingerprints = createSecretFingerprints({ fingerprints: createSecretFingerprintRepository(db), transaction, audit, clock });
+  const recordRegionException = createRegionExceptionRecord({ transaction, audit });
 
   // The one deletion path, which leaves every held recording alone.
   const holds = createHolds({ holds: holdRows, recordings, transaction, audit, clock, logger });
@@ -140,7 +142,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, transaction, secretFingerprints, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

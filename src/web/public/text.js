@@ -138,7 +138,7 @@ export const CODE_TEXT = {
       'subject-request.opened': 'begäran registrerad', 'subject-request.extended': 'begäran förlängd', 'subject-request.answered': 'begäran besvarad',
       'subject-request.closed': 'begäran avslutad', 'subject-request.erased': 'radering på begäran', 'subject-request.restricted': 'begränsning på begäran',
       'subject-request.package': 'registerutdrag hämtat',
-      'secrets.registered': 'hemlighet registrerad', 'audit.signing-key-registered': 'signeringsnyckel registrerad', 'stored-numbers.masked': 'telefonnummer maskerade i sparade värden',
+      'secrets.registered': 'hemlighet registrerad', 'audit.signing-key-registered': 'signeringsnyckel registrerad', 'stored-numbers.masked': 'telefonnummer maskerade i sparade värden', 'storage.non-eea-region-allowed': 'lagring utanför EU/EES tillåten av undantag',
     },
     reasons: {
       retention: 'gallringsdagen nådd', 'retention-expired': 'gallringsdagen redan passerad', manual: 'raderad för hand',
@@ -313,7 +313,7 @@ export const CODE_TEXT = {
       'subject-request.opened': 'request registered', 'subject-request.extended': 'request extended', 'subject-request.answered': 'request answered',
       'subject-request.closed': 'request closed', 'subject-request.erased': 'erasure on request', 'subject-request.restricted': 'restriction on request',
       'subject-request.package': 'register extract fetched',
-      'secrets.registered': 'secret registered', 'audit.signing-key-registered': 'signing key registered', 'stored-numbers.masked': 'phone numbers masked in stored values',
+      'secrets.registered': 'secret registered', 'audit.signing-key-registered': 'signing key registered', 'stored-numbers.masked': 'phone numbers masked in stored values', 'storage.non-eea-region-allowed': 'storage outside the EU/EEA allowed by exception',
     },
     reasons: {
       retention: 'deadline reached', 'retention-expired': 'deadline already past', manual: 'deleted by hand',
