@@ -66,6 +66,25 @@ export interface IngestDeps {
 
 const WEBHOOK_ACTOR = 'phone-system:webhook';
 
+/** How a call that did not come through the webhook (a polled source) is received. */
+export interface ReceiveOptions {
+  /** The source the call came from; call ids are unique per source. Default 'webhook'. */
+  source?: string;
+  /** Who the audit entries name. Default the webhook's actor. */
+  actor?: string;
+  /** Added to the ingest or discard audit entry (a source item's id, …); never a number or a path. */
+  auditDetails?: Record<string, unknown>;
+  /** The layout gives no end time: the end is the start plus the audio's own duration. */
+  endFromDuration?: boolean;
+}
+
+interface Received {
+  source: string;
+  actor: string;
+  extra: Record<string, unknown>;
+  endFromDuration: boolean;
+}
+
 export function createIngest(deps: IngestDeps) {
   const { recordings: repo, transaction, store, audit, clock, logger } = deps;
 
@@ -74,10 +93,17 @@ export function createIngest(deps: IngestDeps) {
      * Takes one call's audio as it streams in. `authenticated` settles once the whole request body has
      * been read and its signature checked; nothing is committed before it says yes.
      */
-    async receive(meta: CallMetadata, audio: Readable, authenticated: Promise<boolean>): Promise<IngestOutcome> {
+    async receive(meta: CallMetadata, audio: Readable, authenticated: Promise<boolean>, opts: ReceiveOptions = {}): Promise<IngestOutcome> {
       const now = clock.now();
       const deadline = new Date(meta.startedAt.getTime() + deps.retentionDays * DAY_MS);
-      const existing = await repo.findByCallId(meta.callId);
+      const source = opts.source ?? 'webhook';
+      const via: Received = {
+        source,
+        actor: opts.actor ?? WEBHOOK_ACTOR,
+        extra: { ...(source === 'webhook' ? {} : { source }), ...opts.auditDetails },
+        endFromDuration: opts.endFromDuration ?? false,
+      };
+      const existing = await repo.findBySourceCall(source, meta.callId);
 
       if (existing) {
         const digest = await drain(audio);
@@ -94,7 +120,7 @@ export function createIngest(deps: IngestDeps) {
         // Read and thrown away: the store is never called, nothing touches the disk.
         const digest = await drain(audio);
         await mustBeAuthentic(authenticated);
-        return discard(meta, deadline, digest, reason, randomUUID());
+        return discard(meta, deadline, digest, reason, randomUUID(), via);
       }
 
       const id = randomUUID();
@@ -147,7 +173,7 @@ export function createIngest(deps: IngestDeps) {
       try {
         await mustBeAuthentic(authenticated);
         const durationMs = await audioDurationMs(store, key, { contentType: format.contentType, bytes, head }, logger);
-        return await commit(meta, id, key, deadline, format.contentType, digest, durationMs);
+        return await commit(meta, id, key, deadline, format.contentType, digest, via, durationMs);
       } catch (err) {
         await removeQuietly(key);
         throw err;
@@ -177,20 +203,22 @@ export function createIngest(deps: IngestDeps) {
     deadline: Date,
     contentType: string,
     digest: { sha256: string; bytes: number },
+    via: Received,
     durationMs: number | null = null,
   ): Promise<IngestOutcome> {
     const at = clock.now().toISOString();
-    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'stored', callerKey: meta.callerKey, storageKey: key, contentType, durationMs });
+    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'stored', source: via.source, callerKey: meta.callerKey, storageKey: key, contentType, durationMs });
+    if (via.endFromDuration) recording.endedAt = new Date(meta.startedAt.getTime() + (durationMs ?? 0)).toISOString();
     try {
       const late = await transaction(async (tx) => {
         const reason = await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey }, tx);
         if (reason) return reason;
         await repo.insert(tx, recording);
         await audit.append(tx, {
-          actor: WEBHOOK_ACTOR,
+          actor: via.actor,
           action: 'recording.ingested',
           subject: `recording:${id}`,
-          details: { recordingId: id, callId: meta.callId, storageKey: key, bytes: digest.bytes, sha256: digest.sha256, contentType, deadline: recording.deadline },
+          details: { recordingId: id, callId: meta.callId, storageKey: key, bytes: digest.bytes, sha256: digest.sha256, contentType, deadline: recording.deadline, ...via.extra },
         });
         return null;
       });
@@ -199,14 +227,14 @@ export function createIngest(deps: IngestDeps) {
         // so a failure here leaves a retry (503) rather than a kept recording.
         const gone = await store.delete([key]);
         if (gone.failed.length) throw new Unavailable('store-unavailable', 'The recording could not be removed; retry later');
-        return discard(meta, deadline, digest, late, id);
+        return discard(meta, deadline, digest, late, id, via);
       }
       return { outcome: 'stored', body: storedBody(recording) };
     } catch (err) {
       if (!(err instanceof AlreadyExists)) throw err;
       // A concurrent retry of the same call won the race; ours is the copy to drop.
       await removeQuietly(key);
-      const winner = await repo.findByCallId(meta.callId);
+      const winner = await repo.findBySourceCall(via.source, meta.callId);
       if (!winner) throw err;
       return asDuplicate(winner, digest.sha256);
     }
@@ -218,24 +246,25 @@ export function createIngest(deps: IngestDeps) {
     digest: { sha256: string; bytes: number },
     reason: string,
     id: string,
+    via: Received,
   ): Promise<IngestOutcome> {
     const at = clock.now().toISOString();
     // A discarded call keeps no caller key and no storage: only what proves it arrived and was dropped.
-    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'discarded', reason });
+    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'discarded', source: via.source, reason });
     try {
       await transaction(async (tx) => {
         await repo.insert(tx, recording);
         const because = await deps.discardPolicy?.onDiscarded?.(tx, { callId: meta.callId, recordingId: id, reason, callerKey: meta.callerKey });
         await audit.append(tx, {
-          actor: WEBHOOK_ACTOR,
+          actor: via.actor,
           action: 'recording.discarded',
           subject: `recording:${id}`,
-          details: { recordingId: id, callId: meta.callId, reason, bytes: digest.bytes, sha256: digest.sha256, ...(because ?? {}) },
+          details: { recordingId: id, callId: meta.callId, reason, bytes: digest.bytes, sha256: digest.sha256, ...(because ?? {}), ...via.extra },
         });
       });
     } catch (err) {
       if (!(err instanceof AlreadyExists)) throw err;
-      const winner = await repo.findByCallId(meta.callId);
+      const winner = await repo.findBySourceCall(via.source, meta.callId);
       if (!winner) throw err;
       return asDuplicate(winner, digest.sha256);
     }

@@ -10,6 +10,7 @@ export function fromRow(r: Record<string, unknown>): Recording {
   return {
     id: r.id as string,
     callId: r.call_id as string,
+    source: (r.source as string | undefined) ?? 'webhook',
     startedAt: r.started_at as string,
     endedAt: r.ended_at as string,
     queue: (r.queue as string | null) ?? null,
@@ -33,6 +34,7 @@ export function toRow(r: Recording): Record<string, unknown> {
   return {
     id: r.id,
     call_id: r.callId,
+    source: r.source ?? 'webhook',
     started_at: r.startedAt,
     ended_at: r.endedAt,
     queue: r.queue,
@@ -52,9 +54,21 @@ export function toRow(r: Recording): Record<string, unknown> {
   };
 }
 
+/** A recording of this call id, from any source (the webhook's first). */
 export async function findByCallId(db: Db, callId: string): Promise<Recording | undefined> {
-  const row = await db('recordings').where({ call_id: callId }).first();
+  const row = await db('recordings').where({ call_id: callId }).orderByRaw("case when source = 'webhook' then 0 else 1 end").orderBy('source').first();
   return row ? fromRow(row) : undefined;
+}
+
+/** The recording of this call id from this source: call ids are unique per source. */
+export async function findBySourceCall(db: Db, source: string, callId: string): Promise<Recording | undefined> {
+  const row = await db('recordings').where({ source, call_id: callId }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+/** Every source's recording of this call id. */
+export async function findAllByCallId(db: Db, callId: string): Promise<Recording[]> {
+  return (await db('recordings').where({ call_id: callId }).orderBy('source')).map(fromRow);
 }
 
 export async function findById(db: Db, id: string): Promise<Recording | undefined> {
@@ -236,6 +250,8 @@ export function createRecordingRepository(db: Database) {
   return {
     findById: (id: string, tx?: Tx) => findById(handleOf(db, tx), id),
     findByCallId: (callId: string, tx?: Tx) => findByCallId(handleOf(db, tx), callId),
+    findBySourceCall: (source: string, callId: string, tx?: Tx) => findBySourceCall(handleOf(db, tx), source, callId),
+    findAllByCallId: (callId: string, tx?: Tx) => findAllByCallId(handleOf(db, tx), callId),
     /** Throws AlreadyExists when the call has a recording already (a concurrent retry won). */
     async insert(tx: Tx, r: Recording): Promise<void> {
       try {

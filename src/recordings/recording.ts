@@ -2,6 +2,8 @@
 export interface Recording {
   id: string;
   callId: string;
+  /** Where it came from: 'webhook' (the default) or a configured source's name; call ids are unique per source. */
+  source?: string;
   startedAt: string;
   endedAt: string;
   queue: string | null;
