@@ -5,6 +5,8 @@ import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { judgeRegion, parseRegionExceptions, RegionRefused, type RegionException, type RegionJudgement } from './shared/eea-regions.js';
+// The file's schema alone (a leaf module): the sources capability's index loads use cases that need config.
+import { loadSourcesFile, SourcesConfigError, type SourceConfig } from './sources/source-config.js';
 
 /**
  * The only reader of process.env. Parses once, fails fast naming the variable, returns a frozen object.
@@ -157,6 +159,8 @@ const schema = z
     TRUST_PROXY: trustProxy.default(false),
     /** Keep an open access request's calls from deletion (as held) until it is answered, three months at most. */
     SUBJECT_REQUEST_PRESERVE: bool.default(true),
+    /** A JSON or YAML file naming the sources polled for recordings (docs/sources.md); none when unset. */
+    SOURCES_FILE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
     /** The controller (personuppgiftsansvarig) the register extract and the web interface name. */
     CONTROLLER_NAME: controllerText(200).optional(),
@@ -292,6 +296,8 @@ export interface Config {
   controller: ControllerConfig;
   /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
   subjectRequestPreserve?: boolean;
+  /** SOURCES_FILE: the places polled for recordings, validated at start; none when unset. */
+  sources?: SourceConfig[];
   /** SQLITE_BUSY_TIMEOUT (default 10 s). */
   sqliteBusyTimeoutMs?: number;
   /** PG_LOCK_TIMEOUT (default 10 s). */
@@ -474,9 +480,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       configured: CONTROLLER_KEYS.every((k) => e[k] !== undefined),
     },
     subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
+    ...(e.SOURCES_FILE ? { sources: readSources(e.SOURCES_FILE, env) } : {}),
     secretsRequiredBy,
   };
   return Object.freeze(config);
+}
+
+function readSources(file: string, env: Record<string, string | undefined>): SourceConfig[] {
+  try {
+    return loadSourcesFile(file, env);
+  } catch (err) {
+    if (err instanceof SourcesConfigError) throw new ConfigError(`Invalid configuration:\n  SOURCES_FILE: ${err.message}`);
+    throw err;
+  }
 }
 
 function readKeyList(file: string): string {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { scheduleAuditCheckpoints } from '../jobs/audit-checkpoint.js';
 import { startAuditStartVerification } from '../jobs/audit-start-verification.js';
 import { startRetentionJob } from '../jobs/retention.js';
+import { startSourceJobs } from '../jobs/sources.js';
 import { createApp, createMetricsApp } from './app.js';
 import { createHttpServer, stopServer } from './http/server.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from './config.js';
@@ -15,6 +16,7 @@ import { systemClock } from './shared/clock.js';
 import { createDatabase, migrateLatest } from './shared/database.js';
 import { createLogger, errorFacts } from './shared/logger.js';
 import { createStore, storeRoot } from './storage/index.js';
+import { createSourceAdapter } from './sources/index.js';
 
 /** Composition root: config → logger → database → store → services → app (+ jobs). */
 async function main(): Promise<void> {
@@ -33,7 +35,8 @@ async function main(): Promise<void> {
   const applied = await migrateLatest(db);
   if (applied.length) logger.info('database migrated', { applied });
   const store = createStore(config);
-  const services = createServices({ config, db, store, logger, clock: systemClock });
+  const sources = (config.sources ?? []).map((source) => ({ config: source, adapter: createSourceAdapter(source) }));
+  const services = createServices({ config, db, store, logger, clock: systemClock, sources });
   // Before anything is stored or matched: an instance with other secrets would break the opt-out promise.
   try {
     await services.secretFingerprints.verify({ CALLER_KEY_SECRET: config.callerKeySecret, WEBHOOK_SECRETS: config.webhookSecrets });
@@ -65,6 +68,8 @@ async function main(): Promise<void> {
   // Numbers stored before every field was checked (issue #23), or by an older instance still running
   // during an upgrade: masked beside the service, which it need not delay (it reads every row).
   const masking = services.maskStoredNumbers('system:start').catch((err: unknown) => logger.error('masking stored numbers failed; the next start retries', { err: errorFacts(err) }));
+  const sourceJobs = startSourceJobs(services);
+  if (sources.length) logger.info('polling sources', { sources: sources.map((s) => ({ name: s.config.name, adapter: s.config.adapter, every: s.config.schedule })) });
 
   const server = createHttpServer(app, config.edge);
   server.listen(config.port, config.host, () => {
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
       await auditCheckpointJob.stop();
       await retentionJob.stop();
       await masking;
+      await sourceJobs.stop();
       await db.destroy();
       logger.info('stopped');
       process.exit(0);

@@ -23,6 +23,9 @@ import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
 import { createSessions, createSessionsRepository } from './web/index.js';
 import {
+  createItemIds, createSourceItemRepository, createSourceMetrics, createSourcePoller, sourcesReadinessCheck, type SourceAdapter, type SourceConfig,
+} from './sources/index.js';
+import {
   createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
 } from './staff-sign-in/index.js';
 import { createSubjectRequestRepository, createSubjectRequestServices, createSubjectRequestStoredText } from './subject-requests/index.js';
@@ -37,6 +40,8 @@ export interface Infrastructure {
   store: ObjectStore;
   logger: Logger;
   clock: Clock;
+  /** The configured sources with their adapters (main.ts builds them from SOURCES_FILE); none by default. */
+  sources?: Array<{ config: SourceConfig; adapter: SourceAdapter }>;
 }
 
 /** Wires the use cases to their ports, each after everything it needs. No I/O happens here. */
@@ -124,6 +129,21 @@ export function createServices(infra: Infrastructure) {
     { name: 'database', check: async () => (await transaction((tx) => heartbeats.beat(tx, 'readyz', clock.now())), { ok: true, details: { writable: true } }) },
     { name: 'store', check: async () => (await store.ping(), { ok: true }) },
   ];
+  // Sources polled for recordings: each item goes through the webhook's ingest use case.
+  const sourceItems = createSourceItemRepository(db);
+  const itemIdOf = createItemIds(config.callerKeySecret);
+  const sourcePollers = (infra.sources ?? []).map(({ config: source, adapter }) =>
+    createSourcePoller({
+      config: source, adapter, items: sourceItems, ingest, transaction, audit, clock, logger, callerKeys, itemIdOf,
+      futureToleranceMs: config.webhookToleranceMs, maxCallDurationMs: config.maxCallDurationMs,
+    }),
+  );
+  if (sourcePollers.length) {
+    createSourceMetrics(metrics, { items: sourceItems, states: () => sourcePollers.map((p) => p.state()) });
+    readiness.push(sourcesReadinessCheck(sourcePollers, sourceItems));
+  }
+  const sources = { pollers: sourcePollers, items: sourceItems };
+
   const refusals = createRefusalLog({ metrics, logger });
   const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });
   const users = createUsersRepository(db);
@@ -142,7 +162,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

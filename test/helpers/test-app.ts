@@ -9,7 +9,7 @@ import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import type { Role } from '../../src/http/types.js';
 import { auditChainReadinessCheck } from '../../src/audit-log/index.js';
 import { overdueReadinessCheck } from '../../src/retention/index.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type Infrastructure, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { isPostgres, migrateLatest, type Database } from '../../src/shared/database.js';
 import { createLogger } from '../../src/shared/logger.js';
@@ -97,7 +97,7 @@ export function secretsEnv(config: ResolvedConfig): Record<string, string> {
  * is migrated but neither owned nor dropped.
  */
 export async function startTestApp(
-  opts: { store?: ObjectStore; clock?: ManualClock; config?: Partial<ResolvedConfig>; app?: AppOptions; db?: Database } = {},
+  opts: { store?: ObjectStore; clock?: ManualClock; config?: Partial<ResolvedConfig>; app?: AppOptions; db?: Database; sources?: Infrastructure['sources'] } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gallra-test-'));
   const own = opts.db ? undefined : await createTestDatabase(dir);
@@ -110,7 +110,7 @@ export async function startTestApp(
   const sink = new PassThrough();
   sink.on('data', (c: Buffer) => (logText += c.toString('utf8')));
   const logger = createLogger({ level: 'debug', stream: sink });
-  const services = createServices({ config, db, store, logger, clock });
+  const services = createServices({ config, db, store, logger, clock, sources: opts.sources });
   const inner = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), auditChainReadinessCheck(services.auditCheckpoints.state)], ...opts.app });
   // Every response the tests see is checked against /openapi.json; what does not match fails close().
   const violations: string[] = [];

@@ -1,0 +1,41 @@
+import type { ReadinessCheck } from '../shared/readiness.js';
+import type { SourceItemRepository } from './ports.js';
+import type { SourcePoller } from './poll-source.js';
+
+export { createSourcePoller, type SourcePoller, type PollReport, type SourceState, type SourceIngest } from './poll-source.js';
+export { createSourceItemRepository } from './source-item-repository.js';
+export { createSourceAdapter } from './create-adapter.js';
+export { createFolderSource } from './folder-source.js';
+export { createSftpSource, fingerprintOf } from './sftp-source.js';
+export { createItemIds, PRESETS } from './metadata-presets.js';
+export { createSourceMetrics } from './source-metrics.js';
+export { loadSourcesFile, parseSources, SourcesConfigError, cronForInterval, type SourceConfig, type FolderSourceConfig, type SftpSourceConfig } from './source-config.js';
+export { SourceUnreachable, SourceItemGone, type SourceAdapter, type SourceEntry, type SourceItem, type SourceItemRepository } from './ports.js';
+
+/**
+ * /readyz details for the sources: last poll, last error, copies still at the source. A source that
+ * cannot be reached does not make the service unready (the rest of gallra works); it is shown here and
+ * in gallra_source_up.
+ */
+export function sourcesReadinessCheck(pollers: SourcePoller[], items: SourceItemRepository): ReadinessCheck {
+  return {
+    name: 'sources',
+    async check() {
+      const by = new Map((await items.counts()).map((c) => [c.source, c]));
+      const details: Record<string, unknown> = {};
+      for (const p of pollers) {
+        const s = p.state();
+        const c = by.get(s.name);
+        details[s.name] = {
+          lastPollAt: s.lastPollAt,
+          lastError: s.lastError,
+          copiesPending: s.deleteAtSource ? (c?.pending ?? 0) : 0,
+          oldestPendingSince: s.deleteAtSource ? (c?.oldestPendingAt ?? null) : null,
+          rejected: c?.rejected ?? 0,
+          ...(s.deleteAtSource ? {} : { copiesKeptAtSource: s.keepReason }),
+        };
+      }
+      return { ok: true, details };
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { IANAZone } from 'luxon';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The sources file (SOURCES_FILE, JSON or YAML): the places gallra polls for recordings. Validated
+ * once at start; an error names the source and the field. Secrets are never inline: a key, passphrase
+ * or password is given as a file path (`…File`) or the name of an environment variable (`…Env`).
+ */
+
+export class SourcesConfigError extends Error {}
+
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 5m or 1h')
+  .transform((v) => Number.parseInt(v, 10) * DURATION_UNITS[v.replace(/^\d+/, '') as keyof typeof DURATION_UNITS]);
+
+/**
+ * A poll interval as the 6-field cron expression the job scheduler runs (UTC): it must divide a minute,
+ * an hour or a day so that polls are evenly spaced.
+ */
+export function cronForInterval(ms: number): string | null {
+  const s = ms / 1000;
+  if (Number.isInteger(s) && s >= 1 && s < 60 && 60 % s === 0) return `*/${s} * * * * *`;
+  const m = ms / 60_000;
+  if (Number.isInteger(m) && m >= 1 && m < 60 && 60 % m === 0) return `0 */${m} * * * *`;
+  const h = ms / 3_600_000;
+  if (Number.isInteger(h) && h >= 1 && h <= 24 && 24 % h === 0) return h === 24 ? '0 0 0 * * *' : `0 0 */${h} * * *`;
+  return null;
+}
+
+const secretRef = (what: string) => ({
+  [`${what}File`]: z.string().min(1).optional(),
+  [`${what}Env`]: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+});
+
+const metadata = z.discriminatedUnion('preset', [
+  z.object({ preset: z.literal('generic-json') }).strict(),
+  z.object({ preset: z.literal('freepbx') }).strict(),
+]);
+
+const common = {
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, at most 63')
+    .refine((v) => v !== 'webhook', "'webhook' is the webhook's own source name"),
+  pollInterval: duration.default(60_000).refine((v) => cronForInterval(v) !== null, 'must divide a minute, an hour or a day (e.g. 15s, 1m, 5m, 1h)'),
+  /** How long size and modification time must stay the same before a file is taken. */
+  settle: duration.default(30_000),
+  concurrency: z.number().int().min(1).max(32).default(4),
+  maxFileBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
+  include: z.string().min(1).default('**/*.{wav,WAV,mp3,MP3,flac,FLAC,opus,ogg}'),
+  timeZone: z
+    .string()
+    .default('Europe/Stockholm')
+    .refine((v) => IANAZone.isValidZone(v), 'an IANA time zone such as Europe/Stockholm'),
+  metadata,
+  deleteAtSource: z.boolean().default(true),
+  /** Required when deleteAtSource is false: why copies may stay at the source. */
+  keepReason: z.string().min(10, 'a written reason of at least 10 characters').optional(),
+};
+
+const INLINE_SECRETS = ['password', 'privateKey', 'passphrase', 'key'];
+
+const folderSource = z.object({ ...common, adapter: z.literal('folder'), path: z.string().min(1) }).strict();
+
+const sftpSource = z
+  .object({
+    ...common,
+    adapter: z.literal('sftp'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(22),
+    username: z.string().min(1),
+    directory: z.string().min(1).default('.'),
+    /** The server's host key fingerprint as OpenSSH prints it: SHA256:<base64, no padding>. */
+    hostKeySha256: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:<43 base64 characters>, as `ssh-keygen -l -f <host key>.pub` prints it'),
+    auth: z.enum(['key', 'password']).default('key'),
+    ...secretRef('privateKey'),
+    ...secretRef('passphrase'),
+    ...secretRef('password'),
+    connectTimeout: duration.default(10_000),
+  })
+  .strict();
+
+const sourceSchema = z.discriminatedUnion('adapter', [folderSource, sftpSource]).superRefine((s, ctx) => {
+  if (!s.deleteAtSource && !s.keepReason) ctx.addIssue({ code: 'custom', path: ['keepReason'], message: 'required when deleteAtSource is false' });
+  if (s.adapter === 'sftp') {
+    const r = s as Record<string, unknown>;
+    if (s.auth === 'key' && !r.privateKeyFile && !r.privateKeyEnv) ctx.addIssue({ code: 'custom', path: ['privateKeyFile'], message: 'required for key authentication (or privateKeyEnv)' });
+    if (s.auth === 'password' && !r.passwordFile && !r.passwordEnv) ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'required when auth is password (or passwordEnv)' });
+  }
+});
+
+const fileSchema = z.object({ sources: z.array(z.unknown()).min(1, 'at least one source') }).strict();
+
+type Parsed = z.output<typeof sourceSchema>;
+
+interface CommonConfig {
+  name: string;
+  pollIntervalMs: number;
+  /** The 6-field cron expression polls run on (UTC). */
+  schedule: string;
+  settleMs: number;
+  concurrency: number;
+  maxFileBytes: number;
+  include: string;
+  timeZone: string;
+  metadata: { preset: 'generic-json' | 'freepbx' };
+  deleteAtSource: boolean;
+  keepReason?: string;
+}
+export interface FolderSourceConfig extends CommonConfig {
+  adapter: 'folder';
+  path: string;
+}
+export interface SftpSourceConfig extends CommonConfig {
+  adapter: 'sftp';
+  host: string;
+  port: number;
+  username: string;
+  directory: string;
+  hostKeySha256: string;
+  privateKey?: Buffer;
+  passphrase?: string;
+  password?: string;
+  connectTimeoutMs: number;
+}
+export type SourceConfig = FolderSourceConfig | SftpSourceConfig;
+
+/** Reads and validates the sources file; `env` resolves `…Env` references. Throws SourcesConfigError naming the source and field. */
+export function loadSourcesFile(file: string, env: Record<string, string | undefined>): SourceConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SourcesConfigError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let raw: unknown;
+  try {
+    raw = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new SourcesConfigError(`${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return parseSources(raw, env, path.dirname(path.resolve(file)));
+}
+
+/** Validates a parsed sources document; relative `…File` paths are read from `baseDir`. */
+export function parseSources(raw: unknown, env: Record<string, string | undefined>, baseDir: string): SourceConfig[] {
+  const top = fileSchema.safeParse(raw);
+  if (!top.success) throw new SourcesConfigError(top.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; '));
+  const problems: string[] = [];
+  const out: SourceConfig[] = [];
+  const names = new Set<string>();
+  top.data.sources.forEach((item, n) => {
+    const label = `sources[${n}]${item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string' ? ` "${(item as { name: string }).name}"` : ''}`;
+    if (item && typeof item === 'object') {
+      for (const k of INLINE_SECRETS) {
+        if (k in item) problems.push(`${label}: ${k}: secrets are never inline; give ${k === 'key' ? 'privateKey' : k}File (a path) or ${k === 'key' ? 'privateKey' : k}Env (a variable name)`);
+      }
+    }
+    const parsed = sourceSchema.safeParse(item);
+    if (!parsed.success) {
+      for (const i of parsed.error.issues) {
+        if (i.code === 'unrecognized_keys' && i.keys.every((k) => INLINE_SECRETS.includes(k))) continue;
+        problems.push(`${label}: ${i.path.join('.') || '(source)'}: ${i.message}`);
+      }
+      return;
+    }
+    if (names.has(parsed.data.name)) problems.push(`${label}: name: used by another source`);
+    names.add(parsed.data.name);
+    try {
+      out.push(resolve(parsed.data, env, baseDir));
+    } catch (err) {
+      problems.push(`${label}: ${(err as Error).message}`);
+    }
+  });
+  if (problems.length) throw new SourcesConfigError(problems.join('\n  '));
+  return out;
+}
+
+function resolve(s: Parsed, env: Record<string, string | undefined>, baseDir: string): SourceConfig {
+  const common: CommonConfig = {
+    name: s.name,
+    pollIntervalMs: s.pollInterval,
+    schedule: cronForInterval(s.pollInterval)!,
+    settleMs: s.settle,
+    concurrency: s.concurrency,
+    maxFileBytes: s.maxFileBytes,
+    include: s.include,
+    timeZone: s.timeZone,
+    metadata: s.metadata,
+    deleteAtSource: s.deleteAtSource,
+    ...(s.keepReason ? { keepReason: s.keepReason } : {}),
+  };
+  if (s.adapter === 'folder') return { ...common, adapter: 'folder', path: path.resolve(baseDir, s.path) };
+  const r = s as Record<string, unknown>;
+  const secret = (what: string): Buffer | undefined => {
+    const file = r[`${what}File`] as string | undefined;
+    const variable = r[`${what}Env`] as string | undefined;
+    if (file) {
+      try {
+        return readFileSync(path.resolve(baseDir, file));
+      } catch (err) {
+        throw new Error(`${what}File: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    if (variable) {
+      const v = env[variable];
+      if (v === undefined || v === '') throw new Error(`${what}Env: the variable ${variable} is not set`);
+      return Buffer.from(v, 'utf8');
+    }
+    return undefined;
+  };
+  const privateKey = s.auth === 'key' ? secret('privateKey') : undefined;
+  const passphrase = secret('passphrase')?.toString('utf8').trimEnd();
+  const password = s.auth === 'password' ? secret('password')?.toString('utf8').replace(/\r?\n$/, '') : undefined;
+  return {
+    ...common,
+    adapter: 'sftp',
+    host: s.host,
+    port: s.port,
+    username: s.username,
+    directory: s.directory,
+    hostKeySha256: s.hostKeySha256,
+    ...(privateKey ? { privateKey } : {}),
+    ...(passphrase ? { passphrase } : {}),
+    ...(password !== undefined ? { password } : {}),
+    connectTimeoutMs: s.connectTimeout,
+  };
+}
