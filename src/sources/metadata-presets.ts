@@ -1,9 +1,12 @@
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { DateTime } from 'luxon';
 import { parseCallMetadata, type CallMetadata } from '../recordings/index.js';
 import { normaliseNumber, type CallerKeys } from '../shared/caller-key.js';
 import { DomainError, type FieldError } from '../shared/errors.js';
 import { instantOfLocalTime } from './local-time.js';
+import type { MetadataConfig } from './source-config.js';
 
 /** What a preset makes of one item: the webhook's validated metadata, the number already a caller key. */
 export interface ItemMetadata {
@@ -29,12 +32,15 @@ export interface PresetContext {
   maxCallDurationMs: number;
 }
 
-/** A metadata layout: where an item's sidecar lies (if it has one) and how its metadata is read. */
+/** A metadata layout: where an item's sidecar may lie and how its metadata is read. */
 export interface MetadataPreset {
-  /** The sidecar's path beside the audio, or null when the layout has none. */
-  sidecarOf(audioPath: string): string | null;
+  /** Where the sidecar may lie beside the audio, in order of preference; none when the layout has no sidecar. */
+  sidecarsOf(audioPath: string): string[];
+  /** `sidecar` is the first candidate present, or null when none is. */
   read(audioPath: string, sidecar: Buffer | null, ctx: PresetContext): ItemMetadata;
 }
+
+const baseOf = (p: string): string => p.slice(0, p.length - path.extname(p).length);
 
 /** The webhook's metadata validation, with its failures turned into rejection reasons. */
 function validated(json: string, ctx: PresetContext): CallMetadata {
@@ -51,7 +57,7 @@ function validated(json: string, ctx: PresetContext): CallMetadata {
 
 /** `<name>.json` beside `<name>.<ext>`, holding the webhook's metadata fields. */
 const genericJson: MetadataPreset = {
-  sidecarOf: (p) => p.slice(0, p.length - path.extname(p).length) + '.json',
+  sidecarsOf: (p) => [baseOf(p) + '.json'],
   read(_p, sidecar, ctx) {
     if (!sidecar) throw new ItemRejected('missing-metadata');
     return { meta: validated(sidecar.toString('utf8'), ctx), endFromDuration: false, ambiguousStart: false };
@@ -62,37 +68,193 @@ const genericJson: MetadataPreset = {
 const FREEPBX_NAME = /^q-(?<queue>[^-]*)-(?<caller>[^-]*)-(?<dest>[^-]*)-(?<date>\d{8})-(?<time>\d{6})-(?<uniqueid>[0-9]+(?:\.[0-9]+)?)\.(?:wav|WAV|wav49|gsm|mp3)$/;
 
 const freepbx: MetadataPreset = {
-  sidecarOf: () => null,
+  sidecarsOf: () => [],
   read(audioPath, _sidecar, ctx) {
     const m = FREEPBX_NAME.exec(path.basename(audioPath));
     if (!m?.groups) throw new ItemRejected('unrecognised-file-name');
     const g = m.groups as Record<'queue' | 'caller' | 'date' | 'time' | 'uniqueid', string>;
-    const t = instantOfLocalTime(
-      {
-        year: Number(g.date.slice(0, 4)),
-        month: Number(g.date.slice(4, 6)),
-        day: Number(g.date.slice(6, 8)),
-        hour: Number(g.time.slice(0, 2)),
-        minute: Number(g.time.slice(2, 4)),
-        second: Number(g.time.slice(4, 6)),
-      },
-      ctx.timeZone,
-    );
-    if (!t.ok) throw new ItemRejected(t.reason);
-    // "anonymous", an empty field or an internal extension is no caller's number: the call is kept without a key.
-    let caller: string | null = null;
-    try {
-      if (g.caller) caller = normaliseNumber(g.caller);
-    } catch {
-      caller = null;
-    }
-    const started = t.at.toISOString();
-    const json = JSON.stringify({ callId: g.uniqueid, startedAt: started, endedAt: started, caller, queue: g.queue || null });
-    return { meta: validated(json, ctx), endFromDuration: true, ambiguousStart: t.ambiguous };
+    return fromFields({ callId: g.uniqueid, start: `${g.date}-${g.time}`, startFormat: 'yyyyMMdd-HHmmss', caller: g.caller, queue: g.queue }, ctx);
   },
 };
 
-export const PRESETS: Record<string, MetadataPreset> = { 'generic-json': genericJson, freepbx };
+/** The fields a layout yields, as text, before validation. */
+interface RawFields {
+  callId?: string;
+  /** ISO 8601 with an offset, Unix seconds, or a local time in `startFormat` (default ISO without offset). */
+  start?: string;
+  startFormat?: string;
+  end?: string;
+  /** Seconds, when the layout gives a duration instead of an end. */
+  durationS?: string;
+  caller?: string;
+  queue?: string;
+  agent?: string;
+}
+
+/** A time as a layout writes it: with an offset, as Unix seconds, or local in the source's zone. */
+function instantOf(value: string, format: string | undefined, ctx: PresetContext): { at: Date; ambiguous: boolean } {
+  const v = value.trim();
+  if (/^\d{9,11}(\.\d+)?$/.test(v)) return { at: new Date(Number(v) * 1000), ambiguous: false };
+  if (!format && /(Z|[+-]\d{2}:?\d{2})$/.test(v)) {
+    const d = DateTime.fromISO(v, { setZone: true });
+    if (!d.isValid) throw new ItemRejected('invalid-metadata');
+    return { at: d.toJSDate(), ambiguous: false };
+  }
+  // The wall-clock fields first (read as if UTC), then placed in the zone: DST rules in one place.
+  const wall = format ? DateTime.fromFormat(v, format, { zone: 'utc' }) : DateTime.fromISO(v.replace(' ', 'T'), { zone: 'utc' });
+  if (!wall.isValid) throw new ItemRejected('invalid-metadata');
+  const t = instantOfLocalTime({ year: wall.year, month: wall.month, day: wall.day, hour: wall.hour, minute: wall.minute, second: wall.second }, ctx.timeZone);
+  if (!t.ok) throw new ItemRejected(t.reason);
+  return t;
+}
+
+/**
+ * Raw fields to the webhook's metadata. A caller field that is not a phone number ("anonymous", an
+ * internal extension, empty) is no caller's number: the call is kept without a caller key.
+ */
+function fromFields(f: RawFields, ctx: PresetContext): ItemMetadata {
+  if (!f.callId || !f.start) throw new ItemRejected('missing-metadata');
+  const start = instantOf(f.start, f.startFormat, ctx);
+  let end: Date | null = null;
+  if (f.end) end = instantOf(f.end, f.startFormat, ctx).at;
+  else if (f.durationS && /^\d+(\.\d+)?$/.test(f.durationS.trim())) end = new Date(start.at.getTime() + Number(f.durationS) * 1000);
+  let caller: string | null = null;
+  try {
+    if (f.caller?.trim()) caller = normaliseNumber(f.caller);
+  } catch {
+    caller = null;
+  }
+  const json = JSON.stringify({
+    callId: f.callId.trim(),
+    startedAt: start.at.toISOString(),
+    endedAt: (end ?? start.at).toISOString(),
+    caller,
+    queue: f.queue?.trim() || null,
+    agentId: f.agent?.trim() || null,
+  });
+  return { meta: validated(json, ctx), endFromDuration: end === null, ambiguousStart: start.ambiguous };
+}
+
+/** Every element and attribute of an XML document by lower-cased local name, first occurrence wins. */
+function flattenXml(text: string): Map<string, string> {
+  let doc: unknown;
+  try {
+    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, removeNSPrefix: true, processEntities: true }).parse(text, true);
+  } catch {
+    throw new ItemRejected('unreadable-metadata');
+  }
+  const out = new Map<string, string>();
+  const walk = (v: unknown, key: string | null): void => {
+    if (v === null || v === undefined) return;
+    if (typeof v === 'object') {
+      if (Array.isArray(v)) return v.forEach((x) => walk(x, key));
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(x, k === '#text' ? key : k);
+      return;
+    }
+    if (key && !out.has(key.toLowerCase())) out.set(key.toLowerCase(), String(v));
+  };
+  walk(doc, null);
+  return out;
+}
+
+const pick = (m: Map<string, string>, ...names: string[]): string | undefined => names.map((n) => m.get(n)).find((v) => v !== undefined && v.trim() !== '');
+
+/**
+ * Puzzel: `<sessionID>_<n>.<ext>` with `<sessionID>_<n>.XML` beside it. The call id is the file's base
+ * name (one id per recording of a session); the XML's elements are found by name wherever they are
+ * nested (sessionId, start, finish or duration, remoteAddress, queue_key, user_id).
+ */
+const PUZZEL_NAME = /^(?<session>[A-Za-z0-9.-]+)_(?<n>\d+)$/;
+const puzzelXml: MetadataPreset = {
+  sidecarsOf: (p) => [baseOf(p) + '.XML', baseOf(p) + '.xml'],
+  read(audioPath, sidecar, ctx) {
+    if (!sidecar) throw new ItemRejected('missing-metadata');
+    const m = PUZZEL_NAME.exec(path.basename(baseOf(audioPath)));
+    if (!m?.groups) throw new ItemRejected('unrecognised-file-name');
+    const x = flattenXml(sidecar.toString('utf8'));
+    return fromFields(
+      {
+        callId: `${m.groups.session}-${m.groups.n}`,
+        start: pick(x, 'start', 'starttime', 'start_time', 'recording_start', 'dte_start'),
+        end: pick(x, 'finish', 'end', 'endtime', 'end_time', 'recording_end'),
+        durationS: pick(x, 'duration', 'duration_tot_sec', 'duration_sec'),
+        caller: pick(x, 'remoteaddress', 'remote_address', 'ani', 'callernumber'),
+        queue: pick(x, 'queue_key', 'queuekey', 'queue'),
+        agent: pick(x, 'user_id', 'agent_id', 'userid', 'agentid'),
+      },
+      ctx,
+    );
+  },
+};
+
+/** `key=value` lines (the form a dialplan `System(echo …)` writes), blank lines and # comments ignored. */
+function keyValues(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const l = line.trim();
+    if (!l || l.startsWith('#')) continue;
+    const i = l.indexOf('=');
+    if (i <= 0) throw new ItemRejected('unreadable-metadata');
+    out.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
+  }
+  return out;
+}
+
+/**
+ * Asterisk MixMonitor: the audio with a sidecar its command writes, `<name>.json` (the webhook's fields)
+ * or `<name>.txt` / `<name>.meta` as key=value (callId or uniqueid, startedAt or epoch, endedAt or
+ * duration, caller or callerid, queue, agentId or agent). Local times are in the source's zone.
+ */
+const asteriskMixMonitor: MetadataPreset = {
+  sidecarsOf: (p) => [baseOf(p) + '.json', baseOf(p) + '.txt', baseOf(p) + '.meta'],
+  read(_audioPath, sidecar, ctx) {
+    if (!sidecar) throw new ItemRejected('missing-metadata');
+    const text = sidecar.toString('utf8');
+    let m: Map<string, string>;
+    if (text.trimStart().startsWith('{')) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new ItemRejected('unreadable-metadata');
+      }
+      if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ItemRejected('unreadable-metadata');
+      m = new Map(Object.entries(json as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    } else m = keyValues(text);
+    return fromFields(
+      {
+        callId: pick(m, 'callid', 'uniqueid', 'linkedid'),
+        start: pick(m, 'startedat', 'start', 'epoch'),
+        end: pick(m, 'endedat', 'end'),
+        durationS: pick(m, 'duration'),
+        caller: pick(m, 'caller', 'callerid', 'callerid_num'),
+        queue: pick(m, 'queue'),
+        agent: pick(m, 'agentid', 'agent'),
+      },
+      ctx,
+    );
+  },
+};
+
+/** A regular expression over the file name with named groups callId, startedAt, caller, queue, agent. */
+function customPreset(pattern: string, timeFormat?: string): MetadataPreset {
+  const re = new RegExp(pattern);
+  return {
+    sidecarsOf: () => [],
+    read(audioPath, _sidecar, ctx) {
+      const g = re.exec(path.basename(audioPath))?.groups;
+      if (!g) throw new ItemRejected('unrecognised-file-name');
+      return fromFields({ callId: g.callId, start: g.startedAt, startFormat: timeFormat, caller: g.caller, queue: g.queue, agent: g.agent }, ctx);
+    },
+  };
+}
+
+export const PRESETS: Record<string, MetadataPreset> = { 'generic-json': genericJson, freepbx, 'puzzel-xml': puzzelXml, 'asterisk-mixmonitor': asteriskMixMonitor };
+
+/** The preset a source's metadata mapping names. */
+export function presetFor(m: MetadataConfig): MetadataPreset {
+  return m.preset === 'custom' ? customPreset(m.pattern, m.timeFormat) : PRESETS[m.preset]!;
+}
 
 /**
  * Item ids: HMAC-SHA256 of source name and path under a key derived from the caller-key secret. Stable

@@ -9,7 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import { BadRequest, Conflict, InvalidInput, TooLarge, UnsupportedMedia } from '../shared/errors.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
 import type { Transact } from '../shared/transaction.js';
-import { ItemRejected, PRESETS, type ItemMetadata } from './metadata-presets.js';
+import { ItemRejected, presetFor, type ItemMetadata } from './metadata-presets.js';
 import { SourceItemGone, SourceUnreachable, type SourceAdapter, type SourceEntry, type SourceItem, type SourceItemRepository } from './ports.js';
 import type { SourceConfig } from './source-config.js';
 
@@ -81,7 +81,9 @@ export function createSourcePoller(deps: PollSourceDeps) {
   const { config, adapter, items, clock, logger, audit, transaction } = deps;
   const name = config.name;
   const actor = `source:${name}`;
-  const preset = PRESETS[config.metadata.preset]!;
+  const preset = presetFor(config.metadata);
+  /** The sidecar of an audio file that this listing holds, if any. */
+  const sidecarIn = (audioPath: string, byPath: Map<string, SourceEntry>): string | null => preset.sidecarsOf(audioPath).find((p) => byPath.has(p)) ?? null;
   const isAudio = picomatch(config.include, { dot: false });
   const leaseMs = deps.leaseMs ?? 15 * 60_000;
   const owner = deps.instanceId ?? randomBytes(8).toString('hex');
@@ -113,7 +115,7 @@ export function createSourcePoller(deps: PollSourceDeps) {
       throw err;
     }
     const byPath = new Map(entries.map((e) => [e.path, e]));
-    const sidecars = new Set(entries.map((e) => preset.sidecarOf(e.path)).filter((p): p is string => p !== null));
+    const sidecars = new Set(entries.flatMap((e) => preset.sidecarsOf(e.path)));
     const audio = entries.filter((e) => isAudio(e.path) && !sidecars.has(e.path)).map((entry) => ({ entry, id: deps.itemIdOf(name, entry.path) }));
     report.listed = audio.length;
     const rows = await items.ofSource(
@@ -173,13 +175,12 @@ export function createSourcePoller(deps: PollSourceDeps) {
   async function take(entry: SourceEntry, id: string, byPath: Map<string, SourceEntry>, report: PollReport): Promise<void> {
     const now = clock.now();
     if (!(await items.claim(name, id, owner, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString()))) return;
-    const sidecarPath = preset.sidecarOf(entry.path);
+    const sidecarPath = sidecarIn(entry.path, byPath);
     const sidecarEntry = sidecarPath ? byPath.get(sidecarPath) : undefined;
     try {
       if (entry.size > config.maxFileBytes) throw new ItemRejected('too-large');
       let sidecar: Buffer | null = null;
       if (sidecarPath) {
-        if (!sidecarEntry) throw new ItemRejected('missing-metadata');
         try {
           sidecar = await adapter.readSmall(sidecarPath, SIDECAR_MAX_BYTES);
         } catch (err) {
@@ -238,9 +239,9 @@ export function createSourcePoller(deps: PollSourceDeps) {
 
   /** Deletes the copy (the sidecar first: an audio file is what the next poll finds the item by). */
   async function deleteCopy(entry: SourceEntry, row: SourceItem, byPath: Map<string, SourceEntry>): Promise<boolean> {
-    const sidecarPath = preset.sidecarOf(entry.path);
+    const sidecarPath = sidecarIn(entry.path, byPath);
     try {
-      if (sidecarPath && byPath.has(sidecarPath)) await adapter.remove(sidecarPath);
+      if (sidecarPath) await adapter.remove(sidecarPath);
       await adapter.remove(entry.path);
     } catch (err) {
       const since = row.takenAt ? clock.now().getTime() - Date.parse(row.takenAt) : 0;

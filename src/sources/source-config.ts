@@ -41,6 +41,28 @@ const secretRef = (what: string) => ({
 const metadata = z.discriminatedUnion('preset', [
   z.object({ preset: z.literal('generic-json') }).strict(),
   z.object({ preset: z.literal('freepbx') }).strict(),
+  z.object({ preset: z.literal('puzzel-xml') }).strict(),
+  z.object({ preset: z.literal('asterisk-mixmonitor') }).strict(),
+  z
+    .object({
+      preset: z.literal('custom'),
+      /** Over the file name; named groups callId and startedAt (required), caller, queue, agent. */
+      pattern: z.string().superRefine((v, ctx) => {
+        let re: RegExp;
+        try {
+          re = new RegExp(v);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'not a valid regular expression' });
+          return;
+        }
+        const groups = Object.keys(new RegExp(`${re.source}|`).exec('')?.groups ?? {});
+        for (const g of ['callId', 'startedAt']) if (!groups.includes(g)) ctx.addIssue({ code: 'custom', message: `needs a named group (?<${g}>…)` });
+        for (const g of groups) if (!['callId', 'startedAt', 'caller', 'queue', 'agent'].includes(g)) ctx.addIssue({ code: 'custom', message: `unknown group ${g}: use callId, startedAt, caller, queue, agent` });
+      }),
+      /** How startedAt is written, in Luxon's tokens (e.g. yyyyMMdd-HHmmss); default ISO 8601 or Unix seconds. */
+      timeFormat: z.string().min(1).optional(),
+    })
+    .strict(),
 ]);
 
 const common = {
@@ -99,6 +121,11 @@ const fileSchema = z.object({ sources: z.array(z.unknown()).min(1, 'at least one
 
 type Parsed = z.output<typeof sourceSchema>;
 
+/** How a source's items carry their metadata: a named preset, or a regular expression over the file name. */
+export type MetadataConfig =
+  | { preset: 'generic-json' | 'freepbx' | 'puzzel-xml' | 'asterisk-mixmonitor' }
+  | { preset: 'custom'; pattern: string; timeFormat?: string };
+
 interface CommonConfig {
   name: string;
   pollIntervalMs: number;
@@ -109,7 +136,7 @@ interface CommonConfig {
   maxFileBytes: number;
   include: string;
   timeZone: string;
-  metadata: { preset: 'generic-json' | 'freepbx' };
+  metadata: MetadataConfig;
   deleteAtSource: boolean;
   keepReason?: string;
 }

@@ -105,6 +105,31 @@ describe('sources: a folder polled for recordings', () => {
     for (const hay of haystacks) expect(hay).not.to.include(name);
   });
 
+  it('takes Puzzel recordings with their .XML, deleting both files of each', async () => {
+    await start({ metadata: { preset: 'puzzel-xml' } });
+    const xml = '<Recording><Session><start>2026-11-23 09:15:00</start><finish>2026-11-23 09:20:00</finish></Session><Request><remoteAddress>0701234567</remoteAddress><queue_key>q_1</queue_key></Request></Recording>';
+    writeFileSync(path.join(dir, '98765432_1.wav'), WAV);
+    writeFileSync(path.join(dir, '98765432_1.XML'), xml);
+    writeFileSync(path.join(dir, '98765432_2.wav'), fixture('call-alaw-8k.wav'));
+    writeFileSync(path.join(dir, '98765432_2.XML'), xml);
+    expect(await pollTwice()).to.include({ taken: 2, deleted: 2 });
+    expect(readdirSync(dir)).to.deep.equal([]);
+    const recs = await recordingsOf(t);
+    expect(recs.map((r) => r.callId).sort()).to.deep.equal(['98765432-1', '98765432-2']);
+    expect(recs[0]).to.include({ startedAt: '2026-11-23T08:15:00.000Z', endedAt: '2026-11-23T08:20:00.000Z', queue: 'q_1' });
+  });
+
+  it('takes a MixMonitor recording with its key=value sidecar, the end from the audio', async () => {
+    await start({ metadata: { preset: 'asterisk-mixmonitor' } });
+    writeFileSync(path.join(dir, '1763885700.42.wav'), WAV);
+    writeFileSync(path.join(dir, '1763885700.42.txt'), 'uniqueid=1763885700.42\nepoch=1795421700\ncallerid=0701234567\n');
+    expect(await pollTwice()).to.include({ taken: 1, deleted: 1 });
+    expect(readdirSync(dir)).to.deep.equal([]);
+    const [r] = await recordingsOf(t);
+    expect(r).to.include({ callId: '1763885700.42', startedAt: '2026-11-23T08:15:00.000Z' });
+    expect(Date.parse(r!.endedAt) - Date.parse(r!.startedAt)).to.equal(r!.durationMs);
+  });
+
   it('takes a time in the repeated autumn hour as the earlier instant and says so; refuses a time in the skipped spring hour', async () => {
     await start({ metadata: { preset: 'freepbx' } });
     writeFileSync(path.join(dir, 'q-600-0701234567-201-20261025-023000-1761352200.1.wav'), WAV);
