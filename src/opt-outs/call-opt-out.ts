@@ -77,11 +77,13 @@ export function createCallOptOuts(deps: {
      * nothing and retries a deletion that failed before.
      */
     async optOutCall(callId: string, input: { source?: OptOutSource }, actor: string): Promise<CallOptOutResult> {
-      const { optOut, recording, created } = await transaction(async (tx) => {
+      // Call ids are unique per source: the opt-out covers every source's recording of the call.
+      const { optOut, all, created } = await transaction(async (tx) => {
         await repo.lockCall(tx, callId);
-        const recording = await recordings.findByCallId(callId, tx);
+        const all = await recordings.findAllByCallId(callId, tx);
+        const recording = all[0];
         const existing = await repo.findCallOptOut(callId, tx);
-        if (existing) return { optOut: existing, recording, created: false };
+        if (existing) return { optOut: existing, all, created: false };
         const optOut: CallOptOut = {
           id: 'cop_' + randomBytes(8).toString('hex'),
           callId,
@@ -96,16 +98,20 @@ export function createCallOptOuts(deps: {
           actor,
           action: 'call.opt-out-requested',
           subject: `call:${callId}`,
-          details: { callOptOutId: optOut.id, callId, source: optOut.source, recordingId: recording?.id ?? null, recordingStatus: recording?.status ?? 'not-arrived' },
+          details: {
+            callOptOutId: optOut.id, callId, source: optOut.source, recordingId: recording?.id ?? null, recordingStatus: recording?.status ?? 'not-arrived',
+            ...(all.length > 1 ? { recordingIds: all.map((r) => r.id) } : {}),
+          },
         });
-        return { optOut, recording, created: true };
+        return { optOut, all, created: true };
       });
 
-      if (!recording) return { id: optOut.id, callId, status: 'pending', created };
-      if (recording.status === 'stored') {
+      if (!all.length) return { id: optOut.id, callId, status: 'pending', created };
+      const stored = all.filter((r) => r.status === 'stored');
+      if (stored.length) {
         // Deleted after the request is on record: the one deletion path removes the object, verifies it
         // gone, then tombstones and audits the row.
-        const report = await deleteRecordings([recording], { reason: CALL_OPTED_OUT, actor, details: { callOptOutId: optOut.id } });
+        const report = await deleteRecordings(stored, { reason: CALL_OPTED_OUT, actor, details: { callOptOutId: optOut.id } });
         if (report.failed.length) {
           throw new Unavailable('opt-out-deletion-incomplete', 'The opt-out is recorded, but the recording could not be deleted yet; repeat the request', {
             callOptOutId: optOut.id,
@@ -115,7 +121,7 @@ export function createCallOptOuts(deps: {
         if (report.held.length) return { id: optOut.id, callId, status: 'held', created };
         return { id: optOut.id, callId, status: 'deleted', created };
       }
-      return { id: optOut.id, callId, status: recording.status === 'discarded' ? 'discarded' : 'deleted', created };
+      return { id: optOut.id, callId, status: all.every((r) => r.status === 'discarded') ? 'discarded' : 'deleted', created };
     },
   };
 }

@@ -311,7 +311,7 @@ describe('sources: a folder polled for recordings', () => {
     }
   });
 
-  it('keeps a call id per source: the webhook and a source may both deliver call 42', async () => {
+  it('keeps a call id per source: the webhook and a source may both deliver call 42, and an opt-out of it covers both', async () => {
     const p = await start();
     const meta = callMeta(new Date(NOW), { callId: 'call-42' });
     await t.services.ingest.receive(
@@ -329,5 +329,10 @@ describe('sources: a folder polled for recordings', () => {
       ['pbx', 'call-42'],
       ['webhook', 'call-42'],
     ]);
+
+    // An after-the-fact opt-out of call 42 covers both sources' recordings.
+    const r = await t.services.optOuts.calls.optOutCall('call-42', {}, 'system:test');
+    expect(r.status).to.equal('deleted');
+    expect((await recordingsOf(t)).map((x) => x.status)).to.deep.equal(['deleted', 'deleted']);
   });
 });
