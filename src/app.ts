@@ -83,6 +83,8 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(webRoutes());
   // The pre-call check carries one number: its body is held to 1 KiB (the parser below then skips it).
   app.use('/v1/opt-outs/check', express.json({ limit: '1kb', strict: true }));
+  // …also as a form (number=…), for IVRs and dialplans that cannot send JSON.
+  app.use('/v1/opt-outs/check', express.urlencoded({ limit: '1kb', extended: false, parameterLimit: 4 }));
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(authenticated);
   const signIn = s.staffSignIn;

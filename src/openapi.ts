@@ -200,7 +200,19 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         }),
       },
       '/v1/opt-outs/check': {
-        post: op({ summary: 'Did this caller opt out? (before recording)', security: bearer, requestBody: jsonBody(numberBody), responses: { 200: json(z.object({ optedOut: z.boolean() })) } }),
+        post: op({
+          summary: 'Did this caller opt out? (before recording)',
+          description:
+            'JSON, or a form (number=…) for IVRs and dialplans that cannot send JSON (Asterisk CURL()). With Accept: text/plain the answer is the single word record or do-not-record.',
+          security: bearer,
+          requestBody: { content: { 'application/json': { schema: numberBody }, 'application/x-www-form-urlencoded': { schema: numberBody } } },
+          responses: {
+            200: {
+              description: 'The answer',
+              content: { 'application/json': { schema: z.object({ optedOut: z.boolean() }) }, 'text/plain': { schema: z.enum(['record', 'do-not-record']) } },
+            },
+          },
+        }),
       },
       '/v1/opt-outs/preview': {
         post: op({ summary: 'What deleting existing recordings of a number would delete', security: bearer, requestBody: jsonBody(numberBody), responses: { 200: json(z.looseObject({})) } }),

@@ -25,10 +25,16 @@ export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOut
 
   // The phone system's pre-call check. Its body is held to 1 KiB by the parser app.ts mounts for it.
   router.post('/v1/opt-outs/check', allowed, async (req, res) => {
-    // express.json leaves a body of another type unread; say so rather than "number is required".
-    if (req.get('content-length') !== '0' && req.is('application/json') === false) throw new UnsupportedMedia('expected-json', 'Send the body as JSON (Content-Type: application/json)');
+    // The parsers leave a body of another type unread; say so rather than "number is required".
+    if (req.get('content-length') !== '0' && req.is(['application/json', 'application/x-www-form-urlencoded']) === false) {
+      throw new UnsupportedMedia('expected-json', 'Send the body as JSON (Content-Type: application/json) or as a form (application/x-www-form-urlencoded)');
+    }
     const { number: n } = parseInput(numberBody, req.body);
-    res.set('Cache-Control', 'no-store').json(await deps.registry.check(n));
+    const answer = await deps.registry.check(n);
+    res.set('Cache-Control', 'no-store').vary('Accept');
+    // An IVR lookup that reads only a plain answer asks for it with Accept: text/plain.
+    if (req.accepts(['application/json', 'text/plain']) === 'text/plain') res.type('text/plain').send(answer.optedOut ? 'do-not-record' : 'record');
+    else res.json(answer);
   });
 
   // What "delete existing recordings" would delete, so the web form's confirmation can name the count.

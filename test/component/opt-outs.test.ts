@@ -195,7 +195,7 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
         ['answer', await check('+46701234567'), 200],
         ['no token', await post().send({ number: '+46701234567' }), 401],
         ['trainer', await check('+46701234567', await t.token('trainer')), 403],
-        ['form body', await post().set('Authorization', `Bearer ${phone}`).type('form').send('number=1'), 415],
+        ['XML body', await post().set('Authorization', `Bearer ${phone}`).type('application/xml').send('<number>1</number>'), 415],
         ['bad number', await check('not a number'), 422],
       ];
       for (const [what, res, status] of answers) {
@@ -221,10 +221,34 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       expect(t.logs()).not.to.match(/070-123 45 67|0701234567|46701234567/);
     });
 
-    it('refuses a check body that is not JSON, is too large or is malformed, with problem+json naming why', async () => {
+    it('answers a form-encoded check (number=…, as Asterisk CURL() posts it) in plain text when asked, never putting the number in a URL', async () => {
+      const form = (n: string, accept?: string) => {
+        const r = request(t.app).post('/v1/opt-outs/check').set('Authorization', `Bearer ${phone}`).type('form');
+        return (accept ? r.set('Accept', accept) : r).send(`number=${encodeURIComponent(n)}`);
+      };
+      const before = await form('070-765 43 21', 'text/plain');
+      expect(before.status).to.equal(200);
+      expect(before.headers['content-type']).to.match(/^text\/plain/);
+      expect(before.text).to.equal('record');
+      await t.services.optOuts.registry.register({ number: '+46707654321' }, 'system:test');
+      const after = await form('0707654321', 'text/plain');
+      expect(after.text).to.equal('do-not-record');
+      expect(after.headers['cache-control']).to.equal('no-store');
+      // Without Accept: text/plain the answer is the JSON one.
+      const json = await form('+46707654321');
+      expect(json.headers['content-type']).to.match(/^application\/json/);
+      expect(json.body).to.deep.equal({ optedOut: true });
+      const bad = await form('not a number', 'text/plain');
+      expect(bad.status).to.equal(422);
+      expect(bad.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(t.logs()).not.to.match(/070-765 43 21|0707654321|46707654321/);
+    });
+
+    it('refuses a check body that is not JSON or a form, is too large or is malformed, with problem+json naming why', async () => {
       const post = () => request(t.app).post('/v1/opt-outs/check').set('Authorization', `Bearer ${phone}`);
       const cases: [string, () => request.Test, number, string][] = [
-        ['form-encoded', () => post().type('form').send('number=%2B46701234567'), 415, 'expected-json'],
+        ['XML', () => post().type('application/xml').send('<number>+46701234567</number>'), 415, 'expected-json'],
+        ['form over 1 KiB', () => post().type('form').send(`number=%2B46701234567&pad=${'x'.repeat(1100)}`), 413, 'body-too-large'],
         ['over 1 KiB', () => post().type('json').send(JSON.stringify({ number: '+46701234567', pad: 'x'.repeat(1100) })), 413, 'body-too-large'],
         ['malformed JSON', () => post().type('json').send('{"number": '), 400, 'invalid-json'],
         ['no body at all', () => post(), 422, 'invalid-input'],
