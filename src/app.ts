@@ -19,6 +19,7 @@ import type { ReadinessCheck } from './shared/readiness.js';
 import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes } from './web/session.routes.js';
 import { WEB_CSP, webRoutes } from './web/web.routes.js';
 import { subjectRequestRoutes } from './subject-requests/subject-requests.routes.js';
+import { sourceRoutes } from './sources/sources.routes.js';
 
 export interface AppOptions {
   readinessChecks?: ReadinessCheck[];
@@ -107,6 +108,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));
   app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, logger: s.logger }));
   app.use(reportsRoutes({ retentionReport: s.retentionReport, complianceOverview: s.complianceOverview }));
+  app.use(sourceRoutes({ admin: s.sources.admin }));
   app.use(subjectRequestRoutes({ requests: s.subjectRequests.requests, packages: s.subjectRequests.packages, logger: s.logger }));
 
   app.use((req, res) => {

@@ -220,6 +220,18 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       '/v1/opt-outs/remove': {
         post: op({ summary: 'The caller consents again', security: bearer, requestBody: jsonBody(numberBody), responses: { 200: json(z.object({ removed: z.boolean(), id: z.string().optional() })) } }),
       },
+      '/v1/sources': {
+        get: op({ summary: 'The sources polled for recordings: state, copies still there, rejected items (admin)', security: bearer, responses: { 200: json(z.object({ items: z.array(z.looseObject({ name: z.string() })) })) } }),
+      },
+      '/v1/sources/{name}/poll': {
+        post: op({
+          summary: 'Poll a source now (admin; audited)',
+          security: bearer,
+          requestParams: { path: z.object({ name: z.string() }) },
+          responses: { 200: json(z.object({ report: z.looseObject({}).nullable(), error: z.looseObject({ code: z.string(), message: z.string() }).nullable() })) },
+          extraProblems: [404],
+        }),
+      },
       '/v1/calls/{callId}/opt-out': {
         post: op({
           summary: 'Opt one call out after the fact',

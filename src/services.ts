@@ -23,7 +23,7 @@ import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
 import { createSessions, createSessionsRepository } from './web/index.js';
 import {
-  createItemIds, createSourceItemRepository, createSourceMetrics, createSourcePoller, sourcesReadinessCheck, type SourceAdapter, type SourceConfig,
+  createItemIds, createSourceAdmin, createSourceItemRepository, createSourceMetrics, createSourcePoller, sourcesReadinessCheck, type SourceAdapter, type SourceConfig,
 } from './sources/index.js';
 import {
   createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
@@ -142,7 +142,7 @@ export function createServices(infra: Infrastructure) {
     createSourceMetrics(metrics, { items: sourceItems, states: () => sourcePollers.map((p) => p.state()) });
     readiness.push(sourcesReadinessCheck(sourcePollers, sourceItems));
   }
-  const sources = { pollers: sourcePollers, items: sourceItems };
+  const sources = { pollers: sourcePollers, items: sourceItems, admin: createSourceAdmin({ pollers: sourcePollers, items: sourceItems, transaction, audit, clock }) };
 
   const refusals = createRefusalLog({ metrics, logger });
   const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });

@@ -31,6 +31,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('recording_id', 36).nullable().comment('the recording (stored or discarded) made from it');
     t.string('outcome', 16).nullable().comment('stored | discarded | duplicate');
     t.string('reason', 64).nullable().comment('why it was rejected (a code, never a file name)');
+    t.string('masked_name', 255).nullable().comment('the file name with every digit masked (#), for the web interface; never the name itself');
     t.bigInteger('bytes').nullable().comment('bytes deleted at the source (audio and sidecar)');
     t.string('taken_at', 30).nullable().comment('when the recording was committed; the copy is pending deletion from then');
     t.string('created_at', 30).notNullable();

@@ -137,7 +137,7 @@ export function createSourcePoller(deps: PollSourceDeps) {
     for (const { entry, id } of audio) {
       const row = rows.get(id);
       const changed = row && (row.size !== entry.size || row.mtimeMs !== entry.mtimeMs);
-      const seen = { source: name, itemId: id, size: entry.size, mtimeMs: entry.mtimeMs, at };
+      const seen = { source: name, itemId: id, size: entry.size, mtimeMs: entry.mtimeMs, at, maskedName: maskedNameOf(entry.path) };
       if (!row) await items.insertSeen(seen);
       else if (row.state === 'seen') {
         if (changed) await items.resetSeen(seen);
@@ -290,6 +290,15 @@ export function createSourcePoller(deps: PollSourceDeps) {
 }
 
 export type SourcePoller = ReturnType<typeof createSourcePoller>;
+
+/**
+ * The file name (not its folders) with every digit masked: FreePBX names hold the caller's number, and
+ * a number split into short runs must not survive either. At most 200 characters.
+ */
+export function maskedNameOf(itemPath: string): string {
+  const name = itemPath.slice(itemPath.lastIndexOf('/') + 1).replace(/\d/g, '#');
+  return name.length > 200 ? name.slice(0, 199) + '…' : name;
+}
 
 /** The reason bad input is rejected with, or null for a failure the next poll should retry. */
 function rejectionOf(err: unknown): string | null {

@@ -59,8 +59,11 @@ export interface SourceItem {
   recordingId: string | null;
   outcome: 'stored' | 'discarded' | 'duplicate' | null;
   reason: string | null;
+  /** The file name with every digit masked (a number cannot survive it), for the web interface. */
+  maskedName: string | null;
   bytes: number | null;
   takenAt: string | null;
+  updatedAt: string;
 }
 
 /** The source_items table. */
@@ -70,9 +73,9 @@ export interface SourceItemRepository {
   /** Items taken (committed) whose copy at the source is not deleted yet. */
   pendingDeletion(source: string): Promise<SourceItem[]>;
   /** Writes the intent row of a newly seen file; a row another instance wrote first is left as it is. */
-  insertSeen(item: { source: string; itemId: string; size: number; mtimeMs: number; at: string }): Promise<void>;
+  insertSeen(item: { source: string; itemId: string; size: number; mtimeMs: number; at: string; maskedName: string }): Promise<void>;
   /** The file changed (or came back after deletion/rejection): it is seen anew. */
-  resetSeen(item: { source: string; itemId: string; size: number; mtimeMs: number; at: string }): Promise<void>;
+  resetSeen(item: { source: string; itemId: string; size: number; mtimeMs: number; at: string; maskedName: string }): Promise<void>;
   /**
    * Takes the lease on an item that is seen, or taking under an expired lease; true when this call got it.
    * A conditional write, so of several instances exactly one wins.

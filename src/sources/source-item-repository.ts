@@ -15,8 +15,10 @@ function fromRow(r: Record<string, unknown>): SourceItem {
     recordingId: (r.recording_id as string | null) ?? null,
     outcome: (r.outcome as SourceItem['outcome']) ?? null,
     reason: (r.reason as string | null) ?? null,
+    maskedName: (r.masked_name as string | null) ?? null,
     bytes: r.bytes == null ? null : toNumber(r.bytes),
     takenAt: (r.taken_at as string | null) ?? null,
+    updatedAt: r.updated_at as string,
   };
 }
 
@@ -36,19 +38,19 @@ export function createSourceItemRepository(db: Database): SourceItemRepository {
       return (await db('source_items').where({ source, state: 'taken' }).orderBy('taken_at')).map(fromRow);
     },
 
-    async insertSeen({ source, itemId, size, mtimeMs, at }) {
+    async insertSeen({ source, itemId, size, mtimeMs, at, maskedName }) {
       await db('source_items')
-        .insert({ source, item_id: itemId, state: 'seen', size, mtime_ms: mtimeMs, seen_at: at, created_at: at, updated_at: at })
+        .insert({ source, item_id: itemId, state: 'seen', size, mtime_ms: mtimeMs, seen_at: at, masked_name: maskedName, created_at: at, updated_at: at })
         .onConflict(['source', 'item_id'])
         .ignore();
     },
 
-    async resetSeen({ source, itemId, size, mtimeMs, at }) {
+    async resetSeen({ source, itemId, size, mtimeMs, at, maskedName }) {
       // Not while another instance is taking it, nor once it is taken: those finish first.
       await db('source_items')
         .where({ source, item_id: itemId })
         .whereIn('state', ['seen', 'rejected', 'deleted'])
-        .update({ state: 'seen', size, mtime_ms: mtimeMs, seen_at: at, reason: null, recording_id: null, outcome: null, bytes: null, taken_at: null, lease_owner: null, lease_until: null, updated_at: at });
+        .update({ state: 'seen', size, mtime_ms: mtimeMs, seen_at: at, masked_name: maskedName, reason: null, recording_id: null, outcome: null, bytes: null, taken_at: null, lease_owner: null, lease_until: null, updated_at: at });
     },
 
     async claim(source, itemId, owner, now, until) {

@@ -3,6 +3,7 @@
 
 import { auditSearchView, overviewView } from './auditor.js';
 import { confirmOptOutDeletion, SUBJECT_TEXT, subjectRequestsView } from './subject-requests.js';
+import { SOURCES_TEXT, sourcesView } from './sources.js';
 import { CODE_TEXT, durationWords, fieldErrorMessages, formatTime, problemMessage, stockholmDate, stockholmDayStart } from './text.js';
 
 const TEXT = {
@@ -24,6 +25,7 @@ const TEXT = {
     deleteExisting: 'Radera befintliga inspelningar', deadline: 'Gallringsdag', count: 'Antal', done: 'Klart.',
     refused: 'Åtkomst nekad', problem: 'Något gick fel', notSignedIn: 'Logga in för att fortsätta.', yes: 'ja', no: 'nej',
     subjectRequests: SUBJECT_TEXT.sv.subjectRequests,
+    sources: SOURCES_TEXT.sv.sources,
     sessionEnded: 'Du har blivit utloggad eftersom sessionen gick ut eller återkallades. Logga in igen för att fortsätta där du var.',
     back10: '−10 s', fwd10: '+10 s', back10Label: 'Spola tillbaka 10 sekunder', fwd10Label: 'Spola fram 10 sekunder', speed: 'Hastighet', nowPlaying: 'Spelas nu',
     holdPlaced: (id, until) => `Gallringsstopp lagt på inspelning ${id}${until ? `, till och med ${until}` : ', tills vidare'}. Den raderas inte förrän stoppet hävs eller löper ut.`,
@@ -75,6 +77,7 @@ const TEXT = {
     deleteExisting: 'Delete existing recordings', deadline: 'Deadline', count: 'Count', done: 'Done.',
     refused: 'Access refused', problem: 'Something went wrong', notSignedIn: 'Sign in to continue.', yes: 'yes', no: 'no',
     subjectRequests: SUBJECT_TEXT.en.subjectRequests,
+    sources: SOURCES_TEXT.en.sources,
     sessionEnded: 'You were signed out because the session expired or was revoked. Sign in again to continue where you were.',
     back10: '−10 s', fwd10: '+10 s', back10Label: 'Back 10 seconds', fwd10Label: 'Forward 10 seconds', speed: 'Speed', nowPlaying: 'Now playing',
     holdPlaced: (id, until) => `Hold placed on recording ${id}${until ? `, until ${until}` : ', until further notice'}. It is not deleted until the hold is released or ends.`,
@@ -132,8 +135,9 @@ const VIEWS = {
   optOuts: { roles: ['admin'], render: optOutsView },
   overdue: { roles: ['admin', 'auditor'], render: overdueView },
   subjectRequests: { roles: ['admin'], render: (main) => subjectRequestsView(main, subjectUi) },
+  sources: { roles: ['admin'], render: (main) => sourcesView(main, { ...subjectUi, formatTime: (iso) => formatTime(lang, iso) }) },
 };
-const MENU = { trainer: ['recordings'], auditor: ['overview', 'recordings', 'audit', 'verification', 'report', 'overdue'], admin: ['overview', 'recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests'] };
+const MENU = { trainer: ['recordings'], auditor: ['overview', 'recordings', 'audit', 'verification', 'report', 'overdue'], admin: ['overview', 'recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests', 'sources'] };
 /** What the auditor's views (auditor.js) use of this module. */
 const auditorUi = {
   h, api, problemBox, table, field, busy, lang: () => lang,
