@@ -76,6 +76,11 @@ export interface ReceiveOptions {
   auditDetails?: Record<string, unknown>;
   /** The layout gives no end time: the end is the start plus the audio's own duration. */
   endFromDuration?: boolean;
+  /**
+   * Runs inside the transaction that commits the recording or the discard (a source marks its item
+   * taken there, so that the two are one step). Not called for a duplicate, which commits nothing.
+   */
+  onRecorded?: (tx: Tx, r: { recordingId: string; outcome: 'stored' | 'discarded' }) => Promise<void>;
 }
 
 interface Received {
@@ -83,6 +88,7 @@ interface Received {
   actor: string;
   extra: Record<string, unknown>;
   endFromDuration: boolean;
+  onRecorded?: ReceiveOptions['onRecorded'];
 }
 
 export function createIngest(deps: IngestDeps) {
@@ -102,6 +108,7 @@ export function createIngest(deps: IngestDeps) {
         actor: opts.actor ?? WEBHOOK_ACTOR,
         extra: { ...(source === 'webhook' ? {} : { source }), ...opts.auditDetails },
         endFromDuration: opts.endFromDuration ?? false,
+        onRecorded: opts.onRecorded,
       };
       const existing = await repo.findBySourceCall(source, meta.callId);
 
@@ -220,6 +227,7 @@ export function createIngest(deps: IngestDeps) {
           subject: `recording:${id}`,
           details: { recordingId: id, callId: meta.callId, storageKey: key, bytes: digest.bytes, sha256: digest.sha256, contentType, deadline: recording.deadline, ...via.extra },
         });
+        await via.onRecorded?.(tx, { recordingId: id, outcome: 'stored' });
         return null;
       });
       if (late) {
@@ -261,6 +269,7 @@ export function createIngest(deps: IngestDeps) {
           subject: `recording:${id}`,
           details: { recordingId: id, callId: meta.callId, reason, bytes: digest.bytes, sha256: digest.sha256, ...(because ?? {}), ...via.extra },
         });
+        await via.onRecorded?.(tx, { recordingId: id, outcome: 'discarded' });
       });
     } catch (err) {
       if (!(err instanceof AlreadyExists)) throw err;

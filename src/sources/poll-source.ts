@@ -134,11 +134,12 @@ export function createSourcePoller(deps: PollSourceDeps) {
 
     const toTake: Array<{ entry: SourceEntry; id: string }> = [];
     const toDelete: Array<{ entry: SourceEntry; row: SourceItem }> = [];
+    const fresh: Parameters<SourceItemRepository['insertSeen']>[0] = [];
     for (const { entry, id } of audio) {
       const row = rows.get(id);
       const changed = row && (row.size !== entry.size || row.mtimeMs !== entry.mtimeMs);
       const seen = { source: name, itemId: id, size: entry.size, mtimeMs: entry.mtimeMs, at, maskedName: maskedNameOf(entry.path) };
-      if (!row) await items.insertSeen(seen);
+      if (!row) fresh.push(seen);
       else if (row.state === 'seen') {
         if (changed) await items.resetSeen(seen);
         else if (now.getTime() - Date.parse(row.seenAt) >= config.settleMs) toTake.push({ entry, id });
@@ -155,6 +156,13 @@ export function createSourcePoller(deps: PollSourceDeps) {
       }
     }
 
+    // The intent rows of new files, in one statement; nothing is taken before its row stands.
+    if (fresh.length) await items.insertSeen(fresh);
+    const claimNow = clock.now();
+    const claimed = toTake.length
+      ? await items.claim(name, toTake.map((x) => x.id), owner, claimNow.toISOString(), new Date(claimNow.getTime() + leaseMs).toISOString())
+      : new Set<string>();
+
     const limit = pLimit(config.concurrency);
     await Promise.all(
       toDelete.map(({ entry, row }) =>
@@ -163,7 +171,7 @@ export function createSourcePoller(deps: PollSourceDeps) {
         }),
       ),
     );
-    await Promise.all(toTake.map(({ entry, id }) => limit(() => take(entry, id, byPath, report))));
+    await Promise.all(toTake.filter((x) => claimed.has(x.id)).map(({ entry, id }) => limit(() => take(entry, id, byPath, report))));
     if (config.deleteAtSource) report.pending = (await items.pendingDeletion(name)).length;
     state.lastSuccessAt = clock.now().toISOString();
     state.lastError = null;
@@ -172,9 +180,8 @@ export function createSourcePoller(deps: PollSourceDeps) {
     return report;
   }
 
+  /** Takes one claimed item. */
   async function take(entry: SourceEntry, id: string, byPath: Map<string, SourceEntry>, report: PollReport): Promise<void> {
-    const now = clock.now();
-    if (!(await items.claim(name, id, owner, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString()))) return;
     const sidecarPath = sidecarIn(entry.path, byPath);
     const sidecarEntry = sidecarPath ? byPath.get(sidecarPath) : undefined;
     try {
@@ -197,16 +204,18 @@ export function createSourcePoller(deps: PollSourceDeps) {
         maxCallDurationMs: deps.maxCallDurationMs,
       });
       const audio = await adapter.read(entry.path);
+      const bytes = entry.size + (sidecarEntry?.size ?? 0);
       const outcome = await deps.ingest.receive(md.meta, audio, Promise.resolve(true), {
         source: name,
         actor,
         auditDetails: { itemId: id, ...(md.ambiguousStart ? { startedAtAmbiguous: 'the local time occurs twice (summer time ended); the earlier instant was taken' } : {}) },
         endFromDuration: md.endFromDuration,
+        // Marked taken in the transaction that commits the recording: no crash can fall between the two.
+        onRecorded: (tx, r) => items.markTaken(name, id, owner, { recordingId: r.recordingId, outcome: r.outcome, bytes, at: clock.now().toISOString() }, tx),
       });
-      const recordingId = 'id' in outcome.body ? outcome.body.id : null;
       const kind = outcome.outcome === 'stored' ? 'stored' : outcome.outcome === 'discarded' ? 'discarded' : 'duplicate';
-      const bytes = entry.size + (sidecarEntry?.size ?? 0);
-      await items.markTaken(name, id, owner, { recordingId, outcome: kind, bytes, at: clock.now().toISOString() });
+      // A duplicate committed nothing: the item is marked taken on its own.
+      if (kind === 'duplicate') await items.markTaken(name, id, owner, { recordingId: 'id' in outcome.body ? outcome.body.id : null, outcome: kind, bytes, at: clock.now().toISOString() });
       if (kind === 'stored') (report.taken++, state.taken++);
       else if (kind === 'discarded') (report.discarded++, state.discarded++);
       else report.duplicates++;

@@ -72,17 +72,22 @@ export interface SourceItemRepository {
   ofSource(source: string, itemIds: string[]): Promise<Map<string, SourceItem>>;
   /** Items taken (committed) whose copy at the source is not deleted yet. */
   pendingDeletion(source: string): Promise<SourceItem[]>;
-  /** Writes the intent row of a newly seen file; a row another instance wrote first is left as it is. */
-  insertSeen(item: { source: string; itemId: string; size: number; mtimeMs: number; at: string; maskedName: string }): Promise<void>;
+  /** Writes the intent rows of newly seen files in one statement; a row another instance wrote first is left as it is. */
+  insertSeen(items: Array<{ source: string; itemId: string; size: number; mtimeMs: number; at: string; maskedName: string }>): Promise<void>;
   /** The file changed (or came back after deletion/rejection): it is seen anew. */
   resetSeen(item: { source: string; itemId: string; size: number; mtimeMs: number; at: string; maskedName: string }): Promise<void>;
   /**
-   * Takes the lease on an item that is seen, or taking under an expired lease; true when this call got it.
-   * A conditional write, so of several instances exactly one wins.
+   * Takes the lease on those items that are seen, or taking under an expired lease, in one conditional
+   * write, and answers the ids this call got: of several instances exactly one wins each item.
    */
-  claim(source: string, itemId: string, owner: string, now: string, until: string): Promise<boolean>;
-  /** The item's recording is committed (or the call discarded): its copy is now pending deletion. */
-  markTaken(source: string, itemId: string, owner: string, fields: { recordingId: string | null; outcome: 'stored' | 'discarded' | 'duplicate'; bytes: number; at: string }): Promise<void>;
+  claim(source: string, itemIds: string[], owner: string, now: string, until: string): Promise<Set<string>>;
+  /**
+   * The item's recording is committed (or the call discarded): its copy is now pending deletion. In `tx`,
+   * the transaction that commits the recording, when given.
+   */
+  markTaken(
+    source: string, itemId: string, owner: string, fields: { recordingId: string | null; outcome: 'stored' | 'discarded' | 'duplicate'; bytes: number; at: string }, tx?: Tx,
+  ): Promise<void>;
   /** Gives the lease back without a result (the store or the source failed; the next poll retries). */
   release(source: string, itemId: string, owner: string): Promise<void>;
   /** Rejected, in the transaction of its audit entry; false when another instance holds the lease. */

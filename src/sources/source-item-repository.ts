@@ -38,11 +38,13 @@ export function createSourceItemRepository(db: Database): SourceItemRepository {
       return (await db('source_items').where({ source, state: 'taken' }).orderBy('taken_at')).map(fromRow);
     },
 
-    async insertSeen({ source, itemId, size, mtimeMs, at, maskedName }) {
-      await db('source_items')
-        .insert({ source, item_id: itemId, state: 'seen', size, mtime_ms: mtimeMs, seen_at: at, masked_name: maskedName, created_at: at, updated_at: at })
-        .onConflict(['source', 'item_id'])
-        .ignore();
+    async insertSeen(items) {
+      for (let i = 0; i < items.length; i += 100) {
+        const rows = items.slice(i, i + 100).map(({ source, itemId, size, mtimeMs, at, maskedName }) => ({
+          source, item_id: itemId, state: 'seen', size, mtime_ms: mtimeMs, seen_at: at, masked_name: maskedName, created_at: at, updated_at: at,
+        }));
+        await db('source_items').insert(rows).onConflict(['source', 'item_id']).ignore();
+      }
     },
 
     async resetSeen({ source, itemId, size, mtimeMs, at, maskedName }) {
@@ -53,16 +55,21 @@ export function createSourceItemRepository(db: Database): SourceItemRepository {
         .update({ state: 'seen', size, mtime_ms: mtimeMs, seen_at: at, masked_name: maskedName, reason: null, recording_id: null, outcome: null, bytes: null, taken_at: null, lease_owner: null, lease_until: null, updated_at: at });
     },
 
-    async claim(source, itemId, owner, now, until) {
-      const n = await db('source_items')
-        .where({ source, item_id: itemId })
-        .where((w) => w.where('state', 'seen').orWhere((x) => x.where('state', 'taking').andWhere('lease_until', '<', now)))
-        .update({ state: 'taking', lease_owner: owner, lease_until: until, updated_at: now });
-      return n === 1;
+    async claim(source, itemIds, owner, now, until) {
+      const got = new Set<string>();
+      for (let i = 0; i < itemIds.length; i += 500) {
+        const rows = (await db('source_items')
+          .where({ source })
+          .whereIn('item_id', itemIds.slice(i, i + 500))
+          .where((w) => w.where('state', 'seen').orWhere((x) => x.where('state', 'taking').andWhere('lease_until', '<', now)))
+          .update({ state: 'taking', lease_owner: owner, lease_until: until, updated_at: now }, ['item_id'])) as Array<{ item_id: string }>;
+        for (const r of rows) got.add(r.item_id);
+      }
+      return got;
     },
 
-    async markTaken(source, itemId, owner, f) {
-      await db('source_items')
+    async markTaken(source, itemId, owner, f, tx) {
+      await handleOf(db, tx)('source_items')
         .where({ source, item_id: itemId, state: 'taking', lease_owner: owner })
         .update({ state: 'taken', recording_id: f.recordingId, outcome: f.outcome, bytes: f.bytes, taken_at: f.at, lease_owner: null, lease_until: null, updated_at: f.at });
     },

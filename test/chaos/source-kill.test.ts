@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 import { callMeta, fixture } from '../helpers/webhook.js';
 
 const CHILD = path.resolve(import.meta.dirname, '../helpers/source-poll-child.ts');
-const STEPS = ['after-download', 'after-commit', 'before-source-delete', 'after-source-delete'] as const;
+const STEPS = ['after-download', 'after-commit', 'between-source-deletes', 'after-source-delete'] as const;
 
 /** Runs the polling child; resolves with how it ended. */
 function runChild(env: Record<string, string>): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string; stderr: string }> {

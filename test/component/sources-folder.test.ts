@@ -251,17 +251,29 @@ describe('sources: a folder polled for recordings', () => {
       expect(filesIn(path.join(t.dir, 'objects')).filter((f) => !f.endsWith('.meta.json'))).to.have.length(1);
     }
 
-    it('dies after the commit, before the item is marked taken', async () => {
+    it('fails inside the transaction that commits the recording and marks the item taken: nothing of it stays', async () => {
       const p = await start();
       writeFileSync(path.join(dir, 'k.wav'), WAV);
       writeFileSync(path.join(dir, 'k.json'), JSON.stringify(callMeta(new Date(NOW))));
       const markTaken = sinon.stub(t.services.sources.items, 'markTaken').rejects(new Error('killed'));
-      await pollTwice();
+      expect(await pollTwice()).to.include({ taken: 0, retry: 1 });
       markTaken.restore();
+      expect(await recordingsOf(t)).to.deep.equal([]);
       expect(readdirSync(dir)).to.have.length(2);
-      // The item's lease (held by the dead poll) must run out first.
-      t.clock.advance(16 * 60_000);
-      expect(await p.poll()).to.include({ duplicates: 1, deleted: 1 });
+      t.clock.advance(SETTLE);
+      expect(await p.poll()).to.include({ taken: 1, deleted: 1 });
+      await expectFinished();
+    });
+
+    it('fails after the commit, before the copy is deleted: the next poll deletes it', async () => {
+      const p = await start();
+      writeFileSync(path.join(dir, 'k.wav'), WAV);
+      writeFileSync(path.join(dir, 'k.json'), JSON.stringify(callMeta(new Date(NOW))));
+      const remove = sinon.stub(adapter, 'remove').rejects(new Error('killed'));
+      expect(await pollTwice()).to.include({ taken: 1, deleted: 0, pending: 1 });
+      remove.restore();
+      t.clock.advance(SETTLE);
+      expect(await p.poll()).to.include({ taken: 0, deleted: 1, pending: 0 });
       await expectFinished();
     });
 

@@ -1,10 +1,10 @@
 /**
  * A gallra process that polls one folder source and, with KILL_AT set, kills itself with SIGKILL at
  * that step (a real kill -9: no handler, no clean-up runs). Run by test/chaos/source-kill.test.ts:
- *   after-download        the audio is in the store, nothing committed
- *   after-commit          the recording and its entry are committed, the item not yet marked taken
- *   before-source-delete  the item is marked taken, the copy at the source not yet removed
- *   after-source-delete   the copy is removed, its deletion not yet audited
+ *   after-download          the audio is in the store, nothing committed
+ *   after-commit            the recording, its entry and the item's "taken" are committed; nothing removed at the source
+ *   between-source-deletes  the sidecar is removed at the source, the audio not yet
+ *   after-source-delete     the copy is removed, its deletion not yet audited
  * Environment: DATABASE_URL, STORE_DIR, SOURCE_DIR, CALLER_KEY_SECRET, AUDIT_SIGNING_KEY, NOW (ISO),
  * KILL_AT (optional), SWEEP=1 to run retention (with its orphan sweep) after the polls.
  */
@@ -35,10 +35,12 @@ const store: ObjectStore = Object.assign(Object.create(fsStore) as ObjectStore, 
   },
 });
 const folder = createFolderSource({ root: env.SOURCE_DIR! });
+let removals = 0;
 const adapter: SourceAdapter = {
   ...folder,
   async remove(p) {
-    die('before-source-delete');
+    // The sidecar is removed first, then the audio.
+    die(++removals === 1 ? 'after-commit' : 'between-source-deletes');
     return folder.remove(p);
   },
 };
@@ -50,11 +52,6 @@ const config = testConfig(path.dirname(env.STORE_DIR!), {
 });
 const services = createServices({ config, db, store, logger: createLogger({ level: 'silent' }), clock, sources: [{ config: folderSource('pbx', env.SOURCE_DIR!), adapter }] });
 const items = services.sources.items;
-const markTaken = items.markTaken.bind(items);
-items.markTaken = async (...args) => {
-  die('after-commit');
-  return markTaken(...args);
-};
 const markDeleted = items.markDeleted.bind(items);
 items.markDeleted = async (...args) => {
   die('after-source-delete');
