@@ -86,6 +86,7 @@ const complianceOverview = z
       problem: z.object({ seq: z.number().int(), kind: z.string() }).nullable(), acknowledged: z.boolean(),
     }),
     latestCheckpoint: z.object({ seq: z.number().int(), hash: z.string(), at: instant, keyId: z.string() }).nullable(),
+    copiesKeptAtSources: z.array(z.object({ source: z.string(), reason: z.string() })).meta({ description: 'Sources configured with deleteAtSource: false: copies of their recordings remain there' }),
   })
   .meta({ id: 'ComplianceOverview' });
 const activeHold = hold

@@ -46,6 +46,8 @@ export interface ComplianceOverview {
   };
   chain: { ok: boolean; checkedAt: string | null; head: { seq: number; hash: string } | null; problem: { seq: number; kind: string } | null; acknowledged: boolean };
   latestCheckpoint: { seq: number; hash: string; at: string; keyId: string } | null;
+  /** Sources configured to keep their copies (deleteAtSource: false), with the written reason: copies remain there. */
+  copiesKeptAtSources: Array<{ source: string; reason: string }>;
 }
 
 /**
@@ -59,6 +61,8 @@ export function createComplianceOverview(deps: {
   /** Verifies the chain from its last proven checkpoint and returns the state (cheap once verified). */
   checkChain: () => Promise<ChainState>;
   checkpoints: () => Promise<{ seq: number; hash: string; at: string; keyId: string }[]>;
+  /** Sources that keep their copies (deleteAtSource: false); none by default. */
+  copiesKeptAtSources?: () => Array<{ source: string; reason: string }>;
 }) {
   const { facts, clock } = deps;
   return async function complianceOverview(input: { from: string; to: string }): Promise<ComplianceOverview> {
@@ -115,6 +119,7 @@ export function createComplianceOverview(deps: {
         acknowledged: !!chain.acknowledged,
       },
       latestCheckpoint: latest ? { seq: latest.seq, hash: latest.hash, at: latest.at, keyId: latest.keyId } : null,
+      copiesKeptAtSources: deps.copiesKeptAtSources?.() ?? [],
     };
   };
 }

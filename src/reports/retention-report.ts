@@ -42,6 +42,8 @@ export interface RetentionReport {
   recordings: ReportRow[];
   totals: Record<Outcome, number> & { all: number };
   discrepancies: Discrepancy[];
+  /** Sources configured to keep their copies (deleteAtSource: false), with the written reason: copies remain there. */
+  copiesKeptAtSources: Array<{ source: string; reason: string }>;
 }
 
 /** 93784000 → "P1DT2H3M4S". */
@@ -62,7 +64,11 @@ const recordingIdOf = (e: AuditEntry): string | undefined =>
  * What happened to every call that started in [from, to), from the tombstones, the holds and the audit
  * log, cross-checked: a tombstone needs its audit entry and an audit entry needs its tombstone.
  */
-export function createRetentionReport(deps: { facts: ReportRepository; transaction: Transact; audit: AuditLog; clock: Clock; retentionDays: number }) {
+export function createRetentionReport(deps: {
+  facts: ReportRepository; transaction: Transact; audit: AuditLog; clock: Clock; retentionDays: number;
+  /** Sources that keep their copies (deleteAtSource: false); none by default. */
+  copiesKeptAtSources?: () => Array<{ source: string; reason: string }>;
+}) {
   const { facts: repo, transaction, audit, clock } = deps;
   return async function retentionReport(actor: string, input: { from: string; to: string; format: ReportFormat }): Promise<RetentionReport> {
     const now = clock.now();
@@ -129,7 +135,7 @@ export function createRetentionReport(deps: { facts: ReportRepository; transacti
         details: { from: input.from, to: input.to, format: input.format, recordings: rows.length, discrepancies: discrepancies.length },
       }),
     );
-    return { from: input.from, to: input.to, generatedAt: nowIso, recordings: rows, totals, discrepancies };
+    return { from: input.from, to: input.to, generatedAt: nowIso, recordings: rows, totals, discrepancies, copiesKeptAtSources: deps.copiesKeptAtSources?.() ?? [] };
   };
 }
 

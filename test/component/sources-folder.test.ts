@@ -239,6 +239,22 @@ describe('sources: a folder polled for recordings', () => {
     expect((await auditOf(t)).filter((e) => e.action === 'source.deleted')).to.have.length(1);
   });
 
+  it('leaves copies at a source with deleteAtSource false, and the overview and the report say so with the reason', async () => {
+    const reason = 'The recorder deletes its own files after 24 hours (ticket 2026-118).';
+    const p = await start({ deleteAtSource: false, keepReason: reason });
+    writeFileSync(path.join(dir, 'k.wav'), WAV);
+    writeFileSync(path.join(dir, 'k.json'), JSON.stringify(callMeta(new Date(NOW))));
+    expect(await pollTwice()).to.include({ taken: 1, deleted: 0, pending: 0 });
+    expect(await p.poll()).to.include({ taken: 0, deleted: 0 });
+    expect(readdirSync(dir).sort()).to.deep.equal(['k.json', 'k.wav']);
+    const admin = await t.token('admin');
+    const period = { from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' };
+    const overview = await request(t.app).get('/v1/reports/overview').query(period).set('Authorization', `Bearer ${admin}`);
+    expect(overview.body.copiesKeptAtSources).to.deep.equal([{ source: 'pbx', reason }]);
+    const report = await request(t.app).get('/v1/reports/retention').query(period).set('Authorization', `Bearer ${admin}`);
+    expect(report.body.copiesKeptAtSources).to.deep.equal([{ source: 'pbx', reason }]);
+  });
+
   describe('crash safety: a poll that dies at a step is finished by the next', () => {
     async function expectFinished() {
       const recs = await recordingsOf(t);

@@ -161,7 +161,8 @@ export async function overviewView(main, ui) {
       h('h2', { id: 'headline-title' }, T.headline),
       h('p', { class: 'big' }, h('span', { class: 'mark', 'aria-hidden': 'true' }, within ? '✓' : '!'), ' ', oldest === null ? T.noneStored : T.days(oldest)),
       oldest === null ? null : h('p', {}, within ? T.withinLimit(limit) : T.overLimit(limit)),
-      o.stored.held ? h('p', {}, T.heldOlder(o.stored.held, T.days(o.stored.oldestHeldDays ?? 0))) : null);
+      o.stored.held ? h('p', {}, T.heldOlder(o.stored.held, T.days(o.stored.oldestHeldDays ?? 0))) : null,
+      ...(o.copiesKeptAtSources ?? []).map((k) => h('p', { class: 'copies-kept', 'data-source': k.source }, T.copiesKept(k.source, k.reason))));
 
     // Shares and counts of the period's calls, as the retention report counts them.
     const all = o.totals.all;

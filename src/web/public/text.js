@@ -151,6 +151,7 @@ export const CODE_TEXT = {
     actors: { 'system:retention': 'Gallringsjobbet', 'phone-system:webhook': 'Telefonisystemet', 'system:audit': 'Granskningsloggen', 'system:orphans': 'Städjobbet', system: 'Systemet' },
     auditor: {
       overview: 'Översikt', period: 'Period', show: 'Visa',
+      copiesKept: (source, reason) => `Kopior av samtalen finns kvar hos källan ${source}, som inte raderar dem: ${reason}`,
       headline: 'Äldsta sparade samtal utan gallringsstopp', days: (n) => (n === 1 ? '1 dag' : `${n} dagar`), noneStored: 'Inga samtal sparas just nu.',
       withinLimit: (d) => `Inom gränsen på ${d} dagar.`, overLimit: (d) => `Över gränsen på ${d} dagar: något gallras inte i tid.`,
       heldOlder: (n, d) => `${n} samtal har gallringsstopp; det äldsta är ${d} gammalt.`,
@@ -326,6 +327,7 @@ export const CODE_TEXT = {
     actors: { 'system:retention': 'The retention job', 'phone-system:webhook': 'The phone system', 'system:audit': 'The audit log', 'system:orphans': 'The clean-up job', system: 'The system' },
     auditor: {
       overview: 'Overview', period: 'Period', show: 'Show',
+      copiesKept: (source, reason) => `Copies of the calls remain at the source ${source}, which does not delete them: ${reason}`,
       headline: 'Oldest stored call without a hold', days: (n) => (n === 1 ? '1 day' : `${n} days`), noneStored: 'No calls are stored right now.',
       withinLimit: (d) => `Within the limit of ${d} days.`, overLimit: (d) => `Over the limit of ${d} days: something is not deleted in time.`,
       heldOlder: (n, d) => `${n} calls are on hold; the oldest is ${d} old.`,
