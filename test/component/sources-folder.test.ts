@@ -6,6 +6,7 @@ import sinon from 'sinon';
 import request from 'supertest';
 import type { Recording } from '../../src/recordings/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { createDatabase } from '../../src/shared/database.js';
 import { createFolderSource, SourceUnreachable, type SourceAdapter, type SourceConfig } from '../../src/sources/index.js';
 import { auditOf, filesIn, folderSource, storedBytes } from '../helpers/sources.js';
 import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
@@ -308,10 +309,12 @@ describe('sources: a folder polled for recordings', () => {
     });
   });
 
-  it('stores each call once when two instances poll the same folder at once', async () => {
+  it('stores each call once when two instances, each with its own database pool, poll the same folder at once', async () => {
     await start();
+    // A second connection pool on the same database, as a second process would have.
+    const db2 = createDatabase(t.config.databaseUrl);
     const second = await startTestApp({
-      db: t.db,
+      db: db2,
       clock: t.clock,
       config: { callerKeySecret: t.config.callerKeySecret },
       store: t.store,
@@ -334,7 +337,7 @@ describe('sources: a folder polled for recordings', () => {
       expect(actions.filter((x) => x === 'source.deleted')).to.have.length(6);
       expect(readdirSync(dir)).to.deep.equal([]);
     } finally {
-      // Not second.close(): it would close the shared database; its directory only holds its logs.
+      await db2.destroy();
       rmSync(second.dir, { recursive: true, force: true });
     }
   });
