@@ -43,8 +43,16 @@ module.exports = {
       severity: 'error',
       comment:
         "Another folder enters a capability only through its index.ts. app.ts and openapi.ts also load route files, which the index never exports (loading a use case must not load express).",
-      from: { path: '^(src/[^/]+/|src/[^/]+\\.ts$|jobs/|scripts/|db/)', pathNot: '^src/(app|openapi)\\.ts$' },
+      from: { path: '^(src/[^/]+/|src/[^/]+\\.ts$|jobs/|scripts/|db/)', pathNot: '^src/(app|openapi|config)\\.ts$' },
       to: { path: '^src/[^/]+/', pathNot: ['^$1', NOT_CAPABILITIES, '/index\\.ts$'] },
+    },
+    {
+      name: 'config-reads-schemas-only',
+      severity: 'error',
+      comment:
+        "config.ts reads every setting. A capability with a settings file of its own (SOURCES_FILE) keeps that file's schema in a leaf module, *-config.ts, which config.ts loads directly (the capability's index loads use cases that need the config: a cycle); otherwise config.ts enters a capability through its index like everyone else.",
+      from: { path: '^src/config\\.ts$' },
+      to: { path: '^src/[^/]+/', pathNot: [NOT_CAPABILITIES, '/index\\.ts$', '/[^/]+-config\\.ts$'] },
     },
     {
       name: 'routes-only-from-app',

@@ -25,6 +25,8 @@ export const PROBLEM_CODES = [
   'not-answerable', 'caller-unknown', 'confirmation-mismatch', 'erasure-incomplete',
   // Access tokens
   'invalid-role', 'invalid-name', 'token-not-found',
+  // Sources (recordings taken from where the phone systems put them)
+  'source-not-found',
   // Audit log
   'audit-chain-ok', 'audit-chain-broken', 'audit-problem-differs', 'checkpoint-exists', 'checkpoint-conflict',
   // Any request

@@ -135,6 +135,16 @@ describe('the dependency rules (npm run lint:deps)', function () {
     expect(await violations()).to.deep.equal(['capabilities-through-index', 'capabilities-through-index', 'routes-only-from-app']);
   });
 
+  it("lets config.ts load a capability's settings schema (*-config.ts), and nothing else past its index", async () => {
+    write({
+      'src/sources/index.ts': "export type { SourceConfig } from './source-config.js';\n",
+      'src/sources/source-config.ts': "export interface SourceConfig { name: string }\n",
+      'src/sources/poll-source.ts': "export interface Poll { every: number }\n",
+      'src/config.ts': "import type { SourceConfig } from './sources/source-config.js';\nimport type { Poll } from './sources/poll-source.js';\nexport type C = [SourceConfig, Poll];\n",
+    });
+    expect(await violations()).to.deep.equal(['config-reads-schemas-only']);
+  });
+
   it('refuses a migration that imports from src/', async () => {
     write({
       'src/shared/caller-key.ts': "export const keyOf = (s: string) => s;\n",
