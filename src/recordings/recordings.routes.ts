@@ -52,7 +52,11 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       const problem = toProblem(err, req.requestId);
       logProblem(deps.logger, problem, err, req.requestId, 'ingest failed');
       const code = problem.type.split('/').pop()!;
-      if (state.authentic) {
+      if (state.authentic && code === 'database-unavailable') {
+        // The refusal cannot be written to a database that is busy or down, and trying would hold the
+        // 503 back by another lock timeout: the log keeps it.
+        deps.logger.warn('an authentic upload was refused while the database was unavailable; not audited', { requestId: req.requestId, status: problem.status });
+      } else if (state.authentic) {
         try {
           await deps.ingest.recordRefusal({ status: problem.status, problem: code, callId: state.callId });
         } catch (auditErr) {
