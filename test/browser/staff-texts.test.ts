@@ -6,12 +6,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { DAY_MS } from '../../src/shared/clock.js';
 import { addDays, localDateOf } from '../../src/subject-requests/index.js';
-import { axeViolations } from '../helpers/page-checks.js';
+import { expectCleanState, LANGS_AND_WIDTHS as VIEWS, type Lang } from '../helpers/page-checks.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const VIEWS = [['sv', 1280], ['en', 390]] as const;
 
 /** What staff read, page by page: words and local times, not codes; counts that match their rows. */
 describe('What staff read, in a real browser: the overdue list, the chain verification, holds and cases', function () {
@@ -45,6 +44,8 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
     expect((await api('post', `/v1/recordings/${ids.lateHeld}/hold`, { reason: 'Begäran om allmän handling' })).status).to.equal(201);
     // A call of a caller with an open access case (its preservation hold), an overdue case, and an answered one.
     await ingest('preserved', '+46702220002');
+    // One call per language and width to place a hold on with the holds form.
+    for (const [lang, width] of VIEWS) await ingest(`hold ${lang} ${width}`, '+46706660006');
     const today = localDateOf(t.clock.now());
     const open = async (name: string, kind: string, number: string, receivedAt: string) => {
       const res = await api('post', '/v1/subject-requests', { kind, number, receivedAt, reference: `KS ${name}` });
@@ -70,7 +71,7 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
     await t?.close();
   });
 
-  async function signIn(lang: 'sv' | 'en', width: number): Promise<Page> {
+  async function signIn(lang: Lang, width: number): Promise<Page> {
     const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'sv-SE' });
     await context.addInitScript(`globalThis.__name = (f) => f; localStorage.setItem('gallra.lang', '${lang}');`);
     const page = await context.newPage();
@@ -79,11 +80,6 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
     await page.locator('#sign-in button[type="submit"]').click();
     await page.locator('#who').filter({ hasText: lang === 'sv' ? 'Inloggad som' : 'Signed in as' }).waitFor();
     return page;
-  }
-
-  async function checked(page: Page, where: string, width: number) {
-    expect(await axeViolations(page), where).to.deep.equal([]);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth), `${where}: within the screen`).to.be.at.most(width);
   }
 
   it('counts as overdue only the calls without a hold, and lists the held ones apart as kept on purpose', async () => {
@@ -97,7 +93,7 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       const heldRow = page.locator(`#overdue-held-list tr[data-id="${ids.lateHeld}"]`);
       expect(await heldRow.textContent()).to.include(sv ? 'efter gallringsdagen' : 'past the deadline').and.not.include(sv ? 'över tiden' : 'overdue');
       expect(await page.locator(`#overdue tr[data-id="${ids.late}"]`).textContent()).to.include(sv ? 'över tiden' : 'overdue');
-      await checked(page, `overdue ${lang} ${width}`, width);
+      await expectCleanState(page, `overdue ${lang} ${width}`);
       await page.context().close();
     }
   });
@@ -114,32 +110,36 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       const text = await page.locator('#latest-checkpoint').textContent();
       expect(text).not.to.match(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
       expect(text).to.match(lang === 'sv' ? /\d{4}-\d{2}-\d{2} \d{2}:\d{2} CES?T/ : /\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2} CES?T/);
-      await checked(page, `verification ${lang} ${width}`, width);
+      await expectCleanState(page, `verification ${lang} ${width}`);
       await page.context().close();
     }
   });
 
   it('lists a hold "till och med" a day as ending that day, and links a request\'s hold to its case', async () => {
-    const page = await signIn('sv', 1280);
-    await page.goto(`${base}/#/holds`);
-    await page.locator('#holds-list').waitFor();
-    const until = await page.evaluate(() => {
-      const d = new Date(Date.now() + 20 * 86_400_000);
-      return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm' }).format(d);
-    });
-    await page.locator('input[name="recordingId"]').fill(ids.late!);
-    await page.locator('input[name="reason"]').fill('Tillsyn');
-    await page.locator('input[name="until"]').fill(until);
-    await page.locator('input[name="reason"]').press('Enter');
-    await page.locator('#holds-result .ok').waitFor();
-    expect(await page.locator('#holds-result').textContent()).to.include(`till och med ${until}.`);
-    const row = page.locator(`#holds-list tr[data-id="${ids.late}"]`);
-    await row.waitFor();
-    expect(await row.locator('td').nth(5).textContent()).to.equal(until);
-    const link = page.locator(`#holds-list tr[data-id="${ids.preserved}"] a`);
-    expect(await link.getAttribute('href')).to.equal(`#/subjectRequests/${cases.access}`);
-    await checked(page, 'holds sv 1280', 1280);
-    await page.context().close();
+    for (const [lang, width] of VIEWS) {
+      const sv = lang === 'sv';
+      const target = ids[`hold ${lang} ${width}`]!;
+      const page = await signIn(lang, width);
+      await page.goto(`${base}/#/holds`);
+      await page.locator('#holds-list').waitFor();
+      const until = await page.evaluate(() => {
+        const d = new Date(Date.now() + 20 * 86_400_000);
+        return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm' }).format(d);
+      });
+      await page.locator('input[name="recordingId"]').fill(target);
+      await page.locator('input[name="reason"]').fill('Tillsyn');
+      await page.locator('input[name="until"]').fill(until);
+      await page.locator('input[name="reason"]').press('Enter');
+      await page.locator('#holds-result .ok').waitFor();
+      expect(await page.locator('#holds-result').textContent()).to.include(sv ? `till och med ${until}.` : `up to and including ${until}.`);
+      const row = page.locator(`#holds-list tr[data-id="${target}"]`);
+      await row.waitFor();
+      expect(await row.locator('td').nth(5).textContent()).to.equal(until);
+      const link = page.locator(`#holds-list tr[data-id="${ids.preserved}"] a`);
+      expect(await link.getAttribute('href')).to.equal(`#/subjectRequests/${cases.access}`);
+      await expectCleanState(page, `holds ${lang} ${width}`);
+      await page.context().close();
+    }
   });
 
   it('says on the case page which case holds a call, how late a case is, durations in minutes, with its buttons on a phone; answered cases below open ones', async () => {
@@ -156,18 +156,19 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
         const box = (await button.boundingBox())!;
         expect(box.x + box.width, `${await button.textContent()} within ${width} px`).to.be.at.most(width);
       }
-      await checked(page, `case ${lang} ${width}`, width);
+      await expectCleanState(page, `case ${lang} ${width}`);
 
       await page.goto(`${base}/#/subjectRequests/${cases.overdue}`);
       await page.locator('#subject-request-days-left').filter({ hasText: sv ? 'försenad' : 'overdue' }).waitFor();
       expect(await page.locator('#subject-request-days-left').textContent()).to.match(sv ? /^försenad \d+ dagar$/ : /^overdue by \d+ days$/);
+      await expectCleanState(page, `overdue case ${lang} ${width}`);
 
       await page.goto(`${base}/#/subjectRequests`);
       await page.locator(`#subject-requests-list tr[data-id="${cases.answered}"]`).waitFor();
       const order = await page.locator('#subject-requests-list tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
       expect(order.indexOf(cases.overdue!)).to.be.below(order.indexOf(cases.access!));
       expect(order.indexOf(cases.access!), 'open before answered').to.be.below(order.indexOf(cases.answered!));
-      await checked(page, `cases ${lang} ${width}`, width);
+      await expectCleanState(page, `cases ${lang} ${width}`);
       await page.context().close();
     }
   });
@@ -193,7 +194,7 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
         });
         expect(lines, 'the date and time on one line').to.equal(1);
       }
-      await checked(page, `recordings by call id ${lang} ${width}`, width);
+      await expectCleanState(page, `recordings by call id ${lang} ${width}`);
       await page.context().close();
     }
   });
@@ -209,13 +210,14 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       await page.locator('#player-shortcuts').waitFor();
       const box = (await page.locator('#player-section').boundingBox())!;
       if (width === 390) expect(box.height, 'the player on a phone').to.be.at.most(0.4 * 900 + 1);
-      await checked(page, `player with shortcuts ${lang} ${width}`, width);
+      await expectCleanState(page, `player with shortcuts ${lang} ${width}`);
 
       await page.goto(`${base}/#/overview`);
       await page.locator('#overview-totals').waitFor();
       const text = await page.locator('main').textContent();
       expect(text).to.include(sv ? 'efter den dag de började' : 'by the day they started').and.include(sv ? 'efter den dag de gjordes' : 'by the day they were made');
       expect(text).to.include(sv ? 'linjen med ringar' : 'line with circles').and.not.include(sv ? 'fyrkanter' : 'squares');
+      await expectCleanState(page, `overview ${lang} ${width}`);
       await page.context().close();
     }
   });
@@ -228,7 +230,7 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       await item.waitFor();
       expect(await item.textContent()).to.equal(`${lang === 'sv' ? 'raderad utan loggpost' : 'deleted without an audit entry'} · ${ids.planted}`);
       expect(await page.locator('#report-discrepancies').textContent()).not.to.include('the recording is deleted but the audit log');
-      await checked(page, `report discrepancies ${lang} ${width}`, width);
+      await expectCleanState(page, `report discrepancies ${lang} ${width}`);
       await page.context().close();
     }
   });

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 
 // Checks the browser tests run inside a page (page.evaluate): the focus ring's contrast, sideways
@@ -92,4 +93,18 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     const r = await axe.run(document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
   });
+}
+
+/** A page's languages and widths: every new or changed page state is checked in each (sv/en × 1280/390 px). */
+export const LANGS_AND_WIDTHS = [['sv', 1280], ['en', 1280], ['sv', 390], ['en', 390]] as const;
+export type Lang = (typeof LANGS_AND_WIDTHS)[number][0];
+
+/**
+ * Asserts what every page state must be at its viewport's width: no axe-core violation, and no sideways
+ * scrolling of the page itself (a wide table scrolls inside its own box).
+ */
+export async function expectCleanState(page: Page, where: string): Promise<void> {
+  const width = page.viewportSize()?.width ?? 0;
+  expect(await axeViolations(page), `${where}: axe-core`).to.deep.equal([]);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), `${where}: within ${width} px`).to.be.at.most(width);
 }
