@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
 import { startOidcTestApp, type OidcTestApp } from '../helpers/oidc-app.js';
+import { expectCleanState, LANGS_AND_WIDTHS } from '../helpers/page-checks.js';
 import { CookieJar, signInAtProvider } from '../helpers/oidc-provider.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 
@@ -49,8 +50,9 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     await o?.close();
   });
 
-  async function newContext(): Promise<BrowserContext> {
-    const context = await browser.newContext({ locale: 'sv-SE', viewport: { width: 1200, height: 800 } });
+  async function newContext(view?: { lang: string; width: number }): Promise<BrowserContext> {
+    const context = await browser.newContext({ locale: 'sv-SE', viewport: { width: view?.width ?? 1200, height: 800 } });
+    if (view) await context.addInitScript(`localStorage.setItem('gallra.lang', '${view.lang}');`);
     // Loopback only: the provider's development pages would otherwise reach for a web font.
     await context.route('**/*', (route) => {
       const host = new URL(route.request().url()).hostname;
@@ -125,19 +127,26 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
   });
 
   it('brings a person who opened a view by its address back to it after signing in with the provider, as token sign-in does', async () => {
-    const page = await (await newContext()).newPage();
-    await page.goto(o.base + '/#/holds');
-    await page.getByRole('link', { name: 'Logga in med kommunens konto' }).click();
-    await page.locator('input[name="login"]').fill('adam.admin');
-    await page.locator('input[name="password"]').fill('valfritt');
-    await page.locator('button[type="submit"]').click();
-    await page.waitForURL((u) => u.origin === o.base, { waitUntil: 'domcontentloaded' });
-    await page.locator('#who').filter({ hasText: 'Inloggad som' }).waitFor();
-    await page.getByRole('heading', { name: 'Gallringsstopp', level: 1 }).waitFor();
-    expect(new URL(page.url()).hash).to.equal('#/holds');
-    // Once: the view asked for is not kept for later.
-    expect(await page.evaluate(() => sessionStorage.getItem('gallra.returnTo'))).to.equal(null);
-    await page.context().close();
+    for (const [lang, width] of LANGS_AND_WIDTHS) {
+      const sv = lang === 'sv';
+      const page = await (await newContext({ lang, width })).newPage();
+      await page.goto(o.base + '/#/holds');
+      const link = page.getByRole('link', { name: sv ? 'Logga in med kommunens konto' : "Sign in with the municipality's account" });
+      await link.waitFor();
+      await expectCleanState(page, `signed out at #/holds ${lang} ${width}`);
+      await link.click();
+      await page.locator('input[name="login"]').fill('adam.admin');
+      await page.locator('input[name="password"]').fill('valfritt');
+      await page.locator('button[type="submit"]').click();
+      await page.waitForURL((u) => u.origin === o.base, { waitUntil: 'domcontentloaded' });
+      await page.locator('#who').filter({ hasText: sv ? 'Inloggad som' : 'Signed in as' }).waitFor();
+      await page.getByRole('heading', { name: sv ? 'Gallringsstopp' : 'Holds', level: 1 }).waitFor();
+      expect(new URL(page.url()).hash).to.equal('#/holds');
+      // Once: the view asked for is not kept for later.
+      expect(await page.evaluate(() => sessionStorage.getItem('gallra.returnTo'))).to.equal(null);
+      await expectCleanState(page, `back at #/holds ${lang} ${width}`);
+      await page.context().close();
+    }
   });
 
   it('gives a person in two mapped groups both menus', async () => {
