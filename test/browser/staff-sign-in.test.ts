@@ -101,7 +101,7 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     await trainer.context().close();
 
     const admin = await signIn('adam.admin');
-    expect(await menu(admin)).to.deep.equal(['Översikt', 'Inspelningar', 'Gallringsstopp', 'Nej till inspelning', 'Försenad gallring', 'Begäran från registrerad']);
+    expect(await menu(admin)).to.deep.equal(['Översikt', 'Inspelningar', 'Gallringsstopp', 'Nej till inspelning', 'Försenad gallring', 'Begäran från registrerad', 'Inleverans']);
     await admin.getByRole('link', { name: 'Gallringsstopp' }).click();
     await admin.getByLabel('Inspelnings-id').first().fill(recordingId);
     await admin.getByLabel('Skäl').fill('Begäran om utlämnande');
