@@ -4,6 +4,9 @@
 
 import { formatTime } from './text.js';
 
+/** English counts: "1 call", "2 calls" ("1 held call"). */
+const calls = (n, adjective = '') => `${n} ${adjective}${n === 1 ? 'call' : 'calls'}`;
+
 export const SUBJECT_TEXT = {
   sv: {
     subjectRequests: 'Begäran från registrerad', newRequest: 'Ny begäran', kind: 'Typ', received: 'Mottagen', reference: 'Diarienummer',
@@ -39,9 +42,9 @@ export const SUBJECT_TEXT = {
     calls: 'Calls', dateTime: 'Date and time', queue: 'Queue', duration: 'Duration', state: 'State', holdReason: 'Hold', none: 'No calls for this number.',
     download: 'Download register extract', restrict: 'Restrict', erase: 'Erase', extend: 'Extend', answer: 'Answered', close: 'Close',
     reason: 'Reason', until: 'New due date', back: 'All cases', optOut: 'Opted out of recording since',
-    confirmErase: (n, kept) => `Erase ${n} calls of the data subject? This cannot be undone.${kept ? ` ${kept} held calls are kept.` : ''}`,
-    confirmYes: (n) => `Yes, erase ${n} calls`, cancel: 'Cancel',
-    erased: (d, k) => `Erased ${d} calls. ${k} kept under a hold.`, restricted: (n) => `${n} calls held.`, done: 'Done.',
+    confirmErase: (n, kept) => `Erase ${calls(n)} of the data subject? This cannot be undone.${kept ? ` ${calls(kept, 'held ')} ${kept === 1 ? 'is' : 'are'} kept.` : ''}`,
+    confirmYes: (n) => `Yes, erase ${calls(n)}`, cancel: 'Cancel',
+    erased: (d, k) => `Erased ${calls(d)}. ${k} kept under a hold.`, restricted: (n) => `${calls(n)} held.`, done: 'Done.',
     number: 'Phone number', nothingHeld: 'Nothing held about this number.',
     holdThisCase: 'this case', holdOtherCase: 'another case', holdOther: 'another hold',
     lateDays: (n) => (n === 0 ? 'overdue' : `overdue by ${n} ${n === 1 ? 'day' : 'days'}`), status: 'Status',
@@ -49,11 +52,11 @@ export const SUBJECT_TEXT = {
     object: 'Register objection',
     confirmObject: (n, kept, since) => [
       since ? `The number is already registered as opting out of recording, since ${since}; that stays.` : 'The number is registered as opting out of recording: new calls from it are not recorded.',
-      n ? `Then its ${n} stored calls are deleted. The deletion cannot be undone.` : 'No stored calls need deleting.',
-      kept ? `${kept} held calls are kept.` : '',
+      n ? `Then its ${calls(n, 'stored ')} ${n === 1 ? 'is' : 'are'} deleted. The deletion cannot be undone.` : 'No stored calls need deleting.',
+      kept ? `${calls(kept, 'held ')} ${kept === 1 ? 'is' : 'are'} kept.` : '',
     ].filter(Boolean).join(' '),
-    confirmObjectYes: (n) => `Register that the number is not to be recorded, and delete ${n} calls`,
-    objected: (created, d, k) => `${created ? 'The number is registered' : 'The number was already registered'}: new calls from it are not recorded. Deleted ${d} calls.${k ? ` ${k} kept under a hold.` : ''}`,
+    confirmObjectYes: (n) => `Register that the number is not to be recorded, and delete ${calls(n)}`,
+    objected: (created, d, k) => `${created ? 'The number is registered' : 'The number was already registered'}: new calls from it are not recorded. Deleted ${calls(d)}.${k ? ` ${k} kept under a hold.` : ''}`,
   },
 };
 
