@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
-import { axeViolations } from '../helpers/page-checks.js';
+import { expectCleanState, LANGS_AND_WIDTHS, type Lang } from '../helpers/page-checks.js';
 import { startTestApp, TEST_CONTROLLER, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 import { unzip } from '../helpers/zip.js';
@@ -55,14 +55,21 @@ describe('Data-subject requests in a real browser', function () {
     await t?.close();
   });
 
-  async function signIn(): Promise<Page> {
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 }, locale: 'sv-SE' });
+  /** Signed in as the administrator; in Swedish at 1200 px unless a language and width are named. */
+  async function signIn(view?: { lang: Lang; width: number }): Promise<Page> {
+    const lang = view?.lang ?? 'sv';
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: view?.width ?? 1200, height: 900 }, locale: 'sv-SE' });
+    await context.addInitScript(`localStorage.setItem('gallra.lang', '${lang}');`);
     const page = await context.newPage();
     await page.goto(base + '/');
-    await page.getByLabel('Åtkomsttoken').fill(admin);
-    await page.getByRole('button', { name: 'Logga in' }).click();
-    await page.locator('#who').filter({ hasText: 'Inloggad som' }).waitFor();
+    await signInHere(page, lang);
     return page;
+  }
+
+  async function signInHere(page: Page, lang: Lang): Promise<void> {
+    await page.getByLabel(lang === 'sv' ? 'Åtkomsttoken' : 'Access token').fill(admin);
+    await page.getByRole('button', { name: lang === 'sv' ? 'Logga in' : 'Sign in' }).click();
+    await page.locator('#who').filter({ hasText: lang === 'sv' ? 'Inloggad som' : 'Signed in as' }).waitFor();
   }
 
   async function openCase(page: Page, kind: string, number: string, reference: string) {
@@ -76,26 +83,21 @@ describe('Data-subject requests in a real browser', function () {
   }
 
   it('names the configured controller and its data-protection officer in the footer, signed out and in, in Swedish and English, at 1280 and 390 px', async () => {
-    for (const width of [1280, 390]) {
-      for (const lang of ['sv', 'en']) {
-        const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'sv-SE' });
-        await context.addInitScript(`globalThis.__name = (f) => f; localStorage.setItem('gallra.lang', '${lang}');`);
-        const page = await context.newPage();
-        await page.goto(base + '/');
-        const footer = page.locator('footer#controller');
-        await footer.waitFor();
-        const text = (await footer.innerText()).replace(/\s+/g, ' ');
-        for (const v of [TEST_CONTROLLER.name, TEST_CONTROLLER.orgNumber, TEST_CONTROLLER.contact, TEST_CONTROLLER.dpoContact]) expect(text, `${lang} ${width}`).to.include(v);
-        expect(text).to.include(lang === 'sv' ? 'Dataskyddsombud' : 'Data-protection officer');
-        expect(await page.evaluate(() => document.documentElement.scrollWidth), `${lang} ${width}`).to.be.at.most(width);
-        expect(await axeViolations(page), `signed out ${lang} ${width}`).to.deep.equal([]);
-        await page.getByLabel(lang === 'sv' ? 'Åtkomsttoken' : 'Access token').fill(admin);
-        await page.getByRole('button', { name: lang === 'sv' ? 'Logga in' : 'Sign in' }).click();
-        await page.locator('#who').filter({ hasText: lang === 'sv' ? 'Inloggad som' : 'Signed in as' }).waitFor();
-        expect((await footer.innerText()).replace(/\s+/g, ' ')).to.include(TEST_CONTROLLER.dpoContact);
-        expect(await axeViolations(page), `signed in ${lang} ${width}`).to.deep.equal([]);
-        await context.close();
-      }
+    for (const [lang, width] of LANGS_AND_WIDTHS) {
+      const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'sv-SE' });
+      await context.addInitScript(`localStorage.setItem('gallra.lang', '${lang}');`);
+      const page = await context.newPage();
+      await page.goto(base + '/');
+      const footer = page.locator('footer#controller');
+      await footer.waitFor();
+      const text = (await footer.innerText()).replace(/\s+/g, ' ');
+      for (const v of [TEST_CONTROLLER.name, TEST_CONTROLLER.orgNumber, TEST_CONTROLLER.contact, TEST_CONTROLLER.dpoContact]) expect(text, `${lang} ${width}`).to.include(v);
+      expect(text).to.include(lang === 'sv' ? 'Dataskyddsombud' : 'Data-protection officer');
+      await expectCleanState(page, `signed out ${lang} ${width}`);
+      await signInHere(page, lang);
+      expect((await footer.innerText()).replace(/\s+/g, ' ')).to.include(TEST_CONTROLLER.dpoContact);
+      await expectCleanState(page, `signed in ${lang} ${width}`);
+      await context.close();
     }
   });
 
@@ -170,52 +172,55 @@ describe('Data-subject requests in a real browser', function () {
   });
 
   it('carries out an objection as what it is: registers that the number is not to be recorded, then deletes the calls it names', async () => {
-    await ingest('c1', '+46701112233', 'call-8k.mp3', 'bygglov');
     const optOutsBefore = await t.db('audit_entries').where({ action: 'opt-out.registered' }).count({ n: '*' });
-    for (const [lang, width] of [['sv', 1280], ['en', 390]] as const) {
-      const c = await request(t.app).post('/v1/subject-requests').set('Authorization', `Bearer ${admin}`)
-        .send({ kind: 'objection', number: '070-111 22 33', receivedAt: new Date(t.clock.now()).toISOString().slice(0, 10), reference: `KS 2026/9${width}` });
-      expect(c.status).to.equal(201);
-      const page = await signIn();
-      await page.setViewportSize({ width, height: 900 });
-      if (lang === 'en') await page.getByRole('button', { name: 'English' }).click();
-      await page.goto(`${base}/#/subjectRequests/${c.body.id}`);
-      await page.locator('#subject-request-facts').waitFor();
+    for (const [i, [lang, width]] of LANGS_AND_WIDTHS.entries()) {
       const sv = lang === 'sv';
-      expect(await page.getByRole('button', { name: sv ? 'Radera' : 'Erase', exact: true }).count(), 'no bare "delete" for an objection').to.equal(0);
-      await page.getByRole('button', { name: sv ? 'Registrera invändning' : 'Register objection' }).click();
-      const dialog = page.getByRole('alertdialog');
-      await dialog.waitFor();
-      const n = sv ? 1 : 0;
-      const said = await dialog.textContent();
-      if (sv) {
-        expect(said).to.include('Numret registreras som att det avböjer inspelning: nya samtal från numret spelas inte in.').and.include('Därefter raderas numrets 1 sparade samtal.');
-      } else {
-        // The first run registered the opt-out and deleted the call: the dialog says the opt-out stays, with its time and zone.
-        expect(said).to.match(/The number is already registered as opting out of recording, since \d{2}\/\d{2}\/\d{4}, \d{2}:\d{2} CES?T; that stays\./).and.include('No stored calls need deleting.');
+      const where = `${lang}, ${width} px`;
+      // A number of its own with one stored call: objected to twice, first new, then already registered.
+      await ingest(`objection ${where}`, `+4670111223${i}`, 'call-8k.mp3', 'bygglov');
+      const page = await signIn({ lang, width });
+      for (const already of [false, true]) {
+        const c = await request(t.app).post('/v1/subject-requests').set('Authorization', `Bearer ${admin}`)
+          .send({ kind: 'objection', number: `070-111 22 3${i}`, receivedAt: new Date(t.clock.now()).toISOString().slice(0, 10), reference: `KS 2026/9${i}${Number(already)}` });
+        expect(c.status).to.equal(201);
+        await page.goto(`${base}/#/subjectRequests/${c.body.id}`);
+        await page.locator('#subject-request-facts').waitFor();
+        expect(await page.getByRole('button', { name: sv ? 'Radera' : 'Erase', exact: true }).count(), 'no bare "delete" for an objection').to.equal(0);
+        await page.getByRole('button', { name: sv ? 'Registrera invändning' : 'Register objection' }).click();
+        const dialog = page.getByRole('alertdialog');
+        await dialog.waitFor();
+        const said = await dialog.textContent();
+        if (!already) {
+          expect(said).to.include(sv ? 'Numret registreras som att det avböjer inspelning: nya samtal från numret spelas inte in.' : 'The number is registered as opting out of recording: new calls from it are not recorded.')
+            .and.include(sv ? 'Därefter raderas numrets 1 sparade samtal.' : 'Then its 1 stored call is deleted.');
+        } else {
+          // The first objection registered the opt-out and deleted the call: the dialog says the opt-out stays, with its time and zone.
+          expect(said).to.match(sv
+            ? /Numret är redan registrerat som att det avböjer inspelning, sedan \d{4}-\d{2}-\d{2} \d{2}:\d{2} CES?T; det står kvar\./
+            : /The number is already registered as opting out of recording, since \d{2}\/\d{2}\/\d{4}, \d{2}:\d{2} CES?T; that stays\./)
+            .and.include(sv ? 'Inga sparade samtal behöver raderas.' : 'No stored calls need deleting.');
+        }
+        await expectCleanState(page, `the objection's confirmation (${where}, ${already ? 'already registered' : 'new'})`);
+        const n = already ? 0 : 1;
+        await page.getByRole('button', { name: sv ? `Registrera att numret inte ska spelas in, och radera ${n} samtal` : `Register that the number is not to be recorded, and delete ${n} ${n === 1 ? 'call' : 'calls'}` }).click();
+        await page.locator('#erase-result').waitFor();
+        expect(await page.locator('#erase-result').textContent()).to.equal(sv
+          ? `${already ? 'Numret var redan registrerat' : 'Numret är registrerat'}: nya samtal från det spelas inte in. Raderade ${n} samtal.`
+          : `${already ? 'The number was already registered' : 'The number is registered'}: new calls from it are not recorded. Deleted ${n} ${n === 1 ? 'call' : 'calls'}.`);
+        expect(await page.locator('#subject-request-opt-out').textContent()).to.match(sv ? /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} CES?T$/ : /^\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2} CES?T$/);
+        await expectCleanState(page, `the objection carried out (${where}, ${already ? 'already registered' : 'new'})`);
       }
-      expect(await axeViolations(page), `the objection's confirmation (${lang}, ${width} px)`).to.deep.equal([]);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(width);
-      await page.getByRole('button', { name: sv ? `Registrera att numret inte ska spelas in, och radera ${n} samtal` : `Register that the number is not to be recorded, and delete ${n} calls` }).click();
-      await page.locator('#erase-result').waitFor();
-      expect(await page.locator('#erase-result').textContent()).to.equal(
-        sv ? 'Numret är registrerat: nya samtal från det spelas inte in. Raderade 1 samtal.' : 'The number was already registered: new calls from it are not recorded. Deleted 0 calls.',
-      );
-      expect(await page.locator('#subject-request-opt-out').textContent()).to.match(sv ? /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} CES?T$/ : /^\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2} CES?T$/);
-      expect(await axeViolations(page), `the objection carried out (${lang}, ${width} px)`).to.deep.equal([]);
+      expect((await t.db('recordings').where({ id: calls[`objection ${where}`] }).first()).status).to.equal('deleted');
       await page.context().close();
     }
-    expect((await t.db('recordings').where({ id: calls.c1 }).first()).status).to.equal('deleted');
     const optOutsAfter = await t.db('audit_entries').where({ action: 'opt-out.registered' }).count({ n: '*' });
-    expect(Number(optOutsAfter[0]!.n), 'one opt-out registered by the two objections').to.equal(Number(optOutsBefore[0]!.n) + 1);
+    expect(Number(optOutsAfter[0]!.n), 'one opt-out registered per number, by its two objections').to.equal(Number(optOutsBefore[0]!.n) + LANGS_AND_WIDTHS.length);
   });
 
   it('keeps what was typed in the request form on a problem and says what is wrong in Swedish and English, from the codes', async () => {
-    for (const [lang, width] of [['sv', 1280], ['en', 390]] as const) {
+    for (const [lang, width] of LANGS_AND_WIDTHS) {
       const sv = lang === 'sv';
-      const page = await signIn();
-      await page.setViewportSize({ width, height: 900 });
-      if (!sv) await page.getByRole('button', { name: 'English' }).click();
+      const page = await signIn({ lang, width });
       await page.goto(`${base}/#/subjectRequests`);
       const form = page.locator('#subject-request-form');
       await form.waitFor();
@@ -231,8 +236,7 @@ describe('Data-subject requests in a real browser', function () {
       expect(await form.locator('input[name="number"]').inputValue(), 'the number stays to be corrected').to.equal('070-55');
       expect(await form.locator('input[name="reference"]').inputValue()).to.equal('KS 2026/500');
       expect(await form.locator('input[name="number"]').getAttribute('aria-invalid')).to.equal('true');
-      expect(await axeViolations(page), `the refused request (${lang}, ${width} px)`).to.deep.equal([]);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(width);
+      await expectCleanState(page, `the refused request (${lang}, ${width} px)`);
 
       // A reference that is a phone number: named by its field, in words.
       await form.locator('input[name="number"]').fill('070-555 12 34');
@@ -243,6 +247,7 @@ describe('Data-subject requests in a real browser', function () {
       expect(await problem.locator('.message').textContent()).to.equal(sv ? 'Begäran är felaktigt ifylld.' : 'The request is not filled in correctly.');
       expect(await form.locator('input[name="number"]').getAttribute('aria-invalid')).to.equal(null);
       expect(await form.locator('input[name="reference"]').getAttribute('aria-invalid')).to.equal('true');
+      await expectCleanState(page, `the refused reference (${lang}, ${width} px)`);
       await page.context().close();
     }
   });
