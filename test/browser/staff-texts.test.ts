@@ -222,7 +222,7 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
     }
   });
 
-  it('names a discrepancy of the retention report in words, without the server\'s English detail', async () => {
+  it('names a discrepancy of the retention report in words, without the server\'s English detail, and offers the rows and the totals as two files', async () => {
     for (const [lang, width] of VIEWS) {
       const page = await signIn(lang, width);
       await page.goto(`${base}/#/report`);
@@ -230,6 +230,12 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       await item.waitFor();
       expect(await item.textContent()).to.equal(`${lang === 'sv' ? 'raderad utan loggpost' : 'deleted without an audit entry'} · ${ids.planted}`);
       expect(await page.locator('#report-discrepancies').textContent()).not.to.include('the recording is deleted but the audit log');
+      // The rows and the totals as two files, each offered under the name the service sends it by.
+      const files = await page.locator('#report-csv, #report-totals-csv').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('download'), new URL((a as HTMLAnchorElement).href).searchParams.get('format')]));
+      expect(files).to.deep.equal([
+        [lang === 'sv' ? 'Ladda ner samtalen (CSV)' : 'Download the calls (CSV)', 'gallringsrapport.csv', 'csv'],
+        [lang === 'sv' ? 'Ladda ner summeringen (CSV)' : 'Download the totals (CSV)', 'gallringsrapport-summering.csv', 'csv-totals'],
+      ]);
       await expectCleanState(page, `report discrepancies ${lang} ${width}`);
       await page.context().close();
     }
