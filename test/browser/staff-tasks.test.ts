@@ -6,14 +6,13 @@ import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { DAY_MS } from '../../src/shared/clock.js';
-import { axeViolations, englishOnlyStrings, englishShown, focusRing, sidewaysOverflow } from '../helpers/page-checks.js';
+import { axeViolations, englishOnlyStrings, englishShown, expectCleanState, focusRing, LANGS_AND_WIDTHS, sidewaysOverflow, type Lang } from '../helpers/page-checks.js';
 import { seedMonth, type SeededMonth } from '../helpers/seed-month.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, recordingBody, signedHeaders, silentWav } from '../helpers/webhook.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 type Staff = 'trainer' | 'auditor' | 'admin';
-type Lang = 'sv' | 'en';
 const WIDE = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 /** A Stockholm calendar day, `days` before now, as the date inputs take it. */
@@ -151,8 +150,8 @@ describe("The staff's tasks in a real browser, on a month of calls", function ()
   });
 
   it('keeps the hold dialog open with what was typed when the reason is refused, and says why from the codes, in Swedish and English', async () => {
-    for (const [viewport, lang] of [[WIDE, 'sv'], [PHONE, 'en']] as const) {
-      const page = await signIn('admin', viewport, lang);
+    for (const [lang, width] of LANGS_AND_WIDTHS) {
+      const page = await signIn('admin', width === PHONE.width ? PHONE : WIDE, lang);
       await open(page, '#/recordings');
       await page.locator('#recordings-list tbody tr[data-status="stored"] button.hold').first().click();
       const dialog = page.locator('dialog[open]');
@@ -167,7 +166,7 @@ describe("The staff's tasks in a real browser, on a month of calls", function ()
       expect(await dialog.locator('input[name="holdReason"]').inputValue(), 'what was typed stays').to.equal(typed);
       expect(await dialog.locator('input[name="holdReason"]').getAttribute('aria-invalid')).to.equal('true');
       expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).to.equal('holdReason');
-      expect(await axeViolations(page), `the refused hold (${lang} ${viewport.width}px)`).to.deep.equal([]);
+      await expectCleanState(page, `the refused hold (${lang} ${width} px)`);
       // Corrected, it goes through and the dialog closes.
       await dialog.locator('input[name="holdReason"]').fill('Begäran om allmän handling');
       await dialog.locator('#dialog-confirm').click();
