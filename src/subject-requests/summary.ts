@@ -165,6 +165,7 @@ export function summaryHtml(d: CaseDetails, calls: PackageCall[], generatedAt: D
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Registerutdrag: inspelade samtal</title>
 <style>body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;line-height:1.4;overflow-wrap:anywhere}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3rem;text-align:left;vertical-align:top}dt{font-weight:bold}dd{margin:0 0 .5rem}</style></head>
 <body>
+<main>
 <h1>Registerutdrag: inspelade samtal till kontaktcentret</h1>
 ${p([`Ärende ${d.request.reference}, begäran mottagen ${d.request.receivedDate}.`, `Utdraget skapades ${stamp(generatedAt.toISOString())}.`])}
 <h2>Personuppgiftsansvarig</h2>
@@ -192,6 +193,7 @@ ${p([...NUMBER_STATEMENTS.slice(4), unlinkedStatement(stamp(d.request.openedAt))
 ${optOut}
 ${body}
 ${p(['Filen SHA256SUMS innehåller kontrollsummor för alla filer i utdraget.'])}
+</main>
 </body>
 </html>
 `;
