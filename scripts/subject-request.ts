@@ -14,6 +14,7 @@ import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { DomainError } from '../src/shared/errors.js';
 import { createLogger } from '../src/shared/logger.js';
 import { createStore } from '../src/storage/index.js';
+import { confirmBody, openBody, parseCaseInput, restrictBody } from '../src/subject-requests/index.js';
 import { cliArgs, parseSubjectRequestArgs, SUBJECT_REQUEST_HELP, type SubjectRequestArgs } from './cli-args.js';
 
 const actor = `admin:cli@${userInfo().username}`;
@@ -61,6 +62,8 @@ function print(value: unknown): void {
 
 async function run(args: SubjectRequestArgs, s: ReturnType<typeof createServices>): Promise<number> {
   const { requests, packages } = s.subjectRequests;
+  // The same schemas as the API's bodies: a reference or note holding a phone number is refused here too.
+  const confirm = (n: number) => parseCaseInput(confirmBody, { confirm: n });
   const writePackage = async (id: string, out: string) => {
     const pkg = await packages.open(id, actor, { onProgress: (p) => process.stderr.write(`  ${p.index}/${p.total} ${p.file}\n`) });
     await pipeline(pkg.stream, createWriteStream(out, { flags: 'wx', mode: 0o600 }));
@@ -84,12 +87,12 @@ async function run(args: SubjectRequestArgs, s: ReturnType<typeof createServices
       return 0;
     case 'erase': {
       const c = await requests.load(args.id);
-      print(c.kind === 'objection' ? await requests.object(args.id, { confirm: args.confirm }, actor) : await requests.erase(args.id, { confirm: args.confirm }, actor));
+      print(c.kind === 'objection' ? await requests.object(args.id, confirm(args.confirm), actor) : await requests.erase(args.id, confirm(args.confirm), actor));
       return 0;
     }
     case 'open': {
       const number = await readNumber();
-      const c = await requests.open({ kind: args.kind, number, receivedAt: args.received, reference: args.reference, note: args.note }, actor);
+      const c = await requests.open(parseCaseInput(openBody, { kind: args.kind, number, receivedAt: args.received, reference: args.reference, note: args.note }), actor);
       process.stderr.write(`opened ${args.kind} case ${c.id}, due ${c.dueDate}\n`);
       if (args.kind === 'access') {
         if (args.out) await writePackage(c.id, args.out);
@@ -97,7 +100,7 @@ async function run(args: SubjectRequestArgs, s: ReturnType<typeof createServices
         return 0;
       }
       if (args.kind === 'restriction') {
-        print({ case: c, ...(await requests.restrict(c.id, { until: args.until }, actor)) });
+        print({ case: c, ...(await requests.restrict(c.id, parseCaseInput(restrictBody, { until: args.until }), actor)) });
         return 0;
       }
       if (args.confirm === undefined) {
@@ -109,7 +112,7 @@ async function run(args: SubjectRequestArgs, s: ReturnType<typeof createServices
         print(d);
         return 0;
       }
-      print({ case: c, ...(args.kind === 'objection' ? await requests.object(c.id, { confirm: args.confirm }, actor) : await requests.erase(c.id, { confirm: args.confirm }, actor)) });
+      print({ case: c, ...(args.kind === 'objection' ? await requests.object(c.id, confirm(args.confirm), actor) : await requests.erase(c.id, confirm(args.confirm), actor)) });
       return 0;
     }
   }

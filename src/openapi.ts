@@ -6,6 +6,9 @@ import { callMetadataSchema } from './recordings/index.js';
 import { listQuery } from './recordings/playback.routes.js';
 import { overviewQuery, retentionReportQuery } from './reports/reports.routes.js';
 import { deleteBody, holdBody } from './retention/retention.routes.js';
+import {
+  caseDetails, caseIdParams, caseList, caseView, confirmBody, erasureResult, extendBody, objectionResult, openBody, restrictBody, restrictionResult,
+} from './subject-requests/subject-requests.routes.js';
 import { signIn } from './web/session.routes.js';
 import { FIELD_ERROR_CODES, PROBLEM_CODES } from './shared/problem-codes.js';
 import { problemType } from './http/problem.js';
@@ -92,7 +95,6 @@ const complianceOverview = z
 const activeHold = hold
   .extend({ callId: z.string(), startedAt: instant, deadline: instant, manual: z.boolean().meta({ description: 'Placed by hand (released here); false for a data-subject request\'s hold, released by its case' }) })
   .meta({ id: 'ActiveHold' });
-const subjectRequest = z.looseObject({ id: z.string().regex(/^sr_[0-9a-f]{16}$/) }).meta({ id: 'SubjectRequest' });
 
 const PROBLEM_STATUSES = { 400: 'Bad request', 401: 'Authentication required', 403: 'Forbidden', 404: 'Not found', 408: 'Request timeout', 409: 'Conflict', 410: 'Gone', 413: 'Content too large', 415: 'Unsupported media type', 416: 'Range not satisfiable', 422: 'Unprocessable content', 429: 'Too many requests', 500: 'Internal error', 503: 'Service unavailable' } as const;
 type ProblemStatus = keyof typeof PROBLEM_STATUSES;
@@ -119,8 +121,6 @@ const op = (o: ZodOpenApiOperationObject & { extraProblems?: ProblemStatus[] }):
 const bearer: Record<string, string[]>[] = [{ bearer: [] }, { session: [] }];
 const jsonBody = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 const recordingIdParam = z.object({ id: uuid });
-const subjectRequestIdParam = z.object({ id: z.string() });
-const anyBody = jsonBody(z.record(z.string(), z.unknown()));
 const audio = { 'audio/wav': { schema: z.string().meta({ format: 'binary' }) }, 'audio/mpeg': { schema: z.string().meta({ format: 'binary' }) }, 'audio/ogg': { schema: z.string().meta({ format: 'binary' }) }, 'audio/flac': { schema: z.string().meta({ format: 'binary' }) } };
 
 export function openApiDocument(): ReturnType<typeof createDocument> {
@@ -282,19 +282,47 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         }),
       },
       '/v1/subject-requests': {
-        post: op({ summary: 'Open a data-subject request', security: bearer, requestBody: anyBody, responses: { 201: json(subjectRequest, 'Opened') } }),
-        get: op({ summary: 'Open and recent cases', security: bearer, responses: { 200: json(z.object({ items: z.array(subjectRequest) })) } }),
+        post: op({ summary: 'Open a data-subject request', security: bearer, requestBody: jsonBody(openBody), responses: { 201: json(caseView, 'Opened') } }),
+        get: op({ summary: 'Open cases, and those closed in the last 30 days', security: bearer, responses: { 200: json(caseList) } }),
       },
-      '/v1/subject-requests/{id}': { get: op({ summary: 'One case and its calls', security: bearer, requestParams: { path: subjectRequestIdParam }, responses: { 200: json(z.looseObject({ request: subjectRequest })) }, extraProblems: [404] }) },
+      '/v1/subject-requests/{id}': {
+        get: op({ summary: 'One case and its calls', security: bearer, requestParams: { path: caseIdParams }, responses: { 200: json(caseDetails) }, extraProblems: [404] }),
+      },
       '/v1/subject-requests/{id}/package': {
-        get: op({ summary: 'The register extract (ZIP)', security: bearer, requestParams: { path: subjectRequestIdParam }, responses: { 200: { description: 'ZIP', content: { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } } } }, extraProblems: [404, 409, 410] }),
+        get: op({ summary: 'The register extract (ZIP)', security: bearer, requestParams: { path: caseIdParams }, responses: { 200: { description: 'ZIP', content: { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } } } }, extraProblems: [404, 409, 410] }),
       },
-      ...Object.fromEntries(
-        ['extend', 'answer', 'close', 'restrict', 'erase', 'object'].map((action) => [
-          `/v1/subject-requests/{id}/${action}`,
-          { post: op({ summary: `${action[0]!.toUpperCase()}${action.slice(1)} a case`, security: bearer, requestParams: { path: subjectRequestIdParam }, requestBody: anyBody, responses: { 200: json(z.looseObject({})) }, extraProblems: [404, 409] }) },
-        ]),
-      ),
+      '/v1/subject-requests/{id}/extend': {
+        post: op({ summary: 'Extend an open case by up to two months (art. 12(3))', security: bearer, requestParams: { path: caseIdParams }, requestBody: jsonBody(extendBody), responses: { 200: json(caseView) }, extraProblems: [404, 409] }),
+      },
+      '/v1/subject-requests/{id}/answer': {
+        post: op({ summary: "Mark a case answered (ends an access request's preservation)", security: bearer, requestParams: { path: caseIdParams }, responses: { 200: json(caseView) }, extraProblems: [404, 409] }),
+      },
+      '/v1/subject-requests/{id}/close': {
+        post: op({ summary: "Close a case: its holds are released and it forgets the caller key", security: bearer, requestParams: { path: caseIdParams }, responses: { 200: json(caseView) }, extraProblems: [404, 409] }),
+      },
+      '/v1/subject-requests/{id}/restrict': {
+        post: op({ summary: "Restriction (art. 18): hold the caller's stored calls", security: bearer, requestParams: { path: caseIdParams }, requestBody: jsonBody(restrictBody), responses: { 200: json(restrictionResult) }, extraProblems: [404, 409] }),
+      },
+      '/v1/subject-requests/{id}/erase': {
+        post: op({
+          summary: "Erasure (art. 17): delete the caller's unheld calls; confirm names their number",
+          security: bearer,
+          requestParams: { path: caseIdParams },
+          requestBody: jsonBody(confirmBody),
+          responses: { 200: json(erasureResult) },
+          extraProblems: [404, 409],
+        }),
+      },
+      '/v1/subject-requests/{id}/object': {
+        post: op({
+          summary: "Objection (art. 21): register the standing opt-out, then delete the caller's unheld calls; confirm names their number",
+          security: bearer,
+          requestParams: { path: caseIdParams },
+          requestBody: jsonBody(confirmBody),
+          responses: { 200: json(objectionResult) },
+          extraProblems: [404, 409],
+        }),
+      },
       '/v1/session': {
         post: op({
           summary: 'Sign in to the web interface with an access token (only without OIDC_ISSUER, or with ALLOW_TOKEN_SIGNIN)',

@@ -12,7 +12,11 @@ import { registerOverdueRequestsGauge, type MetricsRegistry } from './subject-re
 import { createSubjectRequests, type OptOutRegistration } from './subject-requests.js';
 import type { ExtractPolicy } from './summary.js';
 
-export { createSubjectRequests, type SubjectRequests, type CaseDetails, type CaseView, type MatchedCall } from './subject-requests.js';
+export {
+  createSubjectRequests, type SubjectRequests, type CaseDetails, type CaseView, type MatchedCall, type OpenInput, type ExtensionInput, type RestrictionInput,
+  type ConfirmationInput, type RestrictionResult, type ErasureResult, type ObjectionResult,
+} from './subject-requests.js';
+export { openBody, extendBody, restrictBody, confirmBody, parseCaseInput } from './subject-request-input.js';
 export { createAccessPackages, type AccessPackages, type AccessPackage, type PackageProgress } from './access-package.js';
 export { DELETED_ON_REQUEST, KINDS as SUBJECT_REQUEST_KINDS, holdReasonFor, isRequestHoldReason, type SubjectRequest, type SubjectRequestKind } from './subject-request.js';
 export * from './due-date.js';

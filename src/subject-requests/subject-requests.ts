@@ -6,13 +6,12 @@ import type { Clock } from '../shared/clock.js';
 import type { Transact, Tx } from '../shared/transaction.js';
 import { Conflict, InvalidInput, NotFound, Unavailable, type FieldErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import {
   daysBetween, dueDateFor, endOfLocalDay, isCalendarDate, latestExtensionFor, localDateOf, localDateTime, startOfLocalDay, type LocalDate,
 } from './due-date.js';
 import type { ActiveHold, SubjectRequestRepository } from './subject-request-repository.js';
 import {
-  DELETED_ON_REQUEST, holdReasonFor, KINDS, type CaseCall, type SubjectRequest, type SubjectRequestKind,
+  DELETED_ON_REQUEST, holdReasonFor, type CaseCall, type SubjectRequest, type SubjectRequestKind,
 } from './subject-request.js';
 
 /** Registers a standing opt-out for a caller key (the opt-out registry, port-shaped). */
@@ -33,13 +32,51 @@ export interface SubjectRequestDeps {
   preserve: boolean;
 }
 
+/**
+ * The inputs of the use cases, already parsed (subject-request-input.ts: the routes and the CLI parse
+ * with those schemas): text trimmed and free of phone numbers, dates well formed. What needs the clock
+ * or the case is checked here.
+ */
 export interface OpenInput {
   kind: SubjectRequestKind;
   number: string;
   /** A Stockholm calendar date (YYYY-MM-DD) or an ISO 8601 time with offset. */
   receivedAt: string;
   reference: string;
-  note?: string;
+  note?: string | null;
+}
+
+export interface ExtensionInput {
+  reason: string;
+  /** A calendar date (YYYY-MM-DD). */
+  until: LocalDate;
+}
+
+export interface RestrictionInput {
+  /** A calendar date (YYYY-MM-DD); absent or null: until the case is closed. */
+  until?: LocalDate | null;
+}
+
+export interface ConfirmationInput {
+  /** The number of recordings the action deletes. */
+  confirm: number;
+}
+
+export interface RestrictionResult {
+  held: number;
+  alreadyHeld: number;
+  until: string | null;
+}
+
+export interface ErasureResult {
+  deleted: number;
+  /** Recordings kept because a hold is in force, with the hold's reason. */
+  keptUnderHold: { recordingId: string; reason: string }[];
+}
+
+export interface ObjectionResult extends ErasureResult {
+  optOutId: string;
+  optOutCreated: boolean;
 }
 
 /** One call gallra knows for the caller, as a case shows it: never the number or the caller key. */
@@ -87,19 +124,6 @@ const CLOSED_VISIBLE_DAYS = 30;
 const reasonPointer = (pointer: string, code: FieldErrorCode, detail: string, limit?: number | string) =>
   new InvalidInput('invalid-subject-request', `Invalid ${pointer.slice(1)}: ${detail}`, { errors: [{ pointer, code, detail, ...(limit === undefined ? {} : { limit }) }] });
 
-function freeText(value: unknown, pointer: string, opts: { max: number; required: boolean }): string | null {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '' && !opts.required)) {
-    if (opts.required) throw reasonPointer(pointer, 'required', 'is required');
-    return null;
-  }
-  if (typeof value !== 'string') throw reasonPointer(pointer, 'wrong-type', 'must be text');
-  const v = value.trim();
-  if (!v) throw reasonPointer(pointer, 'required', 'must not be empty');
-  if (v.length > opts.max) throw reasonPointer(pointer, 'too-long', `at most ${opts.max} characters`, opts.max);
-  if (containsPhoneNumber(v)) throw reasonPointer(pointer, 'contains-phone-number', PHONE_NUMBER_REFUSED);
-  return v;
-}
-
 /**
  * Data-subject requests (GDPR art. 15, 17, 18, 21) as audited cases. The number is turned into the
  * caller key at once and never stored, logged, audited or returned.
@@ -136,20 +160,10 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     }
   }
 
-  function parseReceived(value: unknown, now: Date): { receivedAt: string; receivedDate: LocalDate } {
-    if (typeof value !== 'string' || !value.trim()) throw reasonPointer('/receivedAt', 'required', 'is required (YYYY-MM-DD or an ISO 8601 time)');
-    const v = value.trim();
-    let at: Date;
-    let date: LocalDate;
-    if (isCalendarDate(v)) {
-      date = v;
-      at = startOfLocalDay(v);
-    } else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v))) {
-      at = new Date(v);
-      date = localDateOf(at);
-    } else {
-      throw reasonPointer('/receivedAt', 'invalid-format', 'expected a date (YYYY-MM-DD) or an ISO 8601 time with offset');
-    }
+  /** A receipt given as a calendar date starts that day in Stockholm; it is never in the future. */
+  function received(value: string, now: Date): { receivedAt: string; receivedDate: LocalDate } {
+    const at = isCalendarDate(value) ? startOfLocalDay(value) : new Date(value);
+    const date = isCalendarDate(value) ? value : localDateOf(at);
     if (date > localDateOf(now)) throw reasonPointer('/receivedAt', 'in-the-future', 'must not be in the future');
     return { receivedAt: at.toISOString(), receivedDate: date };
   }
@@ -238,7 +252,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
   }
 
   /** Erasure: every stored, unheld recording goes through the one deletion path; held ones are kept and named. */
-  async function eraseStored(c: SubjectRequest, confirm: unknown, actor: string) {
+  async function eraseStored(c: SubjectRequest, confirm: number, actor: string): Promise<ErasureResult> {
     const now = clock.now();
     const { stored, holds } = await storedOf(c, now);
     const heldIds = new Set(holds.map((h) => h.recordingId));
@@ -275,23 +289,18 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
   }
 
   return {
-    async open(input: Record<string, unknown>, actor: string): Promise<CaseView> {
+    async open(input: OpenInput, actor: string): Promise<CaseView> {
       const now = clock.now();
-      const kind = input.kind;
-      if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) throw reasonPointer('/kind', 'invalid-value', `one of ${KINDS.join(', ')}`);
-      if (typeof input.number !== 'string') throw reasonPointer('/number', 'required', 'is required');
       const callerKey = callerKeys.of(input.number, '/number');
-      const reference = freeText(input.reference, '/reference', { max: 100, required: true })!;
-      const note = freeText(input.note, '/note', { max: 1000, required: false });
-      const { receivedAt, receivedDate } = parseReceived(input.receivedAt, now);
+      const { receivedAt, receivedDate } = received(input.receivedAt, now);
       const dueDate = dueDateFor(receivedDate);
       const c: SubjectRequest = {
         id: 'sr_' + randomBytes(8).toString('hex'),
-        kind: kind as SubjectRequestKind,
+        kind: input.kind,
         callerKey,
         status: 'open',
-        reference,
-        note,
+        reference: input.reference,
+        note: input.note ?? null,
         receivedAt,
         receivedDate,
         dueDate,
@@ -334,11 +343,8 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
       return details(await load(id), clock.now());
     },
 
-    async extend(id: string, input: Record<string, unknown>, actor: string): Promise<CaseView> {
+    async extend(id: string, { reason, until }: ExtensionInput, actor: string): Promise<CaseView> {
       const c = await load(id);
-      const reason = freeText(input.reason, '/reason', { max: 500, required: true })!;
-      if (typeof input.until !== 'string' || !isCalendarDate(input.until)) throw reasonPointer('/until', 'invalid-format', 'a date (YYYY-MM-DD)');
-      const until = input.until;
       const latest = latestExtensionFor(c.receivedDate);
       if (until <= c.dueDate) throw reasonPointer('/until', 'not-after', `must be after the due date ${c.dueDate}`, c.dueDate);
       if (until > latest) throw reasonPointer('/until', 'too-late', `at most two more months: ${latest} at the latest`, latest);
@@ -380,14 +386,13 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     },
 
     /** Restriction (art. 18): every stored call is held with the case as its reason until it is closed or `until`. */
-    async restrict(id: string, input: Record<string, unknown>, actor: string): Promise<{ held: number; alreadyHeld: number; until: string | null }> {
+    async restrict(id: string, input: RestrictionInput, actor: string): Promise<RestrictionResult> {
       const c = await load(id);
       requireActive(c, 'carried out');
       requireKind(c, ['restriction'], 'restricted');
       const now = clock.now();
       let until: string | null = null;
-      if (input.until !== undefined && input.until !== null && input.until !== '') {
-        if (typeof input.until !== 'string' || !isCalendarDate(input.until)) throw reasonPointer('/until', 'invalid-format', 'a date (YYYY-MM-DD)');
+      if (input.until) {
         if (input.until < localDateOf(now)) throw reasonPointer('/until', 'in-the-past', 'must not be in the past');
         until = endOfLocalDay(input.until).toISOString();
       }
@@ -404,7 +409,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     },
 
     /** Erasure (art. 17). `confirm` must name the number of recordings it deletes. */
-    async erase(id: string, input: Record<string, unknown>, actor: string) {
+    async erase(id: string, input: ConfirmationInput, actor: string): Promise<ErasureResult> {
       const c = await load(id);
       requireActive(c, 'carried out');
       requireKind(c, ['erasure'], 'erased');
@@ -412,7 +417,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     },
 
     /** Objection (art. 21): the standing opt-out is registered, then existing calls are erased. */
-    async object(id: string, input: Record<string, unknown>, actor: string) {
+    async object(id: string, input: ConfirmationInput, actor: string): Promise<ObjectionResult> {
       const c = await load(id);
       requireActive(c, 'carried out');
       requireKind(c, ['objection'], 'carried out as an objection');
