@@ -218,6 +218,57 @@ for (const dialect of [TEST_DATABASE]) {
       expect(await t.db('subject_requests').count({ n: '*' })).to.deep.equal([{ n: 0 }]);
     });
 
+    it('refuses each bad body naming its field and reason, with the codes the web interface and the CLI read, and changes nothing', async () => {
+      const ok = { kind: 'access', number: A, receivedAt: '2026-11-02', reference: 'KS 2026/1234' };
+      const opening: [Record<string, unknown>, string, string, (string | number)?][] = [
+        [{ ...ok, kind: 'complaint' }, '/kind', 'invalid-value'],
+        [{ ...ok, kind: undefined }, '/kind', 'invalid-value'],
+        [{ ...ok, number: undefined }, '/number', 'required'],
+        [{ ...ok, reference: undefined }, '/reference', 'required'],
+        [{ ...ok, reference: '   ' }, '/reference', 'required'],
+        [{ ...ok, reference: 42 }, '/reference', 'wrong-type'],
+        [{ ...ok, reference: 'x'.repeat(101) }, '/reference', 'too-long', 100],
+        [{ ...ok, note: 'call back on 0705551234' }, '/note', 'contains-phone-number'],
+        [{ ...ok, note: 'y'.repeat(1001) }, '/note', 'too-long', 1000],
+        [{ ...ok, receivedAt: '' }, '/receivedAt', 'required'],
+        [{ ...ok, receivedAt: '2026-02-30' }, '/receivedAt', 'invalid-format'],
+        [{ ...ok, receivedAt: '2026-11-02T10:00' }, '/receivedAt', 'invalid-format'],
+        [{ ...ok, receivedAt: new Date(t.clock.now().getTime() + 2 * DAY_MS).toISOString() }, '/receivedAt', 'in-the-future'],
+      ];
+      const refused = async (res: request.Response, pointer: string, code: string, limit?: string | number) => {
+        expect(res.status, JSON.stringify(res.body)).to.equal(422);
+        expect(res.body.type).to.match(/\/invalid-subject-request$/);
+        expect(res.body.errors, JSON.stringify(res.body)).to.have.length(1);
+        expect(res.body.errors[0]).to.include({ pointer, code });
+        if (limit !== undefined) expect(res.body.errors[0].limit).to.equal(limit);
+        for (const form of ['5551234', '555 12 34']) expect(JSON.stringify(res.body)).not.to.include(form);
+      };
+      for (const [body, pointer, code, limit] of opening) await refused(await request(t.app).post('/v1/subject-requests').set(auth()).send(body), pointer, code, limit);
+      expect(await t.db('subject_requests').count({ n: '*' })).to.deep.equal([{ n: 0 }]);
+      // A blank note is no note; the text is stored trimmed.
+      const blank = await open('access', A, { note: '  ', reference: '  KS 2026/1234 ' });
+      expect(blank).to.include({ reference: 'KS 2026/1234', note: null });
+
+      const erasure = await open('erasure', A);
+      const restriction = await open('restriction', A);
+      const yesterday = new Date(t.clock.now().getTime() - 2 * DAY_MS).toISOString().slice(0, 10);
+      const actions: [string, string, Record<string, unknown>, string, string][] = [
+        [erasure.id, 'extend', { reason: 'ring 070-555 12 34', until: '2027-01-15' }, '/reason', 'contains-phone-number'],
+        [erasure.id, 'extend', { reason: 'many calls', until: '15/1/2027' }, '/until', 'invalid-format'],
+        [erasure.id, 'extend', { reason: 'many calls', until: erasure.dueDate }, '/until', 'not-after'],
+        [erasure.id, 'erase', {}, '/confirm', 'required'],
+        [erasure.id, 'erase', { confirm: 1.5 }, '/confirm', 'wrong-type'],
+        [restriction.id, 'restrict', { until: '2026-13-01' }, '/until', 'invalid-format'],
+        [restriction.id, 'restrict', { until: yesterday }, '/until', 'in-the-past'],
+      ];
+      for (const [id, action, body, pointer, code] of actions) await refused(await post(id, action, body), pointer, code);
+      expect((await getCase(erasure.id)).request).to.include({ status: 'open', extendedUntil: null, carriedOutAt: null });
+      expect((await getCase(restriction.id)).request).to.include({ carriedOutAt: null });
+      const badId = await request(t.app).get('/v1/subject-requests/sr_nothere').set(auth());
+      expect(badId.status).to.equal(422);
+      expect(badId.body.errors[0]).to.include({ pointer: '/id' });
+    });
+
     it('preserves the calls of an open access request past their deadline and lets them go after the answer', async () => {
       const a1 = await ingest(A);
       const c = await open('access', A);
