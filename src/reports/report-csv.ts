@@ -92,7 +92,13 @@ export function reportRowsCsv(r: RetentionReport): string {
   );
 }
 
-/** gallringsrapport-summering.csv: the period, the count per outcome, and each discrepancy. */
+/** The totals file's row for a source that keeps its copies (deleteAtSource: false): the auditor's page says the same. */
+export const COPIES_KEPT_SV = (source: string) => `Kopior finns kvar hos källan ${source}, som inte raderar dem`;
+
+/**
+ * gallringsrapport-summering.csv: the period, the count per outcome, each discrepancy, and each source
+ * that keeps its copies, with the written reason (those copies are outside the promise).
+ */
 export function reportTotalsCsv(r: RetentionReport): string {
   const outcomes = Object.keys(OUTCOME_SV) as Outcome[];
   return file(['Uppgift', 'Värde', 'Inspelnings-id'], [
@@ -103,5 +109,6 @@ export function reportTotalsCsv(r: RetentionReport): string {
     ['Antal samtal', r.totals.all, ''],
     ['Antal avvikelser', r.discrepancies.length, ''],
     ...r.discrepancies.map((d) => [`Avvikelse: ${DISCREPANCY_SV[d.kind]}`, d.seq === undefined ? '' : `loggpost ${d.seq}`, d.recordingId]),
+    ...r.copiesKeptAtSources.map((k) => [COPIES_KEPT_SV(k.source), k.reason, '']),
   ]);
 }

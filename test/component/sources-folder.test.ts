@@ -2,6 +2,7 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { parse } from 'csv-parse/sync';
 import sinon from 'sinon';
 import request from 'supertest';
 import type { Recording } from '../../src/recordings/index.js';
@@ -254,6 +255,12 @@ describe('sources: a folder polled for recordings', () => {
     expect(overview.body.copiesKeptAtSources).to.deep.equal([{ source: 'pbx', reason }]);
     const report = await request(t.app).get('/v1/reports/retention').query(period).set('Authorization', `Bearer ${admin}`);
     expect(report.body.copiesKeptAtSources).to.deep.equal([{ source: 'pbx', reason }]);
+    // The totals file an auditor opens in Excel says it too: one row per such source, its reason as the value.
+    const totals = await request(t.app).get('/v1/reports/retention').query({ ...period, format: 'csv-totals' }).set('Authorization', `Bearer ${admin}`).expect(200);
+    const rows: Record<string, string>[] = parse(totals.text, { bom: true, delimiter: ';', columns: true });
+    expect(rows.filter((r) => r.Uppgift.startsWith('Kopior finns kvar'))).to.deep.equal([
+      { Uppgift: 'Kopior finns kvar hos källan pbx, som inte raderar dem', Värde: reason, 'Inspelnings-id': '' },
+    ]);
   });
 
   describe('crash safety: a poll that dies at a step is finished by the next', () => {
