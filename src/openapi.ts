@@ -235,7 +235,7 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       },
       '/v1/calls/{callId}/opt-out': {
         post: op({
-          summary: 'Opt one call out after the fact',
+          summary: "Opt one call out after the fact: every source's recording of the call id, or with recordingSource one source's",
           security: bearer,
           requestParams: { path: z.object({ callId }) },
           requestBody: jsonBody(callBody),

@@ -86,6 +86,7 @@ export function createServices(infra: Infrastructure) {
   });
   const optOuts = createOptOuts({
     optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db), retentionDays: config.retentionDays,
+    sourceNames: () => (infra.sources ?? []).map((s) => s.config.name),
   });
 
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.

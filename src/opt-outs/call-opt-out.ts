@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit-log/index.js';
 import type { DeleteRecordings, RecordingRepository } from '../recordings/index.js';
 import { DAY_MS, type Clock } from '../shared/clock.js';
-import { Unavailable } from '../shared/errors.js';
+import { InvalidInput, Unavailable } from '../shared/errors.js';
 import type { Transact, Tx } from '../shared/transaction.js';
 import type { CallOptOut, OptOutRepository } from './opt-out-repository.js';
 import type { OptOutSource } from './opt-out-registry.js';
@@ -28,11 +28,23 @@ export function createCallOptOuts(deps: {
   clock: Clock;
   deleteRecordings: DeleteRecordings;
   retentionDays: number;
+  /** The configured sources' names ('webhook' is always one); a narrowed opt-out must name one of them or a source with recordings. */
+  sourceNames?: () => string[];
 }) {
   const { optOuts: repo, recordings, transaction, audit, clock, deleteRecordings } = deps;
+
+  /** A narrowing names 'webhook', a configured source, or one that recordings came from (since removed from the config). */
+  async function mustBeKnownSource(name: string): Promise<void> {
+    if (name === 'webhook' || (deps.sourceNames?.() ?? []).includes(name) || (await repo.hasRecordingsFrom(name))) return;
+    throw new InvalidInput('invalid-input', 'Invalid recordingSource', {
+      errors: [{ pointer: '/recordingSource', code: 'invalid-value', detail: "is not 'webhook', a configured source or a source any recording came from" }],
+    });
+  }
+
   return {
-    async isCallOptedOut(callId: string, tx?: Tx): Promise<boolean> {
-      return (await repo.findCallOptOut(callId, tx)) !== undefined;
+    /** Whether the call is opted out; with `source`, whether that source's recording of it is. */
+    async isCallOptedOut(callId: string, tx?: Tx, source?: string): Promise<boolean> {
+      return (await repo.findCallOptOut(callId, tx, source)) !== undefined;
     },
 
     /**
@@ -76,18 +88,23 @@ export function createCallOptOuts(deps: {
      * The caller asks, during or after the call, not to keep this call. Idempotent: a repeat appends
      * nothing and retries a deletion that failed before.
      */
-    async optOutCall(callId: string, input: { source?: OptOutSource }, actor: string): Promise<CallOptOutResult> {
-      // Call ids are unique per source: the opt-out covers every source's recording of the call.
+    async optOutCall(callId: string, input: { source?: OptOutSource; recordingSource?: string }, actor: string): Promise<CallOptOutResult> {
+      // Call ids are unique per source: the opt-out covers every source's recording of the call, or with
+      // recordingSource only that source's.
+      const scope = input.recordingSource ?? null;
+      if (scope !== null) await mustBeKnownSource(scope);
       const { optOut, all, created } = await transaction(async (tx) => {
         await repo.lockCall(tx, callId);
-        const all = await recordings.findAllByCallId(callId, tx);
+        const all = (await recordings.findAllByCallId(callId, tx)).filter((r) => scope === null || r.source === scope);
         const recording = all[0];
-        const existing = await repo.findCallOptOut(callId, tx);
+        // One opt-out per call and scope; one of every source's covers a narrowed request too.
+        const existing = (await repo.findCallOptOutScoped(callId, scope, tx)) ?? (scope === null ? undefined : await repo.findCallOptOutScoped(callId, null, tx));
         if (existing) return { optOut: existing, all, created: false };
         const optOut: CallOptOut = {
           id: 'cop_' + randomBytes(8).toString('hex'),
           callId,
           source: input.source ?? null,
+          recordingSource: scope,
           requestedAt: clock.now().toISOString(),
           requestedBy: actor,
           recordingId: null,
@@ -99,7 +116,7 @@ export function createCallOptOuts(deps: {
           action: 'call.opt-out-requested',
           subject: `call:${callId}`,
           details: {
-            callOptOutId: optOut.id, callId, source: optOut.source, recordingId: recording?.id ?? null, recordingStatus: recording?.status ?? 'not-arrived',
+            callOptOutId: optOut.id, callId, source: optOut.source, ...(scope === null ? {} : { recordingSource: scope }), recordingId: recording?.id ?? null, recordingStatus: recording?.status ?? 'not-arrived',
             ...(all.length > 1 ? { recordingIds: all.map((r) => r.id) } : {}),
           },
         });

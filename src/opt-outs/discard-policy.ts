@@ -25,7 +25,7 @@ export function createOptOutDiscardPolicy(deps: { optOuts: OptOutRepository; clo
 
     async onDiscarded(tx, call) {
       const because: Record<string, unknown> = {};
-      const callOptOut = await repo.findCallOptOut(call.callId, tx);
+      const callOptOut = await repo.findCallOptOut(call.callId, tx, call.source ?? 'webhook');
       if (callOptOut) {
         await repo.markCallDiscarded(tx, callOptOut.id, call.recordingId, deps.clock.now().toISOString());
         because.callOptOutId = callOptOut.id;

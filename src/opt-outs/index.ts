@@ -6,7 +6,7 @@ export { NUMBER_OPTED_OUT, OPT_OUT_SOURCES, SUBJECT_REQUEST_SOURCE, type OptOutS
 export { CALL_OPTED_OUT } from './call-opt-out.js';
 export { createOptOutRepository, type OptOutRepository, createCallOptOutStoredText } from './opt-out-repository.js';
 
-export type OptOutDeps = RegistryDeps;
+export type OptOutDeps = RegistryDeps & { sourceNames?: () => string[] };
 
 /** The standing registry, after-the-fact opt-outs of single calls, and the policy the webhook asks. */
 export function createOptOuts(deps: OptOutDeps) {
@@ -21,8 +21,8 @@ export function createOptOuts(deps: OptOutDeps) {
      * For playback: a recording whose caller opted out (standing or for this call) is never served,
      * even while its deletion is still pending.
      */
-    async isWithdrawn(recording: { callId: string; callerKey: string | null }): Promise<boolean> {
-      return (await registry.isCallerOptedOut(recording.callerKey)) || (await calls.isCallOptedOut(recording.callId));
+    async isWithdrawn(recording: { callId: string; callerKey: string | null; source?: string }): Promise<boolean> {
+      return (await registry.isCallerOptedOut(recording.callerKey)) || (await calls.isCallOptedOut(recording.callId, undefined, recording.source ?? 'webhook'));
     },
     discardPolicy: createOptOutDiscardPolicy({ optOuts: deps.optOuts, clock: deps.clock }),
   };

@@ -18,6 +18,8 @@ export interface CallOptOut {
   id: string;
   callId: string;
   source: string | null;
+  /** The one source whose recording of the call is opted out; null: every source's. */
+  recordingSource: string | null;
   requestedAt: string;
   requestedBy: string;
   recordingId: string | null;
@@ -30,13 +32,18 @@ async function findActiveId(db: Db, callerKey: string): Promise<string | undefin
   return row?.id as string | undefined;
 }
 
+/** The call opt-outs that cover a recording of `callId` from `source`: those of every source and that source's own. */
+function coveringCall(db: Db, callId: string, source: string) {
+  return db('call_opt_outs').where('call_id', callId).andWhere((w) => void w.whereNull('recording_source').orWhere('recording_source', source));
+}
+
 /**
  * Which opt-outs apply to a call, in one round trip: a standing one for its caller (`number`) and an
- * after-the-fact one for the call itself (`call`).
+ * after-the-fact one for the call itself (`call`) from its source.
  */
-async function findOptOutsOfCall(db: Db, call: { callerKey: string | null; callId: string }): Promise<{ number: boolean; call: boolean }> {
-  // Both columns are unique: each side yields at most one row.
-  const byCall = db('call_opt_outs').where('call_id', call.callId).select(db.raw("'call' as kind"));
+async function findOptOutsOfCall(db: Db, call: { callerKey: string | null; callId: string; source?: string }): Promise<{ number: boolean; call: boolean }> {
+  // caller_key is unique; a call has at most two covering opt-outs (every source's and its own source's).
+  const byCall = coveringCall(db, call.callId, call.source ?? 'webhook').select(db.raw("'call' as kind"));
   const rows: { kind: string }[] = call.callerKey
     ? await db('opt_outs').where('caller_key', call.callerKey).select(db.raw("'number' as kind")).unionAll(byCall)
     : await byCall;
@@ -65,8 +72,18 @@ async function markRemoved(trx: Transaction, id: string, at: string, by: string)
   return trx('opt_outs').where({ id }).whereNotNull('caller_key').update({ caller_key: null, removed_at: at, removed_by: by });
 }
 
-async function findCallOptOut(db: Db, callId: string): Promise<CallOptOut | undefined> {
-  const row = await db('call_opt_outs').where({ call_id: callId }).first();
+/** The opt-out covering the recording of `callId` from `source` (every source's first), or with no source the first of the call's. */
+async function findCallOptOut(db: Db, callId: string, source?: string): Promise<CallOptOut | undefined> {
+  const q = source === undefined ? db('call_opt_outs').where({ call_id: callId }) : coveringCall(db, callId, source);
+  // NULLs first on both databases: the opt-out of every source before a narrowed one.
+  const row = await q.orderByRaw('CASE WHEN recording_source IS NULL THEN 0 ELSE 1 END, id').first();
+  return row ? toCallOptOut(row) : undefined;
+}
+
+/** The opt-out of `callId` with exactly this scope (a source, or null for every source's). */
+async function findCallOptOutScoped(db: Db, callId: string, recordingSource: string | null): Promise<CallOptOut | undefined> {
+  const q = db('call_opt_outs').where({ call_id: callId });
+  const row = await (recordingSource === null ? q.whereNull('recording_source') : q.where('recording_source', recordingSource)).first();
   return row ? toCallOptOut(row) : undefined;
 }
 
@@ -75,6 +92,7 @@ async function insertCallOptOut(trx: Transaction, c: CallOptOut): Promise<void> 
     id: c.id,
     call_id: c.callId,
     source: c.source,
+    recording_source: c.recordingSource,
     requested_at: c.requestedAt,
     requested_by: c.requestedBy,
     recording_id: c.recordingId,
@@ -86,12 +104,15 @@ async function markCallDiscarded(trx: Transaction, id: string, recordingId: stri
   await trx('call_opt_outs').where({ id }).whereNull('discarded_at').update({ recording_id: recordingId, discarded_at: at });
 }
 
+/** A recording the opt-out covers has arrived (stored or discarded). */
+const ARRIVED = 'recordings.call_id = call_opt_outs.call_id AND (call_opt_outs.recording_source IS NULL OR recordings.source = call_opt_outs.recording_source)';
+
 /** Opt-outs of calls that never arrived (no recording, not even a discarded one) requested before `before`, by id after `after`. */
 async function pendingCallOptOutsBefore(db: Db, before: string, after: string | undefined, limit: number): Promise<CallOptOut[]> {
   const q = db('call_opt_outs')
     .where('requested_at', '<', before)
     .whereNull('discarded_at')
-    .whereNotExists(db('recordings').select(db.raw('1')).whereRaw('recordings.call_id = call_opt_outs.call_id'));
+    .whereNotExists(db('recordings').select(db.raw('1')).whereRaw(ARRIVED));
   if (after) q.andWhere('id', '>', after);
   return (await q.orderBy('id').limit(limit)).map(toCallOptOut);
 }
@@ -101,7 +122,7 @@ async function deletePendingCallOptOut(trx: Transaction, id: string): Promise<bo
   const n = await trx('call_opt_outs')
     .where({ id })
     .whereNull('discarded_at')
-    .whereNotExists(trx('recordings').select(trx.raw('1')).whereRaw('recordings.call_id = call_opt_outs.call_id'))
+    .whereNotExists(trx('recordings').select(trx.raw('1')).whereRaw(ARRIVED))
     .del();
   return n === 1;
 }
@@ -115,6 +136,7 @@ function toCallOptOut(r: Record<string, unknown>): CallOptOut {
     id: r.id as string,
     callId: r.call_id as string,
     source: (r.source as string | null) ?? null,
+    recordingSource: (r.recording_source as string | null) ?? null,
     requestedAt: r.requested_at as string,
     requestedBy: r.requested_by as string,
     recordingId: (r.recording_id as string | null) ?? null,
@@ -137,7 +159,7 @@ export function createOptOutRepository(db: Database) {
     lockCallerAndCall: (tx: Tx, callerKey: string | null, callId: string) =>
       lockForTransaction(trxOf(tx), ...(callerKey ? [`opt-out:caller:${callerKey}`] : []), `opt-out:call:${callId}`),
     /** Which opt-outs apply to a call, in one round trip: a standing one for its caller and one for the call itself. */
-    findOptOutsOfCall: (call: { callerKey: string | null; callId: string }, tx?: Tx) => findOptOutsOfCall(handleOf(db, tx), call),
+    findOptOutsOfCall: (call: { callerKey: string | null; callId: string; source?: string }, tx?: Tx) => findOptOutsOfCall(handleOf(db, tx), call),
     /** The pre-call check: one lookup on the unique index over caller_key. */
     findActiveId: (callerKey: string, tx?: Tx) => findActiveId(handleOf(db, tx), callerKey),
     findActive: (callerKey: string, tx?: Tx) => findActive(handleOf(db, tx), callerKey),
@@ -155,7 +177,13 @@ export function createOptOutRepository(db: Database) {
       }
     },
     markRemoved: (tx: Tx, id: string, at: string, by: string) => markRemoved(trxOf(tx), id, at, by),
-    findCallOptOut: (callId: string, tx?: Tx) => findCallOptOut(handleOf(db, tx), callId),
+    /** The opt-out covering `source`'s recording of the call, or with no source any of the call's. */
+    findCallOptOut: (callId: string, tx?: Tx, source?: string) => findCallOptOut(handleOf(db, tx), callId, source),
+    findCallOptOutScoped: (callId: string, recordingSource: string | null, tx?: Tx) => findCallOptOutScoped(handleOf(db, tx), callId, recordingSource),
+    /** Whether any recording (stored, deleted or discarded) came from `source`: a source no longer configured still names its recordings. */
+    async hasRecordingsFrom(source: string): Promise<boolean> {
+      return (await db('recordings').where({ source }).first('id')) !== undefined;
+    },
     insertCallOptOut: (tx: Tx, c: CallOptOut) => insertCallOptOut(trxOf(tx), c),
     pendingCallOptOutsBefore: (before: Date, after: string | undefined, limit: number) => pendingCallOptOutsBefore(db, before.toISOString(), after, limit),
     deletePendingCallOptOut: (tx: Tx, id: string) => deletePendingCallOptOut(trxOf(tx), id),

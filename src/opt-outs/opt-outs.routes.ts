@@ -12,7 +12,14 @@ import { OPT_OUT_SOURCES, type OptOutRegistry } from './opt-out-registry.js';
 const number = z.string().max(40, 'at most 40 characters');
 export const registerBody = z.object({ number, deleteExisting: z.boolean().optional(), source: z.enum(OPT_OUT_SOURCES).optional() });
 export const numberBody = z.object({ number });
-export const callBody = z.object({ source: z.enum(OPT_OUT_SOURCES).optional() });
+export const callBody = z.object({
+  source: z.enum(OPT_OUT_SOURCES).optional().describe('The channel the opt-out came through (ivr, agent, web, letter).'),
+  recordingSource: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "a source's name: lower-case letters, digits and dashes, at most 63")
+    .optional()
+    .describe("Narrows the opt-out to this source's recording of the call id ('webhook' or a configured source's name); without it every source's recording of the call id is opted out. An unknown name is refused with 422."),
+});
 export const callId = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,128}$/, '1–128 characters of A–Z a–z 0–9 . _ : -')

@@ -21,12 +21,12 @@ import type { RecordingRepository } from './recording-repository.js';
  */
 export interface DiscardPolicy {
   /** Inside `tx` (the committing transaction) it also takes the locks an opt-out takes. */
-  reasonToDiscard(call: { callId: string; callerKey: string | null }, tx?: Tx): Promise<string | null>;
+  reasonToDiscard(call: { callId: string; callerKey: string | null; source?: string }, tx?: Tx): Promise<string | null>;
   /**
    * Called inside the discarding transaction, e.g. to mark a pending opt-out as used. What it returns is
    * added to the discard's audit entry (e.g. the opt-out's id; never a number or caller key).
    */
-  onDiscarded?(tx: Tx, call: { callId: string; recordingId: string; reason: string; callerKey: string | null }): Promise<Record<string, unknown> | void>;
+  onDiscarded?(tx: Tx, call: { callId: string; recordingId: string; reason: string; callerKey: string | null; source?: string }): Promise<Record<string, unknown> | void>;
 }
 
 export type IngestOutcome =
@@ -122,7 +122,7 @@ export function createIngest(deps: IngestDeps) {
         ? 'caller-opted-out'
         : deadline <= now || (deps.deletionCutoff && deadline < deps.deletionCutoff(now))
           ? 'retention-expired'
-          : await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey });
+          : await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey, source });
       if (reason) {
         // Read and thrown away: the store is never called, nothing touches the disk.
         const digest = await drain(audio);
@@ -218,7 +218,7 @@ export function createIngest(deps: IngestDeps) {
     if (via.endFromDuration) recording.endedAt = new Date(meta.startedAt.getTime() + (durationMs ?? 0)).toISOString();
     try {
       const late = await transaction(async (tx) => {
-        const reason = await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey }, tx);
+        const reason = await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey, source: via.source }, tx);
         if (reason) return reason;
         await repo.insert(tx, recording);
         await audit.append(tx, {
@@ -262,7 +262,7 @@ export function createIngest(deps: IngestDeps) {
     try {
       await transaction(async (tx) => {
         await repo.insert(tx, recording);
-        const because = await deps.discardPolicy?.onDiscarded?.(tx, { callId: meta.callId, recordingId: id, reason, callerKey: meta.callerKey });
+        const because = await deps.discardPolicy?.onDiscarded?.(tx, { callId: meta.callId, recordingId: id, reason, callerKey: meta.callerKey, source: via.source });
         await audit.append(tx, {
           actor: via.actor,
           action: 'recording.discarded',

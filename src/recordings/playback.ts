@@ -13,7 +13,7 @@ import type { PageCursor, RecordingFilter, RecordingRepository } from './recordi
 export interface OptOutCheck {
   isCallerOptedOut(callerKey: string | null): Promise<boolean>;
   /** Also true when this one call was opted out after the fact. */
-  isWithdrawn?(recording: { callId: string; callerKey: string | null }): Promise<boolean>;
+  isWithdrawn?(recording: { callId: string; callerKey: string | null; source?: string }): Promise<boolean>;
 }
 
 /**

@@ -211,13 +211,15 @@ export interface CallOptOutFact {
   callId: string;
   requestedAt: string;
   source: string | null;
+  /** The one source whose recording of the call it covers; null: every source's. */
+  recordingSource: string | null;
 }
 
 export async function callOptOutsFor(db: Db, callIds: string[]): Promise<CallOptOutFact[]> {
   const out: CallOptOutFact[] = [];
   for (let i = 0; i < callIds.length; i += 500) {
-    const rows = await db('call_opt_outs').whereIn('call_id', callIds.slice(i, i + 500)).select('id', 'call_id', 'requested_at', 'source');
-    out.push(...rows.map((r: Record<string, string | null>) => ({ id: r.id!, callId: r.call_id!, requestedAt: r.requested_at!, source: r.source })));
+    const rows = await db('call_opt_outs').whereIn('call_id', callIds.slice(i, i + 500)).select('id', 'call_id', 'requested_at', 'source', 'recording_source');
+    out.push(...rows.map((r: Record<string, string | null>) => ({ id: r.id!, callId: r.call_id!, requestedAt: r.requested_at!, source: r.source, recordingSource: r.recording_source ?? null })));
   }
   return out;
 }

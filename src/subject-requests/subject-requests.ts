@@ -9,7 +9,7 @@ import type { Logger } from '../shared/logger.js';
 import {
   daysBetween, dueDateFor, endOfLocalDay, isCalendarDate, latestExtensionFor, localDateOf, localDateTime, startOfLocalDay, type LocalDate,
 } from './due-date.js';
-import type { ActiveHold, SubjectRequestRepository } from './subject-request-repository.js';
+import type { ActiveHold, CallOptOutFact, SubjectRequestRepository } from './subject-request-repository.js';
 import {
   DELETED_ON_REQUEST, holdReasonFor, type CaseCall, type SubjectRequest, type SubjectRequestKind,
 } from './subject-request.js';
@@ -178,12 +178,14 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     const holds = await repo.activeHoldsOn(recordings.filter((r) => r.status === 'stored').map((r) => r.id), nowIso);
     const holdsOf = new Map<string, ActiveHold[]>();
     for (const h of holds) holdsOf.set(h.recordingId, [...(holdsOf.get(h.recordingId) ?? []), h]);
-    const optOuts = new Map((await repo.callOptOutsFor(recordings.map((r) => r.callId))).map((o) => [o.callId, o]));
+    const optOutsOfCall = new Map<string, CallOptOutFact[]>();
+    for (const o of await repo.callOptOutsFor([...new Set(recordings.map((r) => r.callId))])) optOutsOfCall.set(o.callId, [...(optOutsOfCall.get(o.callId) ?? []), o]);
     const deletedBy = new Map(caseCalls.filter((cc) => cc.outcome === 'deleted-on-request').map((cc) => [cc.recordingId, cc.requestId]));
     const calls = recordings.map((r): MatchedCall => {
       const h = holdsOf.get(r.id) ?? [];
       const local = localDateTime(new Date(r.startedAt));
-      const o = optOuts.get(r.callId);
+      // The opt-out that covers this recording: one of every source's, or one narrowed to its source.
+      const o = optOutsOfCall.get(r.callId)?.find((x) => x.recordingSource === null || x.recordingSource === (r.source ?? 'webhook'));
       return {
         recordingId: r.id,
         callId: r.callId,

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 import sinon from 'sinon';
@@ -372,5 +373,87 @@ describe('sources: a folder polled for recordings', () => {
     const r = await t.services.optOuts.calls.optOutCall('call-42', {}, 'system:test');
     expect(r.status).to.equal('deleted');
     expect((await recordingsOf(t)).map((x) => x.status)).to.deep.equal(['deleted', 'deleted']);
+  });
+
+  describe('a call opt-out narrowed to one source (recordingSource)', () => {
+    const viaWebhook = (callId: string, meta: ReturnType<typeof callMeta>) =>
+      t.services.ingest.receive(
+        { callId, startedAt: new Date(meta.startedAt), endedAt: new Date(meta.endedAt), callerKey: null, queue: null, agentId: null, optOut: false },
+        Readable.from([fixture('call-alaw-8k.wav')]),
+        Promise.resolve(true),
+      );
+    let phoneToken: string | undefined;
+    const optOut = async (callId: string, body: object) =>
+      request(t.app).post(`/v1/calls/${callId}/opt-out`).set('Authorization', `Bearer ${(phoneToken ??= await t.token('phone-system'))}`).send(body);
+    beforeEach(() => (phoneToken = undefined));
+    async function deliver(name: string, meta: ReturnType<typeof callMeta>) {
+      writeFileSync(path.join(dir, `${name}.wav`), WAV);
+      writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(meta));
+      return pollTwice();
+    }
+    const statusBySource = async () => Object.fromEntries((await recordingsOf(t)).map((r) => [r.source, r.status]));
+
+    it("deletes only that source's stored recording of the call id, audited with the narrowing", async () => {
+      await start();
+      const meta = callMeta(new Date(NOW), { callId: 'call-43' });
+      await viaWebhook('call-43', meta);
+      expect(await deliver('y', meta)).to.include({ taken: 1 });
+
+      const res = await optOut('call-43', { source: 'ivr', recordingSource: 'pbx' });
+      expect(res.status).to.equal(200);
+      expect(res.body).to.include({ callId: 'call-43', status: 'deleted' });
+      expect(await statusBySource()).to.deep.equal({ pbx: 'deleted', webhook: 'stored' });
+      const webhookRec = (await recordingsOf(t)).find((r) => r.source === 'webhook')!;
+      expect(await storedBytes(t, webhookRec.storageKey!)).to.have.length.greaterThan(0);
+      const requested = (await auditOf(t)).filter((e) => e.action === 'call.opt-out-requested');
+      expect(requested).to.have.length(1);
+      expect(requested[0]!.details).to.include({ callId: 'call-43', source: 'ivr', recordingSource: 'pbx', recordingStatus: 'stored' });
+      expect((await auditOf(t)).filter((e) => e.action === 'recording.deleted')).to.have.length(1);
+      // The webhook's recording is still served: the narrowed opt-out does not withdraw it.
+      expect(await t.services.optOuts.isWithdrawn(webhookRec)).to.equal(false);
+
+      // An opt-out of every source's recording afterwards is a new one and takes the webhook's too.
+      const wide = await optOut('call-43', {});
+      expect(wide.status).to.equal(200);
+      expect(wide.body.id).not.to.equal(res.body.id);
+      expect(await statusBySource()).to.deep.equal({ pbx: 'deleted', webhook: 'deleted' });
+    });
+
+    it("before the call arrives: discards that source's copy when it comes and keeps the webhook's", async () => {
+      await start();
+      const meta = callMeta(new Date(NOW), { callId: 'call-44' });
+      const res = await optOut('call-44', { recordingSource: 'pbx' });
+      expect(res.status).to.equal(202);
+      expect(res.body).to.include({ status: 'pending' });
+      await viaWebhook('call-44', meta);
+      expect(await deliver('z', meta)).to.include({ discarded: 1, deleted: 1 });
+      expect(await statusBySource()).to.deep.equal({ pbx: 'discarded', webhook: 'stored' });
+      const row = await t.db('call_opt_outs').where({ call_id: 'call-44' }).first();
+      expect(row).to.include({ recording_source: 'pbx' });
+      expect(row.recording_id).to.equal((await recordingsOf(t)).find((r) => r.source === 'pbx')!.id);
+      expect(readdirSync(dir)).to.deep.equal([]);
+      // A repeat is the same opt-out and appends nothing.
+      const before = (await auditOf(t)).length;
+      const again = await optOut('call-44', { recordingSource: 'pbx' });
+      expect(again.body).to.deep.equal({ id: res.body.id, callId: 'call-44', status: 'discarded' });
+      expect((await auditOf(t)).length).to.equal(before);
+    });
+
+    it('refuses an unknown source name with a 422 problem naming recordingSource, and changes nothing', async () => {
+      await start();
+      const meta = callMeta(new Date(NOW), { callId: 'call-45' });
+      await viaWebhook('call-45', meta);
+      phoneToken = await t.token('phone-system');
+      const before = (await auditOf(t)).length;
+      for (const name of ['no-such-source', 'Not A Name!']) {
+        const res = await optOut('call-45', { recordingSource: name });
+        expect(res.status, name).to.equal(422);
+        expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+        expect(res.body.errors.map((e: { pointer: string }) => e.pointer), name).to.deep.equal(['/recordingSource']);
+      }
+      expect(await t.db('call_opt_outs')).to.have.length(0);
+      expect((await auditOf(t)).length).to.equal(before);
+      expect(await statusBySource()).to.deep.equal({ webhook: 'stored' });
+    });
   });
 });
