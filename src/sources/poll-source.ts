@@ -63,7 +63,7 @@ export interface PollSourceDeps {
   itemIdOf: (source: string, itemPath: string) => string;
   futureToleranceMs: number;
   maxCallDurationMs: number;
-  /** How long an instance may take one item before another may finish it. Default 15 minutes. */
+  /** How long an instance may take one item before another may finish it. Default the source's `lease`, else 15 minutes. */
   leaseMs?: number;
   /** This instance's id in the leases it takes. */
   instanceId?: string;
@@ -85,7 +85,7 @@ export function createSourcePoller(deps: PollSourceDeps) {
   /** The sidecar of an audio file that this listing holds, if any. */
   const sidecarIn = (audioPath: string, byPath: Map<string, SourceEntry>): string | null => preset.sidecarsOf(audioPath).find((p) => byPath.has(p)) ?? null;
   const isAudio = picomatch(config.include, { dot: false });
-  const leaseMs = deps.leaseMs ?? 15 * 60_000;
+  const leaseMs = deps.leaseMs ?? config.leaseMs ?? 15 * 60_000;
   const owner = deps.instanceId ?? randomBytes(8).toString('hex');
   const state: SourceState = {
     name,

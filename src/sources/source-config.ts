@@ -73,6 +73,8 @@ const common = {
   pollInterval: duration.default(60_000).refine((v) => cronForInterval(v) !== null, 'must divide a minute, an hour or a day (e.g. 15s, 1m, 5m, 1h)'),
   /** How long size and modification time must stay the same before a file is taken. */
   settle: duration.default(30_000),
+  /** How long one instance may take an item before another (or a restarted one) may finish it. */
+  lease: duration.default(15 * 60_000).refine((v) => v >= 5_000, 'at least 5s'),
   concurrency: z.number().int().min(1).max(32).default(4),
   maxFileBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
   include: z.string().min(1).default('**/*.{wav,WAV,mp3,MP3,flac,FLAC,opus,ogg}'),
@@ -132,6 +134,8 @@ interface CommonConfig {
   /** The 6-field cron expression polls run on (UTC). */
   schedule: string;
   settleMs: number;
+  /** How long one instance may take an item before another may finish it (a crashed take waits this long); default 15 minutes. */
+  leaseMs?: number;
   concurrency: number;
   maxFileBytes: number;
   include: string;
@@ -215,6 +219,7 @@ function resolve(s: Parsed, env: Record<string, string | undefined>, baseDir: st
     pollIntervalMs: s.pollInterval,
     schedule: cronForInterval(s.pollInterval)!,
     settleMs: s.settle,
+    leaseMs: s.lease,
     concurrency: s.concurrency,
     maxFileBytes: s.maxFileBytes,
     include: s.include,

@@ -44,12 +44,13 @@ describe('SOURCES_FILE', () => {
     privateKeyFile: id_ed25519
     pollInterval: 5m
     settle: 1m
+    lease: 2m
     metadata: { preset: generic-json }
 `,
     );
     const [folder, sftp] = loadSourcesFile(file, {});
-    expect(folder).to.include({ name: 'freepbx', adapter: 'folder', path: path.join(dir, 'spool'), timeZone: 'Europe/Stockholm', deleteAtSource: true, pollIntervalMs: 60_000, settleMs: 30_000 });
-    expect(sftp).to.include({ adapter: 'sftp', port: 22, pollIntervalMs: 300_000, schedule: '0 */5 * * * *', settleMs: 60_000 });
+    expect(folder).to.include({ name: 'freepbx', adapter: 'folder', path: path.join(dir, 'spool'), timeZone: 'Europe/Stockholm', deleteAtSource: true, pollIntervalMs: 60_000, settleMs: 30_000, leaseMs: 900_000 });
+    expect(sftp).to.include({ adapter: 'sftp', port: 22, pollIntervalMs: 300_000, schedule: '0 */5 * * * *', settleMs: 60_000, leaseMs: 120_000 });
     expect((sftp as { privateKey: Buffer }).privateKey.toString()).to.include('OPENSSH PRIVATE KEY');
   });
 
@@ -91,6 +92,7 @@ describe('SOURCES_FILE', () => {
     adapter: folder
     path: x
     pollInterval: 7s
+    lease: 1s
     metadata: { preset: freepbx }
     deleteAtSource: false
   - name: b
@@ -106,6 +108,7 @@ describe('SOURCES_FILE', () => {
     const msg = refusal(file);
     expect(msg).to.include('sources[0] "a": pollInterval: must divide a minute');
     expect(msg).to.include('sources[0] "a": keepReason: required when deleteAtSource is false');
+    expect(msg).to.include('sources[0] "a": lease: at least 5s');
     expect(msg).to.include('sources[1] "b": hostKeySha256:');
     expect(msg).to.include('sources[1] "b": metadata.preset:');
     expect(msg).to.include('sources[2] "Bad Name": adapter:');
