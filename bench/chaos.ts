@@ -18,6 +18,9 @@
  *   S3 unreachable at start (the pre-call check answers within 1 s, uploads 503, ready once the store
  *     is back); the store failing after 8 MB of a 20 MB upload (503 at once, never 408, nothing left);
  *     SQLite locked 15 s, past its 10 s busy timeout (every route answers within it)
+ *   kill -9 while taking from a folder source (CHAOS_SOURCE_TRIALS, default 6 per backend, 4 FreePBX
+ *     items each; kills aimed in turn after a download, after a commit, before the source delete)
+ *   two instances polling one folder source on one PostgreSQL database (60 items, each stored once)
  *   a PII scan of every file the drills left (data, the S3 store, database files or dump, logs)
  *
  * Bounded: every request has CHAOS_ANSWER_BOUND_MS (35 s) to be answered, every script 3 minutes;
@@ -32,12 +35,14 @@ import {
   killDuringRetention, killDuringUploads, postgresRefusing, retentionBesideTraffic, sqliteDiskFull, sqliteLocked, storeOutage, twoInstances, type DrillOptions,
 } from './chaos/scenarios.js';
 import { sqliteLockedPastBusyTimeout, storeFailsDuringLargeUpload, storeUnreachableAtStart } from './chaos/outage-drills.js';
+import { killDuringSourceTakes, twoInstancesPollingOneSource } from './chaos/source-drills.js';
 
 const UPLOAD_TRIALS = Number(process.env.CHAOS_UPLOAD_TRIALS ?? 30);
 const RETENTION_TRIALS = Number(process.env.CHAOS_RETENTION_TRIALS ?? 10);
+const SOURCE_TRIALS = Number(process.env.CHAOS_SOURCE_TRIALS ?? 6);
 /**
  * Comma-separated drills to run (default all): uploads, retention, s3, postgres, locked, full, beside,
- * instances, start, large, busy, each optionally `:sqlite` or `:postgres` for one backend. CHAOS_ONLY is the older name.
+ * instances, start, large, busy, source-kill, source-instances, each optionally `:sqlite` or `:postgres` for one backend. CHAOS_ONLY is the older name.
  */
 const PICKED = (process.env.CHAOS_SCENARIO ?? process.env.CHAOS_ONLY)?.split(',').map((s) => s.trim()).filter(Boolean);
 /** How many times each picked drill runs. */
@@ -69,6 +74,9 @@ async function main(): Promise<void> {
     ['large', 'sqlite', () => storeFailsDuringLargeUpload('sqlite', o)],
     ['large', 'postgres', () => storeFailsDuringLargeUpload('postgres', o)],
     ['busy', 'sqlite', () => sqliteLockedPastBusyTimeout(o)],
+    ['source-kill', 'sqlite', () => killDuringSourceTakes('sqlite', 'fs', SOURCE_TRIALS, o)],
+    ['source-kill', 'postgres', () => killDuringSourceTakes('postgres', 's3', SOURCE_TRIALS, o)],
+    ['source-instances', 'postgres', () => twoInstancesPollingOneSource('fs', o)],
   ];
   const rows: Row[] = [];
   const summaries: string[] = [];

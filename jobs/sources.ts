@@ -1,8 +1,17 @@
 import type { ScheduledTask } from 'node-cron';
 import type { Services } from '../src/services.js';
-import { scheduleExclusive } from './schedule.js';
+import { LEASE_TTL_MS, scheduleExclusive } from './schedule.js';
 
 type SourceDeps = Pick<Services, 'sources' | 'runLeases' | 'logger'>;
+
+/**
+ * How long a source's job lease lives without renewal: a poller killed mid-poll blocks the next
+ * instance (or itself, restarted) this long. No longer than the source's item lease, so that a crashed
+ * take is finished once its item lease expires, not only after the jobs' usual 5 minutes.
+ */
+export function sourceJobLeaseTtl(config: { leaseMs?: number }): number {
+  return Math.min(LEASE_TTL_MS, config.leaseMs ?? LEASE_TTL_MS);
+}
 
 /**
  * Polls each configured source on its own interval. The job lease (one per source) keeps two instances
@@ -17,6 +26,7 @@ export function startSourceJobs(s: SourceDeps) {
       run: () => poller.poll(),
       leases: s.runLeases,
       logger: s.logger,
+      leaseTtlMs: sourceJobLeaseTtl(poller.config),
     }),
   );
   return {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { startSourceJobs } from '../../jobs/sources.js';
+import { LEASE_TTL_MS } from '../../jobs/schedule.js';
+import { sourceJobLeaseTtl, startSourceJobs } from '../../jobs/sources.js';
 import type { Services } from '../../src/services.js';
 import { createLogger } from '../../src/shared/logger.js';
 
@@ -28,5 +29,11 @@ describe('source jobs', () => {
     expect(jobs.tasks[0]!.name).to.equal('source-pbx');
     await jobs.stop();
     expect(close.calledOnce).to.equal(true);
+  });
+
+  it("keeps a source's job lease no longer than its item lease, so a restart after kill -9 polls again within it", () => {
+    expect(sourceJobLeaseTtl({ leaseMs: 5_000 })).to.equal(5_000);
+    expect(sourceJobLeaseTtl({ leaseMs: 15 * 60_000 })).to.equal(LEASE_TTL_MS);
+    expect(sourceJobLeaseTtl({})).to.equal(LEASE_TTL_MS);
   });
 });
