@@ -4,6 +4,8 @@
  * taking an item and restarted; and two instances polling one folder on one PostgreSQL database.
  * test/chaos/source-kill.test.ts is the short form (one in-process child, a hook at each step) that
  * `npm test` runs; here the steps are hit from outside, by watching what the service visibly does.
+ * These drills run on real time: a restarted service finishes a crashed take once its item lease
+ * (5 s here) has expired, and the drill polls the database until it has (bounded by DRAIN_MS).
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

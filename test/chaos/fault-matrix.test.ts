@@ -4,6 +4,7 @@ import {
   killDuringRetention, killDuringUploads, postgresRefusing, retentionBesideTraffic, sqliteDiskFull, sqliteLocked, storeOutage, twoInstances, type DrillOptions,
 } from '../../bench/chaos/scenarios.js';
 import { sqliteLockedPastBusyTimeout, storeFailsDuringLargeUpload, storeUnreachableAtStart } from '../../bench/chaos/outage-drills.js';
+import { killDuringSourceTakes, twoInstancesPollingOneSource } from '../../bench/chaos/source-drills.js';
 import { TEST_DATABASE } from '../helpers/test-database.js';
 
 /**
@@ -55,7 +56,15 @@ describe('fault drills, short (npm run chaos has the full matrix)', function () 
     expectClean(await retentionBesideTraffic(TEST_DATABASE, store, { ...o, uploads: 30, optOuts: 30, due: 60 }));
   });
 
+  it('kill -9 while taking from a folder source, at each step: one recording, one ingest entry and one source.deleted per item, the folder empty, nothing left after a sweep', async () => {
+    expectClean(await killDuringSourceTakes(TEST_DATABASE, store, 3, { ...o, perTrial: 2 }));
+  });
+
   if (TEST_DATABASE === 'postgres') {
+    it('two instances polling one folder source on one PostgreSQL database: each item stored, ingested and deleted at the source once', async () => {
+      expectClean(await twoInstancesPollingOneSource('fs', { ...o, items: 20 }));
+    });
+
     it('PostgreSQL refusing connections: every request answers 503 problem+json, readiness says not ready; afterwards all works', async () => {
       expectClean(await postgresRefusing('fs', o));
     });
