@@ -109,6 +109,37 @@ describe('sources: an SFTP directory on a real OpenSSH sshd', function () {
     expect(readdirSync(sshd.dir)).to.deep.equal([]);
   });
 
+  it('takes Puzzel recordings with their .XML over SFTP, byte for byte, deleting both files of each and keeping the number nowhere', async () => {
+    const p = await start(config({ metadata: { preset: 'puzzel-xml' } }));
+    const xml = '<Recording><Session><start>2026-11-23 09:15:00</start><finish>2026-11-23 09:20:00</finish></Session><Request><remoteAddress>0701234567</remoteAddress><queue_key>q_1</queue_key></Request></Recording>';
+    const wav = fixture('call-pcm16-8k.wav');
+    writeFileSync(path.join(sshd.dir, '98765432_1.wav'), wav);
+    writeFileSync(path.join(sshd.dir, '98765432_1.XML'), xml);
+    await p.poll();
+    t!.clock.advance(SETTLE);
+    expect(await p.poll()).to.include({ taken: 1, deleted: 1 });
+    expect(readdirSync(sshd.dir)).to.deep.equal([]);
+    const [r] = (await t!.db('recordings')).map(fromRow);
+    expect(r).to.include({ source: 'puzzel', callId: '98765432-1', startedAt: '2026-11-23T08:15:00.000Z', endedAt: '2026-11-23T08:20:00.000Z', queue: 'q_1' });
+    expect((await storedBytes(t!, r!.storageKey!)).equals(wav)).to.equal(true);
+    for (const hay of [(await t!.databaseContents()).toString('latin1'), t!.logs(), JSON.stringify(await auditOf(t!))]) expect(hay).not.to.include('701234567');
+  });
+
+  it('takes a MixMonitor recording with its key=value sidecar over SFTP, the end from the audio', async () => {
+    const p = await start(config({ name: 'asterisk', metadata: { preset: 'asterisk-mixmonitor' } }));
+    const wav = fixture('call-ulaw-8k.wav');
+    writeFileSync(path.join(sshd.dir, '1763885700.42.wav'), wav);
+    writeFileSync(path.join(sshd.dir, '1763885700.42.txt'), 'uniqueid=1763885700.42\nepoch=1795421700\ncallerid=0701234567\n');
+    await p.poll();
+    t!.clock.advance(SETTLE);
+    expect(await p.poll()).to.include({ taken: 1, deleted: 1 });
+    expect(readdirSync(sshd.dir)).to.deep.equal([]);
+    const [r] = (await t!.db('recordings')).map(fromRow);
+    expect(r).to.include({ source: 'asterisk', callId: '1763885700.42', startedAt: '2026-11-23T08:15:00.000Z' });
+    expect(Date.parse(r!.endedAt) - Date.parse(r!.startedAt)).to.equal(r!.durationMs);
+    expect((await storedBytes(t!, r!.storageKey!)).equals(wav)).to.equal(true);
+  });
+
   it('refuses a server whose host key is not the pinned one, takes nothing, and says so in /readyz and the metrics', async () => {
     const wrong = 'SHA256:' + 'A'.repeat(43);
     const p = await start(config({ hostKeySha256: wrong }));
