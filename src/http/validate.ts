@@ -11,7 +11,8 @@ export function parseInput<T extends z.ZodType>(
   value: unknown,
   opts: { code?: ProblemCode; what?: string; prefix?: string } = {},
 ): z.infer<T> {
-  const r = schema.safeParse(value ?? {});
+  // reportInput: without it zod leaves issue.input unset, and a wrong-type field would read as missing.
+  const r = schema.safeParse(value ?? {}, { reportInput: true });
   if (r.success) return r.data;
   const errors: FieldError[] = r.error.issues.map((i) => fieldErrorOf(i, opts.prefix));
   const fields = errors.map((e) => e.pointer.slice(1) || 'body').join(', ');
