@@ -21,6 +21,13 @@ function uplotDirectory(): string | null {
   return uplotDir;
 }
 
+/** Luxon's ES module build; text.js does the interface's Stockholm date arithmetic with it. */
+function luxonModule(): string {
+  return path.join(path.dirname(createRequire(import.meta.url).resolve('luxon/package.json')), 'build/es6/luxon.mjs');
+}
+/** The Stockholm calendar the server uses too (src/shared, copied beside dist/src/web by the build). */
+const STOCKHOLM_CALENDAR = path.resolve(import.meta.dirname, '../shared/stockholm-calendar.js');
+
 /**
  * The browser interface's Content-Security-Policy: everything from this origin only: no inline
  * scripts or styles, no external fonts, scripts or CDNs. `upgrade-insecure-requests` is left out
@@ -53,6 +60,13 @@ export function webRoutes(): Router {
       res.set('Cache-Control', 'no-cache').sendFile(path.join(dir, file));
     });
   }
+  // Same-origin ES modules, not an import map: the CSP allows no inline script. `.mjs` is sent as JavaScript.
+  router.get('/vendor/luxon/luxon.js', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').type('text/javascript').sendFile(luxonModule());
+  });
+  router.get('/shared/stockholm-calendar.js', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').type('text/javascript').sendFile(STOCKHOLM_CALENDAR);
+  });
   // The page itself is no-store: after signing out, Back must not bring a signed-in page back from a cache.
   router.use(
     express.static(PUBLIC_DIR, {

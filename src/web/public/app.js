@@ -1,4 +1,4 @@
-// Gallra's browser interface: plain modules, no dependencies, nothing fetched from outside this origin.
+// Gallra's browser interface: plain modules, Luxon the one dependency (served from this origin), nothing from outside.
 // The menu only helps: every view asks the API, and the server decides what each role may see.
 
 import { auditSearchView, overviewView } from './auditor.js';

@@ -381,44 +381,32 @@ export function problemMessage(lang, status, problem) {
   return text.problems[problemCode(problem)] ?? text.byStatus[status] ?? text.byStatus[500];
 }
 
-export const ZONE = 'Europe/Stockholm';
+// Stockholm date arithmetic is src/shared/stockholm-calendar.js over Luxon, the copy the server uses too.
+// The browser loads both from this origin (/vendor, /shared: the CSP allows no inline import map); Node,
+// where tests read CODE_TEXT from this file, resolves them from the source tree and node_modules.
+const inBrowser = typeof window !== 'undefined';
+const [{ DateTime }, { TIME_ZONE, stockholmCalendar }] = await Promise.all([
+  import(inBrowser ? '/vendor/luxon/luxon.js' : 'luxon'),
+  import(inBrowser ? '/shared/stockholm-calendar.js' : '../../shared/stockholm-calendar.js'),
+]);
+
+export const ZONE = TIME_ZONE;
+const calendar = stockholmCalendar(DateTime);
 
 /** A time in Stockholm with its zone, e.g. `2026-11-21 00:20 CET`. */
 export function formatTime(lang, iso) {
   if (!iso) return '–';
-  return new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', {
-    timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
-  }).format(new Date(iso));
+  return calendar.formatLocal(lang === 'sv' ? 'sv-SE' : 'en-GB', iso);
 }
 
 /** Today's (or `at`'s) date in Stockholm as `YYYY-MM-DD`, whatever the browser's own zone. */
-export function stockholmDate(at = new Date()) {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day}`;
-}
-
-/** How far Stockholm's wall clock is ahead of UTC at an instant. */
-function offsetMs(utcMs) {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: ZONE, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
-    .formatToParts(utcMs).map((x) => [x.type, Number(x.value)]));
-  const whole = Math.floor(utcMs / 1000) * 1000;
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - whole;
-}
+export const stockholmDate = (at = new Date()) => calendar.localDateOf(at);
 
 /** The instant a Stockholm calendar day (`YYYY-MM-DD`, plus `addDays`) begins, as ISO. */
-export function stockholmDayStart(date, addDays = 0) {
-  const [y, m, d] = date.split('-').map(Number);
-  const wall = Date.UTC(y, m - 1, d + addDays);
-  let at = wall - offsetMs(wall);
-  at = wall - offsetMs(at);
-  return new Date(at).toISOString();
-}
+export const stockholmDayStart = (date, addDays = 0) => calendar.startOfLocalDay(calendar.addDays(date, addDays)).toISOString();
 
 /** A date `days` before a `YYYY-MM-DD` date, as `YYYY-MM-DD`. */
-export function daysBefore(date, days) {
-  const [y, m, d] = date.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, d - days)).toISOString().slice(0, 10);
-}
+export const daysBefore = (date, days) => calendar.addDays(date, -days);
 
 /** A length of time in words, largest two units: `1 dag 3 tim`. */
 export function durationWords(lang, ms) {
