@@ -2,15 +2,7 @@ import { handleOf, trxOf, type Database } from '../shared/database.js';
 import type { Role } from '../shared/principal.js';
 import type { Tx } from '../shared/transaction.js';
 import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
-
-export interface AccessToken {
-  id: string;
-  name: string;
-  role: Role;
-  createdAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+import type { AccessToken, AccessTokenRepository } from './ports.js';
 
 function toToken(r: Record<string, unknown>): AccessToken {
   return {
@@ -24,7 +16,7 @@ function toToken(r: Record<string, unknown>): AccessToken {
 }
 
 /** The access_tokens table: only a token's SHA-256 is kept, never the token. */
-export function createAccessTokenRepository(db: Database) {
+export function createAccessTokenRepository(db: Database): AccessTokenRepository {
   return {
     async insert(tx: Tx, t: AccessToken & { tokenHash: string }): Promise<void> {
       await trxOf(tx)('access_tokens').insert({
@@ -48,8 +40,6 @@ export function createAccessTokenRepository(db: Database) {
     },
   };
 }
-
-export type AccessTokenRepository = ReturnType<typeof createAccessTokenRepository>;
 
 /** Tokens' names, for masking numbers stored before they were refused. */
 export function createAccessTokenStoredText(db: Database): StoredTextSource {

@@ -5,9 +5,9 @@ import { InvalidInput, NotFound } from '../shared/errors.js';
 import { containsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import { ROLES, type Principal, type Role } from '../shared/principal.js';
 import type { Transact } from '../shared/transaction.js';
-import type { AccessToken, AccessTokenRepository } from './access-token-repository.js';
+import type { AccessToken, AccessTokenRepository } from './ports.js';
 
-export type { AccessToken } from './access-token-repository.js';
+export type { AccessToken } from './ports.js';
 
 const hashOf = (token: string) => digest('sha256', token, 'hex');
 

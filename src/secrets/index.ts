@@ -1,2 +1,3 @@
 export { createSecretFingerprints, secretFingerprint, SecretMismatch, type SecretFingerprints, type SharedSecrets } from './secret-fingerprints.js';
-export { createSecretFingerprintRepository, type SecretFingerprintRepository } from './secret-fingerprint-repository.js';
+export type { SecretFingerprintRepository } from './ports.js';
+export { createSecretFingerprintRepository } from './secret-fingerprint-repository.js';

@@ -1,8 +1,9 @@
 import { handleOf, lockForTransaction, trxOf, type Database } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
+import type { SecretFingerprintRepository } from './ports.js';
 
 /** The secret_fingerprints table: per configuration variable, the fingerprints of the secrets in use. */
-export function createSecretFingerprintRepository(db: Database) {
+export function createSecretFingerprintRepository(db: Database): SecretFingerprintRepository {
   return {
     /** Serialises instances that start at the same moment, so both cannot register different secrets. */
     lock: (tx: Tx) => lockForTransaction(trxOf(tx), 'secret-fingerprints'),
@@ -21,5 +22,3 @@ export function createSecretFingerprintRepository(db: Database) {
     },
   };
 }
-
-export type SecretFingerprintRepository = ReturnType<typeof createSecretFingerprintRepository>;

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import { DomainError } from '../shared/errors.js';
 import type { Transact } from '../shared/transaction.js';
-import type { SecretFingerprintRepository } from './secret-fingerprint-repository.js';
+import type { SecretFingerprintRepository } from './ports.js';
 
 /** The secrets whose fingerprints the database keeps, by configuration variable. */
 export interface SharedSecrets {
