@@ -1,2 +1,3 @@
 export { createSessions, type Sessions } from './sessions.js';
-export { createSessionsRepository, type SessionsRepository } from './sessions-repository.js';
+export type { SessionsRepository } from './ports.js';
+export { createSessionsRepository } from './sessions-repository.js';

@@ -1,34 +1,12 @@
 import type { Role } from '../shared/principal.js';
 import { asTx, trxOf, type Database } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
-
-/** A session row as stored: only the SHA-256 of the cookie value is kept. */
-export interface SessionRow {
-  id: string;
-  secretHash: string;
-  tokenId: string | null;
-  userId: string | null;
-  roles: Role[] | null;
-  createdAt: string;
-  expiresAt: string;
-  lastSeenAt: string;
-}
-
-/** An open session with who it belongs to: a token (its role and name) or a person (their name). */
-export interface ActiveSession {
-  id: string;
-  tokenId: string | null;
-  userId: string | null;
-  role: Role | null;
-  roles: Role[];
-  name: string;
-  lastSeenAt: string;
-}
+import type { ActiveSession, SessionRow, SessionsRepository } from './ports.js';
 
 const rolesFrom = (v: unknown): Role[] => (typeof v === 'string' && v ? (v.split(',') as Role[]) : []);
 
 /** SQL of browser sessions (the `sessions` table, joined to the token or person it belongs to). */
-export function createSessionsRepository(db: Database) {
+export function createSessionsRepository(db: Database): SessionsRepository {
   return {
     transaction: <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => db.transaction((trx) => fn(asTx(trx))),
 
@@ -91,5 +69,3 @@ export function createSessionsRepository(db: Database) {
     },
   };
 }
-
-export type SessionsRepository = ReturnType<typeof createSessionsRepository>;

@@ -5,10 +5,11 @@ import { widestRole, type Principal, type Role } from '../shared/principal.js';
 import type { Clock } from '../shared/clock.js';
 import { Unauthenticated } from '../shared/errors.js';
 import type { OpenedSession, Person } from '../staff-sign-in/index.js';
-import type { SessionsRepository } from './sessions-repository.js';
+import type { Tx } from '../shared/transaction.js';
+import type { SessionsRepository } from './ports.js';
 
 /** Where a person is kept (the users repository's `save`), inside the sign-in's transaction. */
-export type SavePerson = (trx: Parameters<Parameters<SessionsRepository['transaction']>[0]>[0], p: Person, at: string) => Promise<void>;
+export type SavePerson = (trx: Tx, p: Person, at: string) => Promise<void>;
 
 const hashOf = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
 
@@ -30,7 +31,7 @@ const TOUCH_EVERY_MS = 60_000;
  */
 export function createSessions(deps: { sessions: SessionsRepository; tokens: AccessTokens; audit: AuditLog; clock: Clock; ttlMs: number; idleMs: number; savePerson?: SavePerson }) {
   const { sessions, tokens, audit, clock } = deps;
-  type Trx = Parameters<Parameters<SessionsRepository['transaction']>[0]>[0];
+  type Trx = Tx;
 
   async function closeIn(trx: Trx, secret: string, reason: 'signed-out' | 'replaced'): Promise<void> {
     const row = await sessions.findOpen(trx, hashOf(secret));
