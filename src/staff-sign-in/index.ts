@@ -4,4 +4,5 @@ export { createOpenIdClientProvider } from './openid-client-provider.js';
 export { rolesFromClaims, claimValues, type RoleMap } from './role-mapping.js';
 export { createSignInFailures, type SignInFailures } from './sign-in-failures.js';
 export { createSignInFailuresRepository } from './sign-in-failures-repository.js';
-export { createUsersRepository, type User, type UsersRepository } from './users-repository.js';
+export { createUsersRepository } from './users-repository.js';
+export type { User, UsersRepository, SignInFailuresRepository } from './ports.js';

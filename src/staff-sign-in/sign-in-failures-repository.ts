@@ -1,16 +1,11 @@
 import { lockForTransaction, type Database } from '../shared/database.js';
-
-export interface FailureCount {
-  failures: number;
-  windowStartedAt: string;
-  blockedUntil: string | null;
-}
+import type { FailureCount, SignInFailuresRepository } from './ports.js';
 
 /**
  * SQL of `sign_in_failures`: one row per account or token prefix (by hash). Counting is a
  * read-modify-write under a lock per key, so instances sharing one PostgreSQL count together.
  */
-export function createSignInFailuresRepository(db: Database) {
+export function createSignInFailuresRepository(db: Database): SignInFailuresRepository {
   return {
     async find(key: string): Promise<FailureCount | undefined> {
       const r = await db('sign_in_failures').where({ key }).first();
@@ -41,5 +36,3 @@ export function createSignInFailuresRepository(db: Database) {
     },
   };
 }
-
-export type SignInFailuresRepository = ReturnType<typeof createSignInFailuresRepository>;

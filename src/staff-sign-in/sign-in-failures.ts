@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
-import type { SignInFailuresRepository } from './sign-in-failures-repository.js';
+import type { SignInFailuresRepository } from './ports.js';
 
 /** How much of a token names it for counting: "glr_" and a few characters, never enough to use it. */
 const TOKEN_PREFIX_LENGTH = 10;

@@ -5,7 +5,7 @@ import type { RefusalLog } from '../http/refusals.js';
 import { cookieValue, sessionSecretOf, setSessionCookie } from '../http/session-cookie.js';
 import type { SignInTransaction } from './identity-provider.js';
 import type { StaffSignIn } from './staff-sign-in.js';
-import type { UsersRepository } from './users-repository.js';
+import type { UsersRepository } from './ports.js';
 
 /** Holds state, nonce and PKCE verifier between sending the browser to the provider and its return. */
 const TRANSACTION_COOKIE = 'gallra_sign_in';

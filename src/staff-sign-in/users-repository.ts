@@ -1,20 +1,10 @@
 import type { Role } from '../shared/principal.js';
 import { trxOf, type Database } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
-
-/** A member of staff as the identity provider last described them. */
-export interface User {
-  /** The provider's subject (sub). */
-  id: string;
-  issuer: string;
-  name: string;
-  email: string | null;
-  roles: Role[];
-  lastSignedInAt: string;
-}
+import type { User, UsersRepository } from './ports.js';
 
 /** SQL of the `users` table: people who signed in with the identity provider. */
-export function createUsersRepository(db: Database) {
+export function createUsersRepository(db: Database): UsersRepository {
   return {
     /** Creates the person or updates their name, e-mail and roles (each sign-in brings the provider's current view). */
     async save(tx: Tx, u: User): Promise<void> {
@@ -39,5 +29,3 @@ export function createUsersRepository(db: Database) {
     },
   };
 }
-
-export type UsersRepository = ReturnType<typeof createUsersRepository>;
