@@ -4,7 +4,7 @@ import type { DeleteRecordings, RecordingRepository } from '../recordings/index.
 import { DAY_MS, type Clock } from '../shared/clock.js';
 import { InvalidInput, Unavailable } from '../shared/errors.js';
 import type { Transact, Tx } from '../shared/transaction.js';
-import type { CallOptOut, OptOutRepository } from './opt-out-repository.js';
+import type { CallOptOut, OptOutRepository } from './ports.js';
 import type { OptOutSource } from './opt-out-registry.js';
 
 /** The reason a call opted out after the fact is discarded or deleted with (the webhook's per-call flag uses it too). */

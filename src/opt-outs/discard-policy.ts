@@ -1,7 +1,7 @@
 import type { DiscardPolicy } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
 import { CALL_OPTED_OUT } from './call-opt-out.js';
-import type { OptOutRepository } from './opt-out-repository.js';
+import type { OptOutRepository } from './ports.js';
 import { NUMBER_OPTED_OUT } from './opt-out-registry.js';
 
 /**

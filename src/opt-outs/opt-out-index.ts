@@ -1,4 +1,4 @@
-import type { OptOutRepository } from './opt-out-repository.js';
+import type { OptOutRepository } from './ports.js';
 
 /**
  * The caller keys with an opt-out in force, held in memory for the IVR's pre-call check.

@@ -6,7 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import { AlreadyExists, Unavailable } from '../shared/errors.js';
 import type { Transact, Tx } from '../shared/transaction.js';
 import { createOptOutIndex } from './opt-out-index.js';
-import type { OptOut, OptOutRepository } from './opt-out-repository.js';
+import type { OptOut, OptOutRepository } from './ports.js';
 
 export const OPT_OUT_SOURCES = ['ivr', 'agent', 'web', 'letter'] as const;
 /** A registration made by carrying out a data-subject objection (not a source a client may name). */

@@ -2,29 +2,9 @@ import { handleOf, isUniqueViolation, lockForTransaction, trxOf, type Database, 
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
 import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
+import type { CallOptOut, OptOut, OptOutRepository } from './ports.js';
 
 type Db = Database | Transaction;
-
-/** A standing opt-out. The caller key is kept only while the opt-out is in force. */
-export interface OptOut {
-  id: string;
-  source: string | null;
-  createdAt: string;
-  createdBy: string;
-}
-
-/** An after-the-fact opt-out of one call. */
-export interface CallOptOut {
-  id: string;
-  callId: string;
-  source: string | null;
-  /** The one source whose recording of the call is opted out; null: every source's. */
-  recordingSource: string | null;
-  requestedAt: string;
-  requestedBy: string;
-  recordingId: string | null;
-  discardedAt: string | null;
-}
 
 /** The pre-call check: one lookup on the unique index over caller_key. */
 async function findActiveId(db: Db, callerKey: string): Promise<string | undefined> {
@@ -145,7 +125,7 @@ function toCallOptOut(r: Record<string, unknown>): CallOptOut {
 }
 
 /** The opt_outs and call_opt_outs tables. Reads run on the pool, or in `tx` when given. */
-export function createOptOutRepository(db: Database) {
+export function createOptOutRepository(db: Database): OptOutRepository {
   return {
     /**
      * Serialises everything that decides about one caller key until `tx` ends: a registration, and an
@@ -190,8 +170,6 @@ export function createOptOutRepository(db: Database) {
     markCallDiscarded: (tx: Tx, id: string, recordingId: string, at: string) => markCallDiscarded(trxOf(tx), id, recordingId, at),
   };
 }
-
-export type OptOutRepository = ReturnType<typeof createOptOutRepository>;
 
 /** Call ids opted out after the fact, for masking numbers stored before they were refused. */
 export function createCallOptOutStoredText(db: Database): StoredTextSource {
