@@ -4,7 +4,7 @@ import { errorFacts, errorSummary, type Logger } from '../shared/logger.js';
 import type { Transact, Tx } from '../shared/transaction.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { Recording } from './recording.js';
-import type { RecordingRepository } from './recording-repository.js';
+import type { RecordingRepository } from './ports.js';
 
 /**
  * Enough to make a purge of thousands cheap (one UPDATE, a few multi-row audit inserts, one commit per

@@ -12,7 +12,7 @@ import { audioDurationMs } from './audio-duration.js';
 import type { CallMetadata } from './call-metadata.js';
 import type { Recording } from './recording.js';
 import { storageKeyFor } from './recording.js';
-import type { RecordingRepository } from './recording-repository.js';
+import type { RecordingRepository } from './ports.js';
 
 /**
  * Decides whether a call must not be kept although it arrived (an opt-out registry, an after-the-fact

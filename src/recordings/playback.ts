@@ -7,7 +7,7 @@ import { Gone, InvalidInput, NotFound, Unavailable } from '../shared/errors.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
 import { ObjectNotFound, type ByteRange, type ObjectStore, type StoredObject } from '../storage/index.js';
 import type { Recording } from './recording.js';
-import type { PageCursor, RecordingFilter, RecordingRepository } from './recording-repository.js';
+import type { PageCursor, RecordingFilter, RecordingRepository } from './ports.js';
 
 /** The opt-out registry as playback needs it (issue 3's `services.optOuts`). */
 export interface OptOutCheck {

@@ -2,6 +2,7 @@ import { handleOf, isPostgres, isUniqueViolation, lockingRows, toNumber, trxOf, 
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
 import type { Recording } from './recording.js';
+import type { DeletionClaim, LockedRecording, PageCursor, RecordingFilter, RecordingRepository } from './ports.js';
 import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
 
 type Db = Database | Transaction;
@@ -80,29 +81,6 @@ export async function insert(trx: Transaction, r: Recording): Promise<void> {
   await trx('recordings').insert(toRow(r));
 }
 
-export interface RecordingFilter {
-  /** started_at ≥ from (ISO). */
-  from?: string;
-  /** started_at < to (ISO). */
-  to?: string;
-  /** Any of these queues, exactly as stored (the use case folds case against `distinctValues`). */
-  queues?: string[];
-  /** Any of these agents, exactly as stored. */
-  agentIds?: string[];
-  /** The phone system's id of the call. */
-  callId?: string;
-  /** Only these statuses; all when omitted. */
-  statuses?: Recording['status'][];
-  /** Only recordings whose deadline is later than this (ISO). */
-  deadlineAfter?: string;
-}
-
-/** Position after the last row of a page: newest first, ties broken by id. */
-export interface PageCursor {
-  startedAt: string;
-  id: string;
-}
-
 /** One page, newest call first; `limit + 1` rows are read so the caller knows whether more follow. */
 async function listPage(db: Db, filter: RecordingFilter, after: PageCursor | undefined, limit: number): Promise<{ rows: Recording[]; more: boolean }> {
   const q = db('recordings').select('*');
@@ -159,23 +137,6 @@ async function tombstone(trx: Transaction, ids: string[], fields: { at: string; 
     .where('status', 'stored')
     .update({ status: 'deleted', caller_key: null, deleted_at: fields.at, reason: fields.reason, updated_at: fields.at }, ['id'])) as { id: string }[];
   return updated.map((u) => u.id);
-}
-
-/** What a deletion committed to when it claimed a recording: the one that finishes it audits this. */
-export interface DeletionClaim {
-  /** When the deletion checked the holds and claimed the row. */
-  at: string;
-  reason: string;
-  /** Null for claims made before the actor was kept. */
-  actor: string | null;
-  details: Record<string, unknown>;
-}
-
-/** A recording row read under a row lock, with its deletion claim. */
-export interface LockedRecording {
-  recording: Recording;
-  /** The deletion that claimed it (checked its holds and committed to removing it); null if none has. */
-  claim: DeletionClaim | null;
 }
 
 function claimOf(r: Record<string, unknown>): DeletionClaim | null {
@@ -246,7 +207,7 @@ async function storedKeysAmong(db: Db, keys: string[]): Promise<Set<string>> {
 }
 
 /** The recordings table. Reads run on the pool, or in `tx` when given; writes need a transaction. */
-export function createRecordingRepository(db: Database) {
+export function createRecordingRepository(db: Database): RecordingRepository {
   return {
     findById: (id: string, tx?: Tx) => findById(handleOf(db, tx), id),
     findByCallId: (callId: string, tx?: Tx) => findByCallId(handleOf(db, tx), callId),
@@ -273,8 +234,6 @@ export function createRecordingRepository(db: Database) {
     storedKeysAmong: (keys: string[]) => storedKeysAmong(db, keys),
   };
 }
-
-export type RecordingRepository = ReturnType<typeof createRecordingRepository>;
 
 /** Recordings' call ids, queues, agents and deletion notes, for masking numbers stored before they were refused. */
 export function createRecordingStoredText(db: Database): StoredTextSource {
