@@ -1,27 +1,9 @@
 import { handleOf, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
 import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
+import type { ActiveHold, Hold, HoldRepository } from './ports.js';
 
 type Db = Database | Transaction;
-
-export interface Hold {
-  id: string;
-  recordingId: string;
-  reason: string;
-  until: string | null;
-  placedAt: string;
-  placedBy: string;
-  releasedAt: string | null;
-  releasedBy: string | null;
-  lapsedAt: string | null;
-}
-
-/** A hold in force, with the call it keeps from deletion. */
-export interface ActiveHold extends Hold {
-  callId: string;
-  startedAt: string;
-  deadline: string;
-}
 
 function fromRow(r: Record<string, unknown>): Hold {
   return {
@@ -46,9 +28,8 @@ function active(db: Db, at: string) {
 }
 
 /** The holds table. */
-export function createHoldRepository(db: Database) {
+export function createHoldRepository(db: Database): HoldRepository {
   return {
-    /** The active hold of each of `recordingIds` that has one: recording id → hold id. */
     /** How many recordings are stored past their deadline without an active hold: one count, in SQL. */
     async unheldOverdueCount(now: Date, tx?: Tx): Promise<number> {
       const h = handleOf(db, tx);
@@ -62,6 +43,7 @@ export function createHoldRepository(db: Database) {
       return toNumber(row?.n ?? 0);
     },
 
+    /** The active hold of each of `recordingIds` that has one: recording id → hold id. */
     async activeHoldIds(recordingIds: string[], now: Date, tx?: Tx): Promise<Map<string, string>> {
       const out = new Map<string, string>();
       for (let i = 0; i < recordingIds.length; i += 500) {
@@ -123,8 +105,6 @@ export function createHoldRepository(db: Database) {
     },
   };
 }
-
-export type HoldRepository = ReturnType<typeof createHoldRepository>;
 
 /** Holds' reasons, for masking numbers stored before they were refused; a case's own reason is the service's. */
 export function createHoldStoredText(db: Database): StoredTextSource {

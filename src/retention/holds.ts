@@ -5,9 +5,9 @@ import type { Clock } from '../shared/clock.js';
 import { Conflict, InvalidInput, NotFound } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Transact } from '../shared/transaction.js';
-import type { ActiveHold, Hold, HoldRepository } from './hold-repository.js';
+import type { ActiveHold, Hold, HoldRepository } from './ports.js';
 
-export type { ActiveHold, Hold } from './hold-repository.js';
+export type { ActiveHold, Hold } from './ports.js';
 
 /**
  * Restriction of processing: a held recording is not deleted, by retention or by hand. Placing,

@@ -1,11 +1,12 @@
 import { isUniqueViolation, type Database } from '../shared/database.js';
+import type { LeaseRepository } from './ports.js';
 
 /**
  * The job_leases table: one row per job. Each statement is a single conditional write (insert, or
  * update where expired), so SQLite and PostgreSQL need no dialect-specific locking: exactly one
  * contender's write succeeds.
  */
-export function createLeaseRepository(db: Database) {
+export function createLeaseRepository(db: Database): LeaseRepository {
   return {
     /** True when this holder now has the lease: it was free, or its last holder let it expire. */
     async take(l: { name: string; holder: string; acquiredAt: string; expiresAt: string }): Promise<boolean> {
@@ -27,5 +28,3 @@ export function createLeaseRepository(db: Database) {
     },
   };
 }
-
-export type LeaseRepository = ReturnType<typeof createLeaseRepository>;

@@ -1,15 +1,6 @@
 import { handleOf, isPostgres, trxOf, type Database } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
-
-/** An orphan the sweep has decided to delete and not yet written down as deleted. */
-export interface OrphanDeletion {
-  /** The object key, or the store's id of a crash leftover. */
-  target: string;
-  kind: 'object' | 'temp-file' | 'sidecar' | 'multipart-upload';
-  storageKey: string | null;
-  lastModified: string;
-  recordedAt: string;
-}
+import type { OrphanDeletion, OrphanDeletionRepository } from './ports.js';
 
 /** SQLite's older limit of 999 bound variables: five columns a row. */
 const ROWS_PER_INSERT = 150;
@@ -26,7 +17,7 @@ function fromRow(r: Record<string, unknown>): OrphanDeletion {
 }
 
 /** The orphan_deletions table: the sweep's intents, written before a deletion and cleared with its audit entry. */
-export function createOrphanDeletionRepository(db: Database) {
+export function createOrphanDeletionRepository(db: Database): OrphanDeletionRepository {
   return {
     /** Records intents; one already recorded for a target (a crashed sweep's) is kept as it is. */
     async record(tx: Tx, intents: OrphanDeletion[]): Promise<void> {
@@ -70,5 +61,3 @@ export function createOrphanDeletionRepository(db: Database) {
     },
   };
 }
-
-export type OrphanDeletionRepository = ReturnType<typeof createOrphanDeletionRepository>;

@@ -1,6 +1,6 @@
 import type { RecordingRepository } from '../recordings/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { HoldRepository } from './hold-repository.js';
+import type { HoldRepository } from './ports.js';
 
 export interface OverdueRecording {
   id: string;

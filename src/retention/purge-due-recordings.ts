@@ -6,7 +6,7 @@ import { Conflict, NotFound, Unavailable } from '../shared/errors.js';
 import { errorFacts, errorSummary, type Logger } from '../shared/logger.js';
 import type { Holds } from './holds.js';
 import type { OverdueRecordings } from './overdue-recordings.js';
-import type { RetentionMetrics } from './retention-metrics.js';
+import type { RetentionMetrics } from './ports.js';
 import type { DeletionHorizon } from './run-schedule.js';
 import type { OrphanReport, SweepOrphans } from './sweep-orphans.js';
 

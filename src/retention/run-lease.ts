@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
-import type { LeaseRepository } from './lease-repository.js';
+import type { LeaseRepository } from './ports.js';
 
 /** A held lease; renew it while working, release it when done. */
 export interface Lease {

@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Transact } from '../shared/transaction.js';
 import type { Logger } from '../shared/logger.js';
 import type { DeleteResult, ObjectStore } from '../storage/index.js';
-import type { OrphanDeletion, OrphanDeletionRepository } from './orphan-deletion-repository.js';
+import type { OrphanDeletion, OrphanDeletionRepository } from './ports.js';
 
 export interface OrphanReport {
   /** Object keys and crash leftovers' ids deleted, each with exactly one `recording.orphan-deleted` entry (on a dry run: would be). */

@@ -1,0 +1,84 @@
+import type { Tx } from '../shared/transaction.js';
+
+export interface Hold {
+  id: string;
+  recordingId: string;
+  reason: string;
+  until: string | null;
+  placedAt: string;
+  placedBy: string;
+  releasedAt: string | null;
+  releasedBy: string | null;
+  lapsedAt: string | null;
+}
+
+/** A hold in force, with the call it keeps from deletion. */
+export interface ActiveHold extends Hold {
+  callId: string;
+  startedAt: string;
+  deadline: string;
+}
+
+/** The holds table: the one place that says what a hold in force is (neither released nor lapsed, and `until`, if any, still ahead). */
+export interface HoldRepository {
+  /** How many recordings are stored past their deadline without a hold in force. */
+  unheldOverdueCount(now: Date, tx?: Tx): Promise<number>;
+  /** The hold in force of each of `recordingIds` that has one: recording id → hold id. */
+  activeHoldIds(recordingIds: string[], now: Date, tx?: Tx): Promise<Map<string, string>>;
+  findActive(recordingId: string, now: Date, tx?: Tx): Promise<Hold | undefined>;
+  /**
+   * The hold in force an administrator placed by hand: not one a data-subject request placed (reason
+   * subject-request:<case id>), which its case releases. A recording may carry one of each.
+   */
+  findActiveManual(recordingId: string, now: Date, tx?: Tx): Promise<Hold | undefined>;
+  insert(tx: Tx, h: Hold): Promise<void>;
+  /** True when this call released it (it was neither released nor lapsed before). */
+  release(tx: Tx, id: string, at: string, by: string): Promise<boolean>;
+  /** Holds still in force whose `until` is at or before `at`. */
+  dueToLapse(at: string): Promise<Hold[]>;
+  /** True when this call lapsed it (it was neither released nor lapsed before). */
+  lapse(tx: Tx, id: string, at: string): Promise<boolean>;
+  /** Every hold in force at `now`, with the call it keeps, soonest end first (open-ended last). */
+  listActive(now: Date, tx?: Tx): Promise<ActiveHold[]>;
+  forRecording(recordingId: string): Promise<Hold[]>;
+}
+
+/** The job_leases table: one row per job, taken by a single conditional write. */
+export interface LeaseRepository {
+  /** True when this holder now has the lease: it was free, or its last holder let it expire. */
+  take(l: { name: string; holder: string; acquiredAt: string; expiresAt: string }): Promise<boolean>;
+  /** False when the lease is no longer this holder's. */
+  extend(name: string, holder: string, expiresAt: string): Promise<boolean>;
+  drop(name: string, holder: string): Promise<void>;
+}
+
+/** An orphan the sweep has decided to delete and not yet written down as deleted. */
+export interface OrphanDeletion {
+  /** The object key, or the store's id of a crash leftover. */
+  target: string;
+  kind: 'object' | 'temp-file' | 'sidecar' | 'multipart-upload';
+  storageKey: string | null;
+  lastModified: string;
+  recordedAt: string;
+}
+
+/** The orphan_deletions table: the sweep's intents, written before a deletion and cleared with its audit entry. */
+export interface OrphanDeletionRepository {
+  /** Records intents; one already recorded for a target (a crashed sweep's) is kept as it is. */
+  record(tx: Tx, intents: OrphanDeletion[]): Promise<void>;
+  /**
+   * Removes the intents of `targets` and returns those it removed: of two sweeps finishing the same
+   * intent only one gets it back, so only one writes its audit entry.
+   */
+  clear(tx: Tx, targets: string[]): Promise<OrphanDeletion[]>;
+  /** Intents a sweep recorded and did not finish (it crashed, or the store refused), by target, a page after `after`. */
+  pending(after: string | undefined, limit: number, tx?: Tx): Promise<OrphanDeletion[]>;
+}
+
+/** What the retention job counts and times (Prometheus in production). */
+export interface RetentionMetrics {
+  deletions: { inc(labels: { reason: string }, value?: number): void };
+  failures: { inc(value?: number): void };
+  runDuration: { observe(seconds: number): void };
+  lastSuccess: { set(value: number): void };
+}
