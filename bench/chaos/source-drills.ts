@@ -9,7 +9,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readAuditEntries, verifyChain, type AuditEntry } from '../../src/audit-log/index.js';
+import { verifyChain, type AuditEntry } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { countLost, broke, delay, makeWav, newNumber, note, sha256, startService, sweepAndCountLeftovers, tokenFor, type DbKind, type Row, type Service, type StoreKind, type World } from './harness.js';
 import { withWorld, type DrillOptions } from './scenarios.js';
 

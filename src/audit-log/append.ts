@@ -1,6 +1,6 @@
 import type { Clock } from '../shared/clock.js';
 import type { Tx } from '../shared/transaction.js';
-import type { AuditRepository } from './audit-repository.js';
+import type { AuditRepository } from './ports.js';
 import { canonicalJson, GENESIS_HASH, hashEntry, type AuditEntry } from './canonical.js';
 
 /** Who did it: "<role>:<id>", e.g. "admin:tok_3f9a…", "phone-system:webhook", "system:retention". */

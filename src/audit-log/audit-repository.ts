@@ -4,6 +4,7 @@ import { handleOf, isPostgres, isUniqueViolation, lockForTransaction, toNumber, 
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
 import type { AuditEntry, StoredAuditEntry } from './canonical.js';
+import type { AuditRepository, CheckpointRecord, EntryFilter } from './ports.js';
 
 interface Row {
   seq: number | string;
@@ -66,26 +67,6 @@ export async function* readAll(
   }
 }
 
-export interface EntryFilter {
-  /** Inclusive lower bound on `at` (ISO). */
-  from?: string;
-  /** Exclusive upper bound on `at` (ISO). */
-  to?: string;
-  action?: string;
-  subject?: string;
-  /** Entries by this actor ("admin:tok_…", "user:<sub>", "system:retention"). */
-  actor?: string;
-  /** Entries about this recording: its own subject, and its call's (an opt-out during the call). */
-  recording?: string;
-  /** Entries about this call: its own subject, and its recording's. */
-  call?: string;
-  /** Cursor: only entries with seq greater than this. */
-  afterSeq?: number;
-  /** Never beyond this seq, so an export is a snapshot even while entries are appended. */
-  untilSeq?: number;
-  limit?: number;
-}
-
 /** Matching entries in seq order, paged by seq so memory stays flat however large the range. */
 export async function* query(db: Database, f: EntryFilter, pageSize = 5000): AsyncIterable<AuditEntry> {
   let after = f.afterSeq ?? 0;
@@ -117,15 +98,6 @@ interface CheckpointRow {
   signature: string;
   key_id: string;
   object_key: string;
-}
-
-export interface CheckpointRecord {
-  seq: number;
-  hash: string;
-  at: string;
-  signature: string;
-  keyId: string;
-  objectKey: string;
 }
 
 export async function insertCheckpoint(db: Database | Transaction, c: CheckpointRecord): Promise<void> {
@@ -298,7 +270,7 @@ export async function* readStoredPages(db: Database, pageSize = 2000, sliceSize 
 }
 
 /** The audit_entries and audit_checkpoints tables. */
-export function createAuditRepository(db: Database) {
+export function createAuditRepository(db: Database): AuditRepository {
   return {
     /** Serialises appenders of the chain until `tx` ends (PostgreSQL; SQLite's one connection already does). */
     lockChain: (tx: Tx) => lockForTransaction(trxOf(tx), 'audit-chain'),
@@ -309,6 +281,10 @@ export function createAuditRepository(db: Database) {
     readStoredPages: (pageSize?: number, sliceSize?: number, afterSeq?: number) => readStoredPages(db, pageSize, sliceSize, afterSeq),
     detailsOfAction: (action: string) => detailsOfAction(db, action),
     listCheckpoints: () => listCheckpoints(db),
+    async entriesWithActionsSince(actions: string[], since: string): Promise<AuditEntry[]> {
+      const rows: Row[] = await db('audit_entries').whereIn('action', actions).andWhere('at', '>=', since).orderBy('seq');
+      return rows.map(fromRow);
+    },
     /** Throws AlreadyExists when that seq is checkpointed already. */
     async insertCheckpoint(c: CheckpointRecord): Promise<void> {
       try {
@@ -320,5 +296,3 @@ export function createAuditRepository(db: Database) {
     },
   };
 }
-
-export type AuditRepository = ReturnType<typeof createAuditRepository>;

@@ -4,7 +4,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Transact } from '../shared/transaction.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { AuditLog } from './append.js';
-import type { AuditRepository } from './audit-repository.js';
+import type { AuditRepository } from './ports.js';
 import { parseCheckpointFile, parseKeyFile, type PublishedKey } from './evidence-format.js';
 import { createSigner, keyIdOf, publicKeyFromPem, type Signer, type SignedCheckpoint } from './signing.js';
 import { checkCheckpoints, verifyAuditPages, type AuditProblem, type AuditVerdict, type CheckpointCopy, type VerificationKey } from './verify-log.js';

@@ -1,6 +1,6 @@
 import type { Transact } from '../shared/transaction.js';
 import type { AuditLog } from './append.js';
-import type { AuditRepository } from './audit-repository.js';
+import type { AuditRepository } from './ports.js';
 import { canonicalJson, type AuditEntry } from './canonical.js';
 import type { AuditCheckpoints } from './checkpoints.js';
 import type { AuditVerdict } from './verify-log.js';

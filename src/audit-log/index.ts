@@ -1,7 +1,8 @@
 export { createAuditLog, type AuditLog, type AuditInput, type Actor } from './append.js';
 export { canonicalJson, canonicalEntry, hashEntry, hashStoredEntry, GENESIS_HASH, type AuditEntry, type StoredAuditEntry } from './canonical.js';
 export { verifyChain, type ChainVerdict, type ChainProblem } from './verify-chain.js';
-export { createAuditRepository, readAll as readAuditEntries, head as auditHead, fromRow as auditEntryFromRow, type AuditRepository } from './audit-repository.js';
+export type { AuditRepository, EntryFilter, CheckpointRecord } from './ports.js';
+export { createAuditRepository } from './audit-repository.js';
 export {
   verifyAuditLog, verifyAuditPages, checkCheckpoints, verificationKeys,
   type AuditVerdict, type AuditProblem, type AuditProblemKind, type CheckpointCopy, type MalformedEntry, type MalformedCheckpoint, type VerificationKey, type VerifyOptions,

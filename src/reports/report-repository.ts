@@ -1,4 +1,4 @@
-import { auditEntryFromRow, type AuditEntry } from '../audit-log/index.js';
+import { createAuditRepository, type AuditEntry } from '../audit-log/index.js';
 import { toNumber, type Database } from '../shared/database.js';
 
 export interface RecordingFacts {
@@ -60,8 +60,7 @@ export async function activeHolds(db: Database, recordingIds: string[], now: str
 
 /** Deletion and discard entries appended at or after `since` (a recording cannot end before it starts). */
 export async function disposalEntriesSince(db: Database, since: string): Promise<AuditEntry[]> {
-  const rows = await db('audit_entries').whereIn('action', ['recording.deleted', 'recording.discarded']).andWhere('at', '>=', since).orderBy('seq');
-  return rows.map(auditEntryFromRow);
+  return createAuditRepository(db).entriesWithActionsSince(['recording.deleted', 'recording.discarded'], since);
 }
 
 /** A hold in force at `now` (bound as the query's `?`s: now). SQL text shared by the overview's queries. */

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { readAuditEntries, verifyChain, type AuditEntry } from '../../src/audit-log/index.js';
+import { verifyChain, type AuditEntry } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { filesIn } from '../helpers/sources.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { callMeta, fixture } from '../helpers/webhook.js';

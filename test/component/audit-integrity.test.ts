@@ -9,9 +9,8 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { scheduleAuditCheckpoints } from '../../jobs/audit-checkpoint.js';
 import { createApp } from '../../src/app.js';
-import {
-  auditChainReadinessCheck, checkpointObjectBody, checkpointObjectKey, createSigner, hashEntry, readAuditEntries, type AuditEntry,
-} from '../../src/audit-log/index.js';
+import { auditChainReadinessCheck, checkpointObjectBody, checkpointObjectKey, createSigner, hashEntry, type AuditEntry } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { createServices, type Services } from '../../src/services.js';
 import { Conflict } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';

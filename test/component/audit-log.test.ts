@@ -8,7 +8,8 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { scheduleAuditCheckpoints } from '../../jobs/audit-checkpoint.js';
 import { readStoredPages } from '../../src/audit-log/audit-repository.js';
-import { readAuditEntries, verifyAuditPages, type AuditEntry } from '../../src/audit-log/index.js';
+import { verifyAuditPages, type AuditEntry } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { itOn, secretsEnv, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { asTx } from '../../src/shared/database.js';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
-import { readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
+import { verifyChain } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, multipartBody, recordingBody, signedHeaders } from '../helpers/webhook.js';
 

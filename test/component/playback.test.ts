@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
-import { readAuditEntries } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import type { Role } from '../../src/shared/principal.js';
 import { recordingRepository } from '../../src/recordings/index.js';
 import { DAY_MS } from '../../src/shared/clock.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
-import { readAuditEntries } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { startTestApp, TEST_CONTROLLER, type TestApp } from '../helpers/test-app.js';
 
 async function entries(t: TestApp, action: string) {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
-import { readAuditEntries } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { startOidcTestApp, type OidcTestApp } from '../helpers/oidc-app.js';
 import { CookieJar, signInAtProvider, step } from '../helpers/oidc-provider.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';

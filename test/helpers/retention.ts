@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { readAuditEntries, type AuditEntry } from '../../src/audit-log/index.js';
+import { type AuditEntry } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { recordingRepository, storageKeyFor, type Recording } from '../../src/recordings/index.js';
 import { DAY_MS } from '../../src/shared/clock.js';
 import type { Database } from '../../src/shared/database.js';

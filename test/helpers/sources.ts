@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readAuditEntries } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { cronForInterval, type FolderSourceConfig, type SftpSourceConfig } from '../../src/sources/index.js';
 import type { TestApp } from './test-app.js';
 

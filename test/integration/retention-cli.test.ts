@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { readAuditEntries } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { createDatabase } from '../../src/shared/database.js';
 
 const run = promisify(execFile);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { readAuditEntries } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { createServices } from '../../src/services.js';
 import { ManualClock, systemClock } from '../../src/shared/clock.js';
 import { secretFingerprint, SecretMismatch } from '../../src/secrets/index.js';

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createAuditLog, createAuditRepository, readAuditEntries, verifyChain } from '../../src/audit-log/index.js';
+import { createAuditLog, createAuditRepository, verifyChain } from '../../src/audit-log/index.js';
+import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createDatabase, migrateLatest, type Database, asTx } from '../../src/shared/database.js';
 
