@@ -95,7 +95,7 @@ export function createServices(infra: Infrastructure) {
     recordings, transaction, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff,
   });
   const subjectRequests = createSubjectRequestServices({
-    repo: createSubjectRequestRepository(db), transaction, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
+    repo: createSubjectRequestRepository(db), recordings, holds: holds.forRequests, optOutRecords: optOutRows, transaction, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
     policy: { controller: config.controller, retentionDays: config.retentionDays },
   });
   const playback = createPlayback({ recordings, transaction, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });

@@ -168,6 +168,11 @@ export function createOptOutRepository(db: Database): OptOutRepository {
     pendingCallOptOutsBefore: (before: Date, after: string | undefined, limit: number) => pendingCallOptOutsBefore(db, before.toISOString(), after, limit),
     deletePendingCallOptOut: (tx: Tx, id: string) => deletePendingCallOptOut(trxOf(tx), id),
     markCallDiscarded: (tx: Tx, id: string, recordingId: string, at: string) => markCallDiscarded(trxOf(tx), id, recordingId, at),
+    async callOptOutsOf(callIds: string[]): Promise<CallOptOut[]> {
+      const out: CallOptOut[] = [];
+      for (let i = 0; i < callIds.length; i += 500) out.push(...(await db('call_opt_outs').whereIn('call_id', callIds.slice(i, i + 500))).map(toCallOptOut));
+      return out;
+    },
   };
 }
 

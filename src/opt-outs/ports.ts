@@ -55,4 +55,6 @@ export interface OptOutRepository {
   /** Forgets a call opt-out if its call has still not arrived; true when this call removed it. */
   deletePendingCallOptOut(tx: Tx, id: string): Promise<boolean>;
   markCallDiscarded(tx: Tx, id: string, recordingId: string, at: string): Promise<void>;
+  /** Every call opt-out of these calls, whatever became of them. */
+  callOptOutsOf(callIds: string[]): Promise<CallOptOut[]>;
 }

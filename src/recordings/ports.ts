@@ -78,4 +78,8 @@ export interface RecordingRepository {
   storedOfCaller(callerKey: string): Promise<Recording[]>;
   /** Which of these storage keys belong to a stored recording. */
   storedKeysAmong(keys: string[]): Promise<Set<string>>;
+  /** Every recording row that still carries the caller key (in practice: the stored ones), by start then id. */
+  withCallerKey(callerKey: string): Promise<Recording[]>;
+  /** These recordings, those that exist, in no particular order. */
+  findByIds(ids: string[]): Promise<Recording[]>;
 }

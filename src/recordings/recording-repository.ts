@@ -232,6 +232,14 @@ export function createRecordingRepository(db: Database): RecordingRepository {
     claimedNotDue: (cutoff: Date, after: string | undefined, limit: number) => claimedNotDue(db, cutoff.toISOString(), after, limit),
     storedOfCaller: (callerKey: string) => storedOfCaller(db, callerKey),
     storedKeysAmong: (keys: string[]) => storedKeysAmong(db, keys),
+    async withCallerKey(callerKey: string): Promise<Recording[]> {
+      return (await db('recordings').where({ caller_key: callerKey }).orderBy([{ column: 'started_at' }, { column: 'id' }])).map(fromRow);
+    },
+    async findByIds(ids: string[]): Promise<Recording[]> {
+      const out: Recording[] = [];
+      for (let i = 0; i < ids.length; i += 500) out.push(...(await db('recordings').whereIn('id', ids.slice(i, i + 500))).map(fromRow));
+      return out;
+    },
   };
 }
 

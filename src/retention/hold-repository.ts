@@ -19,12 +19,17 @@ function fromRow(r: Record<string, unknown>): Hold {
   };
 }
 
-/** Holds neither released nor lapsed whose `until` (if any) is still ahead of `at`. */
-function active(db: Db, at: string) {
-  return db('holds')
-    .whereNull('released_at')
-    .whereNull('lapsed_at')
-    .andWhere((q) => q.whereNull('until').orWhere('until', '>', at));
+/** Holds neither released nor lapsed (their `until` may have passed without the lapse job yet). */
+function notEnded(db: Db, alias = 'holds') {
+  return db(alias === 'holds' ? 'holds' : `holds as ${alias}`).whereNull(`${alias}.released_at`).whereNull(`${alias}.lapsed_at`);
+}
+
+/**
+ * A hold in force at `at`: neither released nor lapsed, and its `until` (if any) still ahead. The one
+ * definition: every query about holds in force (retention, data-subject requests, the reports) starts here.
+ */
+export function holdsInForce(db: Db, at: string, alias = 'holds') {
+  return notEnded(db, alias).andWhere((q) => q.whereNull(`${alias}.until`).orWhere(`${alias}.until`, '>', at));
 }
 
 /** The holds table. */
@@ -37,7 +42,7 @@ export function createHoldRepository(db: Database): HoldRepository {
       const row = await h('recordings as r')
         .where('r.status', 'stored')
         .andWhere('r.deadline', '<=', at)
-        .whereNotExists(active(h, at).whereRaw('holds.recording_id = r.id').select(h.raw('1')))
+        .whereNotExists(holdsInForce(h, at).whereRaw('holds.recording_id = r.id').select(h.raw('1')))
         .count({ n: '*' })
         .first();
       return toNumber(row?.n ?? 0);
@@ -47,14 +52,14 @@ export function createHoldRepository(db: Database): HoldRepository {
     async activeHoldIds(recordingIds: string[], now: Date, tx?: Tx): Promise<Map<string, string>> {
       const out = new Map<string, string>();
       for (let i = 0; i < recordingIds.length; i += 500) {
-        const rows = await active(handleOf(db, tx), now.toISOString()).whereIn('recording_id', recordingIds.slice(i, i + 500)).select('id', 'recording_id');
+        const rows = await holdsInForce(handleOf(db, tx), now.toISOString()).whereIn('recording_id', recordingIds.slice(i, i + 500)).select('id', 'recording_id');
         for (const r of rows) out.set(r.recording_id as string, r.id as string);
       }
       return out;
     },
 
     async findActive(recordingId: string, now: Date, tx?: Tx): Promise<Hold | undefined> {
-      const row = await active(handleOf(db, tx), now.toISOString()).where({ recording_id: recordingId }).first();
+      const row = await holdsInForce(handleOf(db, tx), now.toISOString()).where({ recording_id: recordingId }).first();
       return row ? fromRow(row) : undefined;
     },
 
@@ -63,7 +68,7 @@ export function createHoldRepository(db: Database): HoldRepository {
      * subject-request:<case id>), which its case releases. A recording may carry one of each.
      */
     async findActiveManual(recordingId: string, now: Date, tx?: Tx): Promise<Hold | undefined> {
-      const row = await active(handleOf(db, tx), now.toISOString()).andWhereNot('reason', 'like', 'subject-request:%').where({ recording_id: recordingId }).first();
+      const row = await holdsInForce(handleOf(db, tx), now.toISOString()).andWhereNot('reason', 'like', 'subject-request:%').where({ recording_id: recordingId }).first();
       return row ? fromRow(row) : undefined;
     },
 
@@ -73,27 +78,24 @@ export function createHoldRepository(db: Database): HoldRepository {
 
     /** True when this call released it (it was neither released nor lapsed before). */
     async release(tx: Tx, id: string, at: string, by: string): Promise<boolean> {
-      return (await trxOf(tx)('holds').where({ id }).whereNull('released_at').whereNull('lapsed_at').update({ released_at: at, released_by: by })) === 1;
+      return (await notEnded(trxOf(tx)).where({ id }).update({ released_at: at, released_by: by })) === 1;
     },
 
     /** Holds still in force whose `until` is at or before `at`. */
     async dueToLapse(at: string): Promise<Hold[]> {
-      return (await db('holds').whereNull('released_at').whereNull('lapsed_at').whereNotNull('until').andWhere('until', '<=', at)).map(fromRow);
+      return (await notEnded(db).whereNotNull('until').andWhere('until', '<=', at)).map(fromRow);
     },
 
     /** True when this call lapsed it (it was neither released nor lapsed before). */
     async lapse(tx: Tx, id: string, at: string): Promise<boolean> {
-      return (await trxOf(tx)('holds').where({ id }).whereNull('released_at').whereNull('lapsed_at').update({ lapsed_at: at })) === 1;
+      return (await notEnded(trxOf(tx)).where({ id }).update({ lapsed_at: at })) === 1;
     },
 
     /** Every hold in force at `now`, with the call it keeps, soonest end first (open-ended last). */
     async listActive(now: Date, tx?: Tx): Promise<ActiveHold[]> {
       const at = now.toISOString();
-      // As active(), with the columns named by table: recordings has a reason column too.
-      const rows = await handleOf(db, tx)('holds')
-        .whereNull('holds.released_at')
-        .whereNull('holds.lapsed_at')
-        .andWhere((q) => q.whereNull('holds.until').orWhere('holds.until', '>', at))
+      // Columns named by table: recordings has a reason column too.
+      const rows = await holdsInForce(handleOf(db, tx), at)
         .join('recordings', 'recordings.id', 'holds.recording_id')
         .select('holds.*', 'recordings.call_id as call_id', 'recordings.started_at as started_at', 'recordings.deadline as deadline')
         .orderByRaw('holds.until is null, holds.until, holds.placed_at, holds.id');
@@ -102,6 +104,31 @@ export function createHoldRepository(db: Database): HoldRepository {
 
     async forRecording(recordingId: string): Promise<Hold[]> {
       return (await db('holds').where({ recording_id: recordingId }).orderBy('placed_at')).map(fromRow);
+    },
+
+    async inForceOn(recordingIds: string[], now: Date, tx?: Tx): Promise<Hold[]> {
+      const out: Hold[] = [];
+      for (let i = 0; i < recordingIds.length; i += 500) {
+        out.push(...(await holdsInForce(handleOf(db, tx), now.toISOString()).whereIn('recording_id', recordingIds.slice(i, i + 500)).orderBy('placed_at')).map(fromRow));
+      }
+      return out;
+    },
+
+    async insertMany(tx: Tx, holds: Hold[]): Promise<void> {
+      for (let i = 0; i < holds.length; i += 100) {
+        await trxOf(tx)('holds').insert(
+          holds.slice(i, i + 100).map((h) => ({ id: h.id, recording_id: h.recordingId, reason: h.reason, until: h.until, placed_at: h.placedAt, placed_by: h.placedBy })),
+        );
+      }
+    },
+
+    async releaseWithReason(tx: Tx, reason: string, at: string, by: string): Promise<Hold[]> {
+      const trx = trxOf(tx);
+      const held = (await notEnded(trx).where({ reason })).map(fromRow);
+      for (let i = 0; i < held.length; i += 500) {
+        await notEnded(trx).whereIn('id', held.slice(i, i + 500).map((h) => h.id)).update({ released_at: at, released_by: by });
+      }
+      return held;
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { Conflict, InvalidInput, NotFound } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Transact } from '../shared/transaction.js';
-import type { ActiveHold, Hold, HoldRepository } from './ports.js';
+import type { ActiveHold, Hold, HoldRepository, RequestHolds } from './ports.js';
 
 export type { ActiveHold, Hold } from './ports.js';
 
@@ -15,8 +15,29 @@ export type { ActiveHold, Hold } from './ports.js';
  */
 export function createHolds(deps: { holds: HoldRepository; recordings: RecordingRepository; transaction: Transact; audit: AuditLog; clock: Clock; logger: Logger }) {
   const { holds, recordings, transaction, audit, clock, logger } = deps;
+  const newHoldId = () => `hold_${randomUUID().replace(/-/g, '')}`;
+
+  const forRequests: RequestHolds = {
+    inForceOn: (recordingIds, now, tx) => holds.inForceOn(recordingIds, now, tx),
+    async placeOnStored(tx, recordingIds, fields) {
+      const ids = [...new Set(recordingIds)];
+      // The row lock the deletion path takes: a recording it claimed first is not held.
+      const holdable = new Set((await recordings.lockRows(tx, ids)).filter((l) => l.recording.status === 'stored' && !l.claim).map((l) => l.recording.id));
+      const placed: Hold[] = ids
+        .filter((id) => holdable.has(id))
+        .map((recordingId) => ({
+          id: newHoldId(), recordingId, reason: fields.reason, until: fields.until, placedAt: fields.at, placedBy: fields.by, releasedAt: null, releasedBy: null, lapsedAt: null,
+        }));
+      await holds.insertMany(tx, placed);
+      return placed;
+    },
+    releaseWithReason: (tx, reason, at, by) => holds.releaseWithReason(tx, reason, at, by),
+  };
 
   return {
+    /** The holds data-subject requests place and release, through this capability. */
+    forRequests,
+
     /** The active hold of each of `recordingIds` that has one: recording id → hold id. */
     activeHoldIds: (recordingIds: string[], now: Date): Promise<Map<string, string>> => holds.activeHoldIds(recordingIds, now),
 
@@ -48,7 +69,7 @@ export function createHolds(deps: { holds: HoldRepository; recordings: Recording
         const existing = await holds.findActiveManual(input.recordingId, now, tx);
         if (existing) throw new Conflict('already-held', `Recording ${input.recordingId} is already held`, { holdId: existing.id });
         const hold: Hold = {
-          id: `hold_${randomUUID().replace(/-/g, '')}`,
+          id: newHoldId(),
           recordingId: input.recordingId,
           reason: input.reason,
           until: input.until?.toISOString() ?? null,

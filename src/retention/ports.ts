@@ -41,6 +41,27 @@ export interface HoldRepository {
   /** Every hold in force at `now`, with the call it keeps, soonest end first (open-ended last). */
   listActive(now: Date, tx?: Tx): Promise<ActiveHold[]>;
   forRecording(recordingId: string): Promise<Hold[]>;
+  /** Holds in force at `now` on these recordings (any reason), first placed first. */
+  inForceOn(recordingIds: string[], now: Date, tx?: Tx): Promise<Hold[]>;
+  insertMany(tx: Tx, holds: Hold[]): Promise<void>;
+  /** Releases every hold not yet released or lapsed with this reason; returns those it released. */
+  releaseWithReason(tx: Tx, reason: string, at: string, by: string): Promise<Hold[]>;
+}
+
+/**
+ * The holds a data-subject request places and releases on its caller's recordings (reason
+ * subject-request:<case id>): the request asks retention, which owns the holds table. The caller audits.
+ */
+export interface RequestHolds {
+  /** Holds in force at `now` on these recordings (any reason), first placed first. */
+  inForceOn(recordingIds: string[], now: Date, tx?: Tx): Promise<Hold[]>;
+  /**
+   * Places one hold per recording on those still stored and not claimed by a deletion, under the row
+   * lock the deletion path takes; returns the holds placed, in the order of `recordingIds`.
+   */
+  placeOnStored(tx: Tx, recordingIds: string[], fields: { reason: string; until: string | null; at: string; by: string }): Promise<Hold[]>;
+  /** Releases every hold with this reason still in place; returns those it released. */
+  releaseWithReason(tx: Tx, reason: string, at: string, by: string): Promise<Hold[]>;
 }
 
 /** The job_leases table: one row per job, taken by a single conditional write. */

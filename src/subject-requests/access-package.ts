@@ -9,7 +9,7 @@ import type { Logger } from '../shared/logger.js';
 import { identifierHoldsPhoneNumber, maskPhoneNumbers } from '../shared/phone-number-text.js';
 import type { ObjectStore } from '../storage/index.js';
 import { createSha256Worker, type Sha256Worker } from './sha256-worker.js';
-import type { SubjectRequestRepository } from './subject-request-repository.js';
+import type { CaseRecordings } from './ports.js';
 import type { SubjectRequests } from './subject-requests.js';
 import { summaryHtml, summaryJson, type ExtractPolicy, type PackageCall } from './summary.js';
 
@@ -87,7 +87,7 @@ const callIdInFileName = (callId: string) => safe(identifierHoldsPhoneNumber(cal
  */
 export function createAccessPackages(deps: {
   requests: SubjectRequests;
-  repo: SubjectRequestRepository;
+  recordings: CaseRecordings;
   store: ObjectStore;
   audit: AuditLog;
   transaction: Transact;
@@ -96,7 +96,7 @@ export function createAccessPackages(deps: {
   /** The controller and the retention period the extract states. */
   policy: ExtractPolicy;
 }) {
-  const { requests, repo, store, audit, transaction, clock, logger, policy } = deps;
+  const { requests, recordings: recordingRows, store, audit, transaction, clock, logger, policy } = deps;
 
   return {
     async open(id: string, actor: string, opts: { onProgress?: (p: PackageProgress) => void } = {}): Promise<AccessPackage> {
@@ -106,7 +106,7 @@ export function createAccessPackages(deps: {
       const now = clock.now();
       const d = await requests.details(c, now);
       const storedIds = d.calls.filter((x) => x.state === 'stored' || x.state === 'held').map((x) => x.recordingId);
-      const recordings = new Map((await repo.recordingsByIds(storedIds)).map((r) => [r.id, r]));
+      const recordings = new Map((await recordingRows.findByIds(storedIds)).map((r) => [r.id, r]));
       const used = new Set<string>();
       const calls: PackageCall[] = d.calls.map((x) => {
         const r = recordings.get(x.recordingId);

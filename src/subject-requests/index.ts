@@ -7,7 +7,8 @@ import type { Transact } from '../shared/transaction.js';
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
 import { createAccessPackages } from './access-package.js';
-import type { SubjectRequestRepository } from './subject-request-repository.js';
+import type { RequestHolds } from '../retention/index.js';
+import type { CaseOptOuts, CaseRecordings, SubjectRequestRepository } from './ports.js';
 import { registerOverdueRequestsGauge, type MetricsRegistry } from './subject-request-metrics.js';
 import { createSubjectRequests, type OptOutRegistration } from './subject-requests.js';
 import type { ExtractPolicy } from './summary.js';
@@ -21,11 +22,15 @@ export { createAccessPackages, type AccessPackages, type AccessPackage, type Pac
 export { DELETED_ON_REQUEST, KINDS as SUBJECT_REQUEST_KINDS, holdReasonFor, isRequestHoldReason, type SubjectRequest, type SubjectRequestKind } from './subject-request.js';
 export * from './due-date.js';
 export type { Controller, ExtractPolicy } from './summary.js';
-export { createSubjectRequestRepository, type SubjectRequestRepository, createSubjectRequestStoredText } from './subject-request-repository.js';
+export type { SubjectRequestRepository, CaseRecordings, CaseOptOuts } from './ports.js';
+export { createSubjectRequestRepository, createSubjectRequestStoredText } from './subject-request-repository.js';
 
 /** Wires the cases, the register extract and the overdue metric. No I/O happens here. */
 export function createSubjectRequestServices(deps: {
   repo: SubjectRequestRepository;
+  recordings: CaseRecordings;
+  holds: RequestHolds;
+  optOutRecords: CaseOptOuts;
   transaction: Transact;
   store: ObjectStore;
   audit: AuditLog;

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { Recording } from '../recordings/index.js';
-import { recordingRepository } from '../recordings/index.js';
-import { handleOf, lockingRows, trxOf, type Database, type Transaction } from '../shared/database.js';
+import { handleOf, trxOf, type Database, type Transaction } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
-import type { CaseCall, SubjectRequest } from './subject-request.js';
+import type { SubjectRequestRepository } from './ports.js';
+import type { CaseCall, SubjectRequest, SubjectRequestKind } from './subject-request.js';
 import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
 
 type Db = Database | Transaction;
@@ -95,20 +93,6 @@ export async function markCarriedOut(trx: Transaction, id: string, at: string): 
   await trx('subject_requests').where({ id }).update({ carried_out_at: at });
 }
 
-/** Every recording row that still carries the caller key (in practice: the stored ones). */
-export async function recordingsOf(db: Db, callerKey: string): Promise<Recording[]> {
-  const rows = await db('recordings').where({ caller_key: callerKey }).orderBy([{ column: 'started_at' }, { column: 'id' }]);
-  return rows.map(recordingRepository.fromRow);
-}
-
-export async function recordingsByIds(db: Db, ids: string[]): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    out.push(...(await db('recordings').whereIn('id', ids.slice(i, i + 500))).map(recordingRepository.fromRow));
-  }
-  return out;
-}
-
 /** What cases of this caller key (and this case) did to recordings whose key may be gone since. */
 export async function caseCallsOf(db: Db, requestId: string, callerKey: string | null): Promise<CaseCall[]> {
   const q = db('subject_request_calls').where('request_id', requestId);
@@ -132,100 +116,13 @@ export async function insertCaseCalls(trx: Transaction, calls: CaseCall[]): Prom
   }
 }
 
-export interface ActiveHold {
-  id: string;
-  recordingId: string;
-  reason: string;
-  until: string | null;
-}
-
-/** Holds in force at `now` on these recordings (any reason). */
-export async function activeHoldsOn(db: Db, recordingIds: string[], now: string): Promise<ActiveHold[]> {
-  const out: ActiveHold[] = [];
-  for (let i = 0; i < recordingIds.length; i += 500) {
-    const rows = await db('holds')
-      .whereIn('recording_id', recordingIds.slice(i, i + 500))
-      .whereNull('released_at')
-      .whereNull('lapsed_at')
-      .andWhere((q) => q.whereNull('until').orWhere('until', '>', now))
-      .orderBy('placed_at');
-    out.push(...rows.map((r: Record<string, string | null>) => ({ id: r.id!, recordingId: r.recording_id!, reason: r.reason!, until: r.until })));
-  }
-  return out;
-}
-
-/**
- * Places one hold per recording (the holds table of the retention capability) on those still stored and
- * not claimed by a deletion, under the row lock the deletion path takes; returns them.
- */
-export async function insertHolds(trx: Transaction, recordingIds: string[], fields: { reason: string; until: string | null; at: string; by: string }): Promise<ActiveHold[]> {
-  const holdable: string[] = [];
-  const sorted = [...recordingIds].sort();
-  for (let i = 0; i < sorted.length; i += 500) {
-    const rows = await lockingRows(trx, trx('recordings').whereIn('id', sorted.slice(i, i + 500)).orderBy('id').select('id', 'status', 'deletion_claimed_at'));
-    holdable.push(...rows.filter((r: Record<string, unknown>) => r.status === 'stored' && r.deletion_claimed_at == null).map((r: { id: string }) => r.id));
-  }
-  const order = new Map(recordingIds.map((id, i) => [id, i]));
-  holdable.sort((a, b) => order.get(a)! - order.get(b)!);
-  const holds = holdable.map((recordingId) => ({ id: `hold_${randomUUID().replace(/-/g, '')}`, recordingId, reason: fields.reason, until: fields.until }));
-  for (let i = 0; i < holds.length; i += 100) {
-    await trx('holds').insert(
-      holds.slice(i, i + 100).map((h) => ({ id: h.id, recording_id: h.recordingId, reason: h.reason, until: h.until, placed_at: fields.at, placed_by: fields.by })),
-    );
-  }
-  return holds;
-}
-
-/** Releases every hold in force with this reason; returns what was released. */
-export async function releaseHoldsWithReason(trx: Transaction, reason: string, at: string, by: string): Promise<ActiveHold[]> {
-  const rows = await trx('holds').where({ reason }).whereNull('released_at').whereNull('lapsed_at');
-  const held = rows.map((r: Record<string, string | null>) => ({ id: r.id!, recordingId: r.recording_id!, reason: r.reason!, until: r.until }));
-  for (let i = 0; i < held.length; i += 500) {
-    await trx('holds').whereIn('id', held.slice(i, i + 500).map((h) => h.id)).whereNull('released_at').whereNull('lapsed_at').update({ released_at: at, released_by: by });
-  }
-  return held;
-}
-
-/** Whether a restriction case holds this recording now (playback is refused then). */
-export async function isRestricted(db: Db, recordingId: string, now: string): Promise<boolean> {
-  const holds = await activeHoldsOn(db, [recordingId], now);
-  const ids = holds.filter((h) => h.reason.startsWith('subject-request:')).map((h) => h.reason.slice('subject-request:'.length));
+export async function anyOfKind(db: Db, ids: string[], kind: SubjectRequestKind): Promise<boolean> {
   if (!ids.length) return false;
-  const row = await db('subject_requests').whereIn('id', ids).andWhere('kind', 'restriction').first('id');
-  return row !== undefined;
-}
-
-export interface StandingOptOut {
-  id: string;
-  source: string | null;
-  createdAt: string;
-}
-
-export async function standingOptOutOf(db: Db, callerKey: string): Promise<StandingOptOut | undefined> {
-  const row = await db('opt_outs').where('caller_key', callerKey).first('id', 'source', 'created_at');
-  return row ? { id: row.id, source: row.source ?? null, createdAt: row.created_at } : undefined;
-}
-
-export interface CallOptOutFact {
-  id: string;
-  callId: string;
-  requestedAt: string;
-  source: string | null;
-  /** The one source whose recording of the call it covers; null: every source's. */
-  recordingSource: string | null;
-}
-
-export async function callOptOutsFor(db: Db, callIds: string[]): Promise<CallOptOutFact[]> {
-  const out: CallOptOutFact[] = [];
-  for (let i = 0; i < callIds.length; i += 500) {
-    const rows = await db('call_opt_outs').whereIn('call_id', callIds.slice(i, i + 500)).select('id', 'call_id', 'requested_at', 'source', 'recording_source');
-    out.push(...rows.map((r: Record<string, string | null>) => ({ id: r.id!, callId: r.call_id!, requestedAt: r.requested_at!, source: r.source, recordingSource: r.recording_source ?? null })));
-  }
-  return out;
+  return (await db('subject_requests').whereIn('id', ids).andWhere('kind', kind).first('id')) !== undefined;
 }
 
 /** The repository bound to a database: reads go straight to it, writes take the unit of work's transaction. */
-export function createSubjectRequestRepository(db: Database) {
+export function createSubjectRequestRepository(db: Database): SubjectRequestRepository {
   return {
     insert: (tx: Tx, c: SubjectRequest) => insert(trxOf(tx), c),
     findById: (id: string, tx?: Tx) => findById(handleOf(db, tx), id),
@@ -235,20 +132,11 @@ export function createSubjectRequestRepository(db: Database) {
     markAnswered: (tx: Tx, id: string, at: string, by: string) => markAnswered(trxOf(tx), id, at, by),
     markClosed: (tx: Tx, id: string, at: string, by: string) => markClosed(trxOf(tx), id, at, by),
     markCarriedOut: (tx: Tx, id: string, at: string) => markCarriedOut(trxOf(tx), id, at),
-    recordingsOf: (callerKey: string) => recordingsOf(db, callerKey),
-    recordingsByIds: (ids: string[]) => recordingsByIds(db, ids),
     caseCallsOf: (requestId: string, callerKey: string | null) => caseCallsOf(db, requestId, callerKey),
     insertCaseCalls: (tx: Tx, calls: CaseCall[]) => insertCaseCalls(trxOf(tx), calls),
-    activeHoldsOn: (recordingIds: string[], now: string, tx?: Tx) => activeHoldsOn(handleOf(db, tx), recordingIds, now),
-    insertHolds: (tx: Tx, recordingIds: string[], fields: { reason: string; until: string | null; at: string; by: string }) => insertHolds(trxOf(tx), recordingIds, fields),
-    releaseHoldsWithReason: (tx: Tx, reason: string, at: string, by: string) => releaseHoldsWithReason(trxOf(tx), reason, at, by),
-    isRestricted: (recordingId: string, now: string) => isRestricted(db, recordingId, now),
-    standingOptOutOf: (callerKey: string) => standingOptOutOf(db, callerKey),
-    callOptOutsFor: (callIds: string[]) => callOptOutsFor(db, callIds),
+    anyOfKind: (ids: string[], kind: SubjectRequestKind) => anyOfKind(db, ids, kind),
   };
 }
-
-export type SubjectRequestRepository = ReturnType<typeof createSubjectRequestRepository>;
 
 /** Cases' references, notes and reasons, for masking numbers stored before they were refused. */
 export function createSubjectRequestStoredText(db: Database): StoredTextSource[] {

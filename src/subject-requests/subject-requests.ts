@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit-log/index.js';
 import type { DeleteRecordings, Recording } from '../recordings/index.js';
+import type { Hold, RequestHolds } from '../retention/index.js';
 import type { CallerKeys } from '../shared/caller-key.js';
 import type { Clock } from '../shared/clock.js';
 import type { Transact, Tx } from '../shared/transaction.js';
@@ -9,9 +10,9 @@ import type { Logger } from '../shared/logger.js';
 import {
   daysBetween, dueDateFor, endOfLocalDay, isCalendarDate, latestExtensionFor, localDateOf, localDateTime, startOfLocalDay, type LocalDate,
 } from './due-date.js';
-import type { ActiveHold, CallOptOutFact, SubjectRequestRepository } from './subject-request-repository.js';
+import type { CallOptOutFact, CaseOptOuts, CaseRecordings, SubjectRequestRepository } from './ports.js';
 import {
-  DELETED_ON_REQUEST, holdReasonFor, type CaseCall, type SubjectRequest, type SubjectRequestKind,
+  DELETED_ON_REQUEST, holdReasonFor, isRequestHoldReason, type CaseCall, type SubjectRequest, type SubjectRequestKind,
 } from './subject-request.js';
 
 /** Registers a standing opt-out for a caller key (the opt-out registry, port-shaped). */
@@ -21,6 +22,12 @@ export interface OptOutRegistration {
 
 export interface SubjectRequestDeps {
   repo: SubjectRequestRepository;
+  /** The recordings capability's: the caller's recordings. */
+  recordings: CaseRecordings;
+  /** Retention's: holds are placed and released through the capability that owns them. */
+  holds: RequestHolds;
+  /** The opt-outs capability's: what the case shows of the caller's opt-outs. */
+  optOutRecords: CaseOptOuts;
   transaction: Transact;
   audit: AuditLog;
   clock: Clock;
@@ -129,7 +136,7 @@ const reasonPointer = (pointer: string, code: FieldErrorCode, detail: string, li
  * caller key at once and never stored, logged, audited or returned.
  */
 export function createSubjectRequests(deps: SubjectRequestDeps) {
-  const { repo, transaction, audit, clock, logger, callerKeys } = deps;
+  const { repo, recordings: recordingRows, holds: requestHolds, optOutRecords, transaction, audit, clock, logger, callerKeys } = deps;
 
   function view(c: SubjectRequest, now: Date): CaseView {
     const { callerKey, ...rest } = c;
@@ -170,16 +177,16 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
 
   async function details(c: SubjectRequest, now: Date): Promise<CaseDetails> {
     const nowIso = now.toISOString();
-    const byKey = c.callerKey ? await repo.recordingsOf(c.callerKey) : [];
+    const byKey = c.callerKey ? await recordingRows.withCallerKey(c.callerKey) : [];
     const caseCalls = await repo.caseCallsOf(c.id, c.callerKey);
     const known = new Set(byKey.map((r) => r.id));
-    const more = await repo.recordingsByIds([...new Set(caseCalls.map((cc) => cc.recordingId))].filter((id) => !known.has(id)));
+    const more = await recordingRows.findByIds([...new Set(caseCalls.map((cc) => cc.recordingId))].filter((id) => !known.has(id)));
     const recordings = [...byKey, ...more].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
-    const holds = await repo.activeHoldsOn(recordings.filter((r) => r.status === 'stored').map((r) => r.id), nowIso);
-    const holdsOf = new Map<string, ActiveHold[]>();
+    const holds = await requestHolds.inForceOn(recordings.filter((r) => r.status === 'stored').map((r) => r.id), now);
+    const holdsOf = new Map<string, Hold[]>();
     for (const h of holds) holdsOf.set(h.recordingId, [...(holdsOf.get(h.recordingId) ?? []), h]);
     const optOutsOfCall = new Map<string, CallOptOutFact[]>();
-    for (const o of await repo.callOptOutsFor([...new Set(recordings.map((r) => r.callId))])) optOutsOfCall.set(o.callId, [...(optOutsOfCall.get(o.callId) ?? []), o]);
+    for (const o of await optOutRecords.callOptOutsOf([...new Set(recordings.map((r) => r.callId))])) optOutsOfCall.set(o.callId, [...(optOutsOfCall.get(o.callId) ?? []), o]);
     const deletedBy = new Map(caseCalls.filter((cc) => cc.outcome === 'deleted-on-request').map((cc) => [cc.recordingId, cc.requestId]));
     const calls = recordings.map((r): MatchedCall => {
       const h = holdsOf.get(r.id) ?? [];
@@ -206,7 +213,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
         callOptOut: o ? { requestedAt: o.requestedAt, source: o.source } : null,
       };
     });
-    const optOut = c.callerKey ? await repo.standingOptOutOf(c.callerKey) : undefined;
+    const optOut = c.callerKey ? await optOutRecords.findActive(c.callerKey) : undefined;
     const count = (s: MatchedCall['state']) => calls.filter((x) => x.state === s).length;
     const counts = {
       calls: calls.length,
@@ -220,16 +227,16 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
   }
 
   /** Recordings of the case still stored, split by whether a hold keeps them. */
-  async function storedOf(c: SubjectRequest, now: Date): Promise<{ stored: Recording[]; holds: ActiveHold[] }> {
+  async function storedOf(c: SubjectRequest, now: Date): Promise<{ stored: Recording[]; holds: Hold[] }> {
     if (!c.callerKey) return { stored: [], holds: [] };
-    const stored = (await repo.recordingsOf(c.callerKey)).filter((r) => r.status === 'stored' && r.storageKey);
-    return { stored, holds: await repo.activeHoldsOn(stored.map((r) => r.id), now.toISOString()) };
+    const stored = (await recordingRows.withCallerKey(c.callerKey)).filter((r) => r.status === 'stored' && r.storageKey);
+    return { stored, holds: await requestHolds.inForceOn(stored.map((r) => r.id), now) };
   }
 
   async function placeHolds(trx: Tx, c: SubjectRequest, recordings: Recording[], until: string | null, outcome: CaseCall['outcome'], actor: string): Promise<number> {
     if (!recordings.length) return 0;
     const at = clock.now().toISOString();
-    const placed = await repo.insertHolds(trx, recordings.map((r) => r.id), { reason: holdReasonFor(c.id), until, at, by: actor });
+    const placed = await requestHolds.placeOnStored(trx, recordings.map((r) => r.id), { reason: holdReasonFor(c.id), until, at, by: actor });
     const deadlines = new Map(recordings.map((r) => [r.id, r.deadline]));
     await audit.appendAll(
       trx,
@@ -245,7 +252,7 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
   }
 
   async function releaseHolds(trx: Tx, c: SubjectRequest, actor: string): Promise<number> {
-    const released = await repo.releaseHoldsWithReason(trx, holdReasonFor(c.id), clock.now().toISOString(), actor);
+    const released = await requestHolds.releaseWithReason(trx, holdReasonFor(c.id), clock.now().toISOString(), actor);
     await audit.appendAll(
       trx,
       released.map((h) => ({ actor, action: 'hold.released', subject: `recording:${h.recordingId}`, details: { holdId: h.id, recordingId: h.recordingId, requestId: c.id } })),
@@ -444,8 +451,9 @@ export function createSubjectRequests(deps: SubjectRequestDeps) {
     },
 
     /** For playback: a restriction case holds this recording. */
-    isRestricted(recordingId: string): Promise<boolean> {
-      return repo.isRestricted(recordingId, clock.now().toISOString());
+    async isRestricted(recordingId: string): Promise<boolean> {
+      const held = await requestHolds.inForceOn([recordingId], clock.now());
+      return repo.anyOfKind(held.filter((h) => isRequestHoldReason(h.reason)).map((h) => h.reason.slice(holdReasonFor('').length)), 'restriction');
     },
 
     /** For the package: the case with its calls (used by the access package). */

@@ -7,7 +7,6 @@ import type { Recording } from '../../src/recordings/index.js';
 import { DAY_MS } from '../../src/shared/clock.js';
 import { asTx } from '../../src/shared/database.js';
 import { Conflict } from '../../src/shared/errors.js';
-import { createSubjectRequestRepository } from '../../src/subject-requests/index.js';
 import { createFsObjectStore, type DeleteResult, type ObjectStore } from '../../src/storage/index.js';
 import { auditEntries, seedRecording } from '../helpers/retention.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -173,12 +172,11 @@ describe('a hold placed while a deletion runs is never silently lost', () => {
   it('places no hold of a data-subject request on a recording already being deleted', async () => {
     const r = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY_MS) });
     const other = await seedRecording(t, { deadline: new Date(t.clock.now().getTime() + 10 * DAY_MS) });
-    const repo = createSubjectRequestRepository(t.db);
     let placed: string[] | undefined;
     store.beforeDelete = async () => {
       store.beforeDelete = undefined;
       const at = t.clock.now().toISOString();
-      const holds = await t.db.transaction((trx) => repo.insertHolds(asTx(trx), [r.id, other.id], { reason: 'subject-request:sr_race', until: null, at, by: ADMIN }));
+      const holds = await t.db.transaction((trx) => t.services.holds.forRequests.placeOnStored(asTx(trx), [r.id, other.id], { reason: 'subject-request:sr_race', until: null, at, by: ADMIN }));
       placed = holds.map((h) => h.recordingId);
     };
     await t.services.deleteRecordings([r], { reason: 'deleted-on-request', actor: ADMIN });
