@@ -7,10 +7,10 @@ import { createRefusalLog } from './http/refusals.js';
 import { createUploadQuarantine } from './http/upload-quarantine.js';
 import { createWebhookVerifier } from './http/webhook-signature.js';
 import { createCallOptOutStoredText, createOptOutRepository, createOptOuts } from './opt-outs/index.js';
-import { createIngest, createPlayback, createRecordingDeleter, createRecordingRepository, createRecordingStoredText } from './recordings/index.js';
-import { createComplianceOverview, createReportRepository, createRetentionReport } from './reports/index.js';
+import { createIngest, createPlayback, createRecordingDeleter, createRecordingReportFacts, createRecordingRepository, createRecordingStoredText } from './recordings/index.js';
+import { createComplianceOverview, createRetentionReport, type ReportFacts } from './reports/index.js';
 import {
-  createCronSchedule, createDeletionHorizon, createHoldRepository, createHoldStoredText, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
+  createCronSchedule, createDeletionHorizon, createHoldReportFacts, createHoldRepository, createHoldStoredText, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
   createRetentionMetrics, createRunLeases,
 } from './retention/index.js';
 import { createSecretFingerprintRepository, createSecretFingerprints } from './secrets/index.js';
@@ -109,7 +109,12 @@ export function createServices(infra: Infrastructure) {
     storeAnswers: () => store.ping().then(() => true, () => false),
   });
   const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
-  const reportFacts = createReportRepository(db);
+  // The reports own no table: each capability's read model answers for its own.
+  const reportFacts: ReportFacts = {
+    ...createRecordingReportFacts(db),
+    ...createHoldReportFacts(db),
+    disposalEntriesSince: (since) => auditEntries.entriesWithActionsSince(['recording.deleted', 'recording.discarded'], since),
+  };
   // Stated in the overview and the report: the promise does not reach copies a source keeps.
   const copiesKeptAtSources = () => (infra.sources ?? []).filter((s) => !s.config.deleteAtSource).map((s) => ({ source: s.config.name, reason: s.config.keepReason ?? '' }));
   const retentionReport = createRetentionReport({ facts: reportFacts, transaction, audit, clock, retentionDays: config.retentionDays, copiesKeptAtSources });

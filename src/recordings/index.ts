@@ -3,7 +3,7 @@ export { callMetadataSchema, parseCallMetadata, type CallMetadata } from './call
 export { detectAudioFormat } from './audio-format.js';
 export { storageKeyFor, RECORDINGS_PREFIX, type Recording } from './recording.js';
 export * as recordingRepository from './recording-repository.js';
-export type { RecordingRepository, RecordingFilter, PageCursor, DeletionClaim, LockedRecording } from './ports.js';
-export { createRecordingRepository, createRecordingStoredText } from './recording-repository.js';
+export type { RecordingRepository, RecordingReportFacts, RecordingFacts, RecordingFilter, PageCursor, DeletionClaim, LockedRecording } from './ports.js';
+export { createRecordingRepository, createRecordingReportFacts, createRecordingStoredText } from './recording-repository.js';
 export { createRecordingDeleter, type DeleteRecordings, type DeletionReport } from './delete-recordings.js';
 export { createPlayback, type Playback, type RecordingView, type OptOutCheck } from './playback.js';

@@ -83,3 +83,23 @@ export interface RecordingRepository {
   /** These recordings, those that exist, in no particular order. */
   findByIds(ids: string[]): Promise<Recording[]>;
 }
+
+export interface RecordingFacts {
+  id: string;
+  callId: string;
+  startedAt: string;
+  deadline: string;
+  deletedAt: string | null;
+  reason: string | null;
+  status: 'stored' | 'deleted' | 'discarded';
+}
+
+/** The retention report's read model of the recordings table (never the caller key). */
+export interface RecordingReportFacts {
+  /** Recordings (and tombstones) of calls that started in [from, to). */
+  recordingsStartedIn(from: string, to: string): Promise<RecordingFacts[]>;
+  /** The status of each of `ids` that exists. */
+  recordingIdsExisting(ids: string[]): Promise<Map<string, RecordingFacts['status']>>;
+  /** Tombstones whose deadline or deletion falls in [from, to): the overview's deletions per day against their deadlines. */
+  deletionsAndDeadlinesIn(from: string, to: string): Promise<{ deadline: string; deletedAt: string | null; reason: string | null; status: RecordingFacts['status'] }[]>;
+}

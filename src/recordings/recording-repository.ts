@@ -2,7 +2,7 @@ import { handleOf, isPostgres, isUniqueViolation, lockingRows, toNumber, trxOf, 
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
 import type { Recording } from './recording.js';
-import type { DeletionClaim, LockedRecording, PageCursor, RecordingFilter, RecordingRepository } from './ports.js';
+import type { DeletionClaim, LockedRecording, PageCursor, RecordingFacts, RecordingFilter, RecordingReportFacts, RecordingRepository } from './ports.js';
 import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
 
 type Db = Database | Transaction;
@@ -240,6 +240,51 @@ export function createRecordingRepository(db: Database): RecordingRepository {
       for (let i = 0; i < ids.length; i += 500) out.push(...(await db('recordings').whereIn('id', ids.slice(i, i + 500))).map(fromRow));
       return out;
     },
+  };
+}
+
+/** Recordings (and tombstones) of calls that started in [from, to). Never the caller key. */
+async function recordingsStartedIn(db: Db, from: string, to: string): Promise<RecordingFacts[]> {
+  const rows = await db('recordings')
+    .select('id', 'call_id', 'started_at', 'deadline', 'deleted_at', 'reason', 'status')
+    .where('started_at', '>=', from)
+    .andWhere('started_at', '<', to)
+    .orderBy([{ column: 'started_at' }, { column: 'id' }]);
+  return rows.map((r: Record<string, string | null>) => ({
+    id: r.id!,
+    callId: r.call_id!,
+    startedAt: r.started_at!,
+    deadline: r.deadline!,
+    deletedAt: r.deleted_at,
+    reason: r.reason,
+    status: r.status as RecordingFacts['status'],
+  }));
+}
+
+async function recordingIdsExisting(db: Db, ids: string[]): Promise<Map<string, RecordingFacts['status']>> {
+  const out = new Map<string, RecordingFacts['status']>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db('recordings').select('id', 'status').whereIn('id', ids.slice(i, i + 500));
+    for (const r of rows as { id: string; status: RecordingFacts['status'] }[]) out.set(r.id, r.status);
+  }
+  return out;
+}
+
+/** Tombstones whose deadline or deletion falls in [from, to): the overview's deletions per day against their deadlines. */
+async function deletionsAndDeadlinesIn(db: Db, from: string, to: string): Promise<{ deadline: string; deletedAt: string | null; reason: string | null; status: RecordingFacts['status'] }[]> {
+  const rows: { deadline: string; deleted_at: string | null; reason: string | null; status: RecordingFacts['status'] }[] = await db('recordings')
+    .select('deadline', 'deleted_at', 'reason', 'status')
+    .whereNot('status', 'discarded')
+    .andWhere((q) => q.where((d) => d.where('deadline', '>=', from).andWhere('deadline', '<', to)).orWhere((d) => d.where('deleted_at', '>=', from).andWhere('deleted_at', '<', to)));
+  return rows.map((r) => ({ deadline: r.deadline, deletedAt: r.deleted_at, reason: r.reason, status: r.status }));
+}
+
+/** The retention report's read model of the recordings table. */
+export function createRecordingReportFacts(db: Database): RecordingReportFacts {
+  return {
+    recordingsStartedIn: (from: string, to: string) => recordingsStartedIn(db, from, to),
+    recordingIdsExisting: (ids: string[]) => recordingIdsExisting(db, ids),
+    deletionsAndDeadlinesIn: (from: string, to: string) => deletionsAndDeadlinesIn(db, from, to),
   };
 }
 

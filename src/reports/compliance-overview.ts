@@ -2,7 +2,7 @@ import type { ChainState } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
 import { addDays, localDateOf, startOfLocalDay } from '../subject-requests/index.js';
-import type { ReportRepository } from './report-repository.js';
+import type { ReportFacts } from './ports.js';
 import { OUTCOMES, type RetentionReport } from './retention-report.js';
 
 /** Ages of what is stored are counted in whole days up to this; older calls share the last bucket. */
@@ -55,7 +55,7 @@ export interface ComplianceOverview {
  * against their deadlines, the age of what is stored now, and the state of the audit chain.
  */
 export function createComplianceOverview(deps: {
-  facts: ReportRepository;
+  facts: ReportFacts;
   clock: Clock;
   retentionDays: number;
   /** Verifies the chain from its last proven checkpoint and returns the state (cheap once verified). */

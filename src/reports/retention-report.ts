@@ -1,7 +1,7 @@
 import type { AuditEntry, AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Transact } from '../shared/transaction.js';
-import type { ReportRepository } from './report-repository.js';
+import type { ReportFacts } from './ports.js';
 
 export const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue'] as const;
 /** The deletion reason and hold-reason prefix of data-subject requests (erasure, objection; preservation, restriction). */
@@ -65,7 +65,7 @@ const recordingIdOf = (e: AuditEntry): string | undefined =>
  * log, cross-checked: a tombstone needs its audit entry and an audit entry needs its tombstone.
  */
 export function createRetentionReport(deps: {
-  facts: ReportRepository; transaction: Transact; audit: AuditLog; clock: Clock; retentionDays: number;
+  facts: ReportFacts; transaction: Transact; audit: AuditLog; clock: Clock; retentionDays: number;
   /** Sources that keep their copies (deleteAtSource: false); none by default. */
   copiesKeptAtSources?: () => Array<{ source: string; reason: string }>;
 }) {

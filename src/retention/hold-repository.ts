@@ -1,7 +1,7 @@
 import { handleOf, toNumber, trxOf, type Database, type Transaction } from '../shared/database.js';
 import type { Tx } from '../shared/transaction.js';
 import { createStoredTextRepository, type StoredTextSource } from '../stored-numbers/index.js';
-import type { ActiveHold, Hold, HoldRepository } from './ports.js';
+import type { ActiveHold, Hold, HoldReportFacts, HoldRepository } from './ports.js';
 
 type Db = Database | Transaction;
 
@@ -130,6 +130,74 @@ export function createHoldRepository(db: Database): HoldRepository {
       }
       return held;
     },
+  };
+}
+
+/**
+ * How many calls that started in [from, to) ended in each outcome, counted by the database with the
+ * rules the retention report applies row by row (createRetentionReport): deleted on request by its
+ * reason, late when deleted (or, without a time, now) after the deadline, held by the first-placed
+ * hold in force (a data-subject request's when its reason says so), overdue once the deadline is
+ * reached. Timestamps are ISO-8601 UTC text on both databases, so comparing them as text is exact.
+ */
+async function outcomeCounts(db: Database, from: string, to: string, now: string): Promise<Record<string, number>> {
+  const firstHold = holdsInForce(db, now, 'h').select('h.reason').whereRaw('h.recording_id = r.id').orderBy('h.placed_at').limit(1);
+  const facts = db('recordings as r')
+    .select('r.status', 'r.reason', 'r.deadline', 'r.deleted_at')
+    .select(firstHold.as('hold_reason'))
+    .where('r.started_at', '>=', from)
+    .andWhere('r.started_at', '<', to)
+    .as('f');
+  // The outcome is named in its own derived table, so that the grouping refers to a column.
+  const outcome = `case
+      when status = 'discarded' then 'discarded'
+      when status = 'deleted' and reason = 'subject-request' then 'deleted-on-request'
+      when status = 'deleted' and coalesce(deleted_at, ?) > deadline then 'deleted-late'
+      when status = 'deleted' then 'deleted-on-time'
+      when hold_reason is not null and substr(hold_reason, 1, 16) = 'subject-request:' then 'held-for-request'
+      when hold_reason is not null then 'held'
+      when deadline <= ? then 'overdue'
+      else 'stored-not-yet-due' end`;
+  const classified = db.from(facts).select(db.raw(`${outcome} as outcome`, [now, now])).as('c');
+  const rows: { outcome: string; n: number | string }[] = await db.from(classified).select('outcome').count({ n: '*' }).groupBy('outcome');
+  return Object.fromEntries(rows.map((r) => [r.outcome, toNumber(r.n)]));
+}
+
+/**
+ * What is stored now, with and without a hold in force: how many, the oldest call's start, and how
+ * many started after each of `after` (ISO instants, newest first), from which ages are bucketed.
+ */
+async function storedAges(db: Database, now: string, after: string[]): Promise<{ held: boolean; count: number; oldest: string | null; startedAfter: number[] }[]> {
+  const held = db.raw('case when exists ? then 1 else 0 end', [holdsInForce(db, now, 'h').whereRaw('h.recording_id = r.id').select(db.raw('1'))]);
+  const stored = db('recordings as r').select('r.started_at').select(held.wrap('(', ') as held')).where('r.status', 'stored').as('s');
+  const rows: Record<string, string | number | null>[] = await db
+    .from(stored)
+    .select('held')
+    .count({ n: '*' })
+    .min({ oldest: 'started_at' })
+    .select(after.map((a, i) => db.raw(`sum(case when started_at > ? then 1 else 0 end) as a${i}`, [a])))
+    .groupBy('held');
+  return rows.map((r) => ({
+    held: toNumber(r.held) === 1,
+    count: toNumber(r.n),
+    oldest: r.oldest === null ? null : String(r.oldest),
+    startedAfter: after.map((_, i) => toNumber(r[`a${i}`] ?? 0)),
+  }));
+}
+
+/** The reports' read model of recordings with their holds in force. */
+export function createHoldReportFacts(db: Database): HoldReportFacts {
+  return {
+    async activeHolds(recordingIds: string[], now: string): Promise<Map<string, { id: string; reason: string }>> {
+      const out = new Map<string, { id: string; reason: string }>();
+      for (let i = 0; i < recordingIds.length; i += 500) {
+        const rows = await holdsInForce(db, now).select('id', 'recording_id', 'reason').whereIn('recording_id', recordingIds.slice(i, i + 500)).orderBy('placed_at');
+        for (const r of rows as { id: string; recording_id: string; reason: string }[]) if (!out.has(r.recording_id)) out.set(r.recording_id, { id: r.id, reason: r.reason });
+      }
+      return out;
+    },
+    outcomeCounts: (from: string, to: string, now: string) => outcomeCounts(db, from, to, now),
+    storedAges: (now: string, after: string[]) => storedAges(db, now, after),
   };
 }
 

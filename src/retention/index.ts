@@ -1,8 +1,8 @@
 import type { ReadinessCheck } from '../shared/readiness.js';
 
 export { createHolds, type Holds, type Hold } from './holds.js';
-export type { ActiveHold, HoldRepository, RequestHolds, LeaseRepository, OrphanDeletion, OrphanDeletionRepository, RetentionMetrics } from './ports.js';
-export { createHoldRepository, createHoldStoredText } from './hold-repository.js';
+export type { ActiveHold, HoldRepository, HoldReportFacts, RequestHolds, LeaseRepository, OrphanDeletion, OrphanDeletionRepository, RetentionMetrics } from './ports.js';
+export { createHoldRepository, createHoldReportFacts, createHoldStoredText } from './hold-repository.js';
 export { createLeaseRepository } from './lease-repository.js';
 export { createRetention, RETENTION_ACTOR, BATCHES_IN_FLIGHT, type Retention, type RetentionRunReport } from './purge-due-recordings.js';
 export { createRunLeases, keepRenewing, type RunLeases, type Lease } from './run-lease.js';

@@ -103,3 +103,19 @@ export interface RetentionMetrics {
   runDuration: { observe(seconds: number): void };
   lastSuccess: { set(value: number): void };
 }
+
+/** The reports' read model of recordings with their holds in force (retention owns what "in force" means). */
+export interface HoldReportFacts {
+  /** The first-placed hold in force at `now` of each of these recordings that has one. */
+  activeHolds(recordingIds: string[], now: string): Promise<Map<string, { id: string; reason: string }>>;
+  /**
+   * How many calls that started in [from, to) ended in each outcome, counted by the database with the
+   * rules the retention report applies row by row.
+   */
+  outcomeCounts(from: string, to: string, now: string): Promise<Record<string, number>>;
+  /**
+   * What is stored now, with and without a hold in force: how many, the oldest call's start, and how
+   * many started after each of `after` (ISO instants, newest first).
+   */
+  storedAges(now: string, after: string[]): Promise<{ held: boolean; count: number; oldest: string | null; startedAfter: number[] }[]>;
+}
