@@ -2,7 +2,6 @@ export { createIngest, type Ingest, type DiscardPolicy, type IngestOutcome, type
 export { callMetadataSchema, parseCallMetadata, type CallMetadata } from './call-metadata.js';
 export { detectAudioFormat } from './audio-format.js';
 export { storageKeyFor, RECORDINGS_PREFIX, type Recording } from './recording.js';
-export * as recordingRepository from './recording-repository.js';
 export type { RecordingRepository, RecordingReportFacts, RecordingFacts, RecordingFilter, PageCursor, DeletionClaim, LockedRecording } from './ports.js';
 export { createRecordingRepository, createRecordingReportFacts, createRecordingStoredText } from './recording-repository.js';
 export { createRecordingDeleter, type DeleteRecordings, type DeletionReport } from './delete-recordings.js';

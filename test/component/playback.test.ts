@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import request from 'supertest';
 import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import type { Role } from '../../src/shared/principal.js';
-import { recordingRepository } from '../../src/recordings/index.js';
+import * as recordingRepository from '../../src/recordings/recording-repository.js';
 import { DAY_MS } from '../../src/shared/clock.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders, type CallMeta } from '../helpers/webhook.js';

@@ -5,7 +5,8 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { createS3ObjectStore } from '../../src/storage/index.js';
 import { auditEntries } from '../helpers/retention.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { recordingRepository, storageKeyFor, type Recording } from '../../src/recordings/index.js';
+import { storageKeyFor, type Recording } from '../../src/recordings/index.js';
+import * as recordingRepository from '../../src/recordings/recording-repository.js';
 import { randomUUID } from 'node:crypto';
 
 interface Command {

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { runRetentionOnce } from '../../jobs/retention.js';
 import { verifyChain } from '../../src/audit-log/index.js';
 import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
-import { recordingRepository } from '../../src/recordings/index.js';
+import * as recordingRepository from '../../src/recordings/recording-repository.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createFsObjectStore } from '../../src/storage/index.js';
 import { auditEntries, seedRecording, seedRecordings, switchableStore } from '../helpers/retention.js';
