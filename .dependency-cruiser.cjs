@@ -13,7 +13,8 @@
  *   composition roots. src/config.ts is the one place that reads the environment.
  * - A capability is a folder under src/ other than shared/ and http/; it is entered through its index.ts.
  * dependency-cruiser cannot see `process.env`: test/unit/dependency-rules.test.ts scans the domain and
- * use-case files (the `from` of `no-infrastructure-in-domain`) for it.
+ * use-case files (the `from` of `no-infrastructure-in-domain`) for it. Nor can it see SQL: the same test
+ * checks that no table is queried from two capabilities (one owner per table).
  */
 // Files that may speak HTTP: the http folder, route files, the app, the OpenAPI document and the composition root.
 const HTTP = '^src/(http/|app\\.ts$|openapi\\.ts$|main\\.ts$)|\\.routes\\.ts$';
@@ -72,7 +73,7 @@ module.exports = {
       name: 'no-adapters-in-use-cases',
       severity: 'error',
       comment:
-        'Use cases depend on ports, not on adapters (not even their types). Known cases (types derived from the knex adapters, ReturnType<typeof createXRepository>) are listed in .dependency-cruiser-known-violations.json until the ports of issue #24 item 1 replace them; a new one fails.',
+        "Use cases depend on ports, not on adapters (not even their types): a capability declares its ports in its own files (ports.ts) and its adapters implement them. .dependency-cruiser-known-violations.json is empty; keep it so.",
       from: USE_CASES,
       to: { path: ADAPTERS },
     },

@@ -28,6 +28,56 @@ function environmentReaders(root: string): string[] {
   return files.filter((f) => /\bprocess\s*(\.\s*env\b|\[\s*['"`]env['"`]\s*\])/.test(readFileSync(path.join(root, f), 'utf8'))).sort();
 }
 
+/** Every table the migrations create. */
+function tables(root: string): string[] {
+  const dir = path.join(root, 'db/migrations');
+  if (!existsSync(dir)) return [];
+  const names = readdirSync(dir).flatMap((f) => [...readFileSync(path.join(dir, f), 'utf8').matchAll(/createTable\(\s*'([a-z_]+)'/g)].map((m) => m[1]!));
+  return [...new Set(names)].sort();
+}
+
+/**
+ * Tables that a capability other than their owner reads, each read-only and inside one query with the
+ * owner's rows (a join or an EXISTS), where going through the owner's port would split one statement
+ * in two or lose its atomicity. Writes never cross: a new entry needs the same justification.
+ */
+const READ_ACROSS: Record<string, Record<string, string>> = {
+  recordings: {
+    retention: 'holds joined to the recordings they keep (overdue count, holds in force with their call, the report read model)',
+    'opt-outs': 'an after-the-fact opt-out is pending while no recording of its call exists (EXISTS in the conditional delete)',
+    'audit-log': "the audit search links a call id and its recording's id (subquery)",
+  },
+  access_tokens: { web: "a session is open only while its token is not revoked (one join on every request)" },
+  users: { web: "a person's session shows their name (one join on every request)" },
+};
+
+/**
+ * dependency-cruiser sees imports, not SQL: which capabilities (folders under src/) name each table in a
+ * query (`db('t')`, `'t as x'`, `join('t'`, raw `from t` / `join t` / `into t` / `update t`, a stored-text
+ * source's `table: 't'`), other than the one that owns it, beyond what READ_ACROSS lists.
+ */
+function tablesTouchedAcross(root: string): string[] {
+  const known = tables(root);
+  if (!known.length) return [];
+  const files = readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' })
+    .map((f) => f.split(path.sep).join('/'))
+    .filter((f) => f.endsWith('.ts') && f.includes('/') && !f.startsWith('shared/'));
+  const byTable = new Map<string, Set<string>>();
+  const alt = known.join('|');
+  const patterns = [new RegExp(`['"\`](${alt})(?:\\s+as\\s+\\w+)?['"\`]`, 'g'), new RegExp(`\\b(?:from|join|into|update)\\s+(${alt})\\b`, 'gi')];
+  for (const f of files) {
+    const capability = f.slice(0, f.indexOf('/'));
+    const text = readFileSync(path.join(root, 'src', f), 'utf8');
+    for (const re of patterns) for (const m of text.matchAll(re)) byTable.set(m[1]!, (byTable.get(m[1]!) ?? new Set()).add(capability));
+  }
+  const out: string[] = [];
+  for (const [table, caps] of byTable) {
+    const others = [...caps].filter((c) => !(READ_ACROSS[table] && c in READ_ACROSS[table]!));
+    if (others.length > 1) out.push(`${table}: ${others.sort().join(', ')}`);
+  }
+  return out.sort();
+}
+
 /**
  * The rules of `npm run lint:deps` bite: each probe breaks one, in a scratch tree with the project's own
  * config, tsconfig and node_modules, and the CLI names exactly that rule; the allowed places stay quiet.
@@ -198,5 +248,18 @@ describe('the dependency rules (npm run lint:deps)', function () {
     });
     expect(environmentReaders(dir)).to.deep.equal(['src/opt-outs/opt-out-registry.ts', 'src/retention/holds.ts']);
     expect(environmentReaders(ROOT)).to.deep.equal([]);
+  });
+
+  it('finds a table that two capabilities query, which dependency-cruiser cannot see, and none in the real tree', () => {
+    write({
+      'db/migrations/20260101000000_t.ts': "export const up = (k) => k.schema.createTable('holds', () => {}).createTable('subject_requests', () => {});\n",
+      'src/retention/hold-repository.ts': "export const q = (db) => db('holds').insert({});\n",
+      'src/subject-requests/subject-request-repository.ts': "export const q = (trx) => [trx('subject_requests'), trx('holds').insert({})];\n",
+    });
+    expect(tablesTouchedAcross(dir)).to.deep.equal(['holds: retention, subject-requests']);
+    write({ 'src/reports/report-repository.ts': "export const q = (db) => db.raw('select 1 from holds h where h.until > ?', [0]);\n" });
+    expect(tablesTouchedAcross(dir)).to.deep.equal(['holds: reports, retention, subject-requests']);
+    expect(tables(ROOT)).to.include.members(['recordings', 'holds', 'subject_requests', 'opt_outs', 'audit_entries']);
+    expect(tablesTouchedAcross(ROOT)).to.deep.equal([]);
   });
 });
