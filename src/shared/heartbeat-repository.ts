@@ -10,5 +10,3 @@ export function createHeartbeatRepository(_db: Database) {
     },
   };
 }
-
-export type HeartbeatRepository = ReturnType<typeof createHeartbeatRepository>;
