@@ -1,4 +1,4 @@
-import type { Recording } from '../recordings/index.js';
+import type { RecordingRepository } from '../recordings/index.js';
 import type { Tx } from '../shared/transaction.js';
 import type { CaseCall, SubjectRequest, SubjectRequestKind } from './subject-request.js';
 
@@ -22,12 +22,8 @@ export interface SubjectRequestRepository {
   anyOfKind(ids: string[], kind: SubjectRequestKind): Promise<boolean>;
 }
 
-/** The recordings a case finds (the recordings capability's repository). */
-export type CaseRecordings = {
-  /** Every recording row that still carries the caller key. */
-  withCallerKey(callerKey: string): Promise<Recording[]>;
-  findByIds(ids: string[]): Promise<Recording[]>;
-};
+/** The recordings a case finds: the caller's, and those its cases acted on (the recordings capability's port). */
+export type CaseRecordings = Pick<RecordingRepository, 'withCallerKey' | 'findByIds'>;
 
 /** An after-the-fact opt-out of a call, as a case shows it. */
 export interface CallOptOutFact {
