@@ -35,7 +35,7 @@ export function createCallOptOuts(deps: {
 
   /** A narrowing names 'webhook', a configured source, or one that recordings came from (since removed from the config). */
   async function mustBeKnownSource(name: string): Promise<void> {
-    if (name === 'webhook' || (deps.sourceNames?.() ?? []).includes(name) || (await repo.hasRecordingsFrom(name))) return;
+    if (name === 'webhook' || (deps.sourceNames?.() ?? []).includes(name) || (await recordings.anyFromSource(name))) return;
     throw new InvalidInput('invalid-input', 'Invalid recordingSource', {
       errors: [{ pointer: '/recordingSource', code: 'invalid-value', detail: "is not 'webhook', a configured source or a source any recording came from" }],
     });

@@ -160,10 +160,6 @@ export function createOptOutRepository(db: Database): OptOutRepository {
     /** The opt-out covering `source`'s recording of the call, or with no source any of the call's. */
     findCallOptOut: (callId: string, tx?: Tx, source?: string) => findCallOptOut(handleOf(db, tx), callId, source),
     findCallOptOutScoped: (callId: string, recordingSource: string | null, tx?: Tx) => findCallOptOutScoped(handleOf(db, tx), callId, recordingSource),
-    /** Whether any recording (stored, deleted or discarded) came from `source`: a source no longer configured still names its recordings. */
-    async hasRecordingsFrom(source: string): Promise<boolean> {
-      return (await db('recordings').where({ source }).first('id')) !== undefined;
-    },
     insertCallOptOut: (tx: Tx, c: CallOptOut) => insertCallOptOut(trxOf(tx), c),
     pendingCallOptOutsBefore: (before: Date, after: string | undefined, limit: number) => pendingCallOptOutsBefore(db, before.toISOString(), after, limit),
     deletePendingCallOptOut: (tx: Tx, id: string) => deletePendingCallOptOut(trxOf(tx), id),

@@ -47,8 +47,6 @@ export interface OptOutRepository {
   findCallOptOut(callId: string, tx?: Tx, source?: string): Promise<CallOptOut | undefined>;
   /** The opt-out of `callId` with exactly this scope (a source, or null for every source's). */
   findCallOptOutScoped(callId: string, recordingSource: string | null, tx?: Tx): Promise<CallOptOut | undefined>;
-  /** Whether any recording (stored, deleted or discarded) came from `source`: a source no longer configured still names its recordings. */
-  hasRecordingsFrom(source: string): Promise<boolean>;
   insertCallOptOut(tx: Tx, c: CallOptOut): Promise<void>;
   /** Opt-outs of calls that never arrived (no recording, not even a discarded one) requested before `before`, by id after `after`. */
   pendingCallOptOutsBefore(before: Date, after: string | undefined, limit: number): Promise<CallOptOut[]>;

@@ -82,6 +82,8 @@ export interface RecordingRepository {
   withCallerKey(callerKey: string): Promise<Recording[]>;
   /** These recordings, those that exist, in no particular order. */
   findByIds(ids: string[]): Promise<Recording[]>;
+  /** Whether any recording (stored, deleted or discarded) came from `source`: a source no longer configured still names its recordings. */
+  anyFromSource(source: string): Promise<boolean>;
 }
 
 export interface RecordingFacts {

@@ -235,6 +235,9 @@ export function createRecordingRepository(db: Database): RecordingRepository {
     async withCallerKey(callerKey: string): Promise<Recording[]> {
       return (await db('recordings').where({ caller_key: callerKey }).orderBy([{ column: 'started_at' }, { column: 'id' }])).map(fromRow);
     },
+    async anyFromSource(source: string): Promise<boolean> {
+      return (await db('recordings').where({ source }).first('id')) !== undefined;
+    },
     async findByIds(ids: string[]): Promise<Recording[]> {
       const out: Recording[] = [];
       for (let i = 0; i < ids.length; i += 500) out.push(...(await db('recordings').whereIn('id', ids.slice(i, i + 500))).map(fromRow));

@@ -61,9 +61,6 @@ export class MemoryOptOuts implements OptOutRepository, Snapshottable {
   async findCallOptOutScoped(callId: string, recordingSource: string | null): Promise<CallOptOut | undefined> {
     return this.calls.values().find((c) => c.callId === callId && c.recordingSource === recordingSource);
   }
-  async hasRecordingsFrom(source: string): Promise<boolean> {
-    return this.recordings.values().some((r) => (r.recording.source ?? 'webhook') === source);
-  }
   async insertCallOptOut(_tx: Tx, c: CallOptOut): Promise<void> {
     this.calls.rows.set(c.id, { ...c });
   }

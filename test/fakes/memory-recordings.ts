@@ -118,6 +118,9 @@ export class MemoryRecordings extends MemoryTable<string, Row> implements Record
       .filter((r) => r.callerKey === callerKey)
       .sort(byStart);
   }
+  async anyFromSource(source: string): Promise<boolean> {
+    return this.all().some((r) => (r.source ?? 'webhook') === source);
+  }
   async findByIds(ids: string[]): Promise<Recording[]> {
     return this.all().filter((r) => ids.includes(r.id));
   }

@@ -86,4 +86,13 @@ describe('ingest and discard rules on in-memory ports (no database)', () => {
     expect(g.recordings.get(b.id)!.status).to.equal('stored');
     expect(g.recordings.get(other.id)!.status).to.equal('stored');
   });
+
+  it("narrows a call opt-out only to 'webhook', a configured source or one that recordings came from", async () => {
+    const g = memoryGallra();
+    const unknown = await g.optOuts.calls.optOutCall('c-8', { recordingSource: 'sftp-gone' }, ADMIN).catch((e: unknown) => e);
+    expect(unknown).to.have.property('code', 'invalid-input');
+    await g.storedRecording({ callId: 'c-1', source: 'sftp-gone' });
+    await g.optOuts.calls.optOutCall('c-8', { recordingSource: 'sftp-gone' }, ADMIN);
+    expect(g.optOutRows.calls.values().map((c) => c.recordingSource)).to.deep.equal(['sftp-gone']);
+  });
 });
