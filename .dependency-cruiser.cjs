@@ -5,7 +5,7 @@
  * File classes, decided by name and location:
  * - HTTP: src/http/, `*.routes.ts`, app.ts, openapi.ts and main.ts.
  * - Adapters: `*-repository.ts`, `*-metrics.ts` (prom-client), the object-store adapters
- *   and the bucket lifecycle (`s3-object-store.ts`, `fs-object-store.ts`, `create-store.ts`,
+ *   and the bucket lifecycle (`s3-object-store.ts`, `s3-versions.ts`, `s3-source-bucket.ts`, `fs-object-store.ts`, `create-store.ts`,
  *   `lifecycle.ts`), `openid-client-provider.ts` and src/shared/database.ts.
  * - Composition roots: src/main.ts, src/services.ts, src/app.ts, src/openapi.ts, jobs/, scripts/.
  * - Domain and use cases: every other file in a folder under src/, src/shared/ included. A capability's
@@ -21,7 +21,7 @@ const HTTP = '^src/(http/|app\\.ts$|openapi\\.ts$|main\\.ts$)|\\.routes\\.ts$';
 const ADAPTERS = [
   '-repository\\.ts$',
   '-metrics\\.ts$',
-  '^src/storage/(s3-object-store|fs-object-store|create-store|lifecycle)\\.ts$',
+  '^src/storage/(s3-object-store|s3-versions|s3-source-bucket|fs-object-store|create-store|lifecycle)\\.ts$',
   '^src/staff-sign-in/openid-client-provider\\.ts$',
   '^src/shared/database\\.ts$',
 ];

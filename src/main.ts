@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   await services.auditCheckpoints.registerSigningKey('system:start');
   // A store outside the EU/EEA list starts only by a named exception (config.ts), on the record each time.
   if (config.storeResidency) await services.recordRegionException('system:start', 'S3_REGION', config.storeResidency);
+  // A bucket source's region likewise: the platform's copies are personal data until deleted there.
+  for (const s of config.sources ?? []) if (s.adapter === 'bucket') await services.recordRegionException('system:start', `SOURCES_FILE ${s.name}.region`, s.residency);
   // Verified from the start, in the background: it reads checkpoints from the store, and the pre-call
   // check and opt-out registration must not wait for a store that is down. Retried until it passes;
   // /readyz says it is pending meanwhile.

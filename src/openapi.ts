@@ -83,6 +83,9 @@ const complianceOverview = z
     stored: z.object({
       count, held: count, oldestUnheldDays: z.number().int().nullable(), oldestHeldDays: z.number().int().nullable(), retentionDays: z.number().int(),
       byAge: z.array(z.object({ days: z.number().int(), unheld: count, held: count })),
+      unknownCaller: z
+        .object({ count, bySource: z.array(z.object({ source: z.string(), count })) })
+        .meta({ description: 'Stored calls kept without a caller number (the platform gave none, or it was withheld): no opt-out or data-subject request can match them' }),
     }),
     chain: z.object({
       ok: z.boolean(), checkedAt: instant.nullable(), head: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),

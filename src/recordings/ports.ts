@@ -104,4 +104,6 @@ export interface RecordingReportFacts {
   recordingIdsExisting(ids: string[]): Promise<Map<string, RecordingFacts['status']>>;
   /** Tombstones whose deadline or deletion falls in [from, to): the overview's deletions per day against their deadlines. */
   deletionsAndDeadlinesIn(from: string, to: string): Promise<{ deadline: string; deletedAt: string | null; reason: string | null; status: RecordingFacts['status'] }[]>;
+  /** Stored calls without a caller key, per source: no opt-out or data-subject request can find them. */
+  storedWithoutCaller(): Promise<Array<{ source: string; count: number }>>;
 }

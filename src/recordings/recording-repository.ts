@@ -274,6 +274,12 @@ async function recordingIdsExisting(db: Db, ids: string[]): Promise<Map<string, 
 }
 
 /** Tombstones whose deadline or deletion falls in [from, to): the overview's deletions per day against their deadlines. */
+/** Stored calls without a caller key, per source: no opt-out or data-subject request can find them. */
+async function storedWithoutCaller(db: Db): Promise<Array<{ source: string; count: number }>> {
+  const rows = (await db('recordings').select('source').count({ n: '*' }).where('status', 'stored').whereNull('caller_key').groupBy('source').orderBy('source')) as unknown as { source: string; n: number | string }[];
+  return rows.map((r) => ({ source: r.source, count: toNumber(r.n) }));
+}
+
 async function deletionsAndDeadlinesIn(db: Db, from: string, to: string): Promise<{ deadline: string; deletedAt: string | null; reason: string | null; status: RecordingFacts['status'] }[]> {
   const rows: { deadline: string; deleted_at: string | null; reason: string | null; status: RecordingFacts['status'] }[] = await db('recordings')
     .select('deadline', 'deleted_at', 'reason', 'status')
@@ -288,6 +294,7 @@ export function createRecordingReportFacts(db: Database): RecordingReportFacts {
     recordingsStartedIn: (from: string, to: string) => recordingsStartedIn(db, from, to),
     recordingIdsExisting: (ids: string[]) => recordingIdsExisting(db, ids),
     deletionsAndDeadlinesIn: (from: string, to: string) => deletionsAndDeadlinesIn(db, from, to),
+    storedWithoutCaller: () => storedWithoutCaller(db),
   };
 }
 

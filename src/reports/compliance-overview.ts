@@ -43,6 +43,11 @@ export interface ComplianceOverview {
     oldestHeldDays: number | null;
     retentionDays: number;
     byAge: AgeBucket[];
+    /**
+     * Stored calls without a caller number, per source: a platform that gives none (an Amazon Connect
+     * recording whose flow sets no caller) or a withheld number. No opt-out or data-subject request can match them.
+     */
+    unknownCaller: { count: number; bySource: Array<{ source: string; count: number }> };
   };
   chain: { ok: boolean; checkedAt: string | null; head: { seq: number; hash: string } | null; problem: { seq: number; kind: string } | null; acknowledged: boolean };
   latestCheckpoint: { seq: number; hash: string; at: string; keyId: string } | null;
@@ -95,6 +100,7 @@ export function createComplianceOverview(deps: {
     const [u, h] = [bucketsOf(unheld), bucketsOf(held)];
     const ageDays = (oldest: string | null) => (oldest === null ? null : Math.floor((now.getTime() - Date.parse(oldest)) / DAY_MS));
 
+    const withoutCaller = await facts.storedWithoutCaller();
     const chain = await deps.checkChain();
     const latest = (await deps.checkpoints()).at(-1);
     return {
@@ -110,6 +116,7 @@ export function createComplianceOverview(deps: {
         oldestHeldDays: ageDays(held.oldest),
         retentionDays: deps.retentionDays,
         byAge: u.map((n, k) => ({ days: k, unheld: n, held: h[k]! })),
+        unknownCaller: { count: withoutCaller.reduce((a, b) => a + b.count, 0), bySource: withoutCaller },
       },
       chain: {
         ok: chain.ok,

@@ -1,3 +1,4 @@
+import { createBucketSource } from './bucket-source.js';
 import { createFolderSource } from './folder-source.js';
 import type { SourceAdapter } from './ports.js';
 import type { SourceConfig } from './source-config.js';
@@ -5,5 +6,6 @@ import { createSftpSource } from './sftp-source.js';
 
 /** The adapter a configured source names. */
 export function createSourceAdapter(config: SourceConfig): SourceAdapter {
+  if (config.adapter === 'bucket') return createBucketSource(config);
   return config.adapter === 'sftp' ? createSftpSource(config) : createFolderSource({ root: config.path });
 }

@@ -6,11 +6,12 @@ export { createSourcePoller, type SourcePoller, type PollReport, type SourceStat
 export { createSourceItemRepository } from './source-item-repository.js';
 export { createSourceAdapter } from './create-adapter.js';
 export { createFolderSource } from './folder-source.js';
+export { createBucketSource } from './bucket-source.js';
 export { createSftpSource, fingerprintOf } from './sftp-source.js';
 export { createItemIds, PRESETS } from './metadata-presets.js';
 export { createSourceMetrics } from './source-metrics.js';
 export { createSourceAdmin, type SourceAdmin, type SourceOverview } from './source-admin.js';
-export { loadSourcesFile, parseSources, SourcesConfigError, cronForInterval, type SourceConfig, type FolderSourceConfig, type SftpSourceConfig } from './source-config.js';
+export { loadSourcesFile, parseSources, SourcesConfigError, cronForInterval, type SourceConfig, type FolderSourceConfig, type SftpSourceConfig, type BucketSourceConfig } from './source-config.js';
 export { SourceUnreachable, SourceItemGone, type SourceAdapter, type SourceEntry, type SourceItem, type SourceItemRepository } from './ports.js';
 
 /**

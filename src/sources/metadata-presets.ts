@@ -36,8 +36,10 @@ export interface PresetContext {
 export interface MetadataPreset {
   /** Where the sidecar may lie beside the audio, in order of preference; none when the layout has no sidecar. */
   sidecarsOf(audioPath: string): string[];
-  /** `sidecar` is the first candidate present, or null when none is. */
-  read(audioPath: string, sidecar: Buffer | null, ctx: PresetContext): ItemMetadata;
+  /** Whether the layout reads the item's attributes (an S3 object's user metadata and tags) where the source has them. */
+  usesAttributes?: boolean;
+  /** `sidecar` is the first candidate present, or null when none is; `attributes` when usesAttributes and the source keeps any. */
+  read(audioPath: string, sidecar: Buffer | null, ctx: PresetContext, attributes?: Map<string, string> | null): ItemMetadata;
 }
 
 const baseOf = (p: string): string => p.slice(0, p.length - path.extname(p).length);
@@ -249,7 +251,100 @@ function customPreset(pattern: string, timeFormat?: string): MetadataPreset {
   };
 }
 
-export const PRESETS: Record<string, MetadataPreset> = { 'generic-json': genericJson, freepbx, 'puzzel-xml': puzzelXml, 'asterisk-mixmonitor': asteriskMixMonitor };
+/** A number as platforms write it in metadata: `tel:+46…`, `sip:+46…@host`, or plain. */
+function numberOf(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return v.trim().replace(/^(tel|sip|sips):/i, '').replace(/@.*$/, '').replace(/;.*$/, '');
+}
+
+/** A JSON object's scalar fields by lower-cased name; an array field gives its first scalar. */
+function jsonFields(text: string): Map<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ItemRejected('unreadable-metadata');
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ItemRejected('unreadable-metadata');
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
+    const first = Array.isArray(v) ? v.find((x) => typeof x === 'string' || typeof x === 'number') : v;
+    if (typeof first === 'string' || typeof first === 'number') out.set(k.toLowerCase(), String(first));
+  }
+  return out;
+}
+
+/**
+ * Genesys Cloud's recording bulk actions export to S3:
+ * `{organizationId}/year=…/month=…/day=…/hour=…/conversation_id={conversationId}/{recordingId}.{ext}`
+ * (UTC), with `{recordingId}_metadata.json` beside it. The call id is the conversation id (the id the
+ * platform's flow knows, so a call opt-out made during the call matches); start and end, the queue,
+ * the first user and the customer's ANI come from the metadata file.
+ */
+const GENESYS_PATH = /(?:^|\/)year=\d{4}\/month=\d{1,2}\/day=\d{1,2}\/hour=\d{1,2}\/conversation_id=(?<conversation>[A-Za-z0-9-]+)\/[^/]+$/;
+const genesysBulkExport: MetadataPreset = {
+  sidecarsOf: (p) => [baseOf(p) + '_metadata.json'],
+  read(audioPath, sidecar, ctx) {
+    const m = GENESYS_PATH.exec(audioPath);
+    if (!m?.groups) throw new ItemRejected('unrecognised-file-name');
+    if (!sidecar) throw new ItemRejected('missing-metadata');
+    const f = jsonFields(sidecar.toString('utf8'));
+    const conversation = pick(f, 'conversationid') ?? m.groups.conversation;
+    if (conversation !== m.groups.conversation) throw new ItemRejected('invalid-metadata');
+    return fromFields(
+      {
+        callId: conversation,
+        start: pick(f, 'conversationstarttime', 'recordingstarttime', 'starttime'),
+        end: pick(f, 'conversationendtime', 'recordingendtime', 'endtime'),
+        caller: numberOf(pick(f, 'ani')),
+        queue: pick(f, 'queuename', 'queuenames', 'queueid', 'queueids'),
+        agent: pick(f, 'userid', 'userids'),
+      },
+      ctx,
+    );
+  },
+};
+
+/**
+ * Amazon Connect's call recordings: `…/CallRecordings/yyyy/mm/dd/{contactId}_{yyyyMMdd}T{HH:mm}_UTC.wav`.
+ * The contact id is the call id, the name's time (UTC) the start, the end the start plus the audio's
+ * duration. Connect writes no caller into the object: a `caller` tag or user metadata (`x-amz-meta-caller`)
+ * that the municipality's set-up adds is read, with `queue`, `agent`, `startedAt` and `endedAt`;
+ * without it the call is kept as *unknown caller* (docs/sources.md says how to supply it).
+ */
+const CONNECT_NAME = /^(?<contact>[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})_(?<date>\d{8})T(?<time>\d{2}:\d{2}(?::\d{2})?)_UTC\.(?:wav|WAV)$/;
+const amazonConnect: MetadataPreset = {
+  sidecarsOf: () => [],
+  usesAttributes: true,
+  read(audioPath, _sidecar, ctx, attributes) {
+    const m = CONNECT_NAME.exec(path.basename(audioPath));
+    if (!m?.groups) throw new ItemRejected('unrecognised-file-name');
+    const a = attributes ?? new Map<string, string>();
+    const g = m.groups as Record<'contact' | 'date' | 'time', string>;
+    const time = g.time.length === 5 ? `${g.time}:00` : g.time;
+    const named = `${g.date.slice(0, 4)}-${g.date.slice(4, 6)}-${g.date.slice(6, 8)}T${time}Z`;
+    return fromFields(
+      {
+        callId: pick(a, 'contactid', 'contact-id') ?? g.contact,
+        start: pick(a, 'startedat', 'started-at') ?? named,
+        end: pick(a, 'endedat', 'ended-at'),
+        caller: numberOf(pick(a, 'caller', 'customernumber', 'customer-number', 'ani')),
+        queue: pick(a, 'queue'),
+        agent: pick(a, 'agent', 'agentid', 'agent-id'),
+      },
+      ctx,
+    );
+  },
+};
+
+export const PRESETS: Record<string, MetadataPreset> = {
+  'generic-json': genericJson,
+  freepbx,
+  'puzzel-xml': puzzelXml,
+  'asterisk-mixmonitor': asteriskMixMonitor,
+  'genesys-bulk-export': genesysBulkExport,
+  'amazon-connect': amazonConnect,
+};
 
 /** The preset a source's metadata mapping names. */
 export function presetFor(m: MetadataConfig): MetadataPreset {

@@ -196,19 +196,21 @@ export function createSourcePoller(deps: PollSourceDeps) {
         }
         if (sidecar.length > SIDECAR_MAX_BYTES) throw new ItemRejected('metadata-too-large');
       }
+      const attributes = preset.usesAttributes && adapter.attributesOf ? await adapter.attributesOf(entry.path) : null;
       const md: ItemMetadata = preset.read(entry.path, sidecar, {
         callerKeys: deps.callerKeys,
         timeZone: config.timeZone,
         now: clock.now(),
         futureToleranceMs: deps.futureToleranceMs,
         maxCallDurationMs: deps.maxCallDurationMs,
-      });
+      }, attributes);
       const audio = await adapter.read(entry.path);
       const bytes = entry.size + (sidecarEntry?.size ?? 0);
       const outcome = await deps.ingest.receive(md.meta, audio, Promise.resolve(true), {
         source: name,
         actor,
-        auditDetails: { itemId: id, ...(md.ambiguousStart ? { startedAtAmbiguous: 'the local time occurs twice (summer time ended); the earlier instant was taken' } : {}) },
+        // A platform that gives no caller: kept as unknown caller, which no opt-out or data-subject request can match.
+        auditDetails: { itemId: id, ...(md.meta.callerKey === null ? { callerUnknown: true } : {}), ...(md.ambiguousStart ? { startedAtAmbiguous: 'the local time occurs twice (summer time ended); the earlier instant was taken' } : {}) },
         endFromDuration: md.endFromDuration,
         // Marked taken in the transaction that commits the recording: no crash can fall between the two.
         onRecorded: (tx, r) => items.markTaken(name, id, owner, { recordingId: r.recordingId, outcome: r.outcome, bytes, at: clock.now().toISOString() }, tx),

@@ -24,6 +24,11 @@ export interface SourceAdapter {
   read(path: string): Promise<Readable>;
   /** A small file read whole (a sidecar); SourceItemGone when it is not there. */
   readSmall(path: string, maxBytes: number): Promise<Buffer>;
+  /**
+   * The item's attributes where the place keeps any beside the bytes (an S3 object's user metadata and
+   * tags), names lower-cased; absent where it keeps none (folders, SFTP). SourceItemGone when it is not there.
+   */
+  attributesOf?(path: string): Promise<Map<string, string>>;
   /** Removes the file; a file already gone counts as removed. */
   remove(path: string): Promise<void>;
   /** Ends the connection, if the adapter holds one. */

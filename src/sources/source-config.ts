@@ -3,6 +3,7 @@ import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { judgeRegion, parseRegionExceptions, RegionRefused, type RegionJudgement } from '../shared/eea-regions.js';
 
 /**
  * The sources file (SOURCES_FILE, JSON or YAML): the places gallra polls for recordings. Validated
@@ -43,6 +44,8 @@ const metadata = z.discriminatedUnion('preset', [
   z.object({ preset: z.literal('freepbx') }).strict(),
   z.object({ preset: z.literal('puzzel-xml') }).strict(),
   z.object({ preset: z.literal('asterisk-mixmonitor') }).strict(),
+  z.object({ preset: z.literal('genesys-bulk-export') }).strict(),
+  z.object({ preset: z.literal('amazon-connect') }).strict(),
   z
     .object({
       preset: z.literal('custom'),
@@ -88,7 +91,7 @@ const common = {
   keepReason: z.string().min(10, 'a written reason of at least 10 characters').optional(),
 };
 
-const INLINE_SECRETS = ['password', 'privateKey', 'passphrase', 'key'];
+const INLINE_SECRETS = ['password', 'privateKey', 'passphrase', 'key', 'secretAccessKey', 'sessionToken'];
 
 const folderSource = z.object({ ...common, adapter: z.literal('folder'), path: z.string().min(1) }).strict();
 
@@ -110,12 +113,42 @@ const sftpSource = z
   })
   .strict();
 
-const sourceSchema = z.discriminatedUnion('adapter', [folderSource, sftpSource]).superRefine((s, ctx) => {
+// ── bucket sources (issue #28): an S3-compatible bucket of the platform's, in another account ──
+const bucketSource = z
+  .object({
+    ...common,
+    adapter: z.literal('bucket'),
+    /** The platform's bucket, e.g. the one Genesys Cloud's recording bulk actions or Amazon Connect write to. */
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+    /** Only keys under this prefix are recordings of this source (e.g. the Genesys organization id and a slash). */
+    prefix: z.string().default(''),
+    /** The bucket's region, judged like the store's: in the EU/EEA, or named in ALLOW_NON_EEA_REGION. */
+    region: z.string().min(1),
+    /** An S3-compatible endpoint (not AWS); default AWS for the region. */
+    endpoint: z.string().url().optional(),
+    forcePathStyle: z.boolean().default(false),
+    ...secretRef('accessKeyId'),
+    ...secretRef('secretAccessKey'),
+    ...secretRef('sessionToken'),
+    requestChecksum: z.enum(['when_supported', 'when_required']).default('when_supported'),
+    /** Keys per listing page; lower only to test paging. */
+    listPageSize: z.number().int().min(1).max(1000).default(1000),
+  })
+  .strict();
+// ── end of bucket sources ──
+
+const sourceSchema = z.discriminatedUnion('adapter', [folderSource, sftpSource, bucketSource]).superRefine((s, ctx) => {
   if (!s.deleteAtSource && !s.keepReason) ctx.addIssue({ code: 'custom', path: ['keepReason'], message: 'required when deleteAtSource is false' });
   if (s.adapter === 'sftp') {
     const r = s as Record<string, unknown>;
     if (s.auth === 'key' && !r.privateKeyFile && !r.privateKeyEnv) ctx.addIssue({ code: 'custom', path: ['privateKeyFile'], message: 'required for key authentication (or privateKeyEnv)' });
     if (s.auth === 'password' && !r.passwordFile && !r.passwordEnv) ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'required when auth is password (or passwordEnv)' });
+  }
+  if (s.adapter === 'bucket') {
+    const r = s as Record<string, unknown>;
+    for (const what of ['accessKeyId', 'secretAccessKey']) {
+      if (!r[`${what}File`] && !r[`${what}Env`]) ctx.addIssue({ code: 'custom', path: [`${what}File`], message: `required (or ${what}Env): the platform's bucket is read with credentials of its own, never the store's` });
+    }
   }
 });
 
@@ -125,7 +158,7 @@ type Parsed = z.output<typeof sourceSchema>;
 
 /** How a source's items carry their metadata: a named preset, or a regular expression over the file name. */
 export type MetadataConfig =
-  | { preset: 'generic-json' | 'freepbx' | 'puzzel-xml' | 'asterisk-mixmonitor' }
+  | { preset: 'generic-json' | 'freepbx' | 'puzzel-xml' | 'asterisk-mixmonitor' | 'genesys-bulk-export' | 'amazon-connect' }
   | { preset: 'custom'; pattern: string; timeFormat?: string };
 
 interface CommonConfig {
@@ -160,7 +193,22 @@ export interface SftpSourceConfig extends CommonConfig {
   password?: string;
   connectTimeoutMs: number;
 }
-export type SourceConfig = FolderSourceConfig | SftpSourceConfig;
+// ── bucket sources (issue #28) ──
+export interface BucketSourceConfig extends CommonConfig {
+  adapter: 'bucket';
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  requestChecksum: 'when_supported' | 'when_required';
+  listPageSize: number;
+  /** How the bucket's region was judged at start (an exception is audited at every start). */
+  residency: RegionJudgement;
+}
+// ── end of bucket sources ──
+export type SourceConfig = FolderSourceConfig | SftpSourceConfig | BucketSourceConfig;
 
 /** Reads and validates the sources file; `env` resolves `…Env` references. Throws SourcesConfigError naming the source and field. */
 export function loadSourcesFile(file: string, env: Record<string, string | undefined>): SourceConfig[] {
@@ -247,6 +295,7 @@ function resolve(s: Parsed, env: Record<string, string | undefined>, baseDir: st
     }
     return undefined;
   };
+  if (s.adapter === 'bucket') return resolveBucket(s, common, secret, env);
   const privateKey = s.auth === 'key' ? secret('privateKey') : undefined;
   const passphrase = secret('passphrase')?.toString('utf8').trimEnd();
   const password = s.auth === 'password' ? secret('password')?.toString('utf8').replace(/\r?\n$/, '') : undefined;
@@ -262,5 +311,38 @@ function resolve(s: Parsed, env: Record<string, string | undefined>, baseDir: st
     ...(passphrase ? { passphrase } : {}),
     ...(password !== undefined ? { password } : {}),
     connectTimeoutMs: s.connectTimeout,
+  };
+}
+
+// ── bucket sources (issue #28) ──
+function resolveBucket(
+  s: Extract<Parsed, { adapter: 'bucket' }>,
+  common: CommonConfig,
+  secret: (what: string) => Buffer | undefined,
+  env: Record<string, string | undefined>,
+): BucketSourceConfig {
+  const exceptions = parseRegionExceptions(env.ALLOW_NON_EEA_REGION ?? '');
+  if ('error' in exceptions) throw new Error(`region: ALLOW_NON_EEA_REGION: ${exceptions.error}`);
+  let residency: RegionJudgement;
+  try {
+    residency = judgeRegion(s.region, exceptions, 'region');
+  } catch (err) {
+    if (err instanceof RegionRefused) throw new Error(err.message);
+    throw err;
+  }
+  const text = (what: string): string | undefined => secret(what)?.toString('utf8').trim();
+  const sessionToken = text('sessionToken');
+  return {
+    ...common,
+    adapter: 'bucket',
+    bucket: s.bucket,
+    prefix: s.prefix,
+    region: s.region,
+    ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+    forcePathStyle: s.forcePathStyle,
+    credentials: { accessKeyId: text('accessKeyId')!, secretAccessKey: text('secretAccessKey')!, ...(sessionToken ? { sessionToken } : {}) },
+    requestChecksum: s.requestChecksum,
+    listPageSize: s.listPageSize,
+    residency,
   };
 }

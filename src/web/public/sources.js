@@ -17,7 +17,8 @@ export const SOURCES_TEXT = {
     errors: {
       'host-key-mismatch': 'Serverns värdnyckel stämmer inte med den konfigurerade. Ingen fil hämtades.', 'login-refused': 'Servern nekade inloggningen.',
       unreachable: 'Servern går inte att nå.', 'sftp-error': 'SFTP-fel.', 'folder-unreadable': 'Mappen går inte att läsa.', 'folder-unwritable': 'Filer går inte att ta bort i mappen.',
-      'source-error': 'Källan svarade med ett fel.',
+      'source-error': 'Källan svarade med ett fel.', 'bucket-error': 'Bucketen nekade eller svarade inte.',
+      'bucket-delete-failed': 'En kopia i bucketen gick inte att radera med alla sina versioner.',
     },
   },
   en: {
@@ -34,7 +35,8 @@ export const SOURCES_TEXT = {
     errors: {
       'host-key-mismatch': "The server's host key is not the configured one. Nothing was fetched.", 'login-refused': 'The server refused the login.',
       unreachable: 'The server cannot be reached.', 'sftp-error': 'SFTP error.', 'folder-unreadable': 'The folder cannot be read.', 'folder-unwritable': 'Files cannot be removed from the folder.',
-      'source-error': 'The source answered with an error.',
+      'source-error': 'The source answered with an error.', 'bucket-error': 'The bucket refused or did not answer.',
+      'bucket-delete-failed': 'A copy in the bucket could not be deleted with all its versions.',
     },
   },
 };
