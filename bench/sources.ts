@@ -1,27 +1,36 @@
 /**
- * npm run bench:sources — recordings taken from an SFTP source into the S3 store, deletion at the
+ * npm run bench:sources [-- --kind sftp|bucket] — recordings taken from an SFTP source into the S3 store, deletion at the
  * source included, against a raw baseline in the same run: the same SFTP client (ssh2-sftp-client)
  * listing and downloading each file, the SDK putting it to the same bucket, then removing audio and
  * sidecar at the source, at the same concurrency. The SFTP server is Debian's OpenSSH sshd started
  * here (test/helpers/sshd.ts), the store s3rver in a process of its own; gallra's poller runs in this
  * process on SQLite, with its peak RSS growth sampled while it works.
  *
- * BENCH_FILES (default 300), BENCH_MB (default 2.5), BENCH_CONCURRENCY (default 4).
+ * `--kind bucket`: the same from a platform's bucket (a Genesys Cloud bulk export: audio and
+ * `_metadata.json` per recording) in an s3rver process of its own, to the store in another, against a
+ * raw SDK copy in the same run: GetObject of the metadata and the audio, PutObject to the store,
+ * DeleteObjects of both, at the same concurrency.
+ *
+ * BENCH_FILES (default 300), BENCH_MB (default 2.5), BENCH_CONCURRENCY (default 4); BENCH_KEEP=1 (bucket)
+ * keeps the copies at the source, to see the ingest alone.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import SftpClient from 'ssh2-sftp-client';
 import { createServices } from '../src/services.js';
 import { ManualClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { createLogger } from '../src/shared/logger.js';
-import { createSftpSource } from '../src/sources/index.js';
+import { createBucketSource, createSftpSource, type BucketSourceConfig } from '../src/sources/index.js';
 import { createS3Client, createStore } from '../src/storage/index.js';
 import { s3ConfigFor } from '../test/helpers/s3-server.js';
-import { sftpSource } from '../test/helpers/sources.js';
+import { sftpSource, sourceSettings } from '../test/helpers/sources.js';
 import { startSshd } from '../test/helpers/sshd.js';
 import { testConfig } from '../test/helpers/test-app.js';
 import { startS3rverProcess } from './s3rver-child.js';
@@ -121,4 +130,112 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const ORG = '9b5a2c1e-1111-4222-8333-444455556666';
+
+/** A Genesys Cloud bulk export of FILES recordings into the source bucket, under `round/`. */
+async function exportTo(client: S3Client, bucket: string, round: string): Promise<void> {
+  const start = new Date(Date.now() - 600_000);
+  await pLimit(8).map(Array.from({ length: FILES }, (_, i) => i), async (i) => {
+    const conversationId = randomUUID();
+    const base = `${round}/${ORG}/year=2026/month=11/day=23/hour=8/conversation_id=${conversationId}/${randomUUID()}`;
+    const meta = { mediaType: 'Call', conversationId, conversationStartTime: start.toISOString(), conversationEndTime: new Date(start.getTime() + 150_000).toISOString(), queueNames: ['bench'], ani: `tel:+4670${String(1_000_000 + i).slice(-7)}` };
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${base}.wav`, Body: audio, ContentLength: audio.length }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${base}_metadata.json`, Body: JSON.stringify(meta) }));
+  });
+}
+
+async function listAll(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const out = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
+    const listed = (out.Contents ?? []).map((o) => o.Key!);
+    keys.push(...listed);
+    if (!out.IsTruncated || !listed.length) return keys;
+    marker = listed[listed.length - 1];
+  }
+}
+
+async function bucketMain(): Promise<void> {
+  const platform = await startS3rverProcess();
+  const s3 = await startS3rverProcess();
+  const work = mkdtempSync(path.join(tmpdir(), 'gallra-bench-sources-'));
+  const s3cfg = s3ConfigFor(s3);
+  const platformCfg = s3ConfigFor(platform);
+  const source = createS3Client(platformCfg);
+  try {
+    // Baseline: list, get metadata and audio, put, delete both, with the SDK and the same concurrency.
+    await exportTo(source, platform.bucket, 'raw');
+    const store = createS3Client(s3cfg);
+    const t0 = performance.now();
+    const audioKeys = (await listAll(source, platform.bucket, 'raw/')).filter((k) => k.endsWith('.wav'));
+    await pLimit(CONCURRENCY).map(audioKeys, async (key) => {
+      const sidecar = key.replace(/\.wav$/, '_metadata.json');
+      const meta = await source.send(new GetObjectCommand({ Bucket: platform.bucket, Key: sidecar }));
+      await meta.Body!.transformToString();
+      const got = await source.send(new GetObjectCommand({ Bucket: platform.bucket, Key: key }));
+      await store.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `raw/${randomUUID()}`, Body: got.Body as Readable, ContentLength: got.ContentLength, ContentType: 'audio/wav' }));
+      await source.send(new DeleteObjectsCommand({ Bucket: platform.bucket, Delete: { Objects: [{ Key: sidecar }, { Key: key }], Quiet: true } }));
+    });
+    const rawMs = performance.now() - t0;
+    store.destroy();
+
+    // gallra: the bucket source's poller through the ingest use case into the S3 store.
+    await exportTo(source, platform.bucket, 'src');
+    const db = createDatabase(`sqlite:${path.join(work, 'gallra.sqlite')}`);
+    await migrateLatest(db);
+    const config = testConfig(work, { databaseUrl: `sqlite:${path.join(work, 'gallra.sqlite')}`, storageDriver: 's3', s3: s3cfg, maxRecordingBytes: 64 * 1024 * 1024 });
+    const cfg: BucketSourceConfig = {
+      ...sourceSettings('bench', { concurrency: CONCURRENCY, maxFileBytes: 64 * 1024 * 1024, include: '**/*.wav', metadata: { preset: 'genesys-bulk-export' } }),
+      adapter: 'bucket',
+      bucket: platform.bucket,
+      prefix: 'src/',
+      region: 'eu-north-1',
+      endpoint: platform.endpoint,
+      forcePathStyle: true,
+      credentials: platformCfg.credentials!,
+      requestChecksum: 'when_required',
+      listPageSize: 1000,
+      residency: { region: 'eu-north-1', eea: true, place: 'Stockholm, Sweden' },
+      ...(process.env.BENCH_KEEP ? { deleteAtSource: false, keepReason: 'measuring the ingest alone' } : {}),
+    };
+    const clock = new ManualClock(new Date());
+    const services = createServices({ config, db, store: createStore(config), logger: createLogger({ level: 'warn' }), clock, sources: [{ config: cfg, adapter: createBucketSource(cfg) }] });
+    const poller = services.sources.pollers[0]!;
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+    const t1 = performance.now();
+    await poller.poll();
+    clock.advance(cfg.settleMs);
+    const report = await poller.poll();
+    const srcMs = performance.now() - t1;
+    clearInterval(sampler);
+    await poller.close();
+    const stored = Number((await db('recordings').where({ status: 'stored' }).count({ n: '*' }).first())!.n);
+    await db.destroy();
+    const left = (await listAll(source, platform.bucket, 'src/')).length;
+
+    const ratio = mbps(srcMs) / mbps(rawMs);
+    const rows = [
+      ['raw baseline (GetObject ×2 → PutObject → DeleteObjects)', rawMs, mbps(rawMs)],
+      ['gallra bucket source (poll → ingest → S3 → delete all versions, verified, audited)', srcMs, mbps(srcMs)],
+    ] as const;
+    process.stdout.write(`${FILES} recordings of ${(BYTES / 1e6).toFixed(1)} MB, concurrency ${CONCURRENCY}\n`);
+    for (const [what, ms, rate] of rows) process.stdout.write(`${what.padEnd(84)} ${(ms / 1000).toFixed(1).padStart(7)} s ${rate.toFixed(1).padStart(7)} MB/s\n`);
+    process.stdout.write(`ratio ${ratio.toFixed(2)} (goal ≥ 0.80); stored ${stored}/${FILES}; taken ${report?.taken}, deleted ${report?.deleted}, pending ${report?.pending}; objects left in the bucket ${left}\n`);
+    process.stdout.write(`RSS growth while polling: ${((rssPeak - rssBefore) / 1048576).toFixed(1)} MB (goal < 50 MB)\n`);
+    if (stored !== FILES || report?.pending !== 0 || left !== 0) process.exitCode = 1;
+  } finally {
+    source.destroy();
+    await s3.stop();
+    await platform.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const { values } = parseArgs({ options: { kind: { type: 'string', default: 'sftp' } }, strict: true });
+if (values.kind === 'bucket') await bucketMain();
+else if (values.kind === 'sftp') await main();
+else throw new Error(`--kind sftp|bucket, not ${values.kind}`);

@@ -70,7 +70,7 @@ export function createS3SourceBucket(opts: SourceBucketOptions): SourceBucket {
     });
   const bucket = opts.bucket;
   const timeoutMs = opts.operationTimeoutMs ?? 10_000;
-  const deletion = createS3VersionedDeletion({ client, bucket, versioned: opts.versioned });
+  const deletion = createS3VersionedDeletion({ client, bucket, versioned: opts.versioned, verifyBy: 'head' });
 
   async function withDeadline<T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>, ms = timeoutMs): Promise<T> {
     const controller = new AbortController();

@@ -22,7 +22,17 @@ const VERIFY_FIRST_PAGE = 8;
  * gallra's own bucket and by a bucket source for the platform's (a contact centre's export bucket).
  * Keys are not checked here: each caller checks its own keys first.
  */
-export function createS3VersionedDeletion(opts: { client: S3Client; bucket: string; versioned?: boolean }) {
+export function createS3VersionedDeletion(opts: {
+  client: S3Client;
+  bucket: string;
+  versioned?: boolean;
+  /**
+   * How an unversioned bucket's deletions are checked: `listing` (the default) lists each folder's
+   * range once, cheap for the store's batches of many keys; `head` asks for each key, cheap for a
+   * source's one or two keys in a folder of their own.
+   */
+  verifyBy?: 'listing' | 'head';
+}) {
   const { client, bucket } = opts;
   let versioned: boolean | undefined = opts.versioned;
 
@@ -179,6 +189,14 @@ export function createS3VersionedDeletion(opts: { client: S3Client; bucket: stri
         try {
           if (!(await headMissing(key, signal))) failed.set(key, 'still present after delete');
           else if ((await versionsOf(key, signal)).length > 0) failed.set(key, 'versions left after delete');
+        } catch (err) {
+          failed.set(key, describe(err));
+        }
+      });
+    } else if (opts.verifyBy === 'head') {
+      await pLimit(CONCURRENCY).map(toVerify, async (key) => {
+        try {
+          if (!(await headMissing(key, signal))) failed.set(key, 'still present after delete');
         } catch (err) {
           failed.set(key, describe(err));
         }
