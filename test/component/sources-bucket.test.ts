@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
+  GetObjectTaggingCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   PutObjectTaggingCommand,
   type S3Client,
+  type Tag,
 } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -178,6 +182,32 @@ describe('sources: a platform bucket (Genesys Cloud export, Amazon Connect) poll
     const auditor = await t.token('auditor');
     const overview = await request(t.app).get('/v1/reports/overview').query({ from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }).set('Authorization', `Bearer ${auditor}`).expect(200);
     expect(overview.body.stored.unknownCaller).to.deep.equal({ count: 1, bySource: [{ source: 'connect', count: 1 }] });
+  });
+
+  it("supplies Connect's caller with the documented tagging function (docs/integrations), so the call is no unknown caller", async () => {
+    await start(bucketConfig('connect', { preset: 'amazon-connect' }, 'connect/kommun/'));
+    const contact = randomUUID();
+    const key = `connect/kommun/CallRecordings/2026/11/23/${contact}_20261123T08:15_UTC.wav`;
+    await put(key, WAV);
+    await client.send(new PutObjectTaggingCommand({ Bucket: s3.bucket, Key: key, Tagging: { TagSet: [{ Key: 'department', Value: 'bygg' }] } }));
+    const doc = path.resolve(import.meta.dirname, '../../docs/integrations/amazon-connect-tag-recording.mjs');
+    const { tagRecording } = (await import(pathToFileURL(doc).href)) as {
+      tagRecording: (o: { bucket: string; key: string }, deps: Record<string, (...a: never[]) => Promise<unknown>>) => Promise<string>;
+    };
+    // Connect's GetContactAttributes is faked (no Connect here); the tags go to the bucket for real.
+    const asked: string[] = [];
+    const deps = {
+      getAttributes: async (id: string) => (asked.push(id), { caller: '+46701234567' }),
+      getTags: async (bucket: string, k: string) => (await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: k }))).TagSet ?? [],
+      putTags: (bucket: string, k: string, TagSet: Tag[]) => client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: k, Tagging: { TagSet } })),
+    };
+    // The key as an S3 event gives it: URL-encoded.
+    expect(await tagRecording({ bucket: s3.bucket, key: encodeURIComponent(key).replace(/%2F/g, '/') }, deps)).to.equal('tagged');
+    expect(await tagRecording({ bucket: s3.bucket, key: 'connect/kommun/Other/notes.txt' }, deps)).to.equal('not-a-recording');
+    expect(asked).to.deep.equal([contact]);
+    expect(await pollTwice()).to.include({ taken: 1, deleted: 1 });
+    const [r] = await recordingsOf(t);
+    expect(r!.callerKey).to.equal(t.services.callerKeys.of('+46701234567'));
   });
 
   it('deletes every version and delete marker of the audio and its metadata object on a versioned bucket, verified gone', async () => {
