@@ -14,7 +14,7 @@ import sinon from 'sinon';
 import request from 'supertest';
 import type { Recording } from '../../src/recordings/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { createBucketSource, parseSources, type BucketSourceConfig, type SourceConfig } from '../../src/sources/index.js';
+import { createBucketSource, type BucketSourceConfig, type SourceConfig } from '../../src/sources/index.js';
 import { createS3Client, createS3SourceBucket } from '../../src/storage/index.js';
 import { s3ConfigFor, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { withVersioning } from '../helpers/s3-versioned-fake.js';
@@ -251,15 +251,5 @@ describe('sources: a platform bucket (Genesys Cloud export, Amazon Connect) poll
     expect(res.body.items).to.have.length(1);
     expect(res.body.items[0]).to.include({ name: 'genesys', adapter: 'bucket', rejected: 1, copiesPending: 0, lastError: null });
     expect(res.body.items[0].rejectedItems.map((i: { reason: string }) => i.reason)).to.deep.equal(['missing-metadata']);
-  });
-
-  it('refuses at start a bucket outside the EU/EEA unless ALLOW_NON_EEA_REGION names it, and reads credentials from files only', () => {
-    const source = { name: 'connect', adapter: 'bucket', bucket: 'kommun-connect', region: 'us-east-1', metadata: { preset: 'amazon-connect' }, accessKeyIdEnv: 'K', secretAccessKeyEnv: 'S' };
-    const env = { K: 'AKIA', S: 'secret' };
-    expect(() => parseSources({ sources: [source] }, env, '/')).to.throw(/us-east-1.*not a known EU\/EEA region/);
-    const [allowed] = parseSources({ sources: [source] }, { ...env, ALLOW_NON_EEA_REGION: 'us-east-1:test bucket of the supplier' }, '/');
-    expect(allowed).to.deep.include({ adapter: 'bucket', residency: { region: 'us-east-1', eea: false, exception: { region: 'us-east-1', reason: 'test bucket of the supplier' } } });
-    expect(() => parseSources({ sources: [{ ...source, region: 'eu-north-1', secretAccessKey: 'inline' }] }, env, '/')).to.throw(/secretAccessKey: secrets are never inline/);
-    expect(() => parseSources({ sources: [{ ...source, region: 'eu-north-1', secretAccessKeyEnv: undefined }] }, env, '/')).to.throw(/secretAccessKeyFile: required/);
   });
 });
