@@ -55,6 +55,32 @@ function deliver(dir: string, round: string): void {
 
 const mbps = (ms: number) => (FILES * BYTES) / 1e6 / (ms / 1000);
 
+type Poller = ReturnType<typeof createServices>['sources']['pollers'][number];
+
+/** Two polls a settle time apart (the second takes everything), timed, with the peak RSS growth sampled. */
+async function measurePolls(poller: Poller, clock: ManualClock, settleMs: number) {
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+  const t1 = performance.now();
+  await poller.poll();
+  clock.advance(settleMs);
+  const report = await poller.poll();
+  const ms = performance.now() - t1;
+  clearInterval(sampler);
+  await poller.close();
+  return { ms, report, rssGrowth: rssPeak - rssBefore };
+}
+
+function printFigures(raw: readonly [string, number], ours: readonly [string, number], m: Awaited<ReturnType<typeof measurePolls>>, stored: number, extra: string): void {
+  const width = Math.max(raw[0].length, ours[0].length);
+  process.stdout.write(`${FILES} recordings of ${(BYTES / 1e6).toFixed(1)} MB, concurrency ${CONCURRENCY}\n`);
+  for (const [what, ms] of [raw, ours]) process.stdout.write(`${what.padEnd(width)} ${(ms / 1000).toFixed(1).padStart(7)} s ${mbps(ms).toFixed(1).padStart(7)} MB/s\n`);
+  process.stdout.write(`ratio ${(mbps(ours[1]) / mbps(raw[1])).toFixed(2)} (goal ≥ 0.80); stored ${stored}/${FILES}; taken ${m.report?.taken}, deleted ${m.report?.deleted}, pending ${m.report?.pending}${extra}\n`);
+  process.stdout.write(`RSS growth while polling: ${(m.rssGrowth / 1048576).toFixed(1)} MB (goal < 50 MB)\n`);
+}
+
 async function main(): Promise<void> {
   const sshd = await startSshd();
   const s3 = await startS3rverProcess();
@@ -98,31 +124,11 @@ async function main(): Promise<void> {
     );
     const clock = new ManualClock(new Date());
     const services = createServices({ config, db, store, logger: createLogger({ level: 'warn' }), clock, sources: [{ config: source, adapter: createSftpSource(source) }] });
-    const poller = services.sources.pollers[0]!;
-    global.gc?.();
-    const rssBefore = process.memoryUsage().rss;
-    let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
-    const t1 = performance.now();
-    await poller.poll();
-    clock.advance(source.settleMs);
-    const report = await poller.poll();
-    const srcMs = performance.now() - t1;
-    clearInterval(sampler);
-    await poller.close();
+    const m = await measurePolls(services.sources.pollers[0]!, clock, source.settleMs);
     const stored = Number((await db('recordings').where({ status: 'stored' }).count({ n: '*' }).first())!.n);
     await db.destroy();
-
-    const ratio = mbps(srcMs) / mbps(rawMs);
-    const rows = [
-      ['raw baseline (SFTP get → PutObject → remove)', rawMs, mbps(rawMs)],
-      ['gallra sftp source (poll → ingest → S3 → delete, audited)', srcMs, mbps(srcMs)],
-    ] as const;
-    process.stdout.write(`${FILES} recordings of ${(BYTES / 1e6).toFixed(1)} MB, concurrency ${CONCURRENCY}\n`);
-    for (const [what, ms, rate] of rows) process.stdout.write(`${what.padEnd(60)} ${(ms / 1000).toFixed(1).padStart(7)} s ${rate.toFixed(1).padStart(7)} MB/s\n`);
-    process.stdout.write(`ratio ${ratio.toFixed(2)} (goal ≥ 0.80); stored ${stored}/${FILES}; taken ${report?.taken}, deleted ${report?.deleted}, pending ${report?.pending}\n`);
-    process.stdout.write(`RSS growth while polling: ${((rssPeak - rssBefore) / 1048576).toFixed(1)} MB (goal < 50 MB)\n`);
-    if (stored !== FILES || report?.pending !== 0) process.exitCode = 1;
+    printFigures(['raw baseline (SFTP get → PutObject → remove)', rawMs], ['gallra sftp source (poll → ingest → S3 → delete, audited)', m.ms], m, stored, '');
+    if (stored !== FILES || m.report?.pending !== 0) process.exitCode = 1;
   } finally {
     await s3.stop();
     await sshd.stop();
@@ -201,32 +207,18 @@ async function bucketMain(): Promise<void> {
     };
     const clock = new ManualClock(new Date());
     const services = createServices({ config, db, store: createStore(config), logger: createLogger({ level: 'warn' }), clock, sources: [{ config: cfg, adapter: createBucketSource(cfg) }] });
-    const poller = services.sources.pollers[0]!;
-    global.gc?.();
-    const rssBefore = process.memoryUsage().rss;
-    let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
-    const t1 = performance.now();
-    await poller.poll();
-    clock.advance(cfg.settleMs);
-    const report = await poller.poll();
-    const srcMs = performance.now() - t1;
-    clearInterval(sampler);
-    await poller.close();
+    const m = await measurePolls(services.sources.pollers[0]!, clock, cfg.settleMs);
     const stored = Number((await db('recordings').where({ status: 'stored' }).count({ n: '*' }).first())!.n);
     await db.destroy();
     const left = (await listAll(source, platform.bucket, 'src/')).length;
-
-    const ratio = mbps(srcMs) / mbps(rawMs);
-    const rows = [
-      ['raw baseline (GetObject ×2 → PutObject → DeleteObjects)', rawMs, mbps(rawMs)],
-      ['gallra bucket source (poll → ingest → S3 → delete all versions, verified, audited)', srcMs, mbps(srcMs)],
-    ] as const;
-    process.stdout.write(`${FILES} recordings of ${(BYTES / 1e6).toFixed(1)} MB, concurrency ${CONCURRENCY}\n`);
-    for (const [what, ms, rate] of rows) process.stdout.write(`${what.padEnd(84)} ${(ms / 1000).toFixed(1).padStart(7)} s ${rate.toFixed(1).padStart(7)} MB/s\n`);
-    process.stdout.write(`ratio ${ratio.toFixed(2)} (goal ≥ 0.80); stored ${stored}/${FILES}; taken ${report?.taken}, deleted ${report?.deleted}, pending ${report?.pending}; objects left in the bucket ${left}\n`);
-    process.stdout.write(`RSS growth while polling: ${((rssPeak - rssBefore) / 1048576).toFixed(1)} MB (goal < 50 MB)\n`);
-    if (stored !== FILES || report?.pending !== 0 || left !== 0) process.exitCode = 1;
+    printFigures(
+      ['raw baseline (GetObject ×2 → PutObject → DeleteObjects)', rawMs],
+      ['gallra bucket source (poll → ingest → S3 → delete all versions, verified, audited)', m.ms],
+      m,
+      stored,
+      `; objects left in the bucket ${left}`,
+    );
+    if (stored !== FILES || m.report?.pending !== 0 || left !== 0) process.exitCode = 1;
   } finally {
     source.destroy();
     await s3.stop();

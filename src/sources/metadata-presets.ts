@@ -213,16 +213,8 @@ const asteriskMixMonitor: MetadataPreset = {
     if (!sidecar) throw new ItemRejected('missing-metadata');
     const text = sidecar.toString('utf8');
     let m: Map<string, string>;
-    if (text.trimStart().startsWith('{')) {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new ItemRejected('unreadable-metadata');
-      }
-      if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ItemRejected('unreadable-metadata');
-      m = new Map(Object.entries(json as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k.toLowerCase(), String(v)]));
-    } else m = keyValues(text);
+    if (text.trimStart().startsWith('{')) m = jsonFields(text);
+    else m = keyValues(text);
     return fromFields(
       {
         callId: pick(m, 'callid', 'uniqueid', 'linkedid'),
@@ -257,7 +249,7 @@ function numberOf(v: string | undefined): string | undefined {
   return v.trim().replace(/^(tel|sip|sips):/i, '').replace(/@.*$/, '').replace(/;.*$/, '');
 }
 
-/** A JSON object's scalar fields by lower-cased name; an array field gives its first scalar. */
+/** A JSON object's scalar fields (strings and numbers) by lower-cased name; an array field gives its first. */
 function jsonFields(text: string): Map<string, string> {
   let json: unknown;
   try {
