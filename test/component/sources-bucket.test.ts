@@ -210,6 +210,20 @@ describe('sources: a platform bucket (Genesys Cloud export, Amazon Connect) poll
     expect(r!.callerKey).to.equal(t.services.callerKeys.of('+46701234567'));
   });
 
+  it("stores an unknown caller's call even when the caller opted out: no opt-out can match it", async () => {
+    await start(bucketConfig('connect', { preset: 'amazon-connect' }, 'connect/kommun/'));
+    await t.services.optOuts.registry.register({ number: '070-123 45 67' }, 'system:test');
+    const bare = randomUUID();
+    const tagged = randomUUID();
+    const dir = 'connect/kommun/CallRecordings/2026/11/23';
+    await put(`${dir}/${bare}_20261123T08:45_UTC.wav`, WAV);
+    await put(`${dir}/${tagged}_20261123T08:50_UTC.wav`, WAV, { Metadata: { caller: '+46701234567' } });
+    expect(await pollTwice()).to.include({ taken: 1, discarded: 1, deleted: 2 });
+    const byCall = new Map((await recordingsOf(t)).map((r) => [r.callId, r]));
+    expect(byCall.get(bare)).to.include({ status: 'stored', callerKey: null });
+    expect(byCall.get(tagged)).to.include({ status: 'discarded', storageKey: null });
+  });
+
   it('deletes every version and delete marker of the audio and its metadata object on a versioned bucket, verified gone', async () => {
     const sourceClient = createS3Client(s3ConfigFor(s3));
     const versions = withVersioning(sourceClient, s3.bucket);
