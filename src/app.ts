@@ -20,6 +20,7 @@ import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes
 import { WEB_CSP, webRoutes } from './web/web.routes.js';
 import { subjectRequestRoutes } from './subject-requests/subject-requests.routes.js';
 import { sourceRoutes } from './sources/sources.routes.js';
+import { sourceNotifyRoutes } from './sources/notify.routes.js';
 
 export interface AppOptions {
   readinessChecks?: ReadinessCheck[];
@@ -80,6 +81,9 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
       logger: s.logger,
     }),
   );
+
+  // Platforms that notify (Twilio, 46elks) authenticate by their own scheme and send their own body.
+  app.use(sourceNotifyRoutes({ sources: s.sources.notifySources, logger: s.logger }));
 
   app.use(webRoutes());
   // The pre-call check carries one number: its body is held to 1 KiB (the parser below then skips it).

@@ -16,7 +16,7 @@ import { systemClock } from './shared/clock.js';
 import { createDatabase, migrateLatest } from './shared/database.js';
 import { createLogger, errorFacts } from './shared/logger.js';
 import { createStore, storeRoot } from './storage/index.js';
-import { createSourceAdapter } from './sources/index.js';
+import { createNotifyPlatform, createSourceAdapter, type ConfiguredSource } from './sources/index.js';
 
 /** Composition root: config → logger → database → store → services → app (+ jobs). */
 async function main(): Promise<void> {
@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   const applied = await migrateLatest(db);
   if (applied.length) logger.info('database migrated', { applied });
   const store = createStore(config);
-  const sources = (config.sources ?? []).map((source) => ({ config: source, adapter: createSourceAdapter(source) }));
+  const sources: ConfiguredSource[] = (config.sources ?? []).map((source) =>
+    source.adapter === 'notify' ? { config: source, platform: createNotifyPlatform(source) } : { config: source, adapter: createSourceAdapter(source) },
+  );
   const services = createServices({ config, db, store, logger, clock: systemClock, sources });
   // Before anything is stored or matched: an instance with other secrets would break the opt-out promise.
   try {

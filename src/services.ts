@@ -23,7 +23,7 @@ import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
 import { createSessions, createSessionsRepository } from './web/index.js';
 import {
-  createItemIds, createSourceAdmin, createSourceItemRepository, createSourceMetrics, createSourcePoller, sourcesReadinessCheck, type SourceAdapter, type SourceConfig,
+  createItemIds, createNotifySource, createSourceAdmin, createSourceItemRepository, createSourceMetrics, createSourceNotificationRepository, createSourcePoller, sourcesReadinessCheck, type ConfiguredSource, type NotifySource, type SourcePoller,
 } from './sources/index.js';
 import {
   createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
@@ -41,7 +41,7 @@ export interface Infrastructure {
   logger: Logger;
   clock: Clock;
   /** The configured sources with their adapters (main.ts builds them from SOURCES_FILE); none by default. */
-  sources?: Array<{ config: SourceConfig; adapter: SourceAdapter }>;
+  sources?: ConfiguredSource[];
 }
 
 /** Wires the use cases to their ports, each after everything it needs. No I/O happens here. */
@@ -140,17 +140,27 @@ export function createServices(infra: Infrastructure) {
   // Sources polled for recordings: each item goes through the webhook's ingest use case.
   const sourceItems = createSourceItemRepository(db);
   const itemIdOf = createItemIds(config.callerKeySecret);
-  const sourcePollers = (infra.sources ?? []).map(({ config: source, adapter }) =>
-    createSourcePoller({
-      config: source, adapter, items: sourceItems, ingest, transaction, audit, clock, logger, callerKeys, itemIdOf,
+  const sourceNotifications = createSourceNotificationRepository(db);
+  const notifySources: NotifySource[] = [];
+  const sourcePollers: SourcePoller[] = (infra.sources ?? []).map((s) => {
+    if ('platform' in s) {
+      // Notified by the platform; the schedule fetches what is due (retries after failures).
+      const n = createNotifySource({
+        config: s.config, platform: s.platform, items: sourceItems, notifications: sourceNotifications, ingest, discardPolicy: optOuts.discardPolicy, transaction, audit, clock, logger, callerKeys,
+      });
+      notifySources.push(n);
+      return n;
+    }
+    return createSourcePoller({
+      config: s.config, adapter: s.adapter, items: sourceItems, ingest, transaction, audit, clock, logger, callerKeys, itemIdOf,
       futureToleranceMs: config.webhookToleranceMs, maxCallDurationMs: config.maxCallDurationMs,
-    }),
-  );
+    });
+  });
   if (sourcePollers.length) {
     createSourceMetrics(metrics, { items: sourceItems, states: () => sourcePollers.map((p) => p.state()) });
     readiness.push(sourcesReadinessCheck(sourcePollers, sourceItems));
   }
-  const sources = { pollers: sourcePollers, items: sourceItems, admin: createSourceAdmin({ pollers: sourcePollers, items: sourceItems, transaction, audit, clock }) };
+  const sources = { pollers: sourcePollers, notifySources, items: sourceItems, admin: createSourceAdmin({ pollers: sourcePollers, items: sourceItems, transaction, audit, clock }) };
 
   const refusals = createRefusalLog({ metrics, logger });
   const quarantine = createUploadQuarantine({ maxBytes: config.edge.quarantineBytes, maxUploads: config.edge.unverifiedUploads, maxPerClient: config.edge.unverifiedUploadsPerClient });

@@ -57,6 +57,8 @@ const GENERATED_IDENTIFIER = new RegExp(
     [
       String.raw`(?:[A-Za-z]{1,16}[-_.:])?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
       String.raw`[A-Za-z]{2}[0-9a-f]{32}`,
+      // 46elks: one letter (c for calls, s for messages) and 32 hex digits.
+      String.raw`[a-z][0-9a-f]{32}`,
       String.raw`[0-9a-f]{64}`,
       String.raw`[a-z]{2,5}_[0-9a-f]{12,32}`,
     ].join('|') +

@@ -26,7 +26,7 @@ export const PROBLEM_CODES = [
   // Access tokens
   'invalid-role', 'invalid-name', 'token-not-found',
   // Sources (recordings taken from where the phone systems put them)
-  'source-not-found',
+  'source-not-found', 'invalid-notification',
   // Audit log
   'audit-chain-ok', 'audit-chain-broken', 'audit-problem-differs', 'checkpoint-exists', 'checkpoint-conflict',
   // Any request

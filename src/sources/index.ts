@@ -1,6 +1,12 @@
 import type { ReadinessCheck } from '../shared/readiness.js';
 import type { SourceItemRepository } from './ports.js';
+import type { NotifyPlatformClient } from './notify-platforms.js';
 import type { SourcePoller } from './poll-source.js';
+import type { NotifySourceConfig, SourceConfig } from './source-config.js';
+import type { SourceAdapter } from './ports.js';
+
+/** A configured source with what main.ts built for it: an adapter to poll, or the client of a platform that notifies. */
+export type ConfiguredSource = { config: SourceConfig; adapter: SourceAdapter } | { config: NotifySourceConfig; platform: NotifyPlatformClient };
 
 export { createSourcePoller, type SourcePoller, type PollReport, type SourceState, type SourceIngest } from './poll-source.js';
 export { createSourceItemRepository } from './source-item-repository.js';
@@ -11,8 +17,12 @@ export { createSftpSource, fingerprintOf } from './sftp-source.js';
 export { createItemIds, PRESETS } from './metadata-presets.js';
 export { createSourceMetrics } from './source-metrics.js';
 export { createSourceAdmin, type SourceAdmin, type SourceOverview } from './source-admin.js';
-export { loadSourcesFile, parseSources, SourcesConfigError, cronForInterval, type SourceConfig, type FolderSourceConfig, type SftpSourceConfig, type BucketSourceConfig } from './source-config.js';
-export { SourceUnreachable, SourceItemGone, type SourceAdapter, type SourceEntry, type SourceItem, type SourceItemRepository } from './ports.js';
+export { loadSourcesFile, parseSources, SourcesConfigError, cronForInterval, type SourceConfig, type FolderSourceConfig, type SftpSourceConfig, type BucketSourceConfig, type PolledSourceConfig, type NotifySourceConfig } from './source-config.js';
+export { createNotifySource, type NotifySource, type NotifyAnswer } from './notify-source.js';
+export { createNotifyPlatform, type NotifyPlatformClient, type CallLookup } from './notify-platforms.js';
+export { createSourceNotificationRepository } from './source-notification-repository.js';
+export { FetchRefused } from './platform-http.js';
+export { SourceUnreachable, SourceItemGone, type SourceAdapter, type SourceEntry, type SourceItem, type SourceItemRepository, type SourceNotification, type SourceNotificationRepository } from './ports.js';
 
 /**
  * /readyz details for the sources: last poll, last error, copies still at the source. A source that

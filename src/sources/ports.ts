@@ -77,8 +77,8 @@ export interface SourceItemRepository {
   ofSource(source: string, itemIds: string[]): Promise<Map<string, SourceItem>>;
   /** Items taken (committed) whose copy at the source is not deleted yet. */
   pendingDeletion(source: string): Promise<SourceItem[]>;
-  /** Writes the intent rows of newly seen files in one statement; a row another instance wrote first is left as it is. */
-  insertSeen(items: Array<{ source: string; itemId: string; size: number; mtimeMs: number; at: string; maskedName: string }>): Promise<void>;
+  /** Writes the intent rows of newly seen files in one statement; a row another instance wrote first is left as it is. In `tx` when given. */
+  insertSeen(items: Array<{ source: string; itemId: string; size: number; mtimeMs: number; at: string; maskedName: string }>, tx?: Tx): Promise<void>;
   /** The file changed (or came back after deletion/rejection): it is seen anew. */
   resetSeen(item: { source: string; itemId: string; size: number; mtimeMs: number; at: string; maskedName: string }): Promise<void>;
   /**
@@ -103,4 +103,37 @@ export interface SourceItemRepository {
   counts(): Promise<Array<{ source: string; pending: number; oldestPendingAt: string | null; rejected: number }>>;
   /** Rejected items of a source (for the web interface and tests). */
   rejected(source: string): Promise<SourceItem[]>;
+}
+
+// --- notify sources -----------------------------------------------------------------------------------
+
+/** What a notify source keeps of one notification until its recording is taken: never a number. */
+export interface SourceNotification {
+  source: string;
+  /** The platform's recording id; the source_items key. */
+  itemId: string;
+  callId: string;
+  mediaUrl: string;
+  /** From the notification when it carries the caller (46elks); null when it must be looked up (Twilio). */
+  callerKey: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  receivedAt: string;
+}
+
+/** The source_notifications table. */
+export interface SourceNotificationRepository {
+  /** Writes the notification (a repeated one is left as it is); true when it is new. In `tx`, with its source_items row and audit entry. */
+  insert(tx: Tx, n: Omit<SourceNotification, 'attempts' | 'lastError'>): Promise<boolean>;
+  /** Notifications of a source whose next attempt is due, oldest first. */
+  due(source: string, now: string, limit: number): Promise<SourceNotification[]>;
+  /** A failed attempt: the next one not before `next`. */
+  failed(source: string, itemId: string, f: { attempts: number; next: string; error: string }): Promise<void>;
+  /** The recording is taken (or the item rejected): nothing is fetched again. In `tx` when given. */
+  remove(source: string, itemId: string, tx?: Tx): Promise<void>;
+  /** Per source: notifications waiting, and those whose last attempt failed. */
+  waiting(source: string): Promise<{ waiting: number; failing: number; oldestFailingSince: string | null; lastError: string | null }>;
 }

@@ -137,8 +137,49 @@ const bucketSource = z
   .strict();
 // ── end of bucket sources ──
 
-const sourceSchema = z.discriminatedUnion('adapter', [folderSource, sftpSource, bucketSource]).superRefine((s, ctx) => {
+// notify sources' schema (the rest of their block is at the end of the file).
+const hostName = z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, 'a host name (optionally :port), no scheme or path');
+
+const notifySource = z
+  .object({
+    ...common,
+    metadata: metadata.optional(),
+    adapter: z.literal('notify'),
+    platform: z.enum(['twilio', '46elks']),
+    /**
+     * The URL the platform is configured to call, exactly as it is written there: Twilio signs it, and
+     * behind a TLS proxy gallra itself sees another URL.
+     */
+    publicUrl: z.url({ protocol: /^https?$/ }),
+    /** Twilio: the account's SID (AC…), used for the Calls lookup and the deletion. */
+    accountSid: z.string().regex(/^AC[0-9a-f]{32}$/, 'a Twilio account SID (AC + 32 hex digits)').optional(),
+    ...secretRef('authToken'),
+    /** Twilio: a webhook SharedKey secret that signs instead of the auth token, when the account has one. */
+    ...secretRef('signingKey'),
+    /** 46elks and others: the HTTP Basic user name the platform sends (the password by basicPasswordFile/Env). */
+    basicUser: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1–64 of A–Z a–z 0–9 . _ -').optional(),
+    ...secretRef('basicPassword'),
+    /** 46elks: the API user name sent (with apiPasswordFile/Env) when fetching the audio. */
+    apiUser: z.string().min(1).max(128).optional(),
+    ...secretRef('apiPassword'),
+    /** The platform's API (the Calls lookup, the deletion). Default the platform's own. */
+    apiBase: z.url({ protocol: /^https?$/ }).optional(),
+    /** Hosts audio and lookups may be fetched from (https only, public addresses only). Default the platform's API host. */
+    allowedHosts: z.array(hostName).min(1).optional(),
+    /** Hosts that may be plain http and loopback or private: for tests only, never in production. */
+    testHosts: z.array(hostName).default([]),
+    /** Twilio: the format fetched from the recording URL. */
+    mediaFormat: z.enum(['wav', 'mp3']).default('wav'),
+    /** How long one fetch (lookup, audio, deletion) may take. */
+    fetchTimeout: duration.default(120_000),
+    /** The first retry's wait after a failed fetch; doubled per failure up to 1h. */
+    retryAfter: duration.default(30_000),
+  })
+  .strict();
+
+const sourceSchema = z.discriminatedUnion('adapter', [folderSource, sftpSource, bucketSource, notifySource]).superRefine((s, ctx) => {
   if (!s.deleteAtSource && !s.keepReason) ctx.addIssue({ code: 'custom', path: ['keepReason'], message: 'required when deleteAtSource is false' });
+  if (s.adapter === 'notify') refineNotify(s, ctx);
   if (s.adapter === 'sftp') {
     const r = s as Record<string, unknown>;
     if (s.auth === 'key' && !r.privateKeyFile && !r.privateKeyEnv) ctx.addIssue({ code: 'custom', path: ['privateKeyFile'], message: 'required for key authentication (or privateKeyEnv)' });
@@ -208,7 +249,9 @@ export interface BucketSourceConfig extends CommonConfig {
   residency: RegionJudgement;
 }
 // ── end of bucket sources ──
-export type SourceConfig = FolderSourceConfig | SftpSourceConfig | BucketSourceConfig;
+export type SourceConfig = FolderSourceConfig | SftpSourceConfig | BucketSourceConfig | NotifySourceConfig;
+/** The sources gallra polls (an adapter lists and reads files), as opposed to those that notify it. */
+export type PolledSourceConfig = FolderSourceConfig | SftpSourceConfig | BucketSourceConfig;
 
 /** Reads and validates the sources file; `env` resolves `…Env` references. Throws SourcesConfigError naming the source and field. */
 export function loadSourcesFile(file: string, env: Record<string, string | undefined>): SourceConfig[] {
@@ -272,11 +315,12 @@ function resolve(s: Parsed, env: Record<string, string | undefined>, baseDir: st
     maxFileBytes: s.maxFileBytes,
     include: s.include,
     timeZone: s.timeZone,
-    metadata: s.metadata,
+    metadata: s.metadata ?? { preset: 'generic-json' },
     deleteAtSource: s.deleteAtSource,
     ...(s.keepReason ? { keepReason: s.keepReason } : {}),
   };
   if (s.adapter === 'folder') return { ...common, adapter: 'folder', path: path.resolve(baseDir, s.path) };
+  if (s.adapter === 'notify') return resolveNotify(s, common, env, baseDir);
   const r = s as Record<string, unknown>;
   const secret = (what: string): Buffer | undefined => {
     const file = r[`${what}File`] as string | undefined;
@@ -346,3 +390,104 @@ function resolveBucket(
     residency,
   };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// notify sources (Twilio, 46elks): the platform calls POST /v1/sources/{name}/notify, gallra fetches.
+// Kept in one block: the bucket source's config lives in its own block.
+
+const PLATFORM_API: Record<NotifyPlatform, string> = { twilio: 'https://api.twilio.com', '46elks': 'https://api.46elks.com' };
+type ParsedNotify = z.output<typeof notifySource>;
+
+function refineNotify(s: ParsedNotify, ctx: z.RefinementCtx): void {
+  const r = s as Record<string, unknown>;
+  if (s.platform === 'twilio') {
+    if (!s.accountSid) ctx.addIssue({ code: 'custom', path: ['accountSid'], message: 'required for Twilio' });
+    if (!r.authTokenFile && !r.authTokenEnv) ctx.addIssue({ code: 'custom', path: ['authTokenFile'], message: 'required for Twilio (or authTokenEnv)' });
+  } else {
+    if (!s.basicUser) ctx.addIssue({ code: 'custom', path: ['basicUser'], message: 'required: the platform authenticates with HTTP Basic' });
+    if (!r.basicPasswordFile && !r.basicPasswordEnv) ctx.addIssue({ code: 'custom', path: ['basicPasswordFile'], message: 'required (or basicPasswordEnv)' });
+  }
+  if (/[?#]/.test(new URL(s.publicUrl).search + new URL(s.publicUrl).hash) && s.platform !== 'twilio') {
+    ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: 'no query string: a secret never goes into a URL' });
+  }
+  const hosts = new Set(s.testHosts.map((h) => h.toLowerCase()));
+  if (new URL(s.publicUrl).protocol === 'http:' && !hosts.has(new URL(s.publicUrl).host.toLowerCase())) {
+    ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: 'https only (plain http only for a test host)' });
+  }
+}
+
+export type NotifyPlatform = 'twilio' | '46elks';
+
+export interface NotifySourceConfig extends CommonConfig {
+  adapter: 'notify';
+  platform: NotifyPlatform;
+  publicUrl: string;
+  accountSid?: string;
+  /** Twilio: the account's auth token (API access, and the signature unless signingKey is set). */
+  authToken?: string;
+  signingKey?: string;
+  basicUser?: string;
+  basicPassword?: string;
+  apiUser?: string;
+  apiPassword?: string;
+  apiBase: string;
+  /** Lower-case host[:port] names audio and lookups may be fetched from. */
+  allowedHosts: string[];
+  /** Lower-case host[:port] names that may be http and resolve to loopback or private addresses (tests only). */
+  testHosts: string[];
+  mediaFormat: 'wav' | 'mp3';
+  fetchTimeoutMs: number;
+  retryAfterMs: number;
+}
+
+function resolveNotify(s: ParsedNotify, common: CommonConfig, env: Record<string, string | undefined>, baseDir: string): NotifySourceConfig {
+  const r = s as Record<string, unknown>;
+  const secret = (what: string): string | undefined => {
+    const file = r[`${what}File`] as string | undefined;
+    const variable = r[`${what}Env`] as string | undefined;
+    if (file) {
+      try {
+        return readFileSync(path.resolve(baseDir, file), 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        throw new Error(`${what}File: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    if (variable) {
+      const v = env[variable];
+      if (v === undefined || v === '') throw new Error(`${what}Env: the variable ${variable} is not set`);
+      return v;
+    }
+    return undefined;
+  };
+  const apiBase = (s.apiBase ?? PLATFORM_API[s.platform]).replace(/\/+$/, '');
+  const authToken = secret('authToken');
+  const signingKey = secret('signingKey');
+  const basicPassword = secret('basicPassword');
+  const apiPassword = secret('apiPassword');
+  return {
+    ...common,
+    // The platform delivers: nothing is listed, so the file-matching settings do not apply.
+    metadata: { preset: 'generic-json' },
+    adapter: 'notify',
+    platform: s.platform,
+    publicUrl: s.publicUrl,
+    ...(s.accountSid ? { accountSid: s.accountSid } : {}),
+    ...(authToken ? { authToken } : {}),
+    ...(signingKey ? { signingKey } : {}),
+    ...(s.basicUser ? { basicUser: s.basicUser } : {}),
+    ...(basicPassword ? { basicPassword } : {}),
+    ...(s.apiUser ? { apiUser: s.apiUser } : {}),
+    ...(apiPassword ? { apiPassword } : {}),
+    apiBase,
+    allowedHosts: (s.allowedHosts ?? [new URL(apiBase).host]).map((h) => h.toLowerCase()),
+    testHosts: s.testHosts.map((h) => h.toLowerCase()),
+    mediaFormat: s.mediaFormat,
+    fetchTimeoutMs: s.fetchTimeout,
+    retryAfterMs: s.retryAfter,
+    // 46elks keeps a recording for its fetch window only and offers no deletion: nothing is left to delete.
+    ...(s.platform === '46elks' ? { deleteAtSource: false, keepReason: s.keepReason ?? FORTY_SIX_ELKS_KEEP_REASON } : {}),
+  };
+}
+
+/** What the Inleverans page and the report say of a 46elks source's copies. */
+export const FORTY_SIX_ELKS_KEEP_REASON = '46elks keeps a recording only for its 72-hour fetch window and offers no deletion; there is nothing for gallra to delete there';

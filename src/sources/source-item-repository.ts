@@ -38,12 +38,12 @@ export function createSourceItemRepository(db: Database): SourceItemRepository {
       return (await db('source_items').where({ source, state: 'taken' }).orderBy('taken_at')).map(fromRow);
     },
 
-    async insertSeen(items) {
+    async insertSeen(items, tx) {
       for (let i = 0; i < items.length; i += 100) {
         const rows = items.slice(i, i + 100).map(({ source, itemId, size, mtimeMs, at, maskedName }) => ({
           source, item_id: itemId, state: 'seen', size, mtime_ms: mtimeMs, seen_at: at, masked_name: maskedName, created_at: at, updated_at: at,
         }));
-        await db('source_items').insert(rows).onConflict(['source', 'item_id']).ignore();
+        await handleOf(db, tx)('source_items').insert(rows).onConflict(['source', 'item_id']).ignore();
       }
     },
 

@@ -149,10 +149,11 @@ describe('the one phone-number detector', () => {
       fc.uuid(),
       fc.uuid().map((u) => `hold_${u}`),
       fc.tuple(fc.constantFrom('CA', 'RE', 'AC'), hex(32)).map(([p, h]) => p + h),
+      fc.tuple(fc.constantFrom('c', 's'), hex(32)).map(([p, h]) => p + h),
       hex(64),
       fc.tuple(fc.constantFrom('tok', 'sr', 'opt', 'cop', 'ses'), hex(16)).map(([p, h]) => `${p}_${h}`),
       // The same shapes holding a number somewhere in their digits.
-      fc.constantFrom('07012345-6789-4abc-8def-0123456789ab', 'CA07012345670701234567070123456700', '0701234567'.repeat(6) + '0701'),
+      fc.constantFrom('07012345-6789-4abc-8def-0123456789ab', 'CA07012345670701234567070123456700', 'c07012345670701234567070123456700', '0701234567'.repeat(6) + '0701'),
     );
     fc.assert(fc.property(id, (v) => {
       expect(identifierHoldsPhoneNumber(v), v).to.equal(false);

@@ -69,6 +69,7 @@ export const CODE_TEXT = {
       'invalid-name': 'Namnet är felaktigt ifyllt.',
       'token-not-found': 'Åtkomsttoken finns inte.',
       'source-not-found': 'Det finns ingen källa med det namnet.',
+      'invalid-notification': 'Plattformens avisering saknar eller har felaktiga fält.',
       'audit-chain-ok': 'Granskningsloggen är hel. Det finns inget att kvittera.',
       'audit-chain-broken': 'Granskningsloggen är bruten, och ingen kontrollpunkt är signerad över felet.',
       'audit-problem-differs': 'Felet i granskningsloggen är ett annat än det som kvitteras. Ladda om och försök igen.',
@@ -128,6 +129,7 @@ export const CODE_TEXT = {
     },
     actions: {
       'recording.ingested': 'inspelning sparad', 'recording.discarded': 'inspelning kasserad', 'recording.refused': 'inspelning nekad',
+      'source.notified': 'inspelning aviserad av plattformen',
       'recording.played': 'inspelning avlyssnad', 'recording.deleted': 'inspelning raderad', 'recording.orphan-deleted': 'kvarglömd fil raderad',
       'hold.placed': 'gallringsstopp lagt', 'hold.released': 'gallringsstopp hävt', 'hold.lapsed': 'gallringsstopp upphört',
       'opt-out.registered': 'nej till inspelning registrerat', 'opt-out.removed': 'nej till inspelning borttaget',
@@ -246,6 +248,7 @@ export const CODE_TEXT = {
       'invalid-name': 'The name is not filled in correctly.',
       'token-not-found': 'The access token does not exist.',
       'source-not-found': 'There is no source by that name.',
+      'invalid-notification': "The platform's notification lacks fields or has wrong ones.",
       'audit-chain-ok': 'The audit log is intact. There is nothing to acknowledge.',
       'audit-chain-broken': 'The audit log is broken, and no checkpoint is signed over the fault.',
       'audit-problem-differs': 'The fault in the audit log is another than the one acknowledged. Reload and try again.',
@@ -305,6 +308,7 @@ export const CODE_TEXT = {
     },
     actions: {
       'recording.ingested': 'recording stored', 'recording.discarded': 'recording discarded', 'recording.refused': 'recording refused',
+      'source.notified': 'recording notified by the platform',
       'recording.played': 'recording played', 'recording.deleted': 'recording deleted', 'recording.orphan-deleted': 'orphaned file deleted',
       'hold.placed': 'hold placed', 'hold.released': 'hold released', 'hold.lapsed': 'hold lapsed',
       'opt-out.registered': 'opt-out registered', 'opt-out.removed': 'opt-out removed', 'call.opt-out-requested': 'opt-out during a call',

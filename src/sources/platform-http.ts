@@ -1,0 +1,151 @@
+import type { LookupFunction } from 'node:net';
+import http from 'node:http';
+import https from 'node:https';
+import { PassThrough, type Readable } from 'node:stream';
+import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
+import { TooLarge } from '../shared/errors.js';
+import { SourceUnreachable } from './ports.js';
+
+/**
+ * A URL gallra will not request: a host the source's config does not allow, plain http, a redirect to
+ * another host, or a name that resolves to a private, loopback or link-local address. Permanent: the
+ * item is rejected, never retried.
+ */
+export class FetchRefused extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+/** Which hosts a source may fetch from. Host names are lower-case host[:port]. */
+export interface HostPolicy {
+  allowedHosts: string[];
+  /** May be plain http and resolve to loopback or private addresses: tests only. */
+  testHosts: string[];
+}
+
+export interface PlatformResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** The body, cut off with an error past `maxBytes` or the deadline. */
+  body: Readable;
+}
+
+export interface PlatformRequest {
+  method: 'GET' | 'DELETE';
+  /** HTTP Basic credentials, sent to allowed hosts only. */
+  auth?: { user: string; password: string };
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+/** Outbound HTTP to a platform (lookups, audio, deletions) under a source's host policy. */
+export interface PlatformHttp {
+  request(url: string, req: PlatformRequest): Promise<PlatformResponse>;
+}
+
+const MAX_REDIRECTS = 3;
+
+/**
+ * Checks the URL against the policy before anything is sent. The resolved address is checked at
+ * connect time by request-filtering-agent (its `lookup` hook), so a name that resolves to 127.0.0.1 or
+ * 169.254.169.254 is refused even when the name itself is allowed (DNS rebinding included: the address
+ * checked is the one connected to).
+ */
+export function checkUrl(raw: string, policy: HostPolicy): { url: URL; test: boolean } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FetchRefused('invalid-url', 'the notified URL is not a URL');
+  }
+  if (url.username || url.password) throw new FetchRefused('credentials-in-url', 'the notified URL carries credentials');
+  const host = url.host.toLowerCase();
+  if (policy.testHosts.includes(host) && (url.protocol === 'http:' || url.protocol === 'https:')) return { url, test: true };
+  if (!policy.allowedHosts.includes(host)) throw new FetchRefused('host-not-allowed', `the host ${url.hostname} is not allowed for this source`);
+  if (url.protocol !== 'https:') throw new FetchRefused('not-https', 'only https is allowed');
+  return { url, test: false };
+}
+
+/**
+ * node:http(s) with request-filtering-agent: no private/loopback/link-local/meta address for allowed
+ * hosts; test hosts go through a plain agent. Redirects are followed on the same host only.
+ * `lookup` replaces DNS (tests resolve a name to 127.0.0.1 with it).
+ */
+export function createPlatformHttp(policy: HostPolicy, opts: { lookup?: LookupFunction } = {}): PlatformHttp {
+  const filtering = { https: new RequestFilteringHttpsAgent({ keepAlive: false }), http: new RequestFilteringHttpAgent({ keepAlive: false }) };
+  const plain = { https: new https.Agent({ keepAlive: false }), http: new http.Agent({ keepAlive: false }) };
+
+  async function once(url: URL, test: boolean, req: PlatformRequest, deadline: AbortSignal): Promise<http.IncomingMessage> {
+    const agents = test ? plain : filtering;
+    const mod = url.protocol === 'https:' ? https : http;
+    const headers: Record<string, string> = { 'user-agent': 'gallra' };
+    if (req.auth) headers.authorization = `Basic ${Buffer.from(`${req.auth.user}:${req.auth.password}`).toString('base64')}`;
+    return new Promise((resolve, reject) => {
+      const r = mod.request(url, {
+        method: req.method,
+        headers,
+        agent: url.protocol === 'https:' ? agents.https : agents.http,
+        signal: deadline,
+        ...(opts.lookup ? { lookup: opts.lookup } : {}),
+      });
+      r.on('response', resolve);
+      r.on('error', (err) => reject(classify(err)));
+      r.end();
+    });
+  }
+
+  return {
+    async request(raw, req) {
+      const deadline = AbortSignal.timeout(req.timeoutMs);
+      let { url, test } = checkUrl(raw, policy);
+      const firstHost = url.host.toLowerCase();
+      for (let hops = 0; ; hops++) {
+        const res = await once(url, test, req, deadline);
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location) {
+          res.resume();
+          if (hops >= MAX_REDIRECTS) throw new FetchRefused('too-many-redirects', 'too many redirects');
+          const next = new URL(res.headers.location, url);
+          if (next.host.toLowerCase() !== firstHost) throw new FetchRefused('redirect-off-host', `a redirect to another host (${next.hostname}) is not followed`);
+          ({ url, test } = checkUrl(next.toString(), policy));
+          continue;
+        }
+        const length = Number(res.headers['content-length']);
+        if (Number.isFinite(length) && length > req.maxBytes) {
+          res.destroy();
+          throw new FetchRefused('too-large', `the answer is larger than ${req.maxBytes} bytes`);
+        }
+        return { status, headers: res.headers, body: capped(res, req.maxBytes) };
+      }
+    },
+  };
+}
+
+/** The body, failing with FetchRefused('too-large') once more than `max` bytes have come. */
+function capped(res: http.IncomingMessage, max: number): Readable {
+  let n = 0;
+  const out = new PassThrough();
+  res.on('data', (chunk: Buffer) => {
+    n += chunk.length;
+    if (n > max) {
+      res.destroy();
+      // A domain error: the ingest passes it on, and the item is rejected rather than retried.
+      out.destroy(new TooLarge('recording-too-large', `the answer is larger than ${max} bytes`));
+      return;
+    }
+    if (!out.write(chunk)) res.pause();
+  });
+  out.on('drain', () => res.resume());
+  res.on('end', () => out.end());
+  res.on('error', (err) => out.destroy(classify(err)));
+  res.on('aborted', () => out.destroy(new SourceUnreachable('media-cut-off', 'the answer was cut off')));
+  return out;
+}
+
+function classify(err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (/is not allowed\. Because/.test(e.message ?? '')) return new FetchRefused('address-not-allowed', 'the host resolves to a private, loopback or link-local address');
+  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.code === 'ABORT_ERR') return new SourceUnreachable('media-timeout', 'the platform did not answer in time');
+  return new SourceUnreachable('media-unreachable', `the platform could not be reached (${e.code ?? 'error'})`);
+}
