@@ -136,6 +136,8 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         session: { type: 'apiKey', in: 'cookie', name: 'gallra_session' },
         webhook: { type: 'apiKey', in: 'header', name: 'webhook-signature', description: 'Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature over the raw body' },
         metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
+        twilioSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature', description: "Twilio's HMAC (SHA-1, or SHA-256 per X-Twilio-Webhooks-Signature-Settings) over the source's configured public URL and the sorted form fields" },
+        platformBasic: { type: 'http', scheme: 'basic', description: "46elks and others: the source's basicUser and its password (basicPasswordFile)" },
       },
     },
     paths: {
@@ -233,6 +235,30 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
           security: bearer,
           requestParams: { path: z.object({ name: z.string() }) },
           responses: { 200: json(z.object({ report: z.looseObject({}).nullable(), error: z.looseObject({ code: z.string(), message: z.string() }).nullable() })) },
+          extraProblems: [404],
+        }),
+      },
+      '/v1/sources/{name}/notify': {
+        post: op({
+          summary: "A platform's notification of a finished recording (Twilio recordingStatusCallback, 46elks recordcall)",
+          description:
+            "Authenticated by the platform's own scheme, checked against the source's configured publicUrl. Answered 202 once the notification is durable; gallra then looks the call up (Twilio), asks the opt-outs, fetches the audio from the source's allowed hosts and deletes the platform's copy. A repeated notification of the same recording answers duplicate; a recording still in progress or failed answers 200 ignored.",
+          security: [{ twilioSignature: [] }, { platformBasic: [] }],
+          requestParams: { path: z.object({ name: z.string() }) },
+          requestBody: {
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: z.looseObject({
+                  AccountSid: z.string().optional(), CallSid: z.string().optional(), RecordingSid: z.string().optional(), RecordingUrl: z.string().optional(), RecordingStatus: z.string().optional(),
+                  callid: z.string().optional(), wav: z.string().optional(), created: z.string().optional(), duration: z.string().optional(), from: z.string().optional(),
+                }),
+              },
+            },
+          },
+          responses: {
+            202: json(z.object({ status: z.enum(['accepted', 'duplicate']), recordingId: z.string().nullable() }), 'Accepted: the recording is fetched in the background'),
+            200: json(z.object({ status: z.literal('ignored'), recordingId: z.null() }), 'Nothing to fetch (a recording in progress or failed)'),
+          },
           extraProblems: [404],
         }),
       },
