@@ -17,7 +17,7 @@ export { createSftpSource, fingerprintOf } from './sftp-source.js';
 export { createItemIds, PRESETS } from './metadata-presets.js';
 export { createSourceMetrics } from './source-metrics.js';
 export { createSourceAdmin, type SourceAdmin, type SourceOverview } from './source-admin.js';
-export { loadSourcesFile, parseSources, SourcesConfigError, cronForInterval, type SourceConfig, type FolderSourceConfig, type SftpSourceConfig, type BucketSourceConfig, type PolledSourceConfig, type NotifySourceConfig } from './source-config.js';
+export { loadSourcesFile, parseSources, SourcesConfigError, cronForInterval, type SourceConfig, type FolderSourceConfig, type SftpSourceConfig, type BucketSourceConfig, type PolledSourceConfig, type NotifySourceConfig, FORTY_SIX_ELKS_KEEP_REASON } from './source-config.js';
 export { createNotifySource, type NotifySource, type NotifyAnswer } from './notify-source.js';
 export { createNotifyPlatform, type NotifyPlatformClient, type CallLookup } from './notify-platforms.js';
 export { createSourceNotificationRepository } from './source-notification-repository.js';

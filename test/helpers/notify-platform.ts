@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
-import { cronForInterval, type NotifySourceConfig } from '../../src/sources/index.js';
+import { cronForInterval, FORTY_SIX_ELKS_KEEP_REASON, type NotifySourceConfig } from '../../src/sources/index.js';
 
 export const ACCOUNT_SID = 'AC' + 'a1'.repeat(16);
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -50,6 +50,11 @@ export async function startFakePlatform(opts: { audio: Buffer; caller?: string; 
       deleted.add(recording[2]!);
       return void res.writeHead(204).end();
     }
+    // 46elks-style: the recording by its call id.
+    const elks = /^\/a1\/recordings\/([a-z0-9]+)\.wav$/.exec(url.pathname);
+    if (elks && req.method === 'GET') {
+      return void res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': String(opts.audio.length) }).end(opts.audio);
+    }
     if (url.pathname.startsWith('/redirect-to/')) {
       return void res.writeHead(302, { location: decodeURIComponent(url.pathname.slice('/redirect-to/'.length)) }).end();
     }
@@ -90,6 +95,22 @@ export async function startFakePlatform(opts: { audio: Buffer; caller?: string; 
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** A 46elks source pointed at the fake platform. */
+export function elksSource(name: string, platform: { host: string; base: string }, overrides: Partial<NotifySourceConfig> = {}): NotifySourceConfig {
+  return {
+    ...twilioSource(name, platform),
+    platform: '46elks',
+    publicUrl: `https://gallra.kommun.example/v1/sources/${name}/notify`,
+    accountSid: undefined,
+    authToken: undefined,
+    basicUser: 'elks',
+    basicPassword: 'elks-password-0123',
+    deleteAtSource: false,
+    keepReason: FORTY_SIX_ELKS_KEEP_REASON,
+    ...overrides,
+  } as NotifySourceConfig;
 }
 
 export type FakePlatform = Awaited<ReturnType<typeof startFakePlatform>>;
