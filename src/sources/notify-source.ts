@@ -63,6 +63,7 @@ export function createNotifySource(deps: NotifySourceDeps) {
   const state: SourceState = {
     name,
     adapter: config.adapter,
+    platform: config.platform,
     lastPollAt: null,
     lastSuccessAt: null,
     lastError: null,

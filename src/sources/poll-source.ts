@@ -35,6 +35,8 @@ export interface PollReport {
 export interface SourceState {
   name: string;
   adapter: SourceConfig['adapter'];
+  /** A notify source's platform (twilio, 46elks). */
+  platform?: string;
   lastPollAt: string | null;
   lastSuccessAt: string | null;
   /** The last failure to reach the source (a code and a message without paths); null after a good poll. */

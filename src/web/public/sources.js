@@ -13,13 +13,19 @@ export const SOURCES_TEXT = {
       'not-audio': 'inte ljud', 'too-large': 'för stor', 'missing-metadata': 'metadata saknas', 'unreadable-metadata': 'metadata går inte att läsa',
       'invalid-metadata': 'ogiltig metadata', 'future-start': 'start i framtiden', 'call-id-conflict': 'samtals-id finns redan med annat ljud',
       'nonexistent-local-time': 'tiden finns inte (sommartid)', 'unrecognised-file-name': 'okänt filnamn', 'invalid-caller': 'ogiltigt nummer', 'metadata-too-large': 'metadata för stor',
+      'host-not-allowed': 'värden är inte tillåten', 'not-https': 'inte https', 'redirect-off-host': 'omdirigering till annan värd', 'too-many-redirects': 'för många omdirigeringar',
+      'address-not-allowed': 'adressen är privat eller lokal', 'credentials-in-url': 'inloggning i adressen', 'invalid-url': 'ogiltig adress', 'call-not-found': 'samtalet okänt hos plattformen',
+      'media-refused': 'plattformen nekade ljudet',
     },
     errors: {
       'host-key-mismatch': 'Serverns värdnyckel stämmer inte med den konfigurerade. Ingen fil hämtades.', 'login-refused': 'Servern nekade inloggningen.',
       unreachable: 'Servern går inte att nå.', 'sftp-error': 'SFTP-fel.', 'folder-unreadable': 'Mappen går inte att läsa.', 'folder-unwritable': 'Filer går inte att ta bort i mappen.',
       'source-error': 'Källan svarade med ett fel.', 'bucket-error': 'Bucketen nekade eller svarade inte.',
       'bucket-delete-failed': 'En kopia i bucketen gick inte att radera med alla sina versioner.',
+      'media-unreachable': 'Plattformen går inte att nå; ljudet hämtas igen.', 'media-timeout': 'Plattformen svarade inte i tid; ljudet hämtas igen.',
+      'media-cut-off': 'Hämtningen avbröts; ljudet hämtas igen.', 'lookup-invalid': 'Samtalsuppslaget gav inget svar som gick att läsa.', 'fetch-failed': 'Hämtningen misslyckades; den görs igen.',
     },
+    elksKept: '46elks sparar inspelningen bara i 72 timmar och kan inte radera den; efter det finns inget kvar att radera.',
   },
   en: {
     sources: 'Intake', none: 'No sources are configured (SOURCES_FILE).', lastPoll: 'Last poll', nextPoll: 'Next poll',
@@ -31,13 +37,19 @@ export const SOURCES_TEXT = {
       'not-audio': 'not audio', 'too-large': 'too large', 'missing-metadata': 'metadata missing', 'unreadable-metadata': 'metadata unreadable',
       'invalid-metadata': 'invalid metadata', 'future-start': 'starts in the future', 'call-id-conflict': 'call id already received with other audio',
       'nonexistent-local-time': 'the time does not exist (summer time)', 'unrecognised-file-name': 'unrecognised file name', 'invalid-caller': 'invalid number', 'metadata-too-large': 'metadata too large',
+      'host-not-allowed': 'host not allowed', 'not-https': 'not https', 'redirect-off-host': 'redirect to another host', 'too-many-redirects': 'too many redirects',
+      'address-not-allowed': 'private or local address', 'credentials-in-url': 'credentials in the URL', 'invalid-url': 'invalid URL', 'call-not-found': 'call unknown to the platform',
+      'media-refused': 'the platform refused the audio',
     },
     errors: {
       'host-key-mismatch': "The server's host key is not the configured one. Nothing was fetched.", 'login-refused': 'The server refused the login.',
       unreachable: 'The server cannot be reached.', 'sftp-error': 'SFTP error.', 'folder-unreadable': 'The folder cannot be read.', 'folder-unwritable': 'Files cannot be removed from the folder.',
       'source-error': 'The source answered with an error.', 'bucket-error': 'The bucket refused or did not answer.',
       'bucket-delete-failed': 'A copy in the bucket could not be deleted with all its versions.',
+      'media-unreachable': 'The platform cannot be reached; the audio is fetched again.', 'media-timeout': 'The platform did not answer in time; the audio is fetched again.',
+      'media-cut-off': 'The fetch was cut off; the audio is fetched again.', 'lookup-invalid': 'The call lookup gave no readable answer.', 'fetch-failed': 'The fetch failed; it is tried again.',
     },
+    elksKept: '46elks keeps a recording for 72 hours only and cannot delete it; after that there is nothing left to delete.',
   },
 };
 
@@ -73,7 +85,7 @@ export async function sourcesView(main, ui) {
       [T.rejected, String(s.rejectedItems.length)],
       s.deleteAtSource
         ? [T.pending, s.copiesPending ? `${s.copiesPending} (${T.oldestPending} ${when(s.oldestPendingSince)})` : '0']
-        : [T.kept, s.keepReason ?? ''],
+        : [T.kept, s.platform === '46elks' ? T.elksKept : s.keepReason ?? ''],
       [T.lastError, s.lastError ? `${T.errors[s.lastError.code] ?? s.lastError.message} (${when(s.lastError.at)})` : T.noError],
     ];
     const rejected = s.rejectedItems.map((i) => h('tr', { 'data-item': i.itemId },
