@@ -13,7 +13,7 @@ import type { Transact } from '../shared/transaction.js';
 import { authenticateNotification, formFields, type NotifyBody } from './notify-auth.js';
 import type { NotifyPlatformClient } from './notify-platforms.js';
 import { checkUrl, FetchRefused } from './platform-http.js';
-import { maskedNameOf, type PollReport, type SourceIngest, type SourceState } from './poll-source.js';
+import { initialSourceState, maskedNameOf, type PollReport, type SourceIngest, type SourceState } from './poll-source.js';
 import { SourceUnreachable, type SourceItem, type SourceItemRepository, type SourceNotification, type SourceNotificationRepository } from './ports.js';
 import type { NotifySourceConfig } from './source-config.js';
 
@@ -60,21 +60,7 @@ export function createNotifySource(deps: NotifySourceDeps) {
   const actor = `source:${name}`;
   const leaseMs = deps.leaseMs ?? config.leaseMs ?? 15 * 60_000;
   const owner = deps.instanceId ?? randomBytes(8).toString('hex');
-  const state: SourceState = {
-    name,
-    adapter: config.adapter,
-    platform: config.platform,
-    lastPollAt: null,
-    lastSuccessAt: null,
-    lastError: null,
-    failures: 0,
-    notBefore: null,
-    taken: 0,
-    discarded: 0,
-    rejected: 0,
-    deleteAtSource: config.deleteAtSource,
-    keepReason: config.keepReason ?? null,
-  };
+  const state = initialSourceState(config);
   let running: Promise<PollReport> | null = null;
 
   /** The notification's fields, checked; InvalidInput (422) naming the field. Nothing of it is a number but 46elks' caller, hashed here. */

@@ -89,20 +89,7 @@ export function createSourcePoller(deps: PollSourceDeps) {
   const isAudio = picomatch(config.include, { dot: false });
   const leaseMs = deps.leaseMs ?? config.leaseMs ?? 15 * 60_000;
   const owner = deps.instanceId ?? randomBytes(8).toString('hex');
-  const state: SourceState = {
-    name,
-    adapter: config.adapter,
-    lastPollAt: null,
-    lastSuccessAt: null,
-    lastError: null,
-    failures: 0,
-    notBefore: null,
-    taken: 0,
-    discarded: 0,
-    rejected: 0,
-    deleteAtSource: config.deleteAtSource,
-    keepReason: config.keepReason ?? null,
-  };
+  const state = initialSourceState(config);
   let running: Promise<PollReport> | null = null;
 
   async function pollOnce(): Promise<PollReport> {
@@ -303,6 +290,25 @@ export function createSourcePoller(deps: PollSourceDeps) {
 }
 
 export type SourcePoller = ReturnType<typeof createSourcePoller>;
+
+/** A source's state before its first poll (or fetch). */
+export function initialSourceState(config: SourceConfig): SourceState {
+  return {
+    name: config.name,
+    adapter: config.adapter,
+    ...(config.adapter === 'notify' ? { platform: config.platform } : {}),
+    lastPollAt: null,
+    lastSuccessAt: null,
+    lastError: null,
+    failures: 0,
+    notBefore: null,
+    taken: 0,
+    discarded: 0,
+    rejected: 0,
+    deleteAtSource: config.deleteAtSource,
+    keepReason: config.keepReason ?? null,
+  };
+}
 
 /**
  * The file name (not its folders) with every digit masked: FreePBX names hold the caller's number, and

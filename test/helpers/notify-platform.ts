@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { cronForInterval, FORTY_SIX_ELKS_KEEP_REASON, type NotifySourceConfig } from '../../src/sources/index.js';
+import { sourceSettings } from './sources.js';
 
 export const ACCOUNT_SID = 'AC' + 'a1'.repeat(16);
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -118,17 +119,7 @@ export type FakePlatform = Awaited<ReturnType<typeof startFakePlatform>>;
 /** A Twilio source as SOURCES_FILE would give it after validation, pointed at the fake platform (a test host). */
 export function twilioSource(name: string, platform: { host: string; base: string }, overrides: Partial<NotifySourceConfig> = {}): NotifySourceConfig {
   return {
-    name,
-    pollIntervalMs: 60_000,
-    schedule: cronForInterval(60_000)!,
-    settleMs: 0,
-    leaseMs: 60_000,
-    concurrency: 2,
-    maxFileBytes: 5 * 1024 * 1024,
-    include: '**/*',
-    timeZone: 'Europe/Stockholm',
-    metadata: { preset: 'generic-json' },
-    deleteAtSource: true,
+    ...sourceSettings(name, { pollIntervalMs: 60_000, schedule: cronForInterval(60_000)!, settleMs: 0, leaseMs: 60_000, concurrency: 2 }),
     adapter: 'notify',
     platform: 'twilio',
     publicUrl: PUBLIC_URL,
