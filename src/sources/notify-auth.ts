@@ -8,6 +8,8 @@ export interface NotifyBody {
   contentType: string;
   raw: Buffer;
   form: Record<string, string[]> | null;
+  /** The query string of the request as received, without '?' ('' for none): Twilio signs the URL it called, bodySHA256 included. */
+  query: string;
 }
 
 /** Parses an application/x-www-form-urlencoded body into every value of every field, in order. */
@@ -39,7 +41,10 @@ function twilio(config: NotifySourceConfig, headers: IncomingHttpHeaders, body: 
   const algorithm = algorithmOf(one(headers['x-twilio-webhooks-signature-settings']));
   if (!algorithm) throw new Unauthenticated('invalid-signature', 'X-Twilio-Webhooks-Signature-Settings names an algorithm other than HMAC_SHA1 or HMAC_SHA256');
   const key = config.signingKey ?? config.authToken!;
-  const url = new URL(config.publicUrl);
+  // The configured public scheme, host and path (gallra behind a proxy sees others), the query as received.
+  const base = config.publicUrl.replace(/[?#].*$/, '');
+  const signedUrl = body.query ? `${base}?${body.query}` : config.publicUrl;
+  const url = new URL(signedUrl);
   let data = '';
   if (body.form) {
     for (const name of Object.keys(body.form).sort()) for (const v of [...new Set(body.form[name])].sort()) data += name + v;
@@ -49,7 +54,7 @@ function twilio(config: NotifySourceConfig, headers: IncomingHttpHeaders, body: 
     if (!given || !safeEqual(Buffer.from(given), Buffer.from(expected))) throw new Unauthenticated('invalid-signature', 'X-Twilio-Signature does not match the request');
   }
   const offered = Buffer.from(signature);
-  const ok = urlVariants(config.publicUrl).some((u) => safeEqual(offered, Buffer.from(createHmac(algorithm, key).update(u + data, 'utf8').digest('base64'))));
+  const ok = urlVariants(signedUrl).some((u) => safeEqual(offered, Buffer.from(createHmac(algorithm, key).update(u + data, 'utf8').digest('base64'))));
   if (!ok) throw new Unauthenticated('invalid-signature', 'X-Twilio-Signature does not match the request');
 }
 

@@ -96,9 +96,10 @@ export function createNotifySource(deps: NotifySourceDeps) {
     return { itemId: callId, callId, mediaUrl: f('wav'), callerKey, startedAt: new Date(end - seconds * 1000).toISOString(), endedAt: new Date(end).toISOString() };
   }
 
-  async function notify(headers: IncomingHttpHeaders, raw: Buffer): Promise<NotifyAnswer> {
+  /** `query` is the request's query string as received, without '?'. */
+  async function notify(headers: IncomingHttpHeaders, raw: Buffer, query = ''): Promise<NotifyAnswer> {
     const contentType = String(headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const body: NotifyBody = { contentType, raw, form: contentType === 'application/x-www-form-urlencoded' ? formFields(raw) : null };
+    const body: NotifyBody = { contentType, raw, query, form: contentType === 'application/x-www-form-urlencoded' ? formFields(raw) : null };
     // Before anything is read or written: a wrong signature leaves no trace but the refusal counter.
     authenticateNotification(config, headers, body);
     const n = parse(body);

@@ -19,7 +19,8 @@ export function sourceNotifyRoutes(deps: { sources: NotifySource[]; logger: Logg
     const source = byName.get(name);
     if (!source) throw new NotFound('source-not-found', `No source named ${name} takes notifications`);
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const answer = await source.notify(req.headers, raw);
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    const answer = await source.notify(req.headers, raw, query);
     res.status(answer.status === 'ignored' ? 200 : 202).set('Cache-Control', 'no-store').json(answer);
     if (answer.status === 'accepted') {
       // In the background: the platform's own timeout is never waited on. The schedule retries what fails here.
