@@ -125,21 +125,32 @@ export function createPlatformHttp(policy: HostPolicy, opts: { lookup?: LookupFu
 /** The body, failing with FetchRefused('too-large') once more than `max` bytes have come. */
 function capped(res: http.IncomingMessage, max: number): Readable {
   let n = 0;
+  let failed = false;
   const out = new PassThrough();
+  // The consumer may attach only later (the ingest looks the call up first): the error stays in
+  // out.errored for its iterator instead of being thrown as an unhandled 'error' event.
+  out.on('error', () => undefined);
+  const fail = (err: Error) => {
+    if (failed) return;
+    failed = true;
+    out.destroy(err);
+    res.destroy();
+  };
   res.on('data', (chunk: Buffer) => {
+    if (failed) return;
     n += chunk.length;
-    if (n > max) {
-      res.destroy();
-      // A domain error: the ingest passes it on, and the item is rejected rather than retried.
-      out.destroy(new TooLarge('recording-too-large', `the answer is larger than ${max} bytes`));
-      return;
-    }
+    // A domain error: the ingest passes it on, and the item is rejected rather than retried.
+    if (n > max) return fail(new TooLarge('recording-too-large', `the answer is larger than ${max} bytes`));
     if (!out.write(chunk)) res.pause();
   });
   out.on('drain', () => res.resume());
-  res.on('end', () => out.end());
-  res.on('error', (err) => out.destroy(classify(err)));
-  res.on('aborted', () => out.destroy(new SourceUnreachable('media-cut-off', 'the answer was cut off')));
+  res.on('end', () => {
+    if (!failed) out.end();
+  });
+  res.on('error', (err) => fail(classify(err)));
+  res.on('close', () => {
+    if (!res.complete) fail(new SourceUnreachable('media-cut-off', 'the answer was cut off'));
+  });
   return out;
 }
 

@@ -29,8 +29,8 @@ describe('sources: Twilio notifies, gallra fetches and deletes there', () => {
   let media: FakePlatform;
   let source: NotifySource;
 
-  async function start(overrides: (m: FakePlatform) => Partial<NotifySourceConfig> = () => ({}), opts: { lookup?: LookupFunction } = {}) {
-    media = await startFakePlatform({ audio: WAV });
+  async function start(overrides: (m: FakePlatform) => Partial<NotifySourceConfig> = () => ({}), opts: { lookup?: LookupFunction; chunked?: boolean } = {}) {
+    media = await startFakePlatform({ audio: WAV, chunked: opts.chunked });
     const config = twilioSource('twilio', media, overrides(media));
     t = await startTestApp({ clock: new ManualClock(NOW), sources: [{ config, platform: createNotifyPlatform(config, opts) }] });
     source = t.services.sources.notifySources[0]!;
@@ -193,6 +193,30 @@ describe('sources: Twilio notifies, gallra fetches and deletes there', () => {
     const item = await t.db('source_items').where({ source: 'twilio' }).first();
     expect(item).to.include({ state: 'rejected', reason: 'address-not-allowed' });
     expect(await recordingsOf(t)).to.have.length(0);
+  });
+
+  it('refuses audio larger than the size cap without storing any of it, and leaves it at Twilio', async () => {
+    await start(() => ({ maxFileBytes: 1024 }));
+    const put = sinon.spy(t.store, 'put');
+    const { params } = aCall(11);
+    expect((await notify(params)).status).to.equal(202);
+    await settle();
+    expect(put.called).to.equal(false);
+    expect(await recordingsOf(t)).to.have.length(0);
+    expect(await t.db('source_items').where({ source: 'twilio' }).first()).to.include({ state: 'rejected', reason: 'too-large' });
+    expect(media.deleted.size).to.equal(0);
+  });
+
+  it('stops reading audio sent without a length once it passes the cap, and keeps nothing of it', async () => {
+    await start(() => ({ maxFileBytes: 1024 }), { chunked: true });
+    const { params } = aCall(12);
+    expect((await notify(params)).status).to.equal(202);
+    await settle();
+    expect(await recordingsOf(t)).to.have.length(0);
+    expect(await t.db('source_items').where({ source: 'twilio' }).first()).to.include({ state: 'rejected', reason: 'too-large' });
+    const left = [];
+    for await (const o of t.store.list('')) left.push(o.key);
+    expect(left).to.deep.equal([]);
   });
 
   it('retries while the media host is down, raises the alarm, and fetches once it is back', async () => {

@@ -19,7 +19,7 @@ export interface Seen {
  * A local stand-in for Twilio's API (the Calls lookup, the recording audio, its deletion) and any
  * other media host: records every request, can be taken down and brought back on the same port.
  */
-export async function startFakePlatform(opts: { audio: Buffer; caller?: string; port?: number }) {
+export async function startFakePlatform(opts: { audio: Buffer; caller?: string; port?: number; chunked?: boolean }) {
   const seen: Seen[] = [];
   const calls = new Map<string, { from: string; to: string; start_time: string; end_time: string; direction: string }>();
   const deleted = new Set<string>();
@@ -45,6 +45,12 @@ export async function startFakePlatform(opts: { audio: Buffer; caller?: string; 
     }
     if (recording && req.method === 'GET' && recording[3] === '.wav') {
       if (deleted.has(recording[2]!)) return void res.writeHead(404).end();
+      if (opts.chunked) {
+        // No Content-Length: the size is known only as the bytes come.
+        res.writeHead(200, { 'content-type': 'audio/x-wav' });
+        res.write(opts.audio.subarray(0, 512));
+        return void res.end(opts.audio.subarray(512));
+      }
       return void res.writeHead(200, { 'content-type': 'audio/x-wav', 'content-length': String(opts.audio.length) }).end(opts.audio);
     }
     if (recording && req.method === 'DELETE' && recording[3] === '.json') {
