@@ -412,6 +412,11 @@ function refineNotify(s: ParsedNotify, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: 'no query string: a secret never goes into a URL' });
   }
   const hosts = new Set(s.testHosts.map((h) => h.toLowerCase()));
+  // The lookup and the deletion go to the API host: it must be allowed like the media host.
+  const api = new URL(s.apiBase ?? PLATFORM_API[s.platform]).host.toLowerCase();
+  if (s.allowedHosts && !s.allowedHosts.some((h) => h.toLowerCase() === api) && !hosts.has(api)) {
+    ctx.addIssue({ code: 'custom', path: ['allowedHosts'], message: `must include the API host ${api} (the call lookup and the deletion go there)` });
+  }
   if (new URL(s.publicUrl).protocol === 'http:' && !hosts.has(new URL(s.publicUrl).host.toLowerCase())) {
     ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: 'https only (plain http only for a test host)' });
   }

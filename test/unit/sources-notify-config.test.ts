@@ -70,6 +70,19 @@ describe('SOURCES_FILE: notify sources (Twilio, 46elks)', () => {
     expect(msg).to.include('"elks": password: secrets are never inline');
   });
 
+  it("refuses allowed hosts that leave out the platform's API host", () => {
+    const msg = refusal(`sources:
+  - name: twilio
+    adapter: notify
+    platform: twilio
+    publicUrl: https://gallra.kommun.se/v1/sources/twilio/notify
+    accountSid: AC${'0'.repeat(32)}
+    authTokenFile: twilio-token
+    allowedHosts: [media.example.org]
+`);
+    expect(msg).to.include('allowedHosts: must include the API host api.twilio.com');
+  });
+
   it('refuses plain http for the public URL unless its host is a test host', () => {
     const msg = refusal(`sources:
   - name: elks
