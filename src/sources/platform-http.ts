@@ -69,18 +69,20 @@ export function checkUrl(raw: string, policy: HostPolicy): { url: URL; test: boo
 
 /**
  * node:http(s) with request-filtering-agent: no private/loopback/link-local/meta address for allowed
- * hosts; test hosts go through a plain agent. Redirects are followed on the same host only.
+ * hosts; test hosts go through a plain agent. A redirect is followed only to a host the policy allows
+ * (Twilio may send the audio from its media CDN), re-checked like the first URL, and the credentials
+ * go only to the host first asked.
  * `lookup` replaces DNS (tests resolve a name to 127.0.0.1 with it).
  */
 export function createPlatformHttp(policy: HostPolicy, opts: { lookup?: LookupFunction } = {}): PlatformHttp {
   const filtering = { https: new RequestFilteringHttpsAgent({ keepAlive: false }), http: new RequestFilteringHttpAgent({ keepAlive: false }) };
   const plain = { https: new https.Agent({ keepAlive: false }), http: new http.Agent({ keepAlive: false }) };
 
-  async function once(url: URL, test: boolean, req: PlatformRequest, deadline: AbortSignal): Promise<http.IncomingMessage> {
+  async function once(url: URL, test: boolean, req: PlatformRequest, deadline: AbortSignal, withAuth: boolean): Promise<http.IncomingMessage> {
     const agents = test ? plain : filtering;
     const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { 'user-agent': 'gallra' };
-    if (req.auth) headers.authorization = `Basic ${Buffer.from(`${req.auth.user}:${req.auth.password}`).toString('base64')}`;
+    if (req.auth && withAuth) headers.authorization = `Basic ${Buffer.from(`${req.auth.user}:${req.auth.password}`).toString('base64')}`;
     return new Promise((resolve, reject) => {
       const r = mod.request(url, {
         method: req.method,
@@ -101,14 +103,18 @@ export function createPlatformHttp(policy: HostPolicy, opts: { lookup?: LookupFu
       let { url, test } = checkUrl(raw, policy);
       const firstHost = url.host.toLowerCase();
       for (let hops = 0; ; hops++) {
-        const res = await once(url, test, req, deadline);
+        const res = await once(url, test, req, deadline, url.host.toLowerCase() === firstHost);
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
           res.resume();
           if (hops >= MAX_REDIRECTS) throw new FetchRefused('too-many-redirects', 'too many redirects');
           const next = new URL(res.headers.location, url);
-          if (next.host.toLowerCase() !== firstHost) throw new FetchRefused('redirect-off-host', `a redirect to another host (${next.hostname}) is not followed`);
-          ({ url, test } = checkUrl(next.toString(), policy));
+          try {
+            ({ url, test } = checkUrl(next.toString(), policy));
+          } catch (err) {
+            if (!(err instanceof FetchRefused)) throw err;
+            throw new FetchRefused('redirect-off-host', `a redirect to a host not allowed (${next.hostname}) is not followed`);
+          }
           continue;
         }
         const length = Number(res.headers['content-length']);

@@ -156,10 +156,10 @@ describe('sources: Twilio notifies, gallra fetches and deletes there', () => {
     }
   });
 
-  it('does not follow a redirect to another host: the item is rejected, the other host never asked', async () => {
+  it('does not follow a redirect to a host not allowed: the item is rejected, the other host never asked', async () => {
     const other = await startFakePlatform({ audio: WAV });
     try {
-      await start((m) => ({ allowedHosts: [m.host], testHosts: [m.host, other.host] }));
+      await start((m) => ({ allowedHosts: [m.host], testHosts: [m.host] }));
       const { params } = aCall(6);
       const target = encodeURIComponent(other.recordingUrl(params.RecordingSid!) + '.wav');
       const redirecting = { ...params, RecordingUrl: `${media.base}/redirect-to/${target}` };
@@ -174,6 +174,23 @@ describe('sources: Twilio notifies, gallra fetches and deletes there', () => {
       expect(media.deleted.size).to.equal(0);
     } finally {
       await other.close();
+    }
+  });
+
+  it('follows a redirect to another allowed host (a media CDN) without sending it the account credentials', async () => {
+    const cdn = await startFakePlatform({ audio: WAV });
+    try {
+      await start((m) => ({ allowedHosts: [m.host, cdn.host], testHosts: [m.host, cdn.host] }));
+      const { params } = aCall(13);
+      const target = encodeURIComponent(`${cdn.base}/a1/recordings/c${'5'.repeat(32)}.wav`);
+      expect((await notify({ ...params, RecordingUrl: `${media.base}/redirect-to/${target}` })).status).to.equal(202);
+      await settle();
+      expect(await recordingsOf(t)).to.have.length(1);
+      expect(cdn.seen).to.have.length(1);
+      expect(cdn.seen[0]!.authorization).to.equal(undefined);
+      expect(media.seen.find((x) => x.path.startsWith('/redirect-to/'))!.authorization).to.match(/^Basic /);
+    } finally {
+      await cdn.close();
     }
   });
 
