@@ -83,7 +83,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   );
 
   // Platforms that notify (Twilio, 46elks) authenticate by their own scheme and send their own body.
-  app.use(sourceNotifyRoutes({ sources: s.sources.notifySources, logger: s.logger }));
+  app.use(sourceNotifyRoutes({ sources: s.sources.notifySources, logger: s.logger, onAuthFailure: authFailed }));
 
   app.use(webRoutes());
   // The pre-call check carries one number: its body is held to 1 KiB (the parser below then skips it).

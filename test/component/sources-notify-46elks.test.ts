@@ -55,4 +55,12 @@ describe('sources: 46elks notifies with HTTP Basic, gallra fetches; nothing to d
     expect(await t.db('source_items').select()).to.have.length(0);
     expect(await auditOf(t)).to.have.length(0);
   });
+
+  it('limits guessed passwords like every other failed credential (429), and stores nothing', async () => {
+    const statuses = [];
+    for (let i = 0; i < 11; i++) statuses.push((await notify('elks', `guess-${i}`)).status);
+    expect(statuses.slice(0, 10)).to.deep.equal(Array(10).fill(401));
+    expect(statuses[10]).to.equal(429);
+    expect(await t.db('source_items').select()).to.have.length(0);
+  });
 });
