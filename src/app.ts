@@ -16,7 +16,7 @@ import type { Services } from './services.js';
 import { peopleRoutes, staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
 import { countDatabaseWaits } from './shared/database-waits.js';
 import type { ReadinessCheck } from './shared/readiness.js';
-import { createAuthFailureLimiter, onAuthFailure, sessionResolver, sessionRoutes } from './web/session.routes.js';
+import { onAuthFailure, sessionResolver, sessionRoutes } from './web/session.routes.js';
 import { WEB_CSP, webRoutes } from './web/web.routes.js';
 import { subjectRequestRoutes } from './subject-requests/subject-requests.routes.js';
 import { sourceRoutes } from './sources/sources.routes.js';
@@ -48,8 +48,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.set('etag', false);
 
   // One limit for every failed credential: access tokens, session sign-ins and the metrics token.
-  const limiter = createAuthFailureLimiter();
-  const authFailed = onAuthFailure(limiter, s.refusals);
+  const authFailed = onAuthFailure(s.signInFailures, s.refusals);
   const resolvers = [bearerResolver(s.tokens), sessionResolver(s.sessions)];
   const authenticated = authenticate(resolvers, authFailed);
 
@@ -96,7 +95,6 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(
     sessionRoutes({
       sessions: s.sessions,
-      limiter,
       failures: s.signInFailures,
       refusals: s.refusals,
       ttlMs: s.config.sessionTtlMs,

@@ -26,7 +26,7 @@ import {
   createItemIds, createNotifySource, createSourceAdmin, createSourceItemRepository, createSourceMetrics, createSourceNotificationRepository, createSourcePoller, sourcesReadinessCheck, type ConfiguredSource, type NotifySource, type SourcePoller,
 } from './sources/index.js';
 import {
-  createOpenIdClientProvider, createSignInFailures, createSignInFailuresRepository, createStaffSignIn, createUsersRepository, type IdentityProvider,
+  createOpenIdClientProvider, createSignInFailures, SignInFailuresStore, createStaffSignIn, createUsersRepository, type IdentityProvider,
 } from './staff-sign-in/index.js';
 import { createSubjectRequestRepository, createSubjectRequestServices, createSubjectRequestStoredText } from './subject-requests/index.js';
 import { createNumberMasking } from './stored-numbers/index.js';
@@ -174,7 +174,7 @@ export function createServices(infra: Infrastructure) {
     idleMs: config.sessionIdleMs,
     savePerson: (trx, p, at) => users.save(trx, { id: p.sub, issuer: p.issuer, name: p.name, email: p.email, roles: p.roles, lastSignedInAt: at }),
   });
-  const signInFailures = createSignInFailures({ repo: createSignInFailuresRepository(db), clock });
+  const signInFailures = createSignInFailures({ store: (limits) => new SignInFailuresStore(db, clock, limits) });
   const oidc = config.oidc;
   const staffSignIn = oidc
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })

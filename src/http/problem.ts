@@ -114,6 +114,8 @@ export function sendProblem(res: Response, problem: Problem): void {
   if (res.headersSent) return;
   res.status(problem.status).type('application/problem+json').set('Cache-Control', 'no-store');
   if (problem.status === 503 && !res.get('Retry-After')) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  // A limiter says how long its window still runs (TooManyRequests' retryAfterSeconds).
+  if (problem.status === 429 && typeof problem.retryAfterSeconds === 'number') res.set('Retry-After', String(problem.retryAfterSeconds));
   res.send(JSON.stringify(problem));
 }
 

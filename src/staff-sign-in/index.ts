@@ -2,7 +2,7 @@ export { createStaffSignIn, type StaffSignIn, type SignInOutcome, type PersonSes
 export { SignInRejected, type IdentityProvider, type SignInTransaction } from './identity-provider.js';
 export { createOpenIdClientProvider } from './openid-client-provider.js';
 export { rolesFromClaims, claimValues, type RoleMap } from './role-mapping.js';
-export { createSignInFailures, type SignInFailures } from './sign-in-failures.js';
-export { createSignInFailuresRepository } from './sign-in-failures-repository.js';
+export { createSignInFailures, type FailedAttempt, type SignInFailures } from './sign-in-failures.js';
+export { SignInFailuresStore } from './sign-in-failures-repository.js';
 export { createUsersRepository } from './users-repository.js';
-export type { User, UsersRepository, SignInFailuresRepository } from './ports.js';
+export type { User, UsersRepository } from './ports.js';

@@ -1,38 +1,103 @@
+import { RateLimiterCompatibleAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Clock } from '../shared/clock.js';
 import { lockForTransaction, type Database } from '../shared/database.js';
-import type { FailureCount, SignInFailuresRepository } from './ports.js';
+
+/** What one key's row holds: its failures in the window that began at `windowStartedAt` (ms). */
+interface FailureRow {
+  failures: number;
+  windowStartedAt: number;
+}
 
 /**
- * SQL of `sign_in_failures`: one row per account or token prefix (by hash). Counting is a
+ * A rate-limiter-flexible limiter whose counts live in `sign_in_failures` (one row per account or
+ * token prefix, by hash), for the per-credential counts every instance shares. The library's own
+ * PostgreSQL and SQLite stores read `Date.now()` and create their table themselves; this one takes
+ * time from the injected clock and uses the table the migrations own, the same on both databases
+ * (on SQLite there is one instance, but the counts still survive a restart). Counting is a
  * read-modify-write under a lock per key, so instances sharing one PostgreSQL count together.
  */
-export function createSignInFailuresRepository(db: Database): SignInFailuresRepository {
-  return {
-    async find(key: string): Promise<FailureCount | undefined> {
-      const r = await db('sign_in_failures').where({ key }).first();
-      return r ? { failures: Number(r.failures), windowStartedAt: r.window_started_at, blockedUntil: r.blocked_until ?? null } : undefined;
-    },
+export class SignInFailuresStore extends RateLimiterCompatibleAbstract {
+  /** Failures a key may have within `duration` seconds; the next is refused. */
+  readonly points: number;
+  readonly duration: number;
+  // What the library sets on a limiter it holds as insurance; this one has no use for them.
+  override blockDuration = 0;
+  override execEvenly = false;
+  override readonly keyPrefix = '';
 
-    /** Applies `next` to the key's count (undefined when there is none) and stores the result, atomically. */
-    async update(key: string, next: (current: FailureCount | undefined) => FailureCount): Promise<FailureCount> {
-      return db.transaction(async (trx) => {
-        await lockForTransaction(trx, `sign-in-failures:${key}`);
-        const r = await trx('sign_in_failures').where({ key }).first();
-        const current = r ? { failures: Number(r.failures), windowStartedAt: r.window_started_at, blockedUntil: r.blocked_until ?? null } : undefined;
-        const n = next(current);
-        const row = { failures: n.failures, window_started_at: n.windowStartedAt, blocked_until: n.blockedUntil };
-        if (r) await trx('sign_in_failures').where({ key }).update(row);
-        else await trx('sign_in_failures').insert({ key, ...row });
-        return n;
-      });
-    },
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    limits: { points: number; duration: number },
+  ) {
+    super();
+    this.points = limits.points;
+    this.duration = limits.duration;
+  }
 
-    /** Forgets counts whose window began before `before` (they no longer count): the table stays small. */
-    async removeStale(before: string): Promise<void> {
-      await db('sign_in_failures').where('window_started_at', '<', before).delete();
-    },
+  /** Counts `points` failures; rejects with the RateLimiterRes once the key is over `points`. */
+  override async consume(key: string | number, points = 1): Promise<RateLimiterRes> {
+    const res = this.resOf(await this.add(String(key), points));
+    if (res.consumedPoints > this.points) throw res;
+    return res;
+  }
 
-    async remove(key: string): Promise<void> {
-      await db('sign_in_failures').where({ key }).delete();
-    },
-  };
+  override async penalty(key: string | number, points = 1): Promise<RateLimiterRes> {
+    return this.resOf(await this.add(String(key), points));
+  }
+
+  override async reward(key: string | number, points = 1): Promise<RateLimiterRes> {
+    return this.resOf(await this.add(String(key), -points));
+  }
+
+  override async get(key: string | number): Promise<RateLimiterRes | null> {
+    const r = await this.db('sign_in_failures').where({ key: String(key) }).first();
+    const row = r ? rowOf(r) : undefined;
+    return row && this.clock.now().getTime() - row.windowStartedAt < this.duration * 1000 ? this.resOf(row) : null;
+  }
+
+  override async set(key: string | number, points: number): Promise<RateLimiterRes> {
+    return this.resOf(await this.add(String(key), points, true));
+  }
+
+  override async block(key: string | number): Promise<RateLimiterRes> {
+    return this.set(key, this.points + 1);
+  }
+
+  override async delete(key: string | number): Promise<boolean> {
+    return (await this.db('sign_in_failures').where({ key: String(key) }).delete()) > 0;
+  }
+
+  /** Adds to the key's failures, or starts a new window once the last has passed (or when `restart`). */
+  private async add(key: string, points: number, restart = false): Promise<FailureRow> {
+    const now = this.clock.now().getTime();
+    const windowMs = this.duration * 1000;
+    const row = await this.db.transaction(async (trx) => {
+      await lockForTransaction(trx, `sign-in-failures:${key}`);
+      const r = await trx('sign_in_failures').where({ key }).first();
+      const current = r ? rowOf(r) : undefined;
+      const next = restart || !current || now - current.windowStartedAt >= windowMs
+        ? { failures: points, windowStartedAt: now }
+        : { failures: current.failures + points, windowStartedAt: current.windowStartedAt };
+      const values = { failures: next.failures, window_started_at: new Date(next.windowStartedAt).toISOString() };
+      if (r) await trx('sign_in_failures').where({ key }).update(values);
+      else await trx('sign_in_failures').insert({ key, ...values });
+      return next;
+    });
+    // A new window also sweeps the windows that have passed, so that random tokens (a new prefix
+    // each) cannot grow the table: it holds at most one window's worth of keys.
+    if (row.windowStartedAt === now && row.failures === points) {
+      await this.db('sign_in_failures').where('window_started_at', '<', new Date(now - windowMs).toISOString()).delete();
+    }
+    return row;
+  }
+
+  private resOf(row: FailureRow): RateLimiterRes {
+    const msBeforeNext = Math.max(row.windowStartedAt + this.duration * 1000 - this.clock.now().getTime(), 0);
+    return new RateLimiterRes(Math.max(this.points - row.failures, 0), msBeforeNext, row.failures, row.failures === 1);
+  }
+}
+
+function rowOf(r: { failures: unknown; window_started_at: string }): FailureRow {
+  return { failures: Number(r.failures), windowStartedAt: Date.parse(r.window_started_at) };
 }

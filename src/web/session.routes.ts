@@ -1,9 +1,8 @@
-import { hash } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { PrincipalResolver } from '../http/auth.js';
 import type { Principal } from '../http/types.js';
-import { Forbidden, InvalidInput, TooManyRequests, Unauthenticated } from '../shared/errors.js';
+import { Forbidden, InvalidInput, Unauthenticated } from '../shared/errors.js';
 import type { RefusalLog } from '../http/refusals.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
 import { fieldErrorOf } from '../shared/field-errors.js';
@@ -12,66 +11,14 @@ import { clearSessionCookie, sessionSecretOf, setSessionCookie } from '../http/s
 import type { Sessions } from './sessions.js';
 
 /**
- * Failed credentials (unknown or revoked bearer tokens, failed sign-ins), counted per client address
- * and per credential presented (a short hash: no token material is kept). Once either has failed
- * `limit` times within `windowMs`, further failures from it answer 429 instead of 401.
- *
- * Only failures are ever refused: a valid credential is checked and accepted whatever the counts say,
- * so nobody can lock the phone system or a colleague out by failing from their address (behind a
- * proxy everyone may share one) or by spoofing it. The client address is Express's req.ip, which
- * believes X-Forwarded-For only from the proxies TRUST_PROXY names.
- */
-export function createAuthFailureLimiter(opts: { limit?: number; windowMs?: number; now?: () => number; maxKeys?: number } = {}) {
-  const limit = opts.limit ?? 10;
-  const windowMs = opts.windowMs ?? 15 * 60_000;
-  const now = opts.now ?? (() => Date.now());
-  const maxKeys = opts.maxKeys ?? 100_000;
-  const windows = new Map<string, { count: number; resetAt: number }>();
-
-  const keysOf = (req: Request, presented: string | undefined) => [
-    `client:${req.ip ?? 'unknown'}`,
-    ...(presented ? [`presented:${hash('sha256', presented, 'base64url').slice(0, 22)}`] : []),
-  ];
-  function countOf(key: string, t: number) {
-    const w = windows.get(key);
-    return w && w.resetAt > t ? w.count : 0;
-  }
-  function bump(key: string, t: number) {
-    const w = windows.get(key);
-    if (w && w.resetAt > t) {
-      w.count++;
-      return;
-    }
-    if (windows.size >= maxKeys) for (const [k, v] of windows) if (v.resetAt <= t) windows.delete(k);
-    // Still full of live windows: forget the oldest rather than grow without bound.
-    if (windows.size >= maxKeys) windows.delete(windows.keys().next().value!);
-    windows.set(key, { count: 1, resetAt: t + windowMs });
-  }
-  return {
-    /**
-     * Counts one failed credential; throws TooManyRequests when the client or the credential had
-     * already failed `limit` times in the window (the caller answers 401 otherwise).
-     */
-    recordFailure(req: Request, presented: string | undefined): void {
-      const t = now();
-      const keys = keysOf(req, presented);
-      const blocked = keys.some((k) => countOf(k, t) >= limit);
-      for (const k of keys) bump(k, t);
-      if (blocked) throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins from this address or with this credential; wait a while and try again');
-    },
-  };
-}
-
-export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>;
-
-/**
  * The `onFailure` hook for `authenticate`: counts the failure (429 once over the limit). Nobody was
  * authenticated, so it is counted and logged at a bounded rate, never audited.
  */
-export function onAuthFailure(limiter: AuthFailureLimiter, refusals: RefusalLog) {
+export function onAuthFailure(failures: SignInFailures, refusals: RefusalLog) {
   return async (req: Request): Promise<void> => {
+    const presented = bearerTokenOf(req);
     try {
-      limiter.recordFailure(req, bearerTokenOf(req));
+      await failures.failed({ address: req.ip ?? 'unknown', credential: presented ? failures.keyForPresented(presented) : undefined });
     } finally {
       refusals.unauthenticated({ route: 'auth', problem: 'invalid-credentials', status: 401, requestId: req.requestId, client: req.ip });
     }
@@ -130,7 +77,6 @@ export interface SignInOptions {
  */
 export function sessionRoutes(deps: {
   sessions: Sessions;
-  limiter: AuthFailureLimiter;
   failures: SignInFailures;
   refusals: RefusalLog;
   ttlMs: number;
@@ -159,12 +105,9 @@ export function sessionRoutes(deps: {
     } catch (err) {
       if (err instanceof Unauthenticated) {
         deps.refusals.unauthenticated({ route: 'sign-in', problem: err.code, status: 401, requestId: req.requestId, client: req.ip });
-        // In memory per client and credential first (429 there spares the database), then per token
-        // prefix in the database, shared by every instance.
-        deps.limiter.recordFailure(req, p.data.token);
-        if (await deps.failures.record(deps.failures.keyForToken(p.data.token))) {
-          throw new TooManyRequests('too-many-failed-sign-ins', 'Too many failed sign-ins with this token; check it and try again later');
-        }
+        // In memory per client address first (429 there spares the database), then per token prefix
+        // in the database, shared by every instance.
+        await deps.failures.failed({ address: req.ip ?? 'unknown', credential: deps.failures.keyForToken(p.data.token) });
       }
       throw err;
     }

@@ -56,7 +56,12 @@ describe('the failed-authentication limit', () => {
     const admin = await t.token('admin');
     const before = await t.db('audit_entries').count({ n: '*' });
     for (let i = 0; i < 10; i++) expect(await send(port, `glr_not-a-real-token-${i}`)).to.equal(401);
-    expect(await send(port, 'glr_one-more-guess')).to.equal(429);
+    const limited = await request(t.app).post('/v1/opt-outs/check').set('Authorization', 'Bearer glr_one-more-guess').send({ number: '+46701234567' });
+    expect(limited.status).to.equal(429);
+    expect(limited.headers['content-type']).to.match(/problem\+json/);
+    expect(limited.body.type).to.match(/too-many-failed-sign-ins$/);
+    // The address's window (15 minutes) began with the first failure, moments ago.
+    expect(Number(limited.headers['retry-after'])).to.be.within(890, 900);
     // The phone system behind the same address keeps checking, and an admin keeps working.
     expect(await send(port, good)).to.equal(200);
     expect((await request(t.app).get('/v1/retention/overdue').set('Authorization', `Bearer ${admin}`)).status).to.equal(200);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { ManualClock } from '../../src/shared/clock.js';
 import { createDatabase } from '../../src/shared/database.js';
 import { startOidcTestApp, type OidcTestApp } from '../helpers/oidc-app.js';
 import { CookieJar, signInAtProvider, step } from '../helpers/oidc-provider.js';
@@ -35,6 +36,24 @@ describe('staff sign-in across instances on PostgreSQL', function () {
     expect((await request(a.app).post('/v1/session').send({ token: mistyped(9) })).status).to.equal(429);
     expect((await request(b.app).post('/v1/session').send({ token: mistyped(10) })).status, 'the other instance knows').to.equal(429);
     expect((await request(b.app).post('/v1/session').send({ token: await b.token('trainer') })).status, 'a valid token still gets in').to.equal(201);
+  });
+
+  it('counts failures of one bearer token on both instances, whatever address each came from, and says when to retry', async () => {
+    await a.close();
+    await b.close();
+    // Behind a proxy on this host: each guess names its own client address, so only the credential's count can refuse it.
+    // The two instances' clocks agree, as NTP keeps real ones.
+    const clock = new ManualClock();
+    a = await startTestApp({ clock, db: createDatabase(pg.url), config: { trustProxy: ['loopback'] } });
+    b = await startTestApp({ clock, db: createDatabase(pg.url), config: { trustProxy: ['loopback'] } });
+    const guess = (i: number) =>
+      request((i % 2 ? a : b).app).get('/v1/retention/overdue').set('Authorization', 'Bearer glr_the-same-stolen-guess').set('X-Forwarded-For', `203.0.113.${i}`);
+    for (let i = 0; i < 9; i++) expect((await guess(i)).status).to.equal(401);
+    const limited = await guess(9);
+    expect(limited.status, 'the tenth failure, on the instance that saw only five').to.equal(429);
+    expect(limited.headers['content-type']).to.match(/problem\+json/);
+    expect(limited.headers['retry-after']).to.equal('900');
+    expect((await request(b.app).get('/v1/retention/overdue').set('Authorization', `Bearer ${await b.token('admin')}`)).status, 'a valid token still works').to.equal(200);
   });
 
   it('counts refusals of one account on both instances', async () => {
