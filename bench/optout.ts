@@ -39,6 +39,7 @@ const seeded = (i: number) => `+4670${String(i).padStart(7, '0')}`;
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gallra-bench-optout-'));
   const config: ResolvedConfig = {
+    ...loadConfig({}),
     port: 0,
     host: '127.0.0.1',
     dataDir: dir,

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { judgeRegion, parseRegionExceptions, RegionRefused, type RegionException, type RegionJudgement } from './shared/eea-regions.js';
+import { judgeRegion, parseRegionExceptions, RegionRefused, type RegionException } from './shared/eea-regions.js';
 // The file's schema alone (a leaf module): the sources capability's index loads use cases that need config.
 import { loadSourcesFile, SourcesConfigError, type SourceConfig } from './sources/source-config.js';
 
@@ -73,13 +73,22 @@ const listenAddress = z
 /** One line of text shown to citizens: no markup is interpreted, but line breaks have no place in it. */
 const controllerText = (max: number) => z.string().trim().min(1).max(max, `at most ${max} characters`).regex(/^[^\r\n]*$/, 'one line');
 
+/** The roles a person can get from the identity provider (the phone system signs in with a token). */
+const staffRole = z.enum(['trainer', 'auditor', 'admin']);
+export type StaffRole = z.infer<typeof staffRole>;
+
 const CONTROLLER_KEYS = ['CONTROLLER_NAME', 'CONTROLLER_ORG_NUMBER', 'CONTROLLER_CONTACT', 'DPO_CONTACT'] as const;
 
 /** What stands in for a controller key that is not set (allowed outside NODE_ENV=production), marked as such. */
 export const NOT_CONFIGURED = (name: string) => `[ej konfigurerat: ${name}]`;
 
-const schema = z
-  .object({
+/**
+ * Every key once: its environment variable, check and default in the object; where it goes, in the
+ * transform, whose result is the Config type.
+ */
+const coreConfig = z
+  // Loose: the sources file's `…Env` references name variables of their own.
+  .looseObject({
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().default('0.0.0.0'),
     DATA_DIR: z.string().min(1).default('./data'),
@@ -153,7 +162,7 @@ const schema = z
       .string()
       .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
       .pipe(z.array(z.string().regex(/^(trainer|auditor|admin):.+$/, 'role:claim-value, role one of trainer, auditor, admin')).min(1))
-      .transform((pairs) => pairs.map((p) => ({ role: p.slice(0, p.indexOf(':')) as StaffRole, value: p.slice(p.indexOf(':') + 1) })))
+      .transform((pairs) => pairs.map((p) => ({ role: staffRole.parse(p.slice(0, p.indexOf(':'))), value: p.slice(p.indexOf(':') + 1) })))
       .optional(),
     ALLOW_TOKEN_SIGNIN: bool.default(false),
     TRUST_PROXY: trustProxy.default(false),
@@ -199,139 +208,152 @@ const schema = z
         ctx.addIssue({ code: 'custom', path: ['S3_REGION'], message: err.message.replace(/^S3_REGION /, '') });
       }
     }
+  })
+  .transform((e) => {
+    const dataDir = path.resolve(e.DATA_DIR);
+    return {
+      port: e.PORT,
+      host: e.HOST,
+      dataDir,
+      databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'gallra.sqlite')}`,
+      storageDriver: e.STORAGE_DRIVER,
+      s3: e.S3_BUCKET
+        ? {
+            bucket: e.S3_BUCKET,
+            endpoint: e.S3_ENDPOINT,
+            region: e.S3_REGION,
+            forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            sse: e.S3_SSE,
+            sseKmsKeyId: e.S3_SSE_KMS_KEY_ID,
+            credentials:
+              e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+                ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+                : undefined,
+            requestChecksum: e.S3_REQUEST_CHECKSUM,
+            /** S3_CONNECT_TIMEOUT, S3_REQUEST_TIMEOUT: a store that does not answer is an outage, not a hang. */
+            connectTimeoutMs: e.S3_CONNECT_TIMEOUT,
+            requestTimeoutMs: e.S3_REQUEST_TIMEOUT,
+            /**
+             * S3_OPERATION_TIMEOUT: the longest one operation (an upload's store part, a deletion batch, a
+             * listing page) waits on the store over all of the SDK's attempts, so that a store that never
+             * answers costs an upload one wait and not three, plus its clean-up's three.
+             */
+            operationTimeoutMs: e.S3_OPERATION_TIMEOUT,
+          }
+        : undefined,
+      /**
+       * The S3 store's region judged against the EU/EEA promise (absent without S3_BUCKET): in the EU/EEA, or
+       * outside it by a named exception (ALLOW_NON_EEA_REGION), which the service audits at every start.
+       */
+      storeResidency: e.S3_BUCKET ? judgeRegion(e.S3_REGION, parseRegionExceptions(e.ALLOW_NON_EEA_REGION ?? '') as RegionException[], 'S3_REGION') : undefined,
+      webhookSecrets: e.WEBHOOK_SECRETS,
+      webhookToleranceMs: e.WEBHOOK_TOLERANCE,
+      callerKeySecret: e.CALLER_KEY_SECRET,
+      auditSigningKey: e.AUDIT_SIGNING_KEY,
+      /** The text of the AUDIT_KEY_LIST file. */
+      auditKeyList: e.AUDIT_KEY_LIST ? readKeyList(e.AUDIT_KEY_LIST) : undefined,
+      auditCheckpointRetentionMs: e.AUDIT_CHECKPOINT_RETENTION,
+      retentionDays: e.RETENTION_DAYS,
+      retentionSchedule: e.RETENTION_SCHEDULE,
+      /** How far past the next run a deletion reaches; default one interval (from the schedule) plus one hour. */
+      retentionMarginMs: e.RETENTION_MARGIN,
+      orphanGraceMs: e.ORPHAN_GRACE,
+      maxRecordingBytes: e.MAX_RECORDING_BYTES,
+      /** The longest call accepted (endedAt − startedAt). */
+      maxCallDurationMs: e.MAX_CALL_DURATION,
+      sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT,
+      pgLockTimeoutMs: e.PG_LOCK_TIMEOUT,
+      /** The bound of each /readyz check. */
+      readinessTimeoutMs: e.READINESS_TIMEOUT,
+      /** The HTTP edge: time limits, the unverified-upload quarantine and where /metrics is served. */
+      edge: {
+        /** Time to receive a request's headers. */
+        headersTimeoutMs: e.HEADERS_TIMEOUT,
+        /** Time to receive a whole request (headers and body), for every route but the upload. */
+        requestTimeoutMs: e.REQUEST_TIMEOUT,
+        /** Time to receive a whole upload. */
+        uploadTimeoutMs: e.UPLOAD_TIMEOUT,
+        /** Longest silence while a body is being received. */
+        bodyIdleTimeoutMs: e.BODY_IDLE_TIMEOUT,
+        /** After SIGTERM, how long in-flight requests may finish before their connections are closed. */
+        shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+        /** Bytes of uploads whose signature is not yet checked, all uploads together. */
+        quarantineBytes: e.QUARANTINE_BYTES,
+        /** Uploads whose signature is not yet checked, at once: in total and per client address. */
+        unverifiedUploads: e.UNVERIFIED_UPLOADS,
+        unverifiedUploadsPerClient: e.UNVERIFIED_UPLOADS_PER_CLIENT,
+        /** A second listener serving only /metrics. */
+        metricsListen: e.METRICS_LISTEN,
+        /** Bearer token for /metrics on the main listener. */
+        metricsToken: e.METRICS_TOKEN,
+      },
+      /** Absolute lifetime of a browser session. */
+      sessionTtlMs: e.SESSION_TTL,
+      /** A browser session not used for this long ends. */
+      sessionIdleMs: e.SESSION_IDLE,
+      /** Staff sign-in with the municipality's OpenID Connect provider; unset: staff sign in with access tokens. */
+      oidc: e.OIDC_ISSUER
+        ? {
+            issuer: e.OIDC_ISSUER,
+            clientId: e.OIDC_CLIENT_ID!,
+            /** Absent for a public client (PKCE only). */
+            clientSecret: e.OIDC_CLIENT_SECRET,
+            redirectUrl: e.OIDC_REDIRECT_URL!,
+            /** Where the provider sends the browser after signing out; default the redirect URL's origin. */
+            postLogoutRedirectUrl: e.OIDC_POST_LOGOUT_REDIRECT_URL ?? new URL('/', e.OIDC_REDIRECT_URL!).href,
+            scopes: e.OIDC_SCOPES,
+            /** The claim holding group ids or app roles ("groups", "roles"; a dotted path reaches nested claims). */
+            roleClaim: e.OIDC_ROLE_CLAIM,
+            /** Which claim value gives which role; one person may match several (they get the union). */
+            roles: e.OIDC_ROLES!,
+          }
+        : undefined,
+      /** Whether the web interface's token sign-in stays available although OIDC is configured. */
+      allowTokenSignIn: e.ALLOW_TOKEN_SIGNIN,
+      /** Express's "trust proxy": false, or the proxies' addresses/subnets (never a hop count). */
+      trustProxy: e.TRUST_PROXY,
+      logLevel: e.LOG_LEVEL,
+      /**
+       * The controller (personuppgiftsansvarig) as the register extract and the web interface name it. Outside
+       * NODE_ENV=production a key not set reads NOT_CONFIGURED(<KEY>), and `configured` is false.
+       */
+      controller: {
+        name: e.CONTROLLER_NAME ?? NOT_CONFIGURED('CONTROLLER_NAME'),
+        orgNumber: e.CONTROLLER_ORG_NUMBER ?? NOT_CONFIGURED('CONTROLLER_ORG_NUMBER'),
+        contact: e.CONTROLLER_CONTACT ?? NOT_CONFIGURED('CONTROLLER_CONTACT'),
+        dpoContact: e.DPO_CONTACT ?? NOT_CONFIGURED('DPO_CONTACT'),
+        configured: CONTROLLER_KEYS.every((k) => e[k] !== undefined),
+      },
+      /** An open access request preserves the calls it matches. */
+      subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
+      /** SOURCES_FILE: the places polled for recordings, validated at start; none when unset. */
+      sources: e.SOURCES_FILE ? readSources(e.SOURCES_FILE, variablesOf(e)) : undefined,
+      /**
+       * Why secrets must be given rather than generated into DATA_DIR: on PostgreSQL several instances share
+       * the data (each would generate its own), and in production the key must not sit beside the data.
+       */
+      secretsRequiredBy: /^postgres(ql)?:/.test(e.DATABASE_URL ?? '')
+        ? ('PostgreSQL' as const)
+        : e.NODE_ENV === 'production'
+          ? ('NODE_ENV=production' as const)
+          : undefined,
+    };
   });
 
-export interface S3Config {
-  bucket: string;
-  endpoint?: string;
-  region: string;
-  forcePathStyle: boolean;
-  sse: 'none' | 'AES256' | 'aws:kms';
-  sseKmsKeyId?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-  requestChecksum: 'when_supported' | 'when_required';
-  /** Default 3 s and 10 s (S3_CONNECT_TIMEOUT, S3_REQUEST_TIMEOUT): a store that does not answer is an outage, not a hang. */
-  connectTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  /**
-   * Default 10 s (S3_OPERATION_TIMEOUT): the longest one operation (an upload's store part, a deletion
-   * batch, a listing page) waits on the store over all of the SDK's attempts, so that a store that
-   * never answers costs an upload one wait and not three, plus its clean-up's three.
-   */
-  operationTimeoutMs?: number;
-}
-
 /**
- * The controller (personuppgiftsansvarig) as the register extract and the web interface name it. Outside
- * NODE_ENV=production a key not set reads NOT_CONFIGURED(<KEY>), and `configured` is false.
+ * The whole configuration. A capability with keys of its own keeps them in its `*-config.ts` in the
+ * same form, `z.object({ KEY: … }).transform((e) => ({ capability: { … } }))`, joined here:
+ * `coreConfig.and(encryptionConfig).and(…)`. Each reads its keys from the same environment; the
+ * transforms' results are merged into one object.
  */
-export interface ControllerConfig {
-  name: string;
-  orgNumber: string;
-  contact: string;
-  dpoContact: string;
-  configured: boolean;
-}
+const configSchema = coreConfig;
 
-/** The roles a person can get from the identity provider (the phone system signs in with a token). */
-export type StaffRole = 'trainer' | 'auditor' | 'admin';
-
-/** Staff sign-in with the municipality's OpenID Connect provider. */
-export interface OidcConfig {
-  issuer: string;
-  clientId: string;
-  /** Absent for a public client (PKCE only). */
-  clientSecret?: string;
-  redirectUrl: string;
-  /** Where the provider sends the browser after signing out; default the redirect URL's origin. */
-  postLogoutRedirectUrl: string;
-  scopes: string;
-  /** The claim holding group ids or app roles ("groups", "roles"; a dotted path reaches nested claims). */
-  roleClaim: string;
-  /** Which claim value gives which role; one person may match several (they get the union). */
-  roles: Array<{ role: StaffRole; value: string }>;
-}
-
-export interface Config {
-  port: number;
-  host: string;
-  dataDir: string;
-  databaseUrl: string;
-  storageDriver: 'fs' | 's3';
-  s3?: S3Config;
-  /**
-   * The S3 store's region judged against the EU/EEA promise (absent without S3_BUCKET): in the EU/EEA, or
-   * outside it by a named exception (ALLOW_NON_EEA_REGION), which the service audits at every start.
-   */
-  storeResidency?: RegionJudgement;
-  webhookSecrets?: string[];
-  webhookToleranceMs: number;
-  callerKeySecret?: string;
-  auditSigningKey?: string;
-  /** The text of the AUDIT_KEY_LIST file. */
-  auditKeyList?: string;
-  auditCheckpointRetentionMs?: number;
-  retentionDays: number;
-  retentionSchedule: string;
-  /** How far past the next run a deletion reaches; default one interval (from the schedule) plus one hour. */
-  retentionMarginMs?: number;
-  orphanGraceMs: number;
-  maxRecordingBytes: number;
-  /** The longest call accepted (endedAt − startedAt). */
-  maxCallDurationMs: number;
-  /** The HTTP edge: time limits, the unverified-upload quarantine and where /metrics is served. */
-  edge: EdgeConfig;
-  /** Absolute lifetime of a browser session. */
-  sessionTtlMs: number;
-  /** A browser session not used for this long ends. */
-  sessionIdleMs: number;
-  /** Unset: staff sign in with access tokens (the embedded default). */
-  oidc?: OidcConfig;
-  /** Whether the web interface's token sign-in stays available although OIDC is configured. */
-  allowTokenSignIn: boolean;
-  /** Express's "trust proxy": false, or the proxies' addresses/subnets (never a hop count). */
-  trustProxy: false | string[];
-  logLevel: 'error' | 'warn' | 'info' | 'debug' | 'silent';
-  /** CONTROLLER_NAME, CONTROLLER_ORG_NUMBER, CONTROLLER_CONTACT, DPO_CONTACT. */
-  controller: ControllerConfig;
-  /** SUBJECT_REQUEST_PRESERVE (default true): an open access request preserves the calls it matches. */
-  subjectRequestPreserve?: boolean;
-  /** SOURCES_FILE: the places polled for recordings, validated at start; none when unset. */
-  sources?: SourceConfig[];
-  /** SQLITE_BUSY_TIMEOUT (default 10 s). */
-  sqliteBusyTimeoutMs?: number;
-  /** PG_LOCK_TIMEOUT (default 10 s). */
-  pgLockTimeoutMs?: number;
-  /** READINESS_TIMEOUT (default 2 s): the bound of each /readyz check. */
-  readinessTimeoutMs?: number;
-  /**
-   * Why secrets must be given rather than generated into DATA_DIR: on PostgreSQL several instances share
-   * the data (each would generate its own), and in production the key must not sit beside the data.
-   */
-  secretsRequiredBy?: 'PostgreSQL' | 'NODE_ENV=production';
-}
-
-export interface EdgeConfig {
-  /** Time to receive a request's headers. */
-  headersTimeoutMs: number;
-  /** Time to receive a whole request (headers and body), for every route but the upload. */
-  requestTimeoutMs: number;
-  /** Time to receive a whole upload. */
-  uploadTimeoutMs: number;
-  /** Longest silence while a body is being received. */
-  bodyIdleTimeoutMs: number;
-  /** After SIGTERM, how long in-flight requests may finish before their connections are closed. */
-  shutdownTimeoutMs: number;
-  /** Bytes of uploads whose signature is not yet checked, all uploads together. */
-  quarantineBytes: number;
-  /** Uploads whose signature is not yet checked, at once: in total and per client address. */
-  unverifiedUploads: number;
-  unverifiedUploadsPerClient: number;
-  /** A second listener serving only /metrics. */
-  metricsListen?: { host: string; port: number };
-  /** Bearer token for /metrics on the main listener. */
-  metricsToken?: string;
-}
+/** The configuration, as the schemas' transforms shape it. */
+export type Config = z.output<typeof configSchema>;
+export type S3Config = NonNullable<Config['s3']>;
+export type OidcConfig = NonNullable<Config['oidc']>;
+export type EdgeConfig = Config['edge'];
+export type ControllerConfig = Config['controller'];
 
 /** A configuration whose secrets are all present (after `resolveSecrets`). */
 export type ResolvedConfig = Config & {
@@ -384,7 +406,7 @@ function readSecretFiles(env: Record<string, string>): { env: Record<string, str
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
   const { env: blank, fromFile } = readSecretFiles(given);
-  const parsed = schema.safeParse(blank);
+  const parsed = configSchema.safeParse(blank);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
@@ -393,97 +415,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  const e = parsed.data;
-  const dataDir = path.resolve(e.DATA_DIR);
-  const secretsRequiredBy = /^postgres(ql)?:/.test(e.DATABASE_URL ?? '') ? 'PostgreSQL' : e.NODE_ENV === 'production' ? 'NODE_ENV=production' : undefined;
+  const config = parsed.data;
+  const dataDir = config.dataDir;
   // Whatever is under DATA_DIR goes into its backups: a key there travels with the data it protects.
   const besideData = [...fromFile].filter(([, file]) => !path.relative(dataDir, file).startsWith('..') && !path.isAbsolute(path.relative(dataDir, file)));
-  if (secretsRequiredBy && besideData.length) {
+  if (config.secretsRequiredBy && besideData.length) {
     throw new ConfigError(
       `Invalid configuration:\n${besideData.map(([name, file]) => `  ${name}_FILE: ${file} is inside DATA_DIR (${dataDir}), where every backup of the data would carry it; keep secrets outside DATA_DIR`).join('\n')}`,
     );
   }
-  const config: Config = {
-    port: e.PORT,
-    host: e.HOST,
-    dataDir,
-    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'gallra.sqlite')}`,
-    storageDriver: e.STORAGE_DRIVER,
-    s3: e.S3_BUCKET
-      ? {
-          bucket: e.S3_BUCKET,
-          endpoint: e.S3_ENDPOINT,
-          region: e.S3_REGION,
-          forcePathStyle: e.S3_FORCE_PATH_STYLE,
-          sse: e.S3_SSE,
-          sseKmsKeyId: e.S3_SSE_KMS_KEY_ID,
-          credentials:
-            e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
-              ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
-              : undefined,
-          requestChecksum: e.S3_REQUEST_CHECKSUM,
-          connectTimeoutMs: e.S3_CONNECT_TIMEOUT,
-          requestTimeoutMs: e.S3_REQUEST_TIMEOUT,
-          operationTimeoutMs: e.S3_OPERATION_TIMEOUT,
-        }
-      : undefined,
-    storeResidency: e.S3_BUCKET ? judgeRegion(e.S3_REGION, parseRegionExceptions(e.ALLOW_NON_EEA_REGION ?? '') as RegionException[], 'S3_REGION') : undefined,
-    webhookSecrets: e.WEBHOOK_SECRETS,
-    webhookToleranceMs: e.WEBHOOK_TOLERANCE,
-    callerKeySecret: e.CALLER_KEY_SECRET,
-    auditSigningKey: e.AUDIT_SIGNING_KEY,
-    auditKeyList: e.AUDIT_KEY_LIST ? readKeyList(e.AUDIT_KEY_LIST) : undefined,
-    auditCheckpointRetentionMs: e.AUDIT_CHECKPOINT_RETENTION,
-    retentionDays: e.RETENTION_DAYS,
-    retentionSchedule: e.RETENTION_SCHEDULE,
-    retentionMarginMs: e.RETENTION_MARGIN,
-    orphanGraceMs: e.ORPHAN_GRACE,
-    maxRecordingBytes: e.MAX_RECORDING_BYTES,
-    maxCallDurationMs: e.MAX_CALL_DURATION,
-    sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT,
-    pgLockTimeoutMs: e.PG_LOCK_TIMEOUT,
-    readinessTimeoutMs: e.READINESS_TIMEOUT,
-    edge: {
-      headersTimeoutMs: e.HEADERS_TIMEOUT,
-      requestTimeoutMs: e.REQUEST_TIMEOUT,
-      uploadTimeoutMs: e.UPLOAD_TIMEOUT,
-      bodyIdleTimeoutMs: e.BODY_IDLE_TIMEOUT,
-      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
-      quarantineBytes: e.QUARANTINE_BYTES,
-      unverifiedUploads: e.UNVERIFIED_UPLOADS,
-      unverifiedUploadsPerClient: e.UNVERIFIED_UPLOADS_PER_CLIENT,
-      metricsListen: e.METRICS_LISTEN,
-      metricsToken: e.METRICS_TOKEN,
-    },
-    sessionTtlMs: e.SESSION_TTL,
-    sessionIdleMs: e.SESSION_IDLE,
-    oidc: e.OIDC_ISSUER
-      ? {
-          issuer: e.OIDC_ISSUER,
-          clientId: e.OIDC_CLIENT_ID!,
-          clientSecret: e.OIDC_CLIENT_SECRET,
-          redirectUrl: e.OIDC_REDIRECT_URL!,
-          postLogoutRedirectUrl: e.OIDC_POST_LOGOUT_REDIRECT_URL ?? new URL('/', e.OIDC_REDIRECT_URL!).href,
-          scopes: e.OIDC_SCOPES,
-          roleClaim: e.OIDC_ROLE_CLAIM,
-          roles: e.OIDC_ROLES!,
-        }
-      : undefined,
-    allowTokenSignIn: e.ALLOW_TOKEN_SIGNIN,
-    trustProxy: e.TRUST_PROXY,
-    logLevel: e.LOG_LEVEL,
-    controller: {
-      name: e.CONTROLLER_NAME ?? NOT_CONFIGURED('CONTROLLER_NAME'),
-      orgNumber: e.CONTROLLER_ORG_NUMBER ?? NOT_CONFIGURED('CONTROLLER_ORG_NUMBER'),
-      contact: e.CONTROLLER_CONTACT ?? NOT_CONFIGURED('CONTROLLER_CONTACT'),
-      dpoContact: e.DPO_CONTACT ?? NOT_CONFIGURED('DPO_CONTACT'),
-      configured: CONTROLLER_KEYS.every((k) => e[k] !== undefined),
-    },
-    subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
-    ...(e.SOURCES_FILE ? { sources: readSources(e.SOURCES_FILE, env) } : {}),
-    secretsRequiredBy,
-  };
   return Object.freeze(config);
+}
+
+/** The variables as given (strings), for the sources file's `…Env` references: they name a source's own secrets. */
+function variablesOf(e: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(e).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
 }
 
 function readSources(file: string, env: Record<string, string | undefined>): SourceConfig[] {

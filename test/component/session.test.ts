@@ -166,7 +166,7 @@ describe('Browser sessions and failed sign-ins', () => {
   });
 
   it('turns token sign-in off in the web interface once OIDC is configured, unless ALLOW_TOKEN_SIGNIN', async () => {
-    const oidc = { issuer: 'http://127.0.0.1:9/unreachable', clientId: 'gallra', redirectUrl: 'http://127.0.0.1/auth/callback', postLogoutRedirectUrl: 'http://127.0.0.1/', scopes: 'openid', roleClaim: 'groups', roles: [{ role: 'admin' as const, value: 'g-admin' }] };
+    const oidc = { issuer: 'http://127.0.0.1:9/unreachable', clientId: 'gallra', clientSecret: undefined, redirectUrl: 'http://127.0.0.1/auth/callback', postLogoutRedirectUrl: 'http://127.0.0.1/', scopes: 'openid', roleClaim: 'groups', roles: [{ role: 'admin' as const, value: 'g-admin' }] };
     const off = await startTestApp({ config: { oidc } });
     const on = await startTestApp({ config: { oidc, allowTokenSignIn: true } });
     try {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { S3Config } from '../../src/config.js';
+import { loadConfig, type S3Config } from '../../src/config.js';
 
 /** The part of s3rver's API used here (the package ships no types). */
 interface S3rverInstance {
@@ -62,6 +62,7 @@ export async function startS3Server(): Promise<S3TestServer> {
 /** An S3Config for the test server: path-style, s3rver's fixed credentials, checksums only when required. */
 export function s3ConfigFor(server: Pick<S3TestServer, 'endpoint' | 'bucket'>): S3Config {
   return {
+    ...loadConfig({ S3_BUCKET: server.bucket }).s3!,
     bucket: server.bucket,
     endpoint: server.endpoint,
     region: 'eu-north-1',

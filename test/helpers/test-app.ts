@@ -57,6 +57,7 @@ export const TEST_CONTROLLER = Object.freeze({
 
 export function testConfig(dir: string, overrides: Partial<ResolvedConfig> = {}): ResolvedConfig {
   return {
+    ...loadConfig({}),
     port: 0,
     host: '127.0.0.1',
     dataDir: dir,

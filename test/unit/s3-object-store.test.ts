@@ -6,7 +6,7 @@ import sinon from 'sinon';
 import { Unavailable } from '../../src/shared/errors.js';
 import { errorFacts } from '../../src/shared/logger.js';
 import { createS3Client, createS3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3-object-store.js';
-import type { S3Config } from '../../src/config.js';
+import { loadConfig, type S3Config } from '../../src/config.js';
 
 /** A command as the fake sees it: dispatched on the constructor's name, like the SDK's own middleware. */
 interface Command {
@@ -139,6 +139,7 @@ class FakeBucket {
 }
 
 const config: S3Config = {
+  ...loadConfig({ S3_BUCKET: 'calls' }).s3!,
   bucket: 'calls',
   endpoint: 'http://127.0.0.1:9',
   region: 'eu-north-1',

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { loadConfig } from '../../src/config.js';
 import { createS3Client } from '../../src/storage/s3-object-store.js';
 import { applyLifecycle, lifecycleRules } from '../../src/storage/lifecycle.js';
 
@@ -15,7 +16,7 @@ describe('S3 lifecycle rules', () => {
   let existing: unknown[] | undefined;
 
   beforeEach(() => {
-    client = createS3Client({ bucket: 'calls', region: 'eu-north-1', forcePathStyle: true, sse: 'none', requestChecksum: 'when_required' });
+    client = createS3Client({ ...loadConfig({ S3_BUCKET: 'calls' }).s3!, forcePathStyle: true, requestChecksum: 'when_required' });
     sent = [];
     existing = undefined;
     sinon.stub(client, 'send').callsFake((async (cmd: Command) => {
