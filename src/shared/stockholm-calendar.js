@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Calendar arithmetic in Europe/Stockholm over Luxon: the one copy used by the server
  * (src/subject-requests/due-date.ts) and by the browser (src/web/public/text.js, served at

@@ -1,3 +1,4 @@
+// @ts-check
 // Gallra's browser interface: plain modules, Luxon the one dependency (served from this origin), nothing from outside.
 // The menu only helps: every view asks the API, and the server decides what each role may see.
 
@@ -13,7 +14,14 @@ import { formatTime } from './text.js';
 import { api, field, h, problemBox, rolesOf, session, t, TEXT, ui } from './ui.js';
 import { verificationView } from './verification.js';
 
+/** @typedef {import('./ui.js').Texts} Texts */
+
 const RETURN_KEY = 'gallra.returnTo';
+/**
+ * An element of index.html, which has every one asked for here.
+ * @param {string} id
+ */
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 let signInOptions = null; // GET /v1/sign-in: the sign-ins offered and the controller the footer names
 
 /**
@@ -42,12 +50,16 @@ const auditorUi = {
   people: async () => { const r = await api('GET', '/v1/people'); return r.ok ? r.data.items : []; },
 };
 
+/**
+ * @param {HTMLElement} main
+ * @param {string} [note] why signing in again (the session ended)
+ */
 async function signInView(main, note) {
   const ways = await api('GET', '/v1/sign-in');
   const oidc = ways.ok && ways.data.oidc;
   const withToken = !ways.ok || ways.data.token;
   const viaProvider = oidc ? h('p', {}, h('a', { class: 'button', id: 'sign-in-oidc', href: '/auth/sign-in' }, t('signInOidc'))) : null;
-  if (!withToken) return main.replaceChildren(h('h1', {}, t('signInTitle')), note ? h('p', {}, note) : null, viaProvider);
+  if (!withToken) return main.replaceChildren(...[h('h1', {}, t('signInTitle')), note ? h('p', {}, note) : null, viaProvider].filter((x) => x !== null));
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
   const out = h('div', { id: 'sign-in-result' });
   const form = h('form', { class: 'card', id: 'sign-in' }, field(t('token'), input), h('button', { type: 'submit' }, t('signIn')));
@@ -63,22 +75,30 @@ async function signInView(main, note) {
     if (location.hash === target) render();
     else location.hash = target;
   });
-  main.replaceChildren(...[h('h1', {}, t('signInTitle')), note ? h('p', { class: 'note', role: 'status' }, note) : null, viaProvider, oidc ? h('h2', {}, t('orToken')) : null, form, out].filter(Boolean));
+  main.replaceChildren(...[h('h1', {}, t('signInTitle')), note ? h('p', { class: 'note', role: 'status' }, note) : null, viaProvider, oidc ? h('h2', {}, t('orToken')) : null, form, out].filter((x) => x !== null));
   input.focus();
 }
 
+/**
+ * The view an address names, if there is one by that name.
+ * @param {string | null | undefined} hash
+ * @returns {keyof typeof VIEWS | null}
+ */
 const viewOf = (hash) => {
   const m = /^#\/([A-Za-z]+)/.exec(hash ?? '');
-  return m && VIEWS[m[1]] ? m[1] : null;
+  return m && Object.hasOwn(VIEWS, m[1]) ? /** @type {keyof typeof VIEWS} */ (m[1]) : null;
 };
 const currentView = () => viewOf(location.hash);
 /** The menu of everyone signed in: a person may hold several roles and sees the union. */
+/** @param {import('./ui.js').Me | null} who */
 const menuOf = (who) => {
-  const mine = new Set(rolesOf(who).flatMap((r) => MENU[r] ?? []));
+  /** @type {Set<string>} */
+  const mine = new Set(rolesOf(who).flatMap((r) => MENU[/** @type {keyof typeof MENU} */ (r)] ?? []));
   // In one order whatever the order of the roles: the overview first for anyone who has it.
-  return Object.keys(VIEWS).filter((v) => mine.has(v));
+  return /** @type {(keyof typeof VIEWS)[]} */ (Object.keys(VIEWS)).filter((v) => mine.has(v));
 };
 const firstView = () => menuOf(session.me)[0] ?? 'recordings';
+/** @param {keyof typeof VIEWS | null} view */
 const viewAllowed = (view) => !!view && rolesOf(session.me).some((r) => VIEWS[view].roles.includes(r));
 
 /** The session ended under the user: sign in again, then come back to the same view. */
@@ -86,11 +106,13 @@ function sessionEnded() {
   if (location.hash && location.hash !== '#/') sessionStorage.setItem(RETURN_KEY, location.hash);
   session.me = null;
   renderChrome();
-  signInView(document.getElementById('main'), t('sessionEnded'));
+  signInView(byId('main'), t('sessionEnded'));
 }
 
 session.ended = sessionEnded;
 
+/** @param {HTMLElement} main */
+/** @param {HTMLElement} main */
 function refusedView(main) {
   main.replaceChildren(h('section', { class: 'refused', id: 'refused', 'data-status': '403' },
     h('h1', {}, t('noAccess')), h('p', {}, t('noAccessBody')), h('p', {}, h('a', { href: `#/${firstView()}` }, t('toStart')))));
@@ -98,22 +120,22 @@ function refusedView(main) {
 
 function renderChrome() {
   document.documentElement.lang = session.lang;
-  document.querySelectorAll('[data-i18n]').forEach((el) => (el.textContent = t(el.dataset.i18n)));
-  const langBtn = document.getElementById('lang');
+  document.querySelectorAll('[data-i18n]').forEach((el) => (el.textContent = String(t(/** @type {keyof Texts} */ (/** @type {HTMLElement} */ (el).dataset.i18n)))));
+  const langBtn = byId('lang');
   langBtn.textContent = t('other');
   langBtn.lang = session.lang === 'sv' ? 'en' : 'sv';
-  document.getElementById('signout').hidden = !session.me;
-  document.getElementById('who').textContent = session.me ? `${t('signedInAs')} ${session.me.name} (${rolesOf(session.me).map((r) => t('roles')[r] ?? r).join(', ')})` : '';
-  const menu = document.getElementById('menu');
+  byId('signout').hidden = !session.me;
+  byId('who').textContent = session.me ? `${t('signedInAs')} ${session.me.name} (${rolesOf(session.me).map((r) => t('roles')[r] ?? r).join(', ')})` : '';
+  const menu = byId('menu');
   menu.setAttribute('aria-label', t('menu'));
   const current = currentView();
-  menu.replaceChildren(session.me ? h('ul', {}, menuOf(session.me).map((v) => h('li', {}, h('a', { href: `#/${v}`, 'aria-current': v === current ? 'page' : undefined }, t(v))))) : '');
+  menu.replaceChildren(session.me ? h('ul', {}, menuOf(session.me).map((v) => h('li', {}, h('a', { href: `#/${v}`, 'aria-current': v === current ? 'page' : undefined }, String(t(/** @type {keyof Texts} */ (v))))))) : '');
   renderFooter();
 }
 
 /** The controller and its data-protection officer, as configured (CONTROLLER_*, DPO_CONTACT). */
 function renderFooter() {
-  const footer = document.getElementById('controller');
+  const footer = byId('controller');
   const c = signInOptions?.ok ? signInOptions.data.controller : null;
   footer.hidden = !c;
   if (!c) return;
@@ -126,7 +148,7 @@ function renderFooter() {
 
 async function render() {
   renderChrome();
-  const main = document.getElementById('main');
+  const main = byId('main');
   if (!session.me) {
     if (currentView()) sessionStorage.setItem(RETURN_KEY, location.hash);
     return signInView(main);
@@ -138,19 +160,19 @@ async function render() {
     document.title = `${t('noAccess')} – Gallra`;
     return refusedView(main);
   }
-  document.title = `${t(view)} – Gallra`;
+  document.title = `${t(/** @type {keyof Texts} */ (view))} – Gallra`;
   await VIEWS[view].render(main);
 }
 
-document.getElementById('lang').addEventListener('click', () => {
+byId('lang').addEventListener('click', () => {
   session.lang = session.lang === 'sv' ? 'en' : 'sv';
   localStorage.setItem('gallra.lang', session.lang);
   render();
 });
-document.getElementById('signout').addEventListener('click', async () => {
+byId('signout').addEventListener('click', async () => {
   const r = await api('DELETE', '/v1/session');
   session.me = null;
-  document.getElementById('main').replaceChildren();
+  byId('main').replaceChildren();
   history.replaceState(null, '', '#/');
   // Signed in with the municipality's account: end that session at the provider too.
   if (r.ok && r.data?.signOutUrl) return location.assign(r.data.signOutUrl);
@@ -161,7 +183,7 @@ window.addEventListener('pageshow', (e) => {
   if (e.persisted) location.reload();
 });
 window.addEventListener('hashchange', () => {
-  render().then(() => document.getElementById('main').focus());
+  render().then(() => byId('main').focus());
 });
 
 const who = await api('GET', '/v1/session');

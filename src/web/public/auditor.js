@@ -1,3 +1,4 @@
+// @ts-check
 // The auditor's views: the compliance overview (the landing page for auditors and admins) and the audit
 // log search with a per-recording timeline. The charts are drawn with uPlot, served by this service from
 // its own node_modules (/vendor/uplot/); every chart has its numbers in a table beside it for screen
@@ -27,13 +28,16 @@ function setHashParams(view, params) {
   if (location.hash !== next) history.replaceState(null, '', next);
 }
 
-/** uPlot, loaded once and only where a chart is drawn. */
+/** uPlot's own build, served from node_modules (web.routes.ts); its types come from the package. */
+const UPLOT_MODULE = '/vendor/uplot/uPlot.esm.js';
+/** uPlot, loaded once and only where a chart is drawn. @type {Promise<typeof import('uplot')> | undefined} */
 let uplot;
 async function loadUplot() {
-  uplot ??= import('/vendor/uplot/uPlot.esm.js').then((m) => m.default);
+  uplot ??= import(UPLOT_MODULE).then((m) => m.default);
   if (!document.querySelector('link[data-uplot]')) {
-    document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/vendor/uplot/uPlot.min.css' }));
-    document.head.lastElementChild.dataset.uplot = '';
+    const css = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/vendor/uplot/uPlot.min.css' });
+    css.dataset.uplot = '';
+    document.head.append(css);
   }
   return uplot;
 }
@@ -42,7 +46,7 @@ async function loadUplot() {
 function stripes(colour) {
   const c = document.createElement('canvas');
   c.width = c.height = 8;
-  const g = c.getContext('2d');
+  const g = /** @type {CanvasRenderingContext2D} */ (c.getContext('2d'));
   g.fillStyle = '#fff';
   g.fillRect(0, 0, 8, 8);
   g.strokeStyle = colour;
@@ -50,7 +54,7 @@ function stripes(colour) {
   g.beginPath();
   g.moveTo(0, 8); g.lineTo(8, 0); g.moveTo(-2, 2); g.lineTo(2, -2); g.moveTo(6, 10); g.lineTo(10, 6);
   g.stroke();
-  return g.createPattern(c, 'repeat');
+  return /** @type {CanvasPattern} */ (g.createPattern(c, 'repeat'));
 }
 
 /**
@@ -74,21 +78,30 @@ function chartWidth(el) {
 }
 
 /** Bars drawn as a stack: the total first (striped top part), the lower part over it. */
+/**
+ * @param {object} ui
+ * @param {HTMLElement} plot
+ * @param {{ labels: string[], lower: number[], upper: number[], lowerLabel: string, upperLabel: string, lowerColour: string, upperColour: string,
+ *   line?: number[], lineLabel?: string, limitAt?: number, limitLabel?: string }} chart
+ */
 async function drawStackedBars(ui, plot, { labels, lower, upper, lowerLabel, upperLabel, lowerColour, upperColour, line, lineLabel, limitAt, limitLabel }) {
   const U = await loadUplot();
   const xs = labels.map((_, i) => i);
   const totals = lower.map((v, i) => v + upper[i]);
-  const bars = U.paths.bars({ size: [0.7, 40] });
+  const bars = /** @type {NonNullable<typeof U.paths.bars>} */ (U.paths.bars)({ size: [0.7, 40] });
+  /** @type {import('uplot').Series[]} */
   const series = [
     {},
     { label: upperLabel, fill: () => stripes(upperColour), stroke: upperColour, width: 1, paths: bars, points: { show: false } },
     { label: lowerLabel, fill: lowerColour, stroke: lowerColour, width: 1, paths: bars, points: { show: false } },
   ];
+  /** @type {import('uplot').AlignedData} */
   const data = [xs, totals, lower];
   if (line) {
     series.push({ label: lineLabel, stroke: COLOURS.due, width: 2, dash: [6, 4], points: { show: true, size: 7, fill: '#fff', stroke: COLOURS.due, width: 2 } });
     data.push(line);
   }
+  /** @type {import('uplot').Options} */
   const opts = {
     width: chartWidth(plot),
     height: 240,
@@ -116,7 +129,7 @@ async function drawStackedBars(ui, plot, { labels, lower, upper, lowerLabel, upp
         ctx.fillStyle = COLOURS.limit;
         ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
         ctx.textAlign = 'right';
-        ctx.fillText(limitLabel, x - 4 * devicePixelRatio, u.bbox.top + 14 * devicePixelRatio);
+        ctx.fillText(limitLabel ?? '', x - 4 * devicePixelRatio, u.bbox.top + 14 * devicePixelRatio);
         ctx.restore();
       }],
     },
@@ -132,6 +145,10 @@ const shortDate = (lang, date) => {
 };
 
 /** The compliance overview: was everything deleted on time, and is the log intact? */
+/**
+ * @param {HTMLElement} main
+ * @param {import('./ui.js').AuditorUi} ui
+ */
 export async function overviewView(main, ui) {
   const { h, api, problemBox, field } = ui;
   const T = tx(ui);
@@ -252,6 +269,10 @@ function entryDetails(ui, e) {
 }
 
 /** Search the audit log by call or recording id, actor, action and time; a call's timeline on top. */
+/**
+ * @param {HTMLElement} main
+ * @param {import('./ui.js').AuditorUi} ui
+ */
 export async function auditSearchView(main, ui) {
   const { h, api, problemBox, field } = ui;
   const T = tx(ui);
@@ -278,6 +299,7 @@ export async function auditSearchView(main, ui) {
   form.addEventListener('submit', (e) => { e.preventDefault(); afters.length = 1; load(); });
   main.replaceChildren(h('h1', {}, T.searchTitle), form, h('p', {}, exportLink), timeline, out);
 
+  /** @returns {{ recording?: string, call?: string, actor: string, action: string, from: string, to: string }} */
   const filter = () => {
     const v = id.value.trim();
     return {
@@ -309,7 +331,7 @@ export async function auditSearchView(main, ui) {
     const idOnly = byId && !f.actor && !f.action && !f.from && !f.to && afters.length === 1;
     const lifeRead = byId ? api('GET', `/v1/audit?${query({ recording: f.recording, call: f.call, limit: 1000, format: 'ndjson' })}`) : null;
     const [r, life] = await Promise.all([
-      idOnly
+      idOnly && lifeRead
         ? lifeRead.then((x) => (x.ok ? { ...x, data: x.data.slice(0, PAGE) } : x))
         : api('GET', `/v1/audit?${query({ ...f, after: afters[afters.length - 1], limit: PAGE, format: 'ndjson' })}`),
       lifeRead,
@@ -322,7 +344,8 @@ export async function auditSearchView(main, ui) {
     const last = r.data[r.data.length - 1];
     out.replaceChildren(
       h('p', { role: 'status' }, rows.length ? T.shown(rows.length) : T.none),
-      rows.length ? ui.table([T.seq, T.time, T.actor, T.action, T.subject, T.details], rows) : null,
+      // Left out, not null: replaceChildren would show "null" as text.
+      ...(rows.length ? [ui.table([T.seq, T.time, T.actor, T.action, T.subject, T.details], rows)] : []),
       h('div', { class: 'pager' },
         afters.length > 1 ? h('button', { type: 'button', class: 'secondary', onclick: () => { afters.pop(); load(); } }, T.prev) : null,
         r.data.length === PAGE && last ? h('button', { type: 'button', class: 'secondary', onclick: () => { afters.push(last.seq); load(); } }, T.next) : null));

@@ -1,8 +1,10 @@
+// @ts-check
 // Holds in force, placing one on a call (by call id or recording id) and releasing it.
 
 import { stockholmDate } from './text.js';
 import { api, busy, dayEnd, field, fmtDate, h, holdEnd, problemBox, query, t, table, UUID } from './ui.js';
 
+/** @param {HTMLElement} main */
 export async function holdsView(main) {
   const out = h('div', { role: 'status', id: 'holds-result' });
   const list = h('div', { id: 'holds-list' });

@@ -1,8 +1,10 @@
+// @ts-check
 // Registering and removing a number that must not be recorded; the number is only ever sent in a request body.
 
 import { confirmOptOutDeletion } from './subject-requests.js';
 import { api, field, h, problemBox, t, ui } from './ui.js';
 
+/** @param {HTMLElement} main */
 export function optOutsView(main) {
   const out = h('div', { role: 'status', id: 'opt-outs-result' });
   // The number is only ever sent in a request body, and cleared from the page once it was accepted.

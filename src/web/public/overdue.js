@@ -1,8 +1,10 @@
+// @ts-check
 // Recordings past their deadline: the unheld ones (overdue) and those a hold keeps on purpose.
 
 import { durationWords } from './text.js';
 import { api, busy, fmtDate, h, problemBox, session, t, table } from './ui.js';
 
+/** @param {HTMLElement} main */
 export async function overdueView(main) {
   const out = h('div', { id: 'overdue' });
   busy(out);

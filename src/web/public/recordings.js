@@ -1,9 +1,11 @@
+// @ts-check
 // The recordings: search by day, queue, agent or call id; play one (with keyboard shortcuts and a link to it);
 // an administrator places and releases holds and deletes a recording from here.
 
 import { stockholmDate } from './text.js';
 import { api, busy, dayEnd, dayStart, field, fmtDate, fmtDuration, h, holdEnd, modal, problemBox, query, rolesOf, session, t, table, word } from './ui.js';
 
+/** @param {HTMLElement} main */
 export async function recordingsView(main) {
   const roles = rolesOf(session.me);
   const isAdmin = roles.includes('admin');
@@ -58,7 +60,7 @@ export async function recordingsView(main) {
     const [r, holds] = await Promise.all([api('GET', `/v1/recordings?${q}`), isAdmin ? api('GET', '/v1/holds') : null]);
     if (!r.ok) return list.replaceChildren(problemBox(r));
     held = new Map(holds?.ok ? holds.data.items.map((x) => [x.recordingId, x]) : []);
-    const head = [t('date'), t('queue'), t('agent'), t('duration'), t('daysLeft'), staffOnly ? null : t('status'), staffOnly ? null : t('callId'), staffOnly ? null : t('recordingId'), canPlay ? t('actions') : null].filter(Boolean);
+    const head = [t('date'), t('queue'), t('agent'), t('duration'), t('daysLeft'), staffOnly ? null : t('status'), staffOnly ? null : t('callId'), staffOnly ? null : t('recordingId'), canPlay ? t('actions') : null].filter((c) => c !== null);
     const rows = r.data.items.map((it) => {
       const status = it.status === 'stored' && held.has(it.id) ? 'held' : it.status;
       const label = `${fmtDate(it.startedAt)} ${it.queue ?? ''}`.trim();
@@ -127,7 +129,8 @@ export async function recordingsView(main) {
   function play(it, autoplay = true) {
     playingId = it.id;
     address();
-    for (const tr of list.querySelectorAll('tr[data-id]')) {
+    for (const tr of list.querySelectorAll('tr')) {
+      if (!tr.dataset.id) continue;
       const on = tr.dataset.id === it.id;
       tr.classList.toggle('playing', on);
       if (on) tr.setAttribute('aria-current', 'true'); else tr.removeAttribute('aria-current');

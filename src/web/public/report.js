@@ -1,3 +1,4 @@
+// @ts-check
 // The retention report: every recording of a period with its outcome against its deadline, the totals, and the
 // discrepancies between the recordings and the audit log; both as CSV files too.
 
@@ -6,6 +7,7 @@ import { api, busy, dayEnd, dayStart, field, fmtDate, h, problemBox, query, sess
 
 const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue'];
 
+/** @param {HTMLElement} main */
 export async function reportView(main) {
   const today = stockholmDate();
   const monthAgo = stockholmDate(new Date(Date.now() - 30 * 86_400_000));
@@ -46,7 +48,8 @@ export async function reportView(main) {
       h('dl', { class: 'facts', id: 'report-totals' }, [...OUTCOMES, 'all'].map((o) => [h('dt', {}, o === 'all' ? t('all') : word('outcomes', o)), h('dd', { 'data-outcome': o }, String(totals[o] ?? 0))])),
       h('h2', {}, `${t('reportRecordings')} (${rows.length})`),
       h('p', { role: 'status', id: 'report-rows' }, rows.length ? t('rowsShown')(page * PAGE + 1, page * PAGE + shown.length, rows.length) : t('none')),
-      rows.length ? table(head, body) : null, rows.length > PAGE ? pager : null,
+      // Left out, not null: replaceChildren would show "null" as text.
+      ...(rows.length ? [table(head, body)] : []), ...(rows.length > PAGE ? [pager] : []),
       h('h2', {}, `${t('discrepancies')} (${report.discrepancies?.length ?? 0})`),
       report.discrepancies?.length ? h('ul', { id: 'report-discrepancies' }, report.discrepancies.map((d) => h('li', { 'data-kind': d.kind }, `${word('discrepancies', d.kind)} · ${d.recordingId}${d.seq !== undefined ? ` · ${t('entryNo')(d.seq)}` : ''}`))) : h('p', {}, t('none')),
     );

@@ -1,3 +1,4 @@
+// @ts-check
 // The administrator's Inleverans page: each source gallra polls for recordings, its state, the copies
 // still at the source, the rejected items (names shown with every digit masked), and "Hämta nu".
 // Kept in its own module so that it merges cleanly with other work on app.js; app.js hands it its helpers.
@@ -56,6 +57,10 @@ export const SOURCES_TEXT = {
 const bytes = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} kB` : `${n} B`);
 
 /** `#/sources`. */
+/**
+ * @param {HTMLElement} main
+ * @param {import('./ui.js').Ui & { formatTime: (iso: string) => string }} ui
+ */
 export async function sourcesView(main, ui) {
   const { h, api, problemBox, table, formatTime } = ui;
   const T = SOURCES_TEXT[ui.lang()];

@@ -1,3 +1,4 @@
+// @ts-check
 // The administrator's page for data-subject requests (Begäran från registrerad, GDPR art. 15, 17, 18, 21).
 // Kept in its own module so that it merges cleanly with other work on app.js; app.js hands it its helpers.
 // The number is only ever sent in a request body, and cleared from the page once the case is open.
@@ -81,6 +82,10 @@ function holdWords(ui, T, reason, caseId) {
 }
 
 /** `#/subjectRequests` (form and list) or `#/subjectRequests/<id>` (one case). */
+/**
+ * @param {HTMLElement} main
+ * @param {import('./ui.js').Ui} ui
+ */
 export async function subjectRequestsView(main, ui) {
   const id = /^#\/subjectRequests\/(sr_[0-9a-f]{16})/.exec(location.hash)?.[1];
   return id ? caseView(main, ui, id) : listView(main, ui);
@@ -92,6 +97,10 @@ function text(ui) {
 
 const todayLocal = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm' }).format(new Date());
 
+/**
+ * @param {HTMLElement} main
+ * @param {import('./ui.js').Ui} ui
+ */
 async function listView(main, ui) {
   const { h, api, problemBox, table, field } = ui;
   const T = text(ui);

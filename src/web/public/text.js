@@ -1,3 +1,4 @@
+// @ts-check
 // Words for what the server says in codes: problem types, recording statuses, report outcomes and audit
 // actions, in Swedish and English. The server answers in codes and English details; the page shows these.
 
@@ -363,11 +364,15 @@ export const CODE_TEXT = {
 };
 
 /** The last segment of a problem's type URI, e.g. `invalid-credentials`. */
+/** @param {{ type?: unknown } | undefined} problem */
 export const problemCode = (problem) => (typeof problem?.type === 'string' ? problem.type.split('/').pop() : undefined);
 
 /**
  * Each field error in the page's language, from its reason code (and limit), e.g. "Skäl: får inte
  * innehålla ett telefonnummer"; never the server's English detail.
+ * @param {'sv' | 'en'} lang
+ * @param {{ errors?: Array<{ pointer: string, code: string, limit?: number | string }> } | undefined} problem
+ * @returns {string[]}
  */
 export function fieldErrorMessages(lang, problem) {
   const text = CODE_TEXT[lang];
@@ -378,7 +383,13 @@ export function fieldErrorMessages(lang, problem) {
   });
 }
 
-/** The page's own sentence for a problem: by its type, else by its status. */
+/**
+ * The page's own sentence for a problem: by its type, else by its status.
+ * @param {'sv' | 'en'} lang
+ * @param {number} status
+ * @param {{ type?: string } | undefined} problem
+ * @returns {string}
+ */
 export function problemMessage(lang, status, problem) {
   const text = CODE_TEXT[lang];
   if (status === 0) return text.problems.network;
@@ -398,23 +409,35 @@ export const ZONE = TIME_ZONE;
 const calendar = stockholmCalendar(DateTime);
 
 /** A time in Stockholm with its zone, e.g. `2026-11-21 00:20 CET`. */
+/**
+ * @param {string} lang
+ * @param {string | Date | null | undefined} iso
+ */
 export function formatTime(lang, iso) {
   if (!iso) return '–';
   return calendar.formatLocal(lang === 'sv' ? 'sv-SE' : 'en-GB', iso);
 }
 
 /** Today's (or `at`'s) date in Stockholm as `YYYY-MM-DD`, whatever the browser's own zone. */
+/** @param {Date} [at] @returns {string} */
 export const stockholmDate = (at = new Date()) => calendar.localDateOf(at);
 
 /** The instant a Stockholm calendar day (`YYYY-MM-DD`, plus `addDays`) begins, as ISO. */
+/** @param {string} date @param {number} [addDays] @returns {string} */
 export const stockholmDayStart = (date, addDays = 0) => calendar.startOfLocalDay(calendar.addDays(date, addDays)).toISOString();
 
 /** A date `days` before a `YYYY-MM-DD` date, as `YYYY-MM-DD`. */
+/** @param {string} date @param {number} days @returns {string} */
 export const daysBefore = (date, days) => calendar.addDays(date, -days);
 
 /** A length of time in words, largest two units: `1 dag 3 tim`. */
+/**
+ * @param {string} lang
+ * @param {number | null | undefined} ms
+ */
 export function durationWords(lang, ms) {
   if (ms == null) return '–';
+  /** @type {[number, string, string][]} */
   const units = lang === 'sv'
     ? [[86_400_000, 'dag', 'dagar'], [3_600_000, 'tim', 'tim'], [60_000, 'min', 'min'], [1000, 's', 's']]
     : [[86_400_000, 'day', 'days'], [3_600_000, 'h', 'h'], [60_000, 'min', 'min'], [1000, 's', 's']];

@@ -1,7 +1,9 @@
+// @ts-check
 // The audit chain's verification: whether every entry still hashes to the next, and the latest signed checkpoint.
 
 import { api, busy, fmtDate, h, problemBox, t } from './ui.js';
 
+/** @param {HTMLElement} main */
 export async function verificationView(main) {
   const out = h('div', { id: 'verification' });
   busy(out);
