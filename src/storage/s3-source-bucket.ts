@@ -65,8 +65,13 @@ export function createS3SourceBucket(opts: SourceBucketOptions): SourceBucket {
       endpoint: opts.endpoint,
       forcePathStyle: opts.forcePathStyle,
       sse: 'none',
+      sseKmsKeyId: undefined,
       credentials: opts.credentials,
       requestChecksum: opts.requestChecksum ?? 'when_supported',
+      // The store's defaults (config.ts): connect within 3 s, a request within 10 s.
+      connectTimeoutMs: 3_000,
+      requestTimeoutMs: 10_000,
+      operationTimeoutMs: opts.operationTimeoutMs ?? 10_000,
     });
   const bucket = opts.bucket;
   const timeoutMs = opts.operationTimeoutMs ?? 10_000;
