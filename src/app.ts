@@ -108,7 +108,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));
-  app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, logger: s.logger }));
+  app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, tree: s.auditTree, logger: s.logger }));
   app.use(reportsRoutes({ retentionReport: s.retentionReport, complianceOverview: s.complianceOverview }));
   app.use(sourceRoutes({ admin: s.sources.admin }));
   app.use(subjectRequestRoutes({ requests: s.subjectRequests.requests, packages: s.subjectRequests.packages, logger: s.logger }));

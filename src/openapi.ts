@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { acknowledgementBody, exportQuery } from './audit-log/audit.routes.js';
+import { acknowledgementBody, consistencyProof, consistencyQuery, exportQuery, inclusionProof, inclusionQuery } from './audit-log/audit.routes.js';
 import { callBody, callId, numberBody, registerBody } from './opt-outs/opt-outs.routes.js';
 import { callMetadataSchema } from './recordings/index.js';
 import { listQuery } from './recordings/playback.routes.js';
@@ -291,6 +291,12 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       },
       '/v1/audit/acknowledgements': {
         post: op({ summary: 'Accept a problem the service found, naming it', security: bearer, requestBody: jsonBody(acknowledgementBody), responses: { 201: json(z.looseObject({}), 'Acknowledged') }, extraProblems: [409] }),
+      },
+      '/v1/audit/proofs/inclusion': {
+        get: op({ summary: 'Inclusion proof of an entry in the Merkle tree of a size (auditor)', security: bearer, requestParams: { query: inclusionQuery }, responses: { 200: json(inclusionProof) } }),
+      },
+      '/v1/audit/proofs/consistency': {
+        get: op({ summary: 'Consistency proof between two tree sizes (auditor)', security: bearer, requestParams: { query: consistencyQuery }, responses: { 200: json(consistencyProof) } }),
       },
       '/v1/audit/public-keys': { get: op({ summary: 'Every checkpoint signing key', security: bearer, responses: { 200: json(z.object({ keys: z.array(z.looseObject({})) })) } }) },
       '/v1/audit/public-key': { get: op({ summary: "The checkpoints' Ed25519 public key", security: bearer, responses: { 200: { description: 'PEM', content: { 'application/x-pem-file': { schema: z.string() } } } } }) },

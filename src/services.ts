@@ -1,6 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokenRepository, createAccessTokens, createAccessTokenStoredText } from './access-tokens/index.js';
-import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader, createAuditRepository } from './audit-log/index.js';
+import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader, createAuditRepository, createAuditTree } from './audit-log/index.js';
 import { createRegionExceptionRecord } from './data-residency/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createRefusalLog } from './http/refusals.js';
@@ -67,6 +67,7 @@ export function createServices(infra: Infrastructure) {
     entries: auditEntries, transaction, store, clock, logger, audit, signingKeyPem: config.auditSigningKey, keyListText: config.auditKeyList, objectRetentionMs: config.auditCheckpointRetentionMs,
   });
   createAuditMetrics(metrics, () => auditCheckpoints.state());
+  const auditTree = createAuditTree({ entries: auditEntries });
   const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
   const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
   // Checked at start (main.ts, the CLIs that use the secrets): every instance holds the same secrets.
@@ -180,7 +181,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditTree, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

@@ -3,8 +3,9 @@ import type { Database, Transaction } from '../shared/database.js';
 import { handleOf, isPostgres, isUniqueViolation, lockForTransaction, toNumber, trxOf } from '../shared/database.js';
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
-import type { AuditEntry, StoredAuditEntry } from './canonical.js';
-import type { AuditRepository, CheckpointRecord, EntryFilter } from './ports.js';
+import { storedEntryText, type AuditEntry, type StoredAuditEntry } from './canonical.js';
+import type { AuditRepository, CheckpointRecord, EntryFilter, StoredTreeNode } from './ports.js';
+import type { NodeRef, TreeNode } from './merkle.js';
 
 interface Row {
   seq: number | string;
@@ -50,6 +51,37 @@ export async function insertAll(trx: Transaction, entries: { entry: AuditEntry; 
   }));
   // 8 columns × 100 rows stays below SQLite's older limit of 999 bound variables per statement.
   for (let i = 0; i < rows.length; i += 100) await trx('audit_entries').insert(rows.slice(i, i + 100));
+}
+
+/**
+ * The stored nodes asked for, by "level:index", in one statement (the OR of primary-key lookups,
+ * which both databases answer from the index).
+ */
+export async function treeNodes(db: Database | Transaction, refs: NodeRef[]): Promise<Map<string, StoredTreeNode>> {
+  const out = new Map<string, StoredTreeNode>();
+  for (let i = 0; i < refs.length; i += 200) {
+    const part = refs.slice(i, i + 200);
+    const rows: { level: number | string; idx: number | string; hash: string; salt: string | null }[] = await db('audit_tree')
+      .select('level', 'idx', 'hash', 'salt')
+      .where((w) => {
+        for (const r of part) w.orWhere((x) => x.where('level', r.level).andWhere('idx', r.index));
+      });
+    for (const r of rows) {
+      const level = toNumber(r.level);
+      const index = toNumber(r.idx);
+      out.set(`${level}:${index}`, { level, index, hash: Buffer.from(r.hash, 'hex'), salt: r.salt });
+    }
+  }
+  return out;
+}
+
+/**
+ * New tree nodes. A node that exists already is replaced: the tree follows the entries table, so a
+ * tail that was cut off and appended again (a damaged log) gets the nodes of what is there now.
+ */
+export async function insertTreeNodes(trx: Transaction, nodes: (TreeNode & { salt?: string | null })[]): Promise<void> {
+  const rows = nodes.map((n) => ({ level: n.level, idx: n.index, hash: n.hash.toString('hex'), salt: n.salt ?? null }));
+  for (let i = 0; i < rows.length; i += 200) await trx('audit_tree').insert(rows.slice(i, i + 200)).onConflict(['level', 'idx']).merge();
 }
 
 /** Every entry in seq order, read in pages so a million-entry log never sits in memory. */
@@ -276,6 +308,28 @@ export function createAuditRepository(db: Database): AuditRepository {
     lockChain: (tx: Tx) => lockForTransaction(trxOf(tx), 'audit-chain'),
     head: (tx?: Tx) => head(handleOf(db, tx)),
     insertAll: (tx: Tx, entries: { entry: AuditEntry; canonicalDetails: string }[]) => insertAll(trxOf(tx), entries),
+    /** The Merkle tree's stored nodes asked for, by "level:index" (audit_tree). */
+    treeNodes: (refs: NodeRef[], tx?: Tx) => treeNodes(handleOf(db, tx), refs),
+    insertTreeNodes: (tx: Tx, nodes: (TreeNode & { salt?: string | null })[]) => insertTreeNodes(trxOf(tx), nodes),
+    /** Entries after `afterSeq` inside `tx`, each with its canonical text (docs/audit-log.md §1), for rebuilding the tree. */
+    async storedEntries(tx: Tx, afterSeq: number, limit: number): Promise<{ seq: number; at: string; action: string; subject: string | null; text: string }[]> {
+      const rows: Row[] = await trxOf(tx)('audit_entries').where('seq', '>', afterSeq).orderBy('seq').limit(limit);
+      return rows.map((r) => {
+        const e = { seq: toNumber(r.seq), at: r.at, actor: r.actor, action: r.action, subject: r.subject, detailsJson: r.details, prevHash: r.prev_hash, hash: r.hash };
+        let text: string;
+        try {
+          text = storedEntryText(e);
+        } catch {
+          text = JSON.stringify(r); // a damaged row: its leaf commits to what is there; verification reports it
+        }
+        return { seq: e.seq, at: e.at, action: e.action, subject: e.subject, text };
+      });
+    },
+    /** One entry by seq, or undefined. */
+    async entry(seq: number): Promise<AuditEntry | undefined> {
+      const row: Row | undefined = await db('audit_entries').where({ seq }).first();
+      return row ? fromRow(row) : undefined;
+    },
     readAll: (opts?: { afterSeq?: number; pageSize?: number }) => readAll(db, opts),
     query: (f: EntryFilter, pageSize?: number) => query(db, f, pageSize),
     readStoredPages: (pageSize?: number, sliceSize?: number, afterSeq?: number) => readStoredPages(db, pageSize, sliceSize, afterSeq),

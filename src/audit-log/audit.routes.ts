@@ -9,6 +9,7 @@ import { errorFacts, type Logger } from '../shared/logger.js';
 import { containsPhoneNumber, identifierHoldsPhoneNumber, PHONE_NUMBER_REFUSED } from '../shared/phone-number-text.js';
 import type { AuditCheckpoints } from './checkpoints.js';
 import type { AuditReader, ExportFormat } from './export.js';
+import type { AuditTree } from './tree.js';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 
@@ -50,7 +51,27 @@ export const acknowledgementBody = z.strictObject({
   reason: z.string().trim().min(3).max(500).refine((v) => !containsPhoneNumber(v), PHONE_NUMBER_REFUSED),
 });
 
-export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheckpoints; logger: Logger }): Router {
+const treeSize = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const inclusionQuery = z
+  .strictObject({
+    seq: treeSize.meta({ description: 'The entry (leaf index seq − 1)' }),
+    size: treeSize.optional().meta({ description: 'Tree size; default: the whole log' }),
+  })
+  .refine((q) => q.size === undefined || q.seq <= q.size, { path: ['seq'], message: 'seq must be at most size' });
+
+export const consistencyQuery = z
+  .strictObject({ from: treeSize, to: treeSize })
+  .refine((q) => q.from <= q.to, { path: ['from'], message: 'from must be at most to' });
+
+export const inclusionProof = z
+  .object({ index: z.number().int(), size: z.number().int(), hashes: z.array(z.string()), root: z.string() })
+  .meta({ id: 'InclusionProof', description: 'RFC 9162 inclusion proof: base64 SHA-256 hashes, leaf end first; root of the tree of size' });
+export const consistencyProof = z
+  .object({ from: z.number().int(), to: z.number().int(), hashes: z.array(z.string()), fromRoot: z.string(), toRoot: z.string() })
+  .meta({ id: 'ConsistencyProof', description: 'RFC 9162 consistency proof between tree sizes from and to (base64 SHA-256 hashes)' });
+
+export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheckpoints; tree: AuditTree; logger: Logger }): Router {
   const router = Router();
   const roles = requireRole('auditor', 'admin');
 
@@ -93,6 +114,16 @@ export function auditRoutes(deps: { reader: AuditReader; checkpoints: AuditCheck
     const body = parseInput(acknowledgementBody, req.body);
     const state = await deps.checkpoints.acknowledge(actorOf(req.principal!), body);
     res.status(201).set('Cache-Control', 'no-store').json(state);
+  });
+
+  router.get('/v1/audit/proofs/inclusion', roles, async (req, res) => {
+    const q = parseInput(inclusionQuery, req.query, { code: 'invalid-query', what: 'query' });
+    res.set('Cache-Control', 'no-store').json(await deps.tree.inclusion(q.seq, q.size));
+  });
+
+  router.get('/v1/audit/proofs/consistency', roles, async (req, res) => {
+    const q = parseInput(consistencyQuery, req.query, { code: 'invalid-query', what: 'query' });
+    res.set('Cache-Control', 'no-store').json(await deps.tree.consistency(q.from, q.to));
   });
 
   router.get('/v1/audit/public-keys', roles, async (_req, res) => {

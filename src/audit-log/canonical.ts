@@ -140,8 +140,13 @@ export type StoredAuditEntry = Omit<AuditEntry, 'details'> & { detailsJson: stri
  * be the entry that was hashed, so it throws, and verification reports the entry as altered.
  */
 export function hashStoredEntry(e: StoredAuditEntry): string {
+  return sha256Hex(storedEntryText(e));
+}
+
+/** The canonical text of an entry as stored (what hashStoredEntry hashes). */
+export function storedEntryText(e: StoredAuditEntry): string {
   if (!hasFieldTypes(e) || typeof e.detailsJson !== 'string') throw new TypeError(`audit entry ${String(e.seq)} has a field of the wrong type`);
-  return sha256Hex(entryText(e, e.detailsJson));
+  return entryText(e, e.detailsJson);
 }
 
 function entryText(e: Omit<AuditEntry, 'hash' | 'details'>, details: string): string {
@@ -170,7 +175,7 @@ function entryText(e: Omit<AuditEntry, 'hash' | 'details'>, details: string): st
 }
 
 /** One-shot crypto.hash: no Hash object per entry. */
-function sha256Hex(text: string): string {
+export function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
 }
 

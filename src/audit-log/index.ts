@@ -15,3 +15,7 @@ export {
 } from './signing.js';
 export { createAuditCheckpoints, checkpointObjectKey, checkpointObjectBody, CHECKPOINTS_PREFIX, type AuditCheckpoints, type ChainState } from './checkpoints.js';
 export { createAuditReader, ndjsonLine, csvLine, CSV_HEADER, type AuditReader, type ExportFormat } from './export.js';
+export { createAuditTree, type AuditTree, type InclusionProof, type ConsistencyProof } from './tree.js';
+export {
+  leafHash, nodeHash, leafData, verifyInclusion, verifyConsistency, EMPTY_ROOT, type PublicProjection,
+} from './merkle.js';

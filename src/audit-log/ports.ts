@@ -1,5 +1,11 @@
 import type { Tx } from '../shared/transaction.js';
 import type { AuditEntry, StoredAuditEntry } from './canonical.js';
+import type { NodeRef, TreeNode } from './merkle.js';
+
+/** A stored Merkle tree node with the salt of its entry's commitment (leaves only). */
+export interface StoredTreeNode extends TreeNode {
+  salt: string | null;
+}
 
 export interface EntryFilter {
   /** Inclusive lower bound on `at` (ISO). */
@@ -37,6 +43,13 @@ export interface AuditRepository {
   /** The last entry's seq and hash; undefined for an empty log. */
   head(tx?: Tx): Promise<{ seq: number; hash: string } | undefined>;
   insertAll(tx: Tx, entries: { entry: AuditEntry; canonicalDetails: string }[]): Promise<void>;
+  /** The Merkle tree's stored nodes asked for, by "level:index" (audit_tree). */
+  treeNodes(refs: NodeRef[], tx?: Tx): Promise<Map<string, StoredTreeNode>>;
+  insertTreeNodes(tx: Tx, nodes: (TreeNode & { salt?: string | null })[]): Promise<void>;
+  /** Entries after `afterSeq` inside `tx`, each with its canonical text (docs/audit-log.md §1), for rebuilding the tree. */
+  storedEntries(tx: Tx, afterSeq: number, limit: number): Promise<{ seq: number; at: string; action: string; subject: string | null; text: string }[]>;
+  /** One entry by seq, or undefined. */
+  entry(seq: number): Promise<AuditEntry | undefined>;
   /** Every entry in seq order, a page at a time. */
   readAll(opts?: { afterSeq?: number; pageSize?: number }): AsyncIterable<AuditEntry>;
   /** Matching entries in seq order, paged by seq so memory stays flat however large the range. */
