@@ -4,8 +4,8 @@ import { handleOf, isPostgres, isUniqueViolation, lockForTransaction, toNumber, 
 import { AlreadyExists } from '../shared/errors.js';
 import type { Tx } from '../shared/transaction.js';
 import { storedEntryText, type AuditEntry, type StoredAuditEntry } from './canonical.js';
-import type { AuditRepository, CheckpointRecord, EntryFilter, StoredTreeNode } from './ports.js';
-import type { NodeRef, TreeNode } from './merkle.js';
+import type { AuditRepository, CheckpointRecord, EntryFilter } from './ports.js';
+import type { NodeRef, StoredTreeNode, TreeNode } from './merkle.js';
 
 interface Row {
   seq: number | string;

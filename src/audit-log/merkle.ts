@@ -16,6 +16,10 @@ export interface NodeRef {
 export interface TreeNode extends NodeRef {
   hash: Buffer;
 }
+/** A stored node with the salt of its entry's commitment (leaves only). */
+export interface StoredTreeNode extends TreeNode {
+  salt: string | null;
+}
 /** Leaves [start, end). */
 export interface LeafRange {
   start: number;

@@ -1,11 +1,6 @@
 import type { Tx } from '../shared/transaction.js';
 import type { AuditEntry, StoredAuditEntry } from './canonical.js';
-import type { NodeRef, TreeNode } from './merkle.js';
-
-/** A stored Merkle tree node with the salt of its entry's commitment (leaves only). */
-export interface StoredTreeNode extends TreeNode {
-  salt: string | null;
-}
+import type { NodeRef, StoredTreeNode, TreeNode } from './merkle.js';
 
 export interface EntryFilter {
   /** Inclusive lower bound on `at` (ISO). */

@@ -1,8 +1,7 @@
 import { InvalidInput, NotFound } from '../shared/errors.js';
-import type { AuditRepository } from './ports.js';
-import { canonicalEntry } from './canonical.js';
+import { canonicalEntry, type AuditEntry } from './canonical.js';
 import {
-  commitmentOf, consistencyRanges, inclusionRanges, leafData, leafHash, nodesFor, rangeHash, type LeafRange, type NodeRef, type PublicProjection,
+  commitmentOf, consistencyRanges, inclusionRanges, leafData, leafHash, nodesFor, rangeHash, type LeafRange, type NodeRef, type PublicProjection, type StoredTreeNode,
 } from './merkle.js';
 
 export interface InclusionProof {
@@ -23,7 +22,12 @@ export interface ConsistencyProof {
   toRoot: string;
 }
 
-type TreeStore = Pick<AuditRepository, 'head' | 'treeNodes' | 'entry'>;
+/** What the tree reads: the log's head, stored nodes by "level:index", one entry. */
+export interface TreeStore {
+  head(): Promise<{ seq: number; hash: string } | undefined>;
+  treeNodes(refs: NodeRef[]): Promise<Map<string, StoredTreeNode>>;
+  entry(seq: number): Promise<AuditEntry | undefined>;
+}
 
 function tooLarge(pointer: string, size: number): InvalidInput {
   return new InvalidInput('invalid-query', `Invalid query: ${pointer.slice(1)}`, {

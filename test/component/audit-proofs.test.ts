@@ -32,10 +32,10 @@ describe('the audit log as a Merkle tree: stored with each append, proofs for au
   it('keeps the tree of concurrent appends equal to an independent implementation, and answers proofs that verify', async () => {
     await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
-        t.db.transaction((trx) =>
-          i % 3 ? t.services.audit.append(asTx(trx), { actor: 'system:test', action: 'recording.played', subject: `recording:r${i}`, details: { i } })
-            : t.services.audit.appendAll(asTx(trx), [{ actor: 'system:test', action: 'a.b' }, { actor: 'system:test', action: 'c.d', subject: 'call:x' }]),
-        ),
+        t.db.transaction(async (trx): Promise<void> => {
+          if (i % 3) await t.services.audit.append(asTx(trx), { actor: 'system:test', action: 'recording.played', subject: `recording:r${i}`, details: { i } });
+          else await t.services.audit.appendAll(asTx(trx), [{ actor: 'system:test', action: 'a.b' }, { actor: 'system:test', action: 'c.d', subject: 'call:x' }]);
+        }),
       ),
     );
     const leaves = await leavesFromEntries();
