@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { auditRoutes } from './audit-log/audit.routes.js';
+import { transparencyRoutes } from './audit-log/transparency.routes.js';
+import { TRANSPARENCY_DEFAULTS } from './audit-log/index.js';
 import { authenticate, bearerResolver } from './http/auth.js';
 import { healthRoutes } from './http/health.routes.js';
 import { metricsRoutes } from './http/metrics.routes.js';
@@ -90,6 +92,13 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   // …also as a form (number=…), for IVRs and dialplans that cannot send JSON.
   app.use('/v1/opt-outs/check', express.urlencoded({ limit: '1kb', extended: false, parameterLimit: 4 }));
   app.use(express.json({ limit: '64kb', strict: true }));
+  // The transparency log's public routes: before authentication, so they need no sign-in (README).
+  app.use(
+    transparencyRoutes({
+      heads: s.treeHeads, receipts: s.receipts, tree: s.auditTree, publicKeyPem: () => s.auditCheckpoints.publicKeyPem(),
+      requestsPerMinute: (s.config.transparency ?? TRANSPARENCY_DEFAULTS).publicRequestsPerMinute,
+    }),
+  );
   app.use(authenticated);
   const signIn = s.staffSignIn;
   app.use(

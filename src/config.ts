@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { judgeRegion, parseRegionExceptions, RegionRefused, type RegionException } from './shared/eea-regions.js';
 // The file's schema alone (a leaf module): the sources capability's index loads use cases that need config.
 import { loadSourcesFile, SourcesConfigError, type SourceConfig } from './sources/source-config.js';
+import { transparencyConfig } from './audit-log/transparency-config.js';
 
 /**
  * The only reader of process.env. Parses once, fails fast naming the variable, returns a frozen object.
@@ -346,7 +347,7 @@ const coreConfig = z
  * `coreConfig.and(encryptionConfig).and(…)`. Each reads its keys from the same environment; the
  * transforms' results are merged into one object.
  */
-const configSchema = coreConfig;
+const configSchema = coreConfig.and(transparencyConfig);
 
 /** The configuration, as the schemas' transforms shape it. */
 export type Config = z.output<typeof configSchema>;

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       auditChainReadinessCheck(services.auditCheckpoints.state, startVerification.pending),
     ],
   });
-  const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, logger });
+  const auditCheckpointJob = scheduleAuditCheckpoints({ checkpoints: services.auditCheckpoints, treeHeads: services.treeHeads, logger });
   const retentionJob = startRetentionJob(services);
   // Numbers stored before every field was checked (issue #23), or by an older instance still running
   // during an upgrade: masked beside the service, which it need not delay (it reads every row).

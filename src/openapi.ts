@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { publicConsistencyQuery, publicReceipt, recordingIdParams, transparencyKey } from './audit-log/transparency.routes.js';
 import { acknowledgementBody, consistencyProof, consistencyQuery, exportQuery, inclusionProof, inclusionQuery } from './audit-log/audit.routes.js';
 import { callBody, callId, numberBody, registerBody } from './opt-outs/opt-outs.routes.js';
 import { callMetadataSchema } from './recordings/index.js';
@@ -372,6 +373,33 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         delete: op({
           summary: "Sign out; a person signed in with the identity provider is also sent to the provider's sign-out",
           responses: { 204: { description: 'Signed out' }, 200: json(z.object({ signOutUrl: z.string() }), "Signed out of gallra; the provider's sign-out page") },
+        }),
+      },
+      '/v1/transparency/checkpoint': {
+        get: op({
+          summary: 'The latest signed tree head (C2SP tlog-checkpoint note) with its witnesses\' cosignatures; no sign-in',
+          responses: { 200: { description: 'Signed note', content: { 'text/plain': { schema: z.string() } } } },
+          extraProblems: [404],
+        }),
+      },
+      '/v1/transparency/key': { get: op({ summary: "The log's public key (C2SP verifier key and PEM); no sign-in", responses: { 200: json(transparencyKey) } }) },
+      '/v1/transparency/consistency': {
+        get: op({ summary: 'Consistency proof between two tree sizes, for witnesses; no sign-in', requestParams: { query: publicConsistencyQuery }, responses: { 200: json(consistencyProof) } }),
+      },
+      '/v1/transparency/deleted/{recordingId}': {
+        get: op({
+          summary: "Receipt of a recording's deletion entry (public projection and C2SP tlog-proof); no sign-in",
+          requestParams: { path: recordingIdParams },
+          responses: { 200: json(publicReceipt) },
+          extraProblems: [404],
+        }),
+      },
+      '/v1/transparency/cosignatures': {
+        post: op({
+          summary: "A witness's cosignature (C2SP tlog-cosignature) of a signed tree head; accepted for registered witness keys only",
+          requestBody: { content: { 'text/plain': { schema: z.string() } } },
+          responses: { 201: json(z.object({ size: z.number().int(), accepted: z.array(z.string()) }), 'Accepted') },
+          extraProblems: [404],
         }),
       },
       '/v1/sign-in': {

@@ -1,6 +1,8 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessTokenRepository, createAccessTokens, createAccessTokenStoredText } from './access-tokens/index.js';
-import { createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader, createAuditRepository, createAuditTree } from './audit-log/index.js';
+import {
+  createAuditCheckpoints, createAuditLog, createAuditMetrics, createAuditReader, createAuditRepository, createAuditTree, createReceipts, createTreeHeadRepository, createTreeHeads, TRANSPARENCY_DEFAULTS,
+} from './audit-log/index.js';
 import { createRegionExceptionRecord } from './data-residency/index.js';
 import type { ResolvedConfig } from './config.js';
 import { createRefusalLog } from './http/refusals.js';
@@ -68,6 +70,11 @@ export function createServices(infra: Infrastructure) {
   });
   createAuditMetrics(metrics, () => auditCheckpoints.state());
   const auditTree = createAuditTree({ entries: auditEntries });
+  const transparency = config.transparency ?? TRANSPARENCY_DEFAULTS;
+  const treeHeads = createTreeHeads({
+    tree: auditTree, heads: createTreeHeadRepository(db), store, clock, logger, signer: auditCheckpoints.signer, origin: transparency.origin, signIntervalMs: transparency.signIntervalMs, witnessKeys: transparency.witnessKeys,
+  });
+  const receipts = createReceipts({ tree: auditTree, heads: treeHeads, entries: auditEntries });
   const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
   const tokens = createAccessTokens({ tokens: tokenRows, transaction, audit, clock });
   // Checked at start (main.ts, the CLIs that use the secrets): every instance holds the same secrets.
@@ -181,7 +188,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditTree, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditTree, treeHeads, receipts, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

@@ -325,6 +325,11 @@ export function createAuditRepository(db: Database): AuditRepository {
         return { seq: e.seq, at: e.at, action: e.action, subject: e.subject, text };
       });
     },
+    /** The seq of the latest entry with this action and subject (both indexed), or undefined. */
+    async latestSeqOf(action: string, subject: string): Promise<number | undefined> {
+      const r = await db('audit_entries').where({ subject, action }).max({ seq: 'seq' }).first();
+      return r?.seq == null ? undefined : toNumber(r.seq);
+    },
     /** One entry by seq, or undefined. */
     async entry(seq: number): Promise<AuditEntry | undefined> {
       const row: Row | undefined = await db('audit_entries').where({ seq }).first();

@@ -242,6 +242,8 @@ export function createAuditCheckpoints(deps: CheckpointDeps) {
   }
 
   return {
+    /** The audit signing key (also signs the Merkle tree's heads). */
+    signer: getSigner,
     publicKeyPem: () => getSigner().publicKeyPem,
     keyId: () => getSigner().keyId,
     /** The verifying keys as a key list (GET /v1/audit/public-keys): the current one, listed and registered ones. */

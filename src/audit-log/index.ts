@@ -19,3 +19,8 @@ export { createAuditTree, type AuditTree, type InclusionProof, type ConsistencyP
 export {
   leafHash, nodeHash, leafData, verifyInclusion, verifyConsistency, EMPTY_ROOT, type PublicProjection,
 } from './merkle.js';
+export { createTreeHeads, treeHeadObjectKey, TREE_HEADS_PREFIX, type TreeHeads, type TreeHead, type TreeHeadStore, type StoredTreeHead } from './tree-heads.js';
+export { createTreeHeadRepository } from './tree-head-repository.js';
+export { createReceipts, tlogProofText, type Receipts, type Receipt } from './receipts.js';
+export { TRANSPARENCY_DEFAULTS, type TransparencyConfig } from './transparency-config.js';
+export * as signedNote from './signed-note.js';

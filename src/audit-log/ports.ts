@@ -45,6 +45,8 @@ export interface AuditRepository {
   storedEntries(tx: Tx, afterSeq: number, limit: number): Promise<{ seq: number; at: string; action: string; subject: string | null; text: string }[]>;
   /** One entry by seq, or undefined. */
   entry(seq: number): Promise<AuditEntry | undefined>;
+  /** The seq of the latest entry with this action and subject (both indexed), or undefined. */
+  latestSeqOf(action: string, subject: string): Promise<number | undefined>;
   /** Every entry in seq order, a page at a time. */
   readAll(opts?: { afterSeq?: number; pageSize?: number }): AsyncIterable<AuditEntry>;
   /** Matching entries in seq order, paged by seq so memory stays flat however large the range. */

@@ -22,6 +22,8 @@ export interface Signer {
   publicKeyPem: string;
   keyId: string;
   sign(c: { seq: number; hash: string; at: string }): SignedCheckpoint;
+  /** Ed25519 over raw bytes (signed notes). */
+  signBytes(message: Buffer): Buffer;
 }
 
 /** Builds a signer from an Ed25519 private key in PEM (PKCS#8); refuses any other key type. */
@@ -36,6 +38,7 @@ export function createSigner(privateKeyPem: string): Signer {
     publicKey,
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     keyId,
+    signBytes: (message) => sign(null, message, privateKey),
     sign: (c) => ({
       seq: c.seq,
       hash: c.hash,

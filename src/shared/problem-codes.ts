@@ -29,6 +29,8 @@ export const PROBLEM_CODES = [
   'source-not-found', 'invalid-notification',
   // Audit log
   'audit-chain-ok', 'audit-chain-broken', 'audit-problem-differs', 'checkpoint-exists', 'checkpoint-conflict',
+  // Transparency log (receipts, signed tree heads, witnesses)
+  'tree-head-pending', 'tree-inconsistent', 'invalid-cosignature', 'unknown-tree-head', 'receipt-not-found', 'too-many-requests',
   // Any request
   'invalid-query', 'invalid-input', 'expected-json', 'invalid-json', 'body-too-large', 'invalid-path', 'bad-request', 'not-found',
   'request-timeout', 'database-unavailable', 'storage-unavailable', 'store-unavailable', 'dependency-unavailable', 'internal',

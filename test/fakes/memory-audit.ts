@@ -1,4 +1,5 @@
 import { createAuditLog, type AuditEntry, type AuditLog, type AuditRepository, type CheckpointRecord, type EntryFilter } from '../../src/audit-log/index.js';
+import type { NodeRef, StoredTreeNode, TreeNode } from '../../src/audit-log/merkle.js';
 import type { Clock } from '../../src/shared/clock.js';
 import type { Snapshottable } from './memory-transaction.js';
 
@@ -6,11 +7,35 @@ import type { Snapshottable } from './memory-transaction.js';
 export class MemoryAuditRepository implements AuditRepository, Snapshottable {
   entries: AuditEntry[] = [];
   checkpoints: CheckpointRecord[] = [];
+  /** The Merkle tree's nodes (audit_tree), by "level:index". */
+  tree = new Map<string, StoredTreeNode>();
   snapshot(): unknown {
-    return structuredClone(this.entries);
+    return { entries: structuredClone(this.entries), tree: new Map(this.tree) };
   }
   restore(state: unknown): void {
-    this.entries = state as AuditEntry[];
+    const s = state as { entries: AuditEntry[]; tree: Map<string, StoredTreeNode> };
+    this.entries = s.entries;
+    this.tree = s.tree;
+  }
+  async treeNodes(refs: NodeRef[]): Promise<Map<string, StoredTreeNode>> {
+    const out = new Map<string, StoredTreeNode>();
+    for (const r of refs) {
+      const n = this.tree.get(`${r.level}:${r.index}`);
+      if (n) out.set(`${r.level}:${r.index}`, n);
+    }
+    return out;
+  }
+  async insertTreeNodes(_tx: unknown, nodes: (TreeNode & { salt?: string | null })[]): Promise<void> {
+    for (const n of nodes) this.tree.set(`${n.level}:${n.index}`, { level: n.level, index: n.index, hash: n.hash, salt: n.salt ?? null });
+  }
+  async storedEntries(): Promise<never[]> {
+    throw new Error('not modelled in memory: the tree is kept as entries are appended');
+  }
+  async entry(seq: number): Promise<AuditEntry | undefined> {
+    return this.entries.find((e) => e.seq === seq);
+  }
+  async latestSeqOf(action: string, subject: string): Promise<number | undefined> {
+    return this.entries.filter((e) => e.action === action && e.subject === subject).at(-1)?.seq;
   }
   async lockChain(): Promise<void> {}
   async head(): Promise<{ seq: number; hash: string } | undefined> {
