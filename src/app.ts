@@ -120,7 +120,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, tree: s.auditTree, logger: s.logger }));
   app.use(reportsRoutes({ retentionReport: s.retentionReport, complianceOverview: s.complianceOverview }));
   app.use(sourceRoutes({ admin: s.sources.admin }));
-  app.use(subjectRequestRoutes({ requests: s.subjectRequests.requests, packages: s.subjectRequests.packages, logger: s.logger }));
+  app.use(subjectRequestRoutes({ requests: s.subjectRequests.requests, packages: s.subjectRequests.packages, receiptPackages: s.subjectRequests.receiptPackages, logger: s.logger }));
 
   app.use((req, res) => {
     sendProblem(res, { type: problemType('not-found'), title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}`, request_id: req.requestId });

@@ -327,6 +327,15 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       '/v1/subject-requests/{id}/package': {
         get: op({ summary: 'The register extract (ZIP)', security: bearer, requestParams: { path: caseIdParams }, responses: { 200: { description: 'ZIP', content: { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } } } }, extraProblems: [404, 409, 410] }),
       },
+      '/v1/subject-requests/{id}/receipts': {
+        get: op({
+          summary: 'Deletion receipts of an erasure or objection case (ZIP: kvitton/<call>.tlog-proof and kvitton.html)',
+          security: bearer,
+          requestParams: { path: caseIdParams },
+          responses: { 200: { description: 'ZIP', content: { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } } } },
+          extraProblems: [404, 409],
+        }),
+      },
       '/v1/subject-requests/{id}/extend': {
         post: op({ summary: 'Extend an open case by up to two months (art. 12(3))', security: bearer, requestParams: { path: caseIdParams }, requestBody: jsonBody(extendBody), responses: { 200: json(caseView) }, extraProblems: [404, 409] }),
       },

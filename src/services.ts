@@ -105,6 +105,7 @@ export function createServices(infra: Infrastructure) {
   const subjectRequests = createSubjectRequestServices({
     repo: createSubjectRequestRepository(db), recordings, holds: holds.forRequests, optOutRecords: optOutRows, transaction, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
     policy: { controller: config.controller, retentionDays: config.retentionDays },
+    receipts: { deletionOf: receipts.deletionOf, ingestOf: receipts.ingestOf, origin: treeHeads.origin, verifierKey: treeHeads.verifierKey },
   });
   const playback = createPlayback({ recordings, transaction, store, audit, clock, logger, optOuts, restricted: subjectRequests.requests.isRestricted });
 

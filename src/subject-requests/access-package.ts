@@ -12,6 +12,7 @@ import { createSha256Worker, type Sha256Worker } from './sha256-worker.js';
 import type { CaseRecordings } from './ports.js';
 import type { SubjectRequests } from './subject-requests.js';
 import { summaryHtml, summaryJson, type ExtractPolicy, type PackageCall } from './summary.js';
+import { receiptFiles, receiptsHtml, type CallReceipt, type ReceiptSource } from './receipts-package.js';
 
 const EXTENSIONS: Record<string, string> = {
   'audio/mpeg': 'mp3',
@@ -95,6 +96,8 @@ export function createAccessPackages(deps: {
   logger: Logger;
   /** The controller and the retention period the extract states. */
   policy: ExtractPolicy;
+  /** Receipts of each listed call's `recording.ingested` entry (kvitton/); none when absent. */
+  receipts?: ReceiptSource;
 }) {
   const { requests, recordings: recordingRows, store, audit, transaction, clock, logger, policy } = deps;
 
@@ -117,6 +120,15 @@ export function createAccessPackages(deps: {
         return { ...x, file };
       });
 
+      // Made before the ZIP starts: a receipt that cannot be made yet (no signed head covers it) refuses the extract.
+      const receipts: CallReceipt[] = [];
+      if (deps.receipts) {
+        for (const x of receiptFiles(d.calls)) {
+          const receipt = await deps.receipts.ingestOf(x.recordingId);
+          if (receipt) receipts.push({ callId: x.callId, recordingId: x.recordingId, file: x.file, receipt });
+        }
+      }
+
       const hasher = createSha256Worker();
       const zip = new ZipFile();
       const out = zip.outputStream as unknown as Readable;
@@ -129,6 +141,10 @@ export function createAccessPackages(deps: {
       };
       addBuffer('sammanstallning.html', summaryHtml(d, calls, now, policy));
       addBuffer('uppgifter.json', summaryJson(d, calls, now, policy));
+      if (deps.receipts) {
+        addBuffer('kvitton.html', receiptsHtml(receipts, 'ingested', deps.receipts, now));
+        for (const r of receipts) addBuffer(r.file, r.receipt.tlogProof);
+      }
 
       const audio = calls.filter((x) => x.file);
       let audioBytes = 0;
@@ -159,7 +175,7 @@ export function createAccessPackages(deps: {
       zip.end();
       zip.on('error', fail);
 
-      const files = 3 + audio.length;
+      const files = 3 + audio.length + (deps.receipts ? 1 + receipts.length : 0);
       const packaged = out.pipe(
         auditedEnd(hasher, async (sha256, bytes) => {
           await transaction((trx) =>

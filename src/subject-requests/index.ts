@@ -9,6 +9,7 @@ import type { ObjectStore } from '../storage/index.js';
 import { createAccessPackages } from './access-package.js';
 import type { RequestHolds } from '../retention/index.js';
 import type { CaseOptOuts, CaseRecordings, SubjectRequestRepository } from './ports.js';
+import { createReceiptPackages, type ReceiptSource } from './receipts-package.js';
 import { registerOverdueRequestsGauge, type MetricsRegistry } from './subject-request-metrics.js';
 import { createSubjectRequests, type OptOutRegistration } from './subject-requests.js';
 import type { ExtractPolicy } from './summary.js';
@@ -19,6 +20,7 @@ export {
 } from './subject-requests.js';
 export { openBody, extendBody, restrictBody, confirmBody, parseCaseInput } from './subject-request-input.js';
 export { createAccessPackages, type AccessPackages, type AccessPackage, type PackageProgress } from './access-package.js';
+export { createReceiptPackages, receiptsHtml, type ReceiptPackages, type ReceiptSource, type CallReceipt } from './receipts-package.js';
 export { DELETED_ON_REQUEST, KINDS as SUBJECT_REQUEST_KINDS, holdReasonFor, isRequestHoldReason, type SubjectRequest, type SubjectRequestKind } from './subject-request.js';
 export * from './due-date.js';
 export type { Controller, ExtractPolicy } from './summary.js';
@@ -43,11 +45,14 @@ export function createSubjectRequestServices(deps: {
   preserve: boolean;
   /** The controller and the retention period the register extract states. */
   policy: ExtractPolicy;
+  /** The audit log's receipts (transparency log), for the extract and erasure cases. */
+  receipts?: ReceiptSource;
 }) {
   const requests = createSubjectRequests(deps);
   const packages = createAccessPackages({ ...deps, requests });
+  const receiptPackages = deps.receipts ? createReceiptPackages({ requests, receipts: deps.receipts, clock: deps.clock }) : undefined;
   registerOverdueRequestsGauge(deps.metrics, requests);
-  return { requests, packages };
+  return { requests, packages, receiptPackages };
 }
 
 /** Informational for /readyz: an overdue request is a matter for the registrar, not a reason to stop serving. */

@@ -3,9 +3,11 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../shared/principal.js';
+import { NotFound } from '../shared/errors.js';
 import { parseInput } from '../http/validate.js';
 import { errorFacts, type Logger } from '../shared/logger.js';
 import type { AccessPackages } from './access-package.js';
+import type { ReceiptPackages } from './receipts-package.js';
 import { confirmBody, extendBody, openBody, parseCaseInput, restrictBody } from './subject-request-input.js';
 import { KINDS } from './subject-request.js';
 import type { CaseDetails, CaseView, ErasureResult, ObjectionResult, RestrictionResult, SubjectRequests } from './subject-requests.js';
@@ -110,7 +112,7 @@ const idOf = (req: Request) => parseInput(caseIdParams, { id: req.params.id }).i
  * Data-subject requests, for administrators (registrar, data-protection officer). Nothing returned
  * carries the number or the caller key.
  */
-export function subjectRequestRoutes(deps: { requests: SubjectRequests; packages: AccessPackages; logger: Logger }): Router {
+export function subjectRequestRoutes(deps: { requests: SubjectRequests; packages: AccessPackages; receiptPackages?: ReceiptPackages; logger: Logger }): Router {
   const router = Router();
   const admin = requireRole('admin');
   const noStore = { 'Cache-Control': 'no-store' };
@@ -137,6 +139,19 @@ export function subjectRequestRoutes(deps: { requests: SubjectRequests; packages
     } catch (err) {
       // Headers are gone: the client sees a cut-off download, which a ZIP reader refuses.
       deps.logger.error('a register extract failed while streaming', { requestId: req.requestId, err: errorFacts(err) });
+      res.destroy();
+    }
+  });
+
+  // One deletion receipt per call an erasure or objection case deleted, and kvitton.html (docs/receipts.md).
+  router.get('/v1/subject-requests/:id/receipts', admin, async (req, res) => {
+    if (!deps.receiptPackages) throw new NotFound('not-found', 'receipts are not set up');
+    const pkg = await deps.receiptPackages.open(idOf(req));
+    res.status(200).set({ ...noStore, 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="${pkg.filename}"` });
+    try {
+      await pipeline(pkg.stream, res);
+    } catch (err) {
+      deps.logger.error('deletion receipts failed while streaming', { requestId: req.requestId, err: errorFacts(err) });
       res.destroy();
     }
   });

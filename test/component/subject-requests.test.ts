@@ -8,6 +8,7 @@ import { containsPhoneNumber } from '../../src/shared/phone-number-text.js';
 import { startTestApp, TEST_DATABASE, TEST_METRICS_TOKEN, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
 import { unzip } from '../helpers/zip.js';
+import { checkReceipt } from '../../scripts/receipt-check.js';
 
 // Caller A's number, written every way a registrar might type it; B is another caller.
 const A_FORMATS = ['+46705551234', '0046705551234', '070-555 12 34', '0705551234', '070 555 12 34', '070-5551234', '(070) 555 12 34', '+46 70 555 12 34', '46705551234'];
@@ -126,7 +127,18 @@ for (const dialect of [TEST_DATABASE]) {
       const entries = await audit('subject-request.package');
       expect(entries).to.have.length(1);
       expect(entries[0]!.subject).to.equal(`subject-request:${c.id}`);
-      expect(entries[0]!.details).to.include({ requestId: c.id, recordings: 2, files: 5, packageBytes: zip.length, packageSha256: sha256(zip) });
+      expect(entries[0]!.details).to.include({ requestId: c.id, recordings: 2, files: 8, packageBytes: zip.length, packageSha256: sha256(zip) });
+
+      // One receipt per listed call: its recording.ingested entry, checked offline against the log's key.
+      const pem = (await request(t.app).get('/v1/transparency/key')).body.publicKey as string;
+      const receipts = names.filter((n) => n.startsWith('kvitton/'));
+      expect(receipts.sort()).to.deep.equal([`kvitton/${a1.callId}.tlog-proof`, `kvitton/${a2.callId}.tlog-proof`].sort());
+      for (const [name, rec] of [[`kvitton/${a1.callId}.tlog-proof`, a1], [`kvitton/${a2.callId}.tlog-proof`, a2]] as const) {
+        const v = checkReceipt(files.get(name)!.toString('utf8'), pem);
+        expect(v, v.reason).to.include({ ok: true });
+        expect(v.projection).to.include({ action: 'recording.ingested', subject: `recording:${rec.id}` });
+      }
+      expect(files.get('kvitton.html')!.toString('utf8')).to.include(a1.id).and.include('inklusionsbevis');
     });
 
     it('cuts the download off when a stored object no longer matches its SHA-256, and audits no package', async () => {
@@ -168,7 +180,7 @@ for (const dialect of [TEST_DATABASE]) {
       const d = await getCase(c.id);
       expect(d).to.deep.include({ nothingHeld: true, calls: [], optOut: null });
       const files = await unzip(await download(c.id));
-      expect([...files.keys()]).to.deep.equal(['sammanstallning.html', 'uppgifter.json', 'SHA256SUMS']);
+      expect([...files.keys()]).to.deep.equal(['sammanstallning.html', 'uppgifter.json', 'kvitton.html', 'SHA256SUMS']);
       expect(files.get('sammanstallning.html')!.toString('utf8')).to.include('Inga samtal finns sparade');
       expect(JSON.parse(files.get('uppgifter.json')!.toString('utf8'))).to.deep.include({ nothingHeld: true, calls: [] });
       for (const line of files.get('SHA256SUMS')!.toString('utf8').trim().split('\n')) {
@@ -280,9 +292,23 @@ for (const dialect of [TEST_DATABASE]) {
       const report = await request(t.app).get('/v1/reports/retention').query({ from, to: t.clock.now().toISOString() }).set(auth());
       expect(report.body.recordings.find((r: { id: string }) => r.id === a1.id).outcome).to.equal('held-for-request');
 
+      const extract = await unzip(await download(c.id));
+      const pem = (await request(t.app).get('/v1/transparency/key')).body.publicKey as string;
+      expect(checkReceipt(extract.get(`kvitton/${a1.callId}.tlog-proof`)!.toString('utf8'), pem)).to.include({ ok: true });
+      await request(t.app).get(`/v1/transparency/deleted/${a1.id}`).expect(404);
+
       expect((await post(c.id, 'answer')).body.status).to.equal('answered');
+      expect((await post(c.id, 'close')).body.status).to.equal('closed');
       await t.services.retention.run();
       expect(await status(a1.id)).to.equal('deleted');
+      // The caller (or anyone) checks the deletion by the recording id the extract gave, without signing in.
+      t.clock.advance(DAY_MS);
+      const pub = await request(t.app).get(`/v1/transparency/deleted/${a1.id}`).expect(200);
+      const v = checkReceipt(pub.body.tlogProof, pem);
+      expect(v, v.reason).to.include({ ok: true });
+      expect(v.projection).to.include({ action: 'recording.deleted', subject: `recording:${a1.id}` });
+      // The closed case still names the recording it matched, without the caller key.
+      expect((await getCase(c.id)).calls.map((x: { recordingId: string }) => x.recordingId)).to.deep.equal([a1.id]);
     });
 
     it('lets an administrator place and release a hold of their own on a preserved call, and keeps the preservation', async () => {
@@ -338,6 +364,19 @@ for (const dialect of [TEST_DATABASE]) {
       const from = new Date(t.clock.now().getTime() - DAY_MS).toISOString();
       const report = await request(t.app).get('/v1/reports/retention').query({ from, to: new Date(t.clock.now().getTime() + DAY_MS).toISOString() }).set(auth());
       expect(report.body.totals['deleted-on-request']).to.equal(2);
+
+      // One deletion receipt per call the case deleted, with the explanation in Swedish.
+      const zip = await unzip((await request(t.app).get(`/v1/subject-requests/${c.id}/receipts`).set(auth()).buffer(true).parse(binary).expect(200)).body as Buffer);
+      expect([...zip.keys()].sort()).to.deep.equal(['kvitton.html', `kvitton/${a1.callId}.tlog-proof`, `kvitton/${a2.callId}.tlog-proof`].sort());
+      const pem = (await request(t.app).get('/v1/transparency/key')).body.publicKey as string;
+      for (const rec of [a1, a2]) {
+        const v = checkReceipt(zip.get(`kvitton/${rec.callId}.tlog-proof`)!.toString('utf8'), pem);
+        expect(v, v.reason).to.include({ ok: true });
+        expect(v.projection).to.include({ action: 'recording.deleted', subject: `recording:${rec.id}` });
+      }
+      expect(zip.get('kvitton.html')!.toString('utf8')).to.include('Så kontrollerar du ett kvitto');
+      const access = await open('access', B);
+      expect((await request(t.app).get(`/v1/subject-requests/${access.id}/receipts`).set(auth())).status).to.equal(409);
     });
 
     it('restricts: playback answers 410 and the call outlives its deadline until the case is closed', async () => {

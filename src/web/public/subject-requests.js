@@ -16,7 +16,7 @@ export const SUBJECT_TEXT = {
     statuses: { open: 'öppen', extended: 'förlängd', answered: 'besvarad', closed: 'avslutad' },
     states: { stored: 'sparad', held: 'gallringsstopp', deleted: 'raderad', discarded: 'aldrig sparad' },
     calls: 'Samtal', dateTime: 'Datum och tid', queue: 'Kö', duration: 'Längd', state: 'Läge', holdReason: 'Gallringsstopp', none: 'Inga samtal finns för numret.',
-    download: 'Ladda ner registerutdrag', restrict: 'Begränsa', erase: 'Radera', extend: 'Förläng', answer: 'Besvarad', close: 'Avsluta',
+    download: 'Ladda ner registerutdrag', receipts: 'Ladda ner kvitton på raderingen', restrict: 'Begränsa', erase: 'Radera', extend: 'Förläng', answer: 'Besvarad', close: 'Avsluta',
     reason: 'Skäl', until: 'Ny sista dag', back: 'Alla ärenden', optOut: 'Avböjer inspelning sedan',
     confirmErase: (n, kept) => `Radera ${n} samtal för den registrerade? Det går inte att ångra.${kept ? ` ${kept} samtal med gallringsstopp behålls.` : ''}`,
     confirmYes: (n) => `Ja, radera ${n} samtal`, cancel: 'Avbryt',
@@ -41,7 +41,7 @@ export const SUBJECT_TEXT = {
     statuses: { open: 'open', extended: 'extended', answered: 'answered', closed: 'closed' },
     states: { stored: 'stored', held: 'held', deleted: 'deleted', discarded: 'never stored' },
     calls: 'Calls', dateTime: 'Date and time', queue: 'Queue', duration: 'Duration', state: 'State', holdReason: 'Hold', none: 'No calls for this number.',
-    download: 'Download register extract', restrict: 'Restrict', erase: 'Erase', extend: 'Extend', answer: 'Answered', close: 'Close',
+    download: 'Download register extract', receipts: 'Download deletion receipts', restrict: 'Restrict', erase: 'Erase', extend: 'Extend', answer: 'Answered', close: 'Close',
     reason: 'Reason', until: 'New due date', back: 'All cases', optOut: 'Opted out of recording since',
     confirmErase: (n, kept) => `Erase ${calls(n)} of the data subject? This cannot be undone.${kept ? ` ${calls(kept, 'held ')} ${kept === 1 ? 'is' : 'are'} kept.` : ''}`,
     confirmYes: (n) => `Yes, erase ${calls(n)}`, cancel: 'Cancel',
@@ -172,6 +172,10 @@ async function caseView(main, ui, id, note) {
   const confirmBox = h('div', { id: 'subject-request-confirm' });
   if (c.kind === 'access' && c.status !== 'closed') {
     buttons.append(h('a', { class: 'button', id: 'download-package', href: `/v1/subject-requests/${id}/package`, download: `registerutdrag-${id}.zip` }, T.download));
+  }
+  // One receipt per call the case deleted (docs/receipts.md); also after the case is closed.
+  if ((c.kind === 'erasure' || c.kind === 'objection') && d.calls.some((x) => x.state === 'deleted' && x.deletedBy === id)) {
+    buttons.append(h('a', { class: 'button', id: 'download-receipts', href: `/v1/subject-requests/${id}/receipts`, download: `kvitton-${id}.zip` }, T.receipts));
   }
   if (active && c.kind === 'restriction') {
     buttons.append(h('button', { type: 'button', onclick: () => act('restrict', {}, (a) => h('p', { class: 'ok' }, T.restricted(a.held))) }, T.restrict));
