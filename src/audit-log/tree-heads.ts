@@ -63,6 +63,7 @@ export function createTreeHeads(deps: {
   const { tree, heads, store, clock, logger } = deps;
   const witnesses = deps.witnessKeys.map(parseVerifierKey);
   let lastOnDemand = Number.NEGATIVE_INFINITY;
+  let onDemand: Promise<unknown> | undefined;
 
   async function withCosignatures(h: StoredTreeHead): Promise<TreeHead> {
     const lines = await heads.cosignatures(h.size);
@@ -119,8 +120,14 @@ export function createTreeHeads(deps: {
      * not reach it. Heads are signed on demand at most once per interval; meanwhile TooManyRequests.
      */
     async covering(seq: number): Promise<TreeHead> {
-      const latest = await heads.latest();
+      let latest = await heads.latest();
       if (latest && latest.size >= seq) return withCosignatures(latest);
+      if (onDemand) {
+        // Another request is having one signed: it may cover this entry too.
+        await onDemand.catch(() => undefined);
+        latest = await heads.latest();
+        if (latest && latest.size >= seq) return withCosignatures(latest);
+      }
       const now = clock.now().getTime();
       if (now - lastOnDemand < deps.signIntervalMs) {
         throw new TooManyRequests('tree-head-pending', 'the entry is not covered by a signed tree head yet; try again shortly', {
@@ -128,7 +135,8 @@ export function createTreeHeads(deps: {
         });
       }
       lastOnDemand = now;
-      await sign();
+      onDemand = sign().finally(() => (onDemand = undefined));
+      await onDemand;
       const head = await heads.latest();
       if (!head || head.size < seq) throw new NotFound('not-found', `no audit entry ${seq}`);
       return withCosignatures(head);
