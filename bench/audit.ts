@@ -5,7 +5,10 @@
  *  1. floor: SHA-256 over the same canonical bytes with node:crypto alone (bytes prepared beforehand);
  *  2. verifyAuditLog over the entries in memory (canonicalisation + hashing + link checks);
  *  3. the service's full verification from the database (paged reads + checkpoint check);
- *  4. export of the whole log over HTTP on loopback as NDJSON (MB/s).
+ *  4. export of the whole log over HTTP on loopback as NDJSON (MB/s);
+ *  5. inclusion proofs (GET /v1/audit/proofs/inclusion's use case) at the full size, from the stored
+ *     Merkle tree on SQLite, then on PostgreSQL (BENCH_PG_URL, default the local server; a fresh
+ *     database holding the same tree): p50/p99 latency of one proof, target p99 < 5 ms.
  * Figures are printed as entries/s and as ratios against the floor measured in the same run.
  *
  * The heap is collected once before step 3, so that the service's verification starts from a heap like
@@ -18,7 +21,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -27,7 +30,11 @@ import { canonicalEntry, canonicalJson, GENESIS_HASH, hashEntry, verifyAuditLog,
 import { loadConfig, type ResolvedConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
 import { ManualClock } from '../src/shared/clock.js';
-import { createDatabase, migrateLatest } from '../src/shared/database.js';
+import { createDatabase, migrateLatest, type Database } from '../src/shared/database.js';
+import { leafOfEntry } from '../src/audit-log/append.js';
+import { appendToTree, type TreeNode } from '../src/audit-log/merkle.js';
+import { createAuditRepository, createAuditTree } from '../src/audit-log/index.js';
+import pg from 'pg';
 import { createLogger } from '../src/shared/logger.js';
 import { createFsObjectStore } from '../src/storage/index.js';
 
@@ -58,6 +65,34 @@ function* makeLog(n: number): Generator<AuditEntry> {
     prevHash = e.hash;
     yield e;
   }
+}
+
+const treeRows: { level: number; idx: number; hash: string; salt: string | null }[] = [];
+
+async function loadTree(db: Database, rows: typeof treeRows): Promise<void> {
+  for (let i = 0; i < rows.length; i += 20_000) {
+    await db.transaction(async (trx) => {
+      for (let k = i; k < Math.min(i + 20_000, rows.length); k += 200) await trx('audit_tree').insert(rows.slice(k, Math.min(k + 200, i + 20_000)));
+    });
+  }
+}
+
+/** One proof at a time, for random entries of the whole tree: p50 and p99 of the use case's time. */
+async function proofLatency(label: string, db: Database): Promise<void> {
+  const tree = createAuditTree({ entries: createAuditRepository(db) });
+  const size = await tree.size();
+  const times: number[] = [];
+  for (let i = 0; i < 2200; i++) {
+    const seq = 1 + Math.floor(Math.random() * size);
+    const t0 = process.hrtime.bigint();
+    const p = await tree.inclusion(seq);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (p.size !== size) throw new Error(`proof of size ${p.size}, expected ${size}`);
+    if (i >= 200) times.push(ms); // the first 200 warm the caches and the JIT
+  }
+  times.sort((a, b) => a - b);
+  const q = (f: number) => times[Math.min(times.length - 1, Math.floor(f * times.length))]!;
+  out(`  inclusion proof (${label}, tree of ${size.toLocaleString('en')}): p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, max ${q(1).toFixed(2)} ms over ${times.length} proofs  (target p99 < 5 ms; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`);
 }
 
 async function main(): Promise<void> {
@@ -91,14 +126,22 @@ async function main(): Promise<void> {
     // 3. The service's verification from the database, with a signed checkpoint at the head. Rows are
     //    written as append.ts writes them: details as canonical JSON text.
     t0 = process.hrtime.bigint();
+    // The Merkle tree as append.ts stores it: every leaf (with its salt) and every perfect subtree.
+    let peaks: TreeNode[] = [];
     for (let i = 0; i < entries.length; i += 50_000) {
+      const slice = entries.slice(i, i + 50_000);
+      const leaves = slice.map((e) => leafOfEntry(canonicalEntry(e), e));
+      const r = appendToTree(peaks, i, leaves.map((l) => l.hash));
+      peaks = r.peaks;
+      treeRows.push(...r.nodes.map((n) => ({ level: n.level, idx: n.index, hash: n.hash.toString('hex'), salt: n.level === 0 ? leaves[n.index - i]!.salt : null })));
       await db.transaction(async (trx) => {
-        const rows = entries.slice(i, i + 50_000).map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, details: canonicalJson(e.details), prev_hash: e.prevHash, hash: e.hash }));
+        const rows = slice.map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, details: canonicalJson(e.details), prev_hash: e.prevHash, hash: e.hash }));
         await trx.batchInsert('audit_entries', rows, 100);
       });
     }
     entries.length = 0;
-    out(`  loaded SQLite in ${secs(t0).toFixed(1)} s`);
+    await loadTree(db, treeRows);
+    out(`  loaded SQLite (entries and ${treeRows.length.toLocaleString('en')} tree nodes) in ${secs(t0).toFixed(1)} s`);
     const config = {
       port: 0, host: '127.0.0.1', dataDir: dir, databaseUrl: `sqlite:${path.join(dir, 'gallra.sqlite')}`, storageDriver: 'fs', webhookSecrets: ['whsec_' + Buffer.from('bench-bench-bench-bench-bench-32').toString('base64')],
       webhookToleranceMs: 300_000, callerKeySecret: 'b'.repeat(64), auditSigningKey: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -130,6 +173,33 @@ async function main(): Promise<void> {
     server.close();
     out(`  export (NDJSON over HTTP): ${lines.toLocaleString('en')} lines, ${(got / 1e6).toFixed(0)} MB in ${exS.toFixed(2)} s → ${(got / 1e6 / exS).toFixed(1)} MB/s, ${rate(lines, exS)}`);
     out(`  targets: verify 1 000 000 in < 10 s and ≥ 0.5 × floor`);
+
+    // 5. Inclusion proofs at the full size, SQLite then PostgreSQL.
+    await proofLatency('SQLite', db);
+    const pgUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const name = `gallra_bench_audit_${process.pid}`;
+    const admin = new pg.Client({ connectionString: pgUrl });
+    try {
+      await admin.connect();
+    } catch (err) {
+      out(`  PostgreSQL: not reachable at ${pgUrl} (${(err as Error).message}); skipped`);
+      return;
+    }
+    await admin.query(`create database ${name}`);
+    const pgDb = createDatabase(pgUrl.replace(/\/[^/]*$/, `/${name}`));
+    try {
+      await migrateLatest(pgDb);
+      t0 = process.hrtime.bigint();
+      // Proofs read the tree and the head's seq only: the tree is loaded whole, the entries by their head.
+      await pgDb('audit_entries').insert({ seq: N, at: '2026-06-01T00:00:00.000Z', actor: 'system:bench', action: 'bench.head', subject: null, details: '{}', prev_hash: GENESIS_HASH, hash: GENESIS_HASH });
+      await loadTree(pgDb, treeRows);
+      out(`  loaded PostgreSQL (${treeRows.length.toLocaleString('en')} tree nodes) in ${secs(t0).toFixed(1)} s`);
+      await proofLatency('PostgreSQL', pgDb);
+    } finally {
+      await pgDb.destroy();
+      await admin.query(`drop database if exists ${name}`);
+      await admin.end();
+    }
   } finally {
     await db.destroy();
     rmSync(dir, { recursive: true, force: true });

@@ -61,11 +61,20 @@ export async function treeNodes(db: Database | Transaction, refs: NodeRef[]): Pr
   const out = new Map<string, StoredTreeNode>();
   for (let i = 0; i < refs.length; i += 200) {
     const part = refs.slice(i, i + 200);
-    const rows: { level: number | string; idx: number | string; hash: string; salt: string | null }[] = await db('audit_tree')
-      .select('level', 'idx', 'hash', 'salt')
-      .where((w) => {
-        for (const r of part) w.orWhere((x) => x.where('level', r.level).andWhere('idx', r.index));
-      });
+    // PostgreSQL: one join against the pairs as arrays, planned in microseconds; the OR of 40
+    // lookups cost it more to plan than to run. SQLite answers the OR from the index directly.
+    const rows: { level: number | string; idx: number | string; hash: string; salt: string | null }[] = isPostgres(db)
+      ? (
+          await db.raw(
+            'select t.level, t.idx, t.hash, t.salt from audit_tree t join unnest(?::smallint[], ?::bigint[]) as k(level, idx) on t.level = k.level and t.idx = k.idx',
+            [part.map((r) => r.level), part.map((r) => r.index)],
+          )
+        ).rows
+      : await db('audit_tree')
+          .select('level', 'idx', 'hash', 'salt')
+          .where((w) => {
+            for (const r of part) w.orWhere((x) => x.where('level', r.level).andWhere('idx', r.index));
+          });
     for (const r of rows) {
       const level = toNumber(r.level);
       const index = toNumber(r.idx);
