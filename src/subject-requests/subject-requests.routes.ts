@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
-import { Router, type Request } from 'express';
+import type { Readable } from 'node:stream';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../http/auth.js';
 import { actorOf } from '../shared/principal.js';
@@ -131,29 +132,25 @@ export function subjectRequestRoutes(deps: { requests: SubjectRequests; packages
     res.set(noStore).json(await deps.requests.get(idOf(req)));
   });
 
-  router.get('/v1/subject-requests/:id/package', admin, async (req, res) => {
-    const pkg = await deps.packages.open(idOf(req), actor(req));
+  /** Streams a ZIP; once headers are out a failure cuts the download off, which a ZIP reader refuses. */
+  async function sendZip(req: Request, res: Response, pkg: { filename: string; stream: Readable }, what: string): Promise<void> {
     res.status(200).set({ ...noStore, 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="${pkg.filename}"` });
     try {
       await pipeline(pkg.stream, res);
     } catch (err) {
-      // Headers are gone: the client sees a cut-off download, which a ZIP reader refuses.
-      deps.logger.error('a register extract failed while streaming', { requestId: req.requestId, err: errorFacts(err) });
+      deps.logger.error(`${what} failed while streaming`, { requestId: req.requestId, err: errorFacts(err) });
       res.destroy();
     }
+  }
+
+  router.get('/v1/subject-requests/:id/package', admin, async (req, res) => {
+    await sendZip(req, res, await deps.packages.open(idOf(req), actor(req)), 'a register extract');
   });
 
   // One deletion receipt per call an erasure or objection case deleted, and kvitton.html (docs/receipts.md).
   router.get('/v1/subject-requests/:id/receipts', admin, async (req, res) => {
     if (!deps.receiptPackages) throw new NotFound('not-found', 'receipts are not set up');
-    const pkg = await deps.receiptPackages.open(idOf(req));
-    res.status(200).set({ ...noStore, 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="${pkg.filename}"` });
-    try {
-      await pipeline(pkg.stream, res);
-    } catch (err) {
-      deps.logger.error('deletion receipts failed while streaming', { requestId: req.requestId, err: errorFacts(err) });
-      res.destroy();
-    }
+    await sendZip(req, res, await deps.receiptPackages.open(idOf(req)), 'deletion receipts');
   });
 
   const action = (path: string, run: (req: Request, id: string) => Promise<unknown>) =>
