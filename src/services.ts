@@ -72,7 +72,7 @@ export function createServices(infra: Infrastructure) {
   const auditTree = createAuditTree({ entries: auditEntries });
   const transparency = config.transparency ?? TRANSPARENCY_DEFAULTS;
   const treeHeads = createTreeHeads({
-    tree: auditTree, heads: createTreeHeadRepository(db), store, clock, logger, signer: auditCheckpoints.signer, origin: transparency.origin, signIntervalMs: transparency.signIntervalMs, witnessKeys: transparency.witnessKeys,
+    tree: auditTree, heads: createTreeHeadRepository(db), store, transaction, audit, clock, logger, signer: auditCheckpoints.signer, origin: transparency.origin, signIntervalMs: transparency.signIntervalMs, witnessKeys: transparency.witnessKeys,
   });
   const receipts = createReceipts({ tree: auditTree, heads: treeHeads, entries: auditEntries });
   const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });

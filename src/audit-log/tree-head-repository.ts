@@ -1,5 +1,5 @@
 import type { Database } from '../shared/database.js';
-import { isUniqueViolation, toNumber } from '../shared/database.js';
+import { isUniqueViolation, toNumber, trxOf } from '../shared/database.js';
 import type { StoredTreeHead, TreeHeadStore } from './tree-heads.js';
 
 interface HeadRow {
@@ -36,8 +36,8 @@ export function createTreeHeadRepository(db: Database): TreeHeadStore {
       const rows: { line: string }[] = await db('audit_cosignatures').where({ size }).orderBy('key_id').select('line');
       return rows.map((r) => r.line);
     },
-    async addCosignature(c) {
-      await db('audit_cosignatures').insert({ size: c.size, key_id: c.keyId, name: c.name, line: c.line, at: c.at }).onConflict(['size', 'key_id']).merge();
+    async addCosignature(tx, c) {
+      await trxOf(tx)('audit_cosignatures').insert({ size: c.size, key_id: c.keyId, name: c.name, line: c.line, at: c.at }).onConflict(['size', 'key_id']).merge();
     },
   };
 }

@@ -1,4 +1,6 @@
 import type { Clock } from '../shared/clock.js';
+import type { Transact, Tx } from '../shared/transaction.js';
+import type { AuditLog } from './append.js';
 import { Conflict, Forbidden, NotFound, TooManyRequests } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -32,7 +34,7 @@ export interface TreeHeadStore {
   /** False when a head of that size is stored already. */
   insert(h: StoredTreeHead): Promise<boolean>;
   cosignatures(size: number): Promise<string[]>;
-  addCosignature(c: { size: number; keyId: string; name: string; line: string; at: string }): Promise<void>;
+  addCosignature(tx: Tx, c: { size: number; keyId: string; name: string; line: string; at: string }): Promise<void>;
 }
 
 export interface TreeHead {
@@ -51,6 +53,9 @@ export function createTreeHeads(deps: {
   tree: AuditTree;
   heads: TreeHeadStore;
   store: ObjectStore;
+  transaction: Transact;
+  /** A witness's accepted cosignature is a change: audited with it. */
+  audit: AuditLog;
   clock: Clock;
   logger: Logger;
   signer: () => Signer;
@@ -157,7 +162,11 @@ export function createTreeHeads(deps: {
       for (const line of note.signatures) {
         const w = witnesses.find((k) => k.name === line.name && k.type === KEY_TYPES.cosignatureV1 && k.keyId.equals(line.keyId));
         if (!w || cosignatureValid(line, note.body, w.name, w.raw) === undefined) continue;
-        await heads.addCosignature({ size: body.size, keyId: w.keyId.toString('hex'), name: w.name, line: line.line, at: clock.now().toISOString() });
+        const keyId = w.keyId.toString('hex');
+        await deps.transaction(async (tx) => {
+          await heads.addCosignature(tx, { size: body.size, keyId, name: w.name, line: line.line, at: clock.now().toISOString() });
+          await deps.audit.append(tx, { actor: `witness:${keyId}`, action: 'audit.cosignature-accepted', subject: null, details: { size: body.size, witness: w.name, keyId } });
+        });
         accepted.push(w.name);
       }
       if (!accepted.length) throw new Forbidden('invalid-cosignature', 'no valid cosignature by a registered witness key');

@@ -84,6 +84,8 @@ describe('the transparency log: signed tree heads, public deletion receipts, wit
     await request(t.app).post('/v1/transparency/cosignatures').type('text/plain').send(cosigned(witnessKey('stranger.example/w'))).expect(403);
     const ok = await request(t.app).post('/v1/transparency/cosignatures').type('text/plain').send(cosigned(witness)).expect(201);
     expect(ok.body).to.deep.equal({ size: head.size, accepted: [witness.name] });
+    const entry = await t.db('audit_entries').where({ action: 'audit.cosignature-accepted' }).first();
+    expect(JSON.parse(entry.details)).to.include({ size: head.size, witness: witness.name });
     const cp = (await request(t.app).get('/v1/transparency/checkpoint').expect(200)).text;
     expect(cp.startsWith(head.note)).to.equal(true);
     expect(cp.split('\n').filter((l) => l.startsWith('\u2014'))).to.have.length(2);
