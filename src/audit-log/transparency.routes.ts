@@ -1,5 +1,5 @@
 import express, { Router, type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { parseInput } from '../http/validate.js';
 import { NotFound, TooManyRequests } from '../shared/errors.js';
@@ -30,13 +30,20 @@ export const transparencyKey = z
  */
 export function transparencyRoutes(deps: { heads: TreeHeads; receipts: Receipts; tree: AuditTree; publicKeyPem: () => string; requestsPerMinute: number }): Router {
   const router = Router();
-  const limited = rateLimit({
-    windowMs: 60_000,
-    limit: deps.requestsPerMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) => next(new TooManyRequests('too-many-requests', 'Too many requests to the transparency log; wait a minute')),
-  });
+  // The same limiter library as the failed-credential limiter: counts per client address, in memory
+  // (these routes write nothing, so a flood costs no database write either).
+  const perAddress = new RateLimiterMemory({ points: deps.requestsPerMinute, duration: 60, keyPrefix: 'transparency' });
+  const limited: RequestHandler = (req, _res, next) => {
+    perAddress.consume(req.ip ?? 'unknown').then(
+      () => next(),
+      (e: unknown) =>
+        next(
+          e instanceof RateLimiterRes
+            ? new TooManyRequests('too-many-requests', 'Too many requests to the transparency log; wait a minute', { retryAfterSeconds: Math.max(1, Math.ceil(e.msBeforeNext / 1000)) })
+            : e,
+        ),
+    );
+  };
   const open: RequestHandler = (_req, res, next) => {
     res.set({ 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Cache-Control': 'no-cache' });
     next();

@@ -95,5 +95,6 @@ describe('the transparency log: signed tree heads, public deletion receipts, wit
     for (let i = 0; i < 30; i++) await request(t.app).get('/v1/transparency/key').expect(200);
     const res = await request(t.app).get('/v1/transparency/key').expect(429);
     expect(res.body.type).to.match(/too-many-requests$/);
+    expect(Number(res.headers['retry-after'])).to.be.within(1, 60);
   });
 });
