@@ -23,6 +23,7 @@ const ADAPTERS = [
   '-metrics\\.ts$',
   '^src/storage/(s3-object-store|s3-versions|s3-source-bucket|fs-object-store|create-store|lifecycle)\\.ts$',
   '^src/staff-sign-in/openid-client-provider\\.ts$',
+  '^src/encryption/pg-key-store\\.ts$',
   '^src/shared/database\\.ts$',
 ];
 const DOMAIN = { path: '^src/[^/]+/', pathNot: [HTTP, ...ADAPTERS] };

@@ -8,6 +8,7 @@ import { judgeRegion, parseRegionExceptions, RegionRefused, type RegionException
 // The file's schema alone (a leaf module): the sources capability's index loads use cases that need config.
 import { loadSourcesFile, SourcesConfigError, type SourceConfig } from './sources/source-config.js';
 import { transparencyConfig } from './audit-log/transparency-config.js';
+import { parseEncryptionConfig, type EncryptionConfig } from './encryption/encryption-config.js';
 
 /**
  * The only reader of process.env. Parses once, fails fast naming the variable, returns a frozen object.
@@ -344,13 +345,19 @@ const coreConfig = z
 /**
  * The whole configuration. A capability with keys of its own keeps them in its `*-config.ts` in the
  * same form, `z.object({ KEY: … }).transform((e) => ({ capability: { … } }))`, joined here:
- * `coreConfig.and(encryptionConfig).and(…)`. Each reads its keys from the same environment; the
+ * `coreConfig.and(transparencyConfig)`. Each reads its keys from the same environment; the
  * transforms' results are merged into one object.
  */
 const configSchema = coreConfig.and(transparencyConfig);
 
 /** The configuration, as the schemas' transforms shape it. */
-export type Config = z.output<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & {
+  /**
+   * Encryption at rest: where the key store is, how long a deadline period is (src/encryption/encryption-config.ts).
+   * Read after the schema because its checks need DATA_DIR and the database's place.
+   */
+  encryption: EncryptionConfig;
+};
 export type S3Config = NonNullable<Config['s3']>;
 export type OidcConfig = NonNullable<Config['oidc']>;
 export type EdgeConfig = Config['edge'];
@@ -425,7 +432,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       `Invalid configuration:\n${besideData.map(([name, file]) => `  ${name}_FILE: ${file} is inside DATA_DIR (${dataDir}), where every backup of the data would carry it; keep secrets outside DATA_DIR`).join('\n')}`,
     );
   }
-  return Object.freeze(config);
+  const encryption = parseEncryptionConfig(given, { dataDir, databaseUrl: config.databaseUrl });
+  if (!encryption.config) throw new ConfigError(`Invalid configuration:\n${encryption.problems.map((p) => `  ${p}`).join('\n')}`);
+  return Object.freeze({ ...config, encryption: encryption.config });
 }
 
 /** The variables as given (strings), for the sources file's `…Env` references: they name a source's own secrets. */

@@ -17,6 +17,7 @@ import { createDatabase, migrateLatest } from './shared/database.js';
 import { createLogger, errorFacts } from './shared/logger.js';
 import { createStore, storeRoot } from './storage/index.js';
 import { createNotifyPlatform, createSourceAdapter, type ConfiguredSource } from './sources/index.js';
+import { createKeyStore } from './encryption/index.js';
 
 /** Composition root: config → logger → database → store → services → app (+ jobs). */
 async function main(): Promise<void> {
@@ -38,7 +39,9 @@ async function main(): Promise<void> {
   const sources: ConfiguredSource[] = (config.sources ?? []).map((source) =>
     source.adapter === 'notify' ? { config: source, platform: createNotifyPlatform(source) } : { config: source, adapter: createSourceAdapter(source) },
   );
-  const services = createServices({ config, db, store, logger, clock: systemClock, sources });
+  // Period keys live apart from the database and the store (KEY_STORE_DIR, by default ./keys beside ./data).
+  const keyStore = createKeyStore(config.encryption);
+  const services = createServices({ config, db, store, logger, clock: systemClock, sources, keyStore });
   // Before anything is stored or matched: an instance with other secrets would break the opt-out promise.
   try {
     await services.secretFingerprints.verify({ CALLER_KEY_SECRET: config.callerKeySecret, WEBHOOK_SECRETS: config.webhookSecrets });
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
       port,
       database: config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl : 'postgres',
       storage: config.storageDriver === 's3' ? `s3://${config.s3!.bucket}` : storeRoot(config),
+      keyStore: config.encryption!.keyStore.kind === 'dir' ? config.encryption!.keyStore.dir : 'postgres (KEY_STORE_URL)',
       next: [
         'create an access token: npm run token -- create --role admin --name "Your name"',
         `send a test recording:   npm run send-recording -- --url http://localhost:${port} test/fixtures/call-pcm16-8k.wav`,
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
       await masking;
       await sourceJobs.stop();
       await db.destroy();
+      await keyStore.close();
       logger.info('stopped');
       process.exit(0);
     })();

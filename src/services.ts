@@ -13,7 +13,7 @@ import { createIngest, createPlayback, createRecordingDeleter, createRecordingRe
 import { createComplianceOverview, createRetentionReport, type ReportFacts } from './reports/index.js';
 import {
   createCronSchedule, createDeletionHorizon, createHoldReportFacts, createHoldRepository, createHoldStoredText, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
-  createRetentionMetrics, createRunLeases,
+  createRetentionMetrics, createRunLeases, RETENTION_ACTOR,
 } from './retention/index.js';
 import { createSecretFingerprintRepository, createSecretFingerprints } from './secrets/index.js';
 import { createCallerKeys } from './shared/caller-key.js';
@@ -23,6 +23,8 @@ import { createHeartbeatRepository } from './shared/heartbeat-repository.js';
 import type { Logger } from './shared/logger.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import type { ObjectStore } from './storage/index.js';
+import { createDataKeyRepository, createEncryption, type KeyStore } from './encryption/index.js';
+import { RECORDINGS_PREFIX } from './recordings/index.js';
 import { createSessions, createSessionsRepository } from './web/index.js';
 import {
   createItemIds, createNotifySource, createSourceAdmin, createSourceItemRepository, createSourceMetrics, createSourceNotificationRepository, createSourcePoller, sourcesReadinessCheck, type ConfiguredSource, type NotifySource, type SourcePoller,
@@ -44,11 +46,17 @@ export interface Infrastructure {
   clock: Clock;
   /** The configured sources with their adapters (main.ts builds them from SOURCES_FILE); none by default. */
   sources?: ConfiguredSource[];
+  /**
+   * Where period and hold keys live (KEY_STORE_DIR or KEY_STORE_URL). With one, every recording is
+   * encrypted before it reaches the store; without (a benchmark's baseline), recordings are stored as sent.
+   */
+  keyStore?: KeyStore;
 }
 
 /** Wires the use cases to their ports, each after everything it needs. No I/O happens here. */
 export function createServices(infra: Infrastructure) {
-  const { config, db, store, logger, clock } = infra;
+  const { config, db, logger, clock } = infra;
+  const rawStore = infra.store;
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const callerKeys = createCallerKeys(config.callerKeySecret);
@@ -66,13 +74,13 @@ export function createServices(infra: Infrastructure) {
   // The audit log first: every change appends to it.
   const audit = createAuditLog({ clock, entries: auditEntries });
   const auditCheckpoints = createAuditCheckpoints({
-    entries: auditEntries, transaction, store, clock, logger, audit, signingKeyPem: config.auditSigningKey, keyListText: config.auditKeyList, objectRetentionMs: config.auditCheckpointRetentionMs,
+    entries: auditEntries, transaction, store: rawStore, clock, logger, audit, signingKeyPem: config.auditSigningKey, keyListText: config.auditKeyList, objectRetentionMs: config.auditCheckpointRetentionMs,
   });
   createAuditMetrics(metrics, () => auditCheckpoints.state());
   const auditTree = createAuditTree({ entries: auditEntries });
   const transparency = config.transparency ?? TRANSPARENCY_DEFAULTS;
   const treeHeads = createTreeHeads({
-    tree: auditTree, heads: createTreeHeadRepository(db), store, transaction, audit, clock, logger, signer: auditCheckpoints.signer, origin: transparency.origin, signIntervalMs: transparency.signIntervalMs, witnessKeys: transparency.witnessKeys,
+    tree: auditTree, heads: createTreeHeadRepository(db), store: rawStore, transaction, audit, clock, logger, signer: auditCheckpoints.signer, origin: transparency.origin, signIntervalMs: transparency.signIntervalMs, witnessKeys: transparency.witnessKeys,
   });
   const receipts = createReceipts({ tree: auditTree, heads: treeHeads, entries: auditEntries });
   const auditReader = createAuditReader({ entries: auditEntries, transaction, audit, checkpoints: auditCheckpoints });
@@ -80,6 +88,18 @@ export function createServices(infra: Infrastructure) {
   // Checked at start (main.ts, the CLIs that use the secrets): every instance holds the same secrets.
   const secretFingerprints = createSecretFingerprints({ fingerprints: createSecretFingerprintRepository(db), transaction, audit, clock });
   const recordRegionException = createRegionExceptionRecord({ transaction, audit });
+
+  // Encryption at rest wraps the store: every use case below reads and writes recordings through it.
+  // deleteEarly is bound late: the deletion path itself goes through the encrypting store.
+  let deleteEarly: (ids: string[], details: { keyPeriod: string }) => Promise<void> = async () => {};
+  const encryption = infra.keyStore
+    ? createEncryption({
+        dataKeys: createDataKeyRepository(db, () => clock.now()), inner: rawStore, keyStore: infra.keyStore, periodHours: config.encryption?.periodHours ?? 1, prefix: RECORDINGS_PREFIX, transaction, audit, clock, logger,
+        heldAmong: async (ids) => new Set((await holdRows.activeHoldIds(ids, clock.now())).keys()),
+        deleteEarly: (ids, details) => deleteEarly(ids, details),
+      })
+    : undefined;
+  const store = encryption?.store ?? rawStore;
 
   // The one deletion path, which leaves every held recording alone.
   const holds = createHolds({ holds: holdRows, recordings, transaction, audit, clock, logger });
@@ -92,6 +112,10 @@ export function createServices(infra: Infrastructure) {
     logger,
     heldAmong: async (ids, tx) => new Set((await holdRows.activeHoldIds(ids, clock.now(), tx)).keys()),
   });
+  deleteEarly = async (ids, details) => {
+    const rows = (await Promise.all(ids.map((id) => recordings.findById(id)))).filter((r) => r !== undefined);
+    if (rows.length) await deleteRecordings(rows, { reason: 'retention', actor: RETENTION_ACTOR, details });
+  };
   const optOuts = createOptOuts({
     optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db), retentionDays: config.retentionDays,
     sourceNames: () => (infra.sources ?? []).map((s) => s.config.name),
@@ -100,7 +124,9 @@ export function createServices(infra: Infrastructure) {
   // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
   const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
   const ingest = createIngest({
-    recordings, transaction, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy, deletionCutoff: retentionHorizon.cutoff,
+    recordings, transaction, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy,
+    deletionCutoff: encryption ? (now) => encryption.ingestCutoff(retentionHorizon.cutoff(now)) : retentionHorizon.cutoff,
+    sealStored: encryption?.seal,
   });
   const subjectRequests = createSubjectRequestServices({
     repo: createSubjectRequestRepository(db), recordings, holds: holds.forRequests, optOutRecords: optOutRows, transaction, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
@@ -116,6 +142,7 @@ export function createServices(infra: Infrastructure) {
     recordings, clock, logger, holds, deleteRecordings, horizon: retentionHorizon, sweepOrphans, overdue, metrics: retentionMetrics,
     expirePendingCallOptOuts: (actor, opts) => optOuts.calls.expirePending(actor, opts),
     storeAnswers: () => store.ping().then(() => true, () => false),
+    shredKeys: encryption?.shredKeys,
   });
   const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
   // The reports own no table: each capability's read model answers for its own.
@@ -189,7 +216,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditTree, treeHeads, receipts, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, store, rawStore, encryption, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditTree, treeHeads, receipts, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
   };
 }
 

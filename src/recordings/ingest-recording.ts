@@ -62,6 +62,11 @@ export interface IngestDeps {
    * stored past its deadline if the next run failed, so it is discarded like an expired one.
    */
   deletionCutoff?: (now: Date) => Date;
+  /**
+   * Runs inside the transaction that inserts a stored recording's row, after the insert: encryption at
+   * rest wraps the recording's data key there, so the key exists exactly when the row does.
+   */
+  sealStored?: (tx: Tx, r: { recordingId: string; storageKey: string; deadline: Date }) => Promise<void>;
 }
 
 const WEBHOOK_ACTOR = 'phone-system:webhook';
@@ -221,6 +226,7 @@ export function createIngest(deps: IngestDeps) {
         const reason = await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey, source: via.source }, tx);
         if (reason) return reason;
         await repo.insert(tx, recording);
+        await deps.sealStored?.(tx, { recordingId: id, storageKey: key, deadline });
         await audit.append(tx, {
           actor: via.actor,
           action: 'recording.ingested',

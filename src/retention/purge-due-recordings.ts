@@ -52,6 +52,8 @@ export interface RetentionRunReport {
    * outage in turn. Objects the store refuses one by one while it answers do not stop a run.
    */
   stoppedEarly?: string;
+  /** With encryption at rest: the keys this run destroyed, data keys re-wrapped for holds, keys that failed. */
+  keys?: { destroyed: string[]; rewrapped: number; failed: { key: string; error: string }[] };
 }
 
 /**
@@ -76,6 +78,11 @@ export function createRetention(deps: {
   storeAnswers: () => Promise<boolean>;
   /** Forgets the opt-outs of calls that never arrived within the retention period; returns their ids. */
   expirePendingCallOptOuts: (actor: string, opts: { dryRun?: boolean }) => Promise<string[]>;
+  /**
+   * Encryption at rest: destroys the period keys due at the horizon (and hold keys no longer needed).
+   * Runs even when the store is down: a destroyed key deletes every copy, the unreachable live one too.
+   */
+  shredKeys?: (opts: { actor: string; cutoff: Date }) => Promise<{ destroyed: string[]; rewrapped: number; failed: { key: string; error: string }[] }>;
 }) {
   const { recordings, clock, logger, holds, deleteRecordings, horizon, sweepOrphans } = deps;
 
@@ -204,6 +211,15 @@ export function createRetention(deps: {
             (id) => reasons.get(id) ?? 'retention',
             'finishing claimed deletions failed; the next run retries them',
           );
+        }
+      }
+
+      if (!dryRun && deps.shredKeys) {
+        try {
+          report.keys = await deps.shredKeys({ actor: RETENTION_ACTOR, cutoff });
+        } catch (err) {
+          logger.error('destroying due keys failed; the next run retries', { err: errorFacts(err) });
+          report.keys = { destroyed: [], rewrapped: 0, failed: [{ key: '*', error: errorSummary(err) }] };
         }
       }
 

@@ -64,7 +64,7 @@ describe('POST /v1/recordings (webhook ingest)', () => {
       const row = await t.db('recordings').where({ id: res.body.id }).first();
       expect(row).to.include({ call_id: meta.callId, status: 'stored', content_type: type, sha256: sha(audio), deadline });
       expect(row.storage_key).to.match(new RegExp(`^recordings/\\d{4}/\\d{2}/\\d{2}/\\d{9}-${res.body.id}$`));
-      const stored = await t.store.get(row.storage_key);
+      const stored = await t.services.store.get(row.storage_key); // decrypted: the service's view of what was stored
       const chunks: Buffer[] = [];
       for await (const c of stored.body) chunks.push(c as Buffer);
       expect(sha(Buffer.concat(chunks))).to.equal(sha(audio));

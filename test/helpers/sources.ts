@@ -39,7 +39,7 @@ export async function auditOf(t: TestApp) {
 
 /** The bytes of a stored object. */
 export async function storedBytes(t: TestApp, key: string): Promise<Buffer> {
-  const obj = await t.store.get(key);
+  const obj = await t.services.store.get(key);
   const chunks: Buffer[] = [];
   for await (const c of obj.body) chunks.push(c as Buffer);
   return Buffer.concat(chunks);

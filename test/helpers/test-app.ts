@@ -14,6 +14,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { isPostgres, migrateLatest, type Database } from '../../src/shared/database.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createFsObjectStore, type ObjectStore } from '../../src/storage/index.js';
+import { createDirKeyStore, type KeyStore } from '../../src/encryption/index.js';
 import { watchResponse } from './openapi-check.js';
 import { createTestDatabase, type DatabaseKind } from './test-database.js';
 
@@ -33,7 +34,11 @@ export interface TestApp {
   db: Database;
   /** The database kind the app runs on: the run's (GALLRA_TEST_DB), or that of a `db` passed in. */
   kind: DatabaseKind;
+  /** The store as the test gave it (or the temp filesystem store): what lies at rest, ciphertext for recordings. */
   store: ObjectStore;
+  /** The key store the app encrypts with (a temp directory of its own, outside `dir`), or none when the test turned encryption off. */
+  keyStore?: KeyStore;
+  keyStoreDir?: string;
   clock: ManualClock;
   config: ResolvedConfig;
   dir: string;
@@ -98,7 +103,11 @@ export function secretsEnv(config: ResolvedConfig): Record<string, string> {
  * is migrated but neither owned nor dropped.
  */
 export async function startTestApp(
-  opts: { store?: ObjectStore; clock?: ManualClock; config?: Partial<ResolvedConfig>; app?: AppOptions; db?: Database; sources?: Infrastructure['sources'] } = {},
+  opts: {
+    store?: ObjectStore; clock?: ManualClock; config?: Partial<ResolvedConfig>; app?: AppOptions; db?: Database; sources?: Infrastructure['sources'];
+    /** A key store to share (a second instance, a restore drill); false: no encryption. Default: a fresh temp directory. */
+    keyStore?: KeyStore | false;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gallra-test-'));
   const own = opts.db ? undefined : await createTestDatabase(dir);
@@ -111,7 +120,9 @@ export async function startTestApp(
   const sink = new PassThrough();
   sink.on('data', (c: Buffer) => (logText += c.toString('utf8')));
   const logger = createLogger({ level: 'debug', stream: sink });
-  const services = createServices({ config, db, store, logger, clock, sources: opts.sources });
+  const keyStoreDir = opts.keyStore === undefined ? mkdtempSync(path.join(tmpdir(), 'gallra-keys-')) : undefined;
+  const keyStore = opts.keyStore === false ? undefined : (opts.keyStore ?? createDirKeyStore(keyStoreDir!));
+  const services = createServices({ config, db, store, logger, clock, sources: opts.sources, keyStore });
   const inner = createApp(services, { readinessChecks: [overdueReadinessCheck(services.retention), auditChainReadinessCheck(services.auditCheckpoints.state)], ...opts.app });
   // Every response the tests see is checked against /openapi.json; what does not match fails close().
   const violations: string[] = [];
@@ -128,6 +139,8 @@ export async function startTestApp(
     db,
     kind: own?.kind ?? (isPostgres(db) ? 'postgres' : 'sqlite'),
     store,
+    keyStore,
+    keyStoreDir,
     clock,
     config,
     dir,
@@ -143,6 +156,7 @@ export async function startTestApp(
     async close() {
       await (own ? own.close() : db.destroy());
       rmSync(dir, { recursive: true, force: true });
+      if (keyStoreDir) rmSync(keyStoreDir, { recursive: true, force: true });
       if (violations.length) throw new Error(`responses that do not match /openapi.json:\n  ${violations.join('\n  ')}`);
     },
   };
