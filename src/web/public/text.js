@@ -149,6 +149,7 @@ export const CODE_TEXT = {
       'subject-request.closed': 'begäran avslutad', 'subject-request.erased': 'radering på begäran', 'subject-request.restricted': 'begränsning på begäran',
       'subject-request.package': 'registerutdrag hämtat',
       'secrets.registered': 'hemlighet registrerad', 'audit.signing-key-registered': 'signeringsnyckel registrerad', 'stored-numbers.masked': 'telefonnummer maskerade i sparade värden', 'storage.non-eea-region-allowed': 'lagring utanför EU/EES tillåten av undantag',
+      'key.destroyed': 'krypteringsnyckel förstörd', 'key.rewrapped-for-holds': 'spärrade inspelningars nycklar flyttade till spärrnyckel', 'storage.object-encrypted': 'lagrad inspelning krypterad',
     },
     reasons: {
       retention: 'gallringsdagen nådd', 'retention-expired': 'gallringsdagen redan passerad', manual: 'raderad för hand',
@@ -334,6 +335,7 @@ export const CODE_TEXT = {
       'subject-request.closed': 'request closed', 'subject-request.erased': 'erasure on request', 'subject-request.restricted': 'restriction on request',
       'subject-request.package': 'register extract fetched',
       'secrets.registered': 'secret registered', 'audit.signing-key-registered': 'signing key registered', 'stored-numbers.masked': 'phone numbers masked in stored values', 'storage.non-eea-region-allowed': 'storage outside the EU/EEA allowed by exception',
+      'key.destroyed': 'encryption key destroyed', 'key.rewrapped-for-holds': "held recordings' keys moved to a hold key", 'storage.object-encrypted': 'stored recording encrypted',
     },
     reasons: {
       retention: 'deadline reached', 'retention-expired': 'deadline already past', manual: 'deleted by hand',
