@@ -8,6 +8,7 @@ import '../src/shared/require-supported-node.js'; // first: refuse an unsupporte
 import { runRetentionOnce } from '../jobs/retention.js';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
+import { createKeyStore } from '../src/encryption/index.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { createLogger } from '../src/shared/logger.js';
@@ -27,10 +28,11 @@ async function main(): Promise<number> {
     throw err;
   }
   const db = createDatabase(config.databaseUrl);
+  const keyStore = createKeyStore(config.encryption!);
   try {
     await migrateLatest(db);
     const logger = createLogger({ level: config.logLevel, stream: process.stderr });
-    const services = createServices({ config, db, store: createStore(config), logger, clock: systemClock });
+    const services = createServices({ config, db, store: createStore(config), logger, clock: systemClock, keyStore });
     const r = await runRetentionOnce(services, { dryRun });
     if (!r.ran) {
       process.stderr.write('retention: another instance is running retention right now; nothing done\n');
@@ -46,6 +48,7 @@ async function main(): Promise<number> {
     return report.failed.length || report.overdue || report.stoppedEarly ? 1 : 0;
   } finally {
     await db.destroy();
+    await keyStore.close();
   }
 }
 

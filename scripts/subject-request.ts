@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { ConfigError, loadResolvedConfig, type ResolvedConfig } from '../src/config.js';
 import { SecretMismatch } from '../src/secrets/index.js';
 import { createServices } from '../src/services.js';
+import { createKeyStore } from '../src/encryption/index.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createDatabase, migrateLatest } from '../src/shared/database.js';
 import { DomainError } from '../src/shared/errors.js';
@@ -131,10 +132,11 @@ async function main(): Promise<number> {
     throw err;
   }
   const db = createDatabase(config.databaseUrl);
+  const keyStore = createKeyStore(config.encryption!);
   try {
     await migrateLatest(db);
     const logger = createLogger({ level: config.logLevel, stream: process.stderr });
-    const services = createServices({ config, db, store: createStore(config), logger, clock: systemClock });
+    const services = createServices({ config, db, store: createStore(config), logger, clock: systemClock, keyStore });
     // Numbers are turned into caller keys here: with another secret than the service's they would match nothing.
     await services.secretFingerprints.verify({ CALLER_KEY_SECRET: config.callerKeySecret }, 'system:subject-request');
     return await run(args, services);
@@ -151,6 +153,7 @@ async function main(): Promise<number> {
     throw err;
   } finally {
     await db.destroy();
+    await keyStore.close();
   }
 }
 

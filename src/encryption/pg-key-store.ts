@@ -10,11 +10,15 @@ import type { KeyStore } from './ports.js';
  */
 export function createPgKeyStore(url: string): KeyStore {
   const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+  // An idle connection the server closed (a restart, a failover) is replaced on the next query; unhandled, it would end the process.
+  pool.on('error', () => {});
   let ready: Promise<void> | undefined;
   const ensure = () =>
     (ready ??= pool
       .query("CREATE TABLE IF NOT EXISTS gallra_key_encryption_keys (id text PRIMARY KEY, key bytea NOT NULL CHECK (length(key) = 32), created_at timestamptz NOT NULL DEFAULT now())")
-      .then(() => undefined, (err: unknown) => {
+      .then(() => undefined, (err: { code?: string }) => {
+        // Two instances creating the table at once: the loser's IF NOT EXISTS still trips over the winner's type.
+        if (err.code === '23505' || err.code === '42P07') return;
         ready = undefined;
         throw err;
       }));

@@ -135,8 +135,11 @@ describe('quick start: the service and its scripts as a person runs them', funct
     const db = knexFactory({ client: 'sqlite3', connection: { filename: path.join(dir, 'data/gallra.sqlite') }, useNullAsDefault: true });
     const row = await db('recordings').where({ id: json.id }).first();
     await db.destroy();
+    // Encrypted at rest with no configuration: the object is the segment format, its period key in ./keys beside ./data.
     const stored = readFileSync(path.join(dir, 'data/objects', row.storage_key));
-    expect(sha(stored)).to.equal(sha(readFileSync(file)));
+    expect(stored.subarray(0, 8).toString('ascii')).to.equal('GALLRAES');
+    expect(stored.includes(readFileSync(file).subarray(4096, 8192))).to.equal(false);
+    expect(readdirSync(path.join(dir, 'keys')).filter((f) => /^period-\d{8}T\d{2}\.key$/.test(f))).to.have.length(1);
 
     const verify = script('audit-verify', [], env);
     expect(verify.status, verify.stdout + verify.stderr).to.equal(0);
