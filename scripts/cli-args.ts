@@ -212,6 +212,10 @@ export const parseFetchCheckpointsArgs = (argv: string[]) => parseWith(fetchChec
 // CLIs without options of their own -------------------------------------------------------------
 
 const NO_ARGS: Record<string, [description: string, notes: string]> = {
+  'storage:encrypt': [
+    'Encrypts, in place, the audio of every stored recording that is still plaintext (stored before encryption at rest): the wrapped data key is committed first, the encrypted object replaces the plaintext in one write and is checked against the recording\'s SHA-256, then its key is recorded and audited (storage.object-encrypted). On a versioned bucket the plaintext versions are deleted once the encrypted one is verified. Crash-safe and resumable: run it again and it goes on; the service reads both formats meanwhile. Progress on stderr; the report as JSON on stdout.',
+    'Reads the same environment as the service (KEY_STORE_DIR or KEY_STORE_URL too). Exit codes: 0 done, 1 a\nrecording failed its check (nothing of it lost), 2 on bad usage or configuration.',
+  ],
   'audit:verify': [
     'Recomputes the audit chain in the configured database and holds it against every signed checkpoint (database rows and store objects). Prints the verdict as JSON.',
     'Reads the same environment as the service. Exit codes: 0 the log verifies, 1 it does not (naming the\nfirst broken entry), 2 on bad usage or configuration.',
@@ -236,6 +240,7 @@ export const AUDIT_VERIFY_HELP = helpOf(noArgsProgram('audit:verify'));
 export const AUDIT_CHECKPOINT_HELP = helpOf(noArgsProgram('audit:checkpoint'));
 export const MIGRATE_HELP = helpOf(noArgsProgram('migrate'));
 export const STORAGE_LIFECYCLE_HELP = helpOf(noArgsProgram('storage:lifecycle'));
+export const STORAGE_ENCRYPT_HELP = helpOf(noArgsProgram('storage:encrypt'));
 export const parseNoArgs = (argv: string[]) => parseWith(noArgsProgram('migrate'), argv);
 
 /**

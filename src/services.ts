@@ -97,6 +97,16 @@ export function createServices(infra: Infrastructure) {
         dataKeys: createDataKeyRepository(db, () => clock.now()), inner: rawStore, keyStore: infra.keyStore, periodHours: config.encryption?.periodHours ?? 1, prefix: RECORDINGS_PREFIX, transaction, audit, clock, logger,
         heldAmong: async (ids) => new Set((await holdRows.activeHoldIds(ids, clock.now())).keys()),
         deleteEarly: (ids, details) => deleteEarly(ids, details),
+        storedPage: async (after) => {
+          const PAGE = 200;
+          const rows = await recordings.storedDueBefore(new Date('9999-12-31T23:59:59.999Z'), after ? (JSON.parse(after) as { deadline: string; id: string }) : undefined, PAGE);
+          const last = rows[rows.length - 1];
+          return {
+            rows: rows.filter((r) => r.storageKey).map((r) => ({ id: r.id, storageKey: r.storageKey!, sha256: r.sha256, deadline: r.deadline })),
+            next: rows.length === PAGE && last ? JSON.stringify({ deadline: last.deadline, id: last.id }) : undefined,
+          };
+        },
+        stillStored: async (id) => (await recordings.findById(id))?.status === 'stored',
       })
     : undefined;
   const store = encryption?.store ?? rawStore;

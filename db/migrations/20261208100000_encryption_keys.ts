@@ -26,9 +26,19 @@ export async function up(knex: Knex): Promise<void> {
     t.string('created_at', 30).notNullable();
     t.index(['state', 'period_start']);
   });
+  await knex.schema.createTable('encryption_intents', (t) => {
+    t.string('storage_key', 200).primary().comment('a plaintext object npm run storage:encrypt is encrypting in place');
+    t.string('recording_id', 36).notNullable();
+    t.string('key_id', 32).notNullable();
+    t.string('kek_id', 32).notNullable();
+    t.string('period', 32).notNullable();
+    t.binary('wrapped_key').notNullable().comment('the data key, wrapped, durable before the encrypted object replaces the plaintext');
+    t.string('created_at', 30).notNullable();
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable('encryption_intents');
   await knex.schema.dropTable('encryption_keys');
   await knex.schema.dropTable('recording_data_keys');
 }

@@ -42,7 +42,11 @@ export function createDataKeyRepository(db: Database, now: () => Date = () => ne
       await trxOf(tx)('recording_data_keys').where({ storage_key: storageKey }).update({ kek_id: kekId, wrapped_key: wrapped, ...(kekId.startsWith('period-') ? { period: kekId } : {}), updated_at: now().toISOString() });
     },
     async deleteByStorageKeys(storageKeys, tx) {
-      for (let i = 0; i < storageKeys.length; i += 500) await handleOf(db, tx)('recording_data_keys').whereIn('storage_key', storageKeys.slice(i, i + 500)).delete();
+      for (let i = 0; i < storageKeys.length; i += 500) {
+        const some = storageKeys.slice(i, i + 500);
+        await handleOf(db, tx)('recording_data_keys').whereIn('storage_key', some).delete();
+        await handleOf(db, tx)('encryption_intents').whereIn('storage_key', some).delete();
+      }
     },
     async deleteUnderKek(tx, kekId) {
       return trxOf(tx)('recording_data_keys').where({ kek_id: kekId }).delete();
@@ -67,6 +71,26 @@ export function createDataKeyRepository(db: Database, now: () => Date = () => ne
         .where((q) => q.where({ state: 'destroying' }).orWhere((w) => w.where({ state: 'live' }).whereNotExists(db('recording_data_keys').whereRaw('recording_data_keys.kek_id = encryption_keys.id'))))
         .orderBy('id');
       return [...periods, ...holds].map(kekOf);
+    },
+    async insertIntent(tx, k) {
+      await trxOf(tx)('encryption_intents').insert({
+        storage_key: k.storageKey, recording_id: k.recordingId, key_id: k.keyId, kek_id: k.kekId, period: k.period, wrapped_key: k.wrapped, created_at: now().toISOString(),
+      });
+    },
+    async intentByStorageKey(storageKey) {
+      const r = await db('encryption_intents').where({ storage_key: storageKey }).first();
+      return r ? fromRow(r) : undefined;
+    },
+    async completeIntent(tx, storageKey) {
+      const trx = trxOf(tx);
+      const r = await trx('encryption_intents').where({ storage_key: storageKey }).first();
+      if (!r) return;
+      const at = now().toISOString();
+      await trx('recording_data_keys').insert({ storage_key: r.storage_key, recording_id: r.recording_id, key_id: r.key_id, kek_id: r.kek_id, period: r.period, wrapped_key: r.wrapped_key, created_at: at, updated_at: at });
+      await trx('encryption_intents').where({ storage_key: storageKey }).delete();
+    },
+    async dropIntent(tx, storageKey) {
+      await trxOf(tx)('encryption_intents').where({ storage_key: storageKey }).delete();
     },
     async markDestroying(tx, id) {
       return (await trxOf(tx)('encryption_keys').where({ id, state: 'live' }).update({ state: 'destroying' })) > 0;

@@ -44,12 +44,24 @@ export function createEncryptingStore(deps: EncryptionDeps) {
   const pending = new Map<string, DataKey>();
   const ours = (key: string) => key.startsWith(prefix);
 
-  /** The data key of an object: written a moment ago (pending) or unwrapped from its row; undefined when it has none. */
-  async function dataKeyOf(storageKey: string): Promise<DataKey | undefined> {
+  /**
+   * The data key of an object: written a moment ago (pending) or unwrapped from its row; undefined when
+   * it has none. `mayBePlain`: storage:encrypt holds a key for it and may not have replaced the plaintext yet.
+   */
+  async function dataKeyOf(storageKey: string): Promise<(DataKey & { mayBePlain?: boolean }) | undefined> {
     const p = pending.get(storageKey);
     if (p) return p;
-    const row = await dataKeys.byStorageKey(storageKey);
+    let row = await dataKeys.byStorageKey(storageKey);
+    let mayBePlain = false;
+    if (!row) {
+      row = await dataKeys.intentByStorageKey(storageKey);
+      mayBePlain = true;
+    }
     if (!row) return undefined;
+    if (mayBePlain) {
+      const kek = await keyStore.read(row.kekId);
+      return kek ? { keyId: row.keyId, key: unwrapDataKey(kek, row.kekId, row.keyId, row.wrapped), mayBePlain } : undefined;
+    }
     const kek = await keyStore.read(row.kekId);
     if (!kek) throw new DecryptionFailed(`the key ${row.kekId} that opens this recording is destroyed`, { kekId: row.kekId });
     return { keyId: row.keyId, key: unwrapDataKey(kek, row.kekId, row.keyId, row.wrapped) };
@@ -78,7 +90,7 @@ export function createEncryptingStore(deps: EncryptionDeps) {
     return { stream, sha256: () => (digest ??= hash.digest('hex')), plainBytes: () => plainBytes };
   }
 
-  async function decrypting(key: string, dk: DataKey | undefined, range?: ByteRange): Promise<StoredObject> {
+  async function decrypting(key: string, dk: (DataKey & { mayBePlain?: boolean }) | undefined, range?: ByteRange): Promise<StoredObject> {
     const head = await inner.get(key, { start: 0, end: HEADER_BYTES - 1 }).catch((err: unknown) => {
       // An empty plaintext object (no byte to range over) is read whole.
       if (err instanceof RangeNotSatisfiable) return undefined;
@@ -86,7 +98,7 @@ export function createEncryptingStore(deps: EncryptionDeps) {
     });
     const headBytes = head ? await readAll(head.body) : Buffer.alloc(0);
     if (!looksEncrypted(headBytes)) {
-      if (dk) throw new DecryptionFailed('a plaintext object where an encrypted one belongs (replaced or tampered)', { storageKey: key });
+      if (dk && !dk.mayBePlain) throw new DecryptionFailed('a plaintext object where an encrypted one belongs (replaced or tampered)', { storageKey: key });
       return inner.get(key, range);
     }
     if (!dk) throw new DecryptionFailed('no data key for this encrypted object: deleted, destroyed or from elsewhere', { storageKey: key });
@@ -159,6 +171,7 @@ export function createEncryptingStore(deps: EncryptionDeps) {
 
   return {
     store,
+    dataKeyOf,
     /**
      * Wraps the data key of a recording just stored under its deadline period's key, in the
      * transaction that inserts the recording row. Refuses a period whose key is being or has been destroyed.

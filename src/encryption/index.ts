@@ -7,6 +7,7 @@ import { createDirKeyStore } from './dir-key-store.js';
 import { createEncryptingStore } from './encrypting-store.js';
 import type { EncryptionConfig } from './encryption-config.js';
 import { createKeyShredding } from './key-shredding.js';
+import { createEncryptExisting, type StoredRecording } from './encrypt-existing.js';
 import { periodOf } from './periods.js';
 import { createPgKeyStore } from './pg-key-store.js';
 import type { DataKeyRepository, KeyStore } from './ports.js';
@@ -14,6 +15,7 @@ import type { DataKeyRepository, KeyStore } from './ports.js';
 export type { KeyStore, DataKeyRepository, WrappedDataKey, KekRecord } from './ports.js';
 export type { EncryptionConfig } from './encryption-config.js';
 export type { ShredReport, KeyShredding } from './key-shredding.js';
+export type { StoredRecording, EncryptExistingReport } from './encrypt-existing.js';
 export { DecryptionFailed } from './segment-format.js';
 export { createDirKeyStore } from './dir-key-store.js';
 export { createDataKeyRepository } from './data-key-repository.js';
@@ -38,6 +40,9 @@ export function createEncryption(deps: {
   logger: Logger;
   heldAmong: (recordingIds: string[]) => Promise<Set<string>>;
   deleteEarly: (recordingIds: string[], details: { keyPeriod: string }) => Promise<void>;
+  /** For storage:encrypt: the stored recordings, page by page, and whether one is still stored. */
+  storedPage: (after: string | undefined) => Promise<{ rows: StoredRecording[]; next: string | undefined }>;
+  stillStored: (recordingId: string) => Promise<boolean>;
 }) {
   const { dataKeys } = deps;
   const encrypting = createEncryptingStore({ inner: deps.inner, keyStore: deps.keyStore, dataKeys, periodHours: deps.periodHours, prefix: deps.prefix });
@@ -61,6 +66,9 @@ export function createEncryption(deps: {
      */
     ingestCutoff: (horizonCutoff: Date): Date => periodOf(horizonCutoff, deps.periodHours).end,
     dataKeys,
+    /** npm run storage:encrypt: encrypts the plaintext objects of stored recordings in place (encrypt-existing.ts). */
+    encryptExisting: (opts: { actor: string; onProgress?: (p: { done: number; seen: number; bytes: number }) => void; dropOlderVersions?: (key: string) => Promise<void> }) =>
+      createEncryptExisting({ ...deps, store: encrypting.store, dropOlderVersions: opts.dropOlderVersions })(opts),
   };
 }
 

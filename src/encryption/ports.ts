@@ -58,6 +58,12 @@ export interface DataKeyRepository {
   kek(id: string, tx?: Tx): Promise<KekRecord | undefined>;
   /** Period keys (live or destroying) whose period begins at or before `cutoff`, and hold keys being destroyed or with no data key left. */
   keksDue(cutoff: string): Promise<KekRecord[]>;
+  /** storage:encrypt: the data key of an object about to be encrypted in place, durable before the object is replaced. */
+  insertIntent(tx: Tx, row: WrappedDataKey): Promise<void>;
+  intentByStorageKey(storageKey: string): Promise<WrappedDataKey | undefined>;
+  /** The encrypted object is verified: its intent becomes its data key row. */
+  completeIntent(tx: Tx, storageKey: string): Promise<void>;
+  dropIntent(tx: Tx, storageKey: string): Promise<void>;
   /** live → destroying; false when it was not live. */
   markDestroying(tx: Tx, id: string): Promise<boolean>;
   /** destroying → destroyed; false when it was not destroying (another process finished it). */

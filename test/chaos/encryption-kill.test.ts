@@ -74,3 +74,57 @@ describe('encryption at rest: kill -9 during a key destruction', function () {
     });
   }
 });
+
+describe('encryption at rest: kill -9 during storage:encrypt', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let tdb: TestDatabase;
+  let plain: TestApp;
+  let t: TestApp;
+  let keyDir: string;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'gallra-encrypt-kill-'));
+    keyDir = `${dir}-keys`;
+    tdb = await createTestDatabase(dir);
+  });
+  afterEach(async () => {
+    await t.close();
+    await plain.close();
+    await tdb.close().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  for (const step of ['before-encrypted-put', 'after-encrypted-put']) {
+    it(`every recording still plays after a kill -9 ${step.replace(/-/g, ' ')}, and a rerun finishes with one entry each`, async () => {
+      const storeDir = path.join(dir, 'objects');
+      const clock = new ManualClock('2026-11-23T10:30:00.000Z');
+      plain = await startTestApp({ db: tdb.db, store: createFsObjectStore({ root: storeDir }), keyStore: false, clock });
+      const files = ['call-8k.mp3', 'call-pcm16-8k.wav'];
+      const ids: string[] = [];
+      for (const f of files) ids.push((await ingestAudio(plain, fixture(f))).id);
+      t = await startTestApp({ db: tdb.db, store: createFsObjectStore({ root: storeDir }), keyStore: createDirKeyStore(keyDir), clock });
+      const admin = await t.token('admin');
+      const plays = async () => {
+        for (const [i, f] of files.entries()) {
+          const got = await audioOf(t, admin, ids[i]!);
+          expect(got.status, f).to.equal(200);
+          expect(got.body.equals(fixture(f)), f).to.equal(true);
+        }
+      };
+
+      const env = { ...secretsEnv(t.config), DATABASE_URL: tdb.url, STORE_DIR: storeDir, KEY_DIR: keyDir, NOW: clock.now().toISOString(), MODE: 'encrypt' };
+      const killed = await runChild({ ...env, KILL_AT: step });
+      expect(killed.signal, killed.stderr).to.equal('SIGKILL');
+      await plays();
+
+      const rerun = await runChild(env);
+      expect(rerun.code, rerun.stderr).to.equal(0);
+      expect(JSON.parse(rerun.stdout)).to.deep.include({ encrypted: 2 });
+      await plays();
+      const entries = await auditEntries(t.db, 'storage.object-encrypted');
+      expect(entries.map((e) => e.details.recordingId).sort()).to.deep.equal([...ids].sort());
+    });
+  }
+});
