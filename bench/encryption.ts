@@ -5,7 +5,7 @@
  *      100 MB recording, encrypted vs plaintext store;
  *   3. RSS growth of the process while the 100 MB recording is ingested and played back encrypted.
  * The upload bodies are streamed from a generator (never held whole), so the RSS measured is the service's.
- * BENCH_UPLOADS (default 48), BENCH_CONCURRENCY (4), BENCH_ROUNDS (3), BENCH_BIG_MB (100), BENCH_RANGES (40).
+ * BENCH_UPLOADS (default 24), BENCH_CONCURRENCY (4), BENCH_ROUNDS (5), BENCH_BIG_MB (100), BENCH_RANGES (40).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,9 +15,9 @@ import path from 'node:path';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../test/helpers/test-app.js';
 import { callMeta } from '../test/helpers/webhook.js';
 
-const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 48);
+const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 24);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BIG = Number(process.env.BENCH_BIG_MB ?? 100) * 1_000_000;
 const RANGES = Number(process.env.BENCH_RANGES ?? 40);
 

@@ -46,7 +46,7 @@ export function createEncryption(deps: {
 }) {
   const { dataKeys } = deps;
   const encrypting = createEncryptingStore({ inner: deps.inner, keyStore: deps.keyStore, dataKeys, periodHours: deps.periodHours, prefix: deps.prefix });
-  const shredding = createKeyShredding({ ...deps, dataKeys });
+  const shredding = createKeyShredding({ ...deps, dataKeys, onKeysChanged: encrypting.forgetKeys });
   return {
     store: encrypting.store,
     keyStore: deps.keyStore,

@@ -33,6 +33,8 @@ export function createKeyShredding(deps: {
   heldAmong: (recordingIds: string[]) => Promise<Set<string>>;
   /** Deletes these stored recordings now (their period key is about to die), through the one deletion path. */
   deleteEarly: (recordingIds: string[], details: { keyPeriod: string }) => Promise<void>;
+  /** Called after a key is destroyed or data keys re-wrapped: caches of unwrapped keys must forget them. */
+  onKeysChanged?: () => void;
 }) {
   const { dataKeys, keyStore, transaction, audit, clock, logger } = deps;
 
@@ -59,6 +61,7 @@ export function createKeyShredding(deps: {
         details: { period: kek.id, holdKey: holdId, recordings: heldRows.length, recordingIds: heldRows.map((r) => r.recordingId) },
       });
     });
+    deps.onKeysChanged?.();
     return heldRows.length;
   }
 
@@ -86,6 +89,7 @@ export function createKeyShredding(deps: {
             await transaction((tx) => dataKeys.markDestroying(tx, kek.id));
           }
           await keyStore.destroy(kek.id);
+          deps.onKeysChanged?.();
           const done = await transaction(async (tx) => {
             const at = clock.now().toISOString();
             if (!(await dataKeys.markDestroyed(tx, kek.id, at))) return false;

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
 
 /**
  * The streaming segment format of an encrypted object (docs/encryption.md names every byte):
@@ -190,5 +191,62 @@ export async function* decryptSegments(
     if (index !== layout.segments - 1 || pendingBytes === 0) throw new DecryptionFailed(`the object ends before segment ${index}`, { segment: index });
     const out = emit(Buffer.concat(pending, pendingBytes));
     if (out) yield out;
+  }
+}
+
+/**
+ * The same encryption as `encryptSegments`, as a Transform: no async hops per chunk, for the ingest
+ * path where every upload streams through it. Holds at most one segment.
+ */
+export class SegmentEncryptor extends Transform {
+  private buf: Buffer;
+  private filled = 0;
+  private index = 0;
+  private started = false;
+  /** Plaintext bytes taken in so far. */
+  plainBytes = 0;
+
+  constructor(
+    private readonly key: Buffer,
+    private readonly header: SegmentHeader,
+  ) {
+    super();
+    this.buf = Buffer.allocUnsafe(header.segmentBytes);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      if (!this.started) {
+        this.started = true;
+        this.push(this.header.raw);
+      }
+      this.plainBytes += chunk.length;
+      const size = this.header.segmentBytes;
+      while (chunk.length) {
+        if (this.filled === size) {
+          // More follows, so the full buffer is not the last segment.
+          this.push(sealSegment(this.key, this.header, this.index++, false, this.buf));
+          this.buf = Buffer.allocUnsafe(size);
+          this.filled = 0;
+        }
+        const n = Math.min(size - this.filled, chunk.length);
+        chunk.copy(this.buf, this.filled, 0, n);
+        this.filled += n;
+        chunk = chunk.subarray(n);
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      if (!this.started) this.push(this.header.raw);
+      this.push(sealSegment(this.key, this.header, this.index, true, this.buf.subarray(0, this.filled)));
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
   }
 }

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
 import { ManualClock } from '../../src/shared/clock.js';
+import { createDirKeyStore } from '../../src/encryption/index.js';
 import { createFsObjectStore, createS3Client, createS3ObjectStore, type ObjectStore } from '../../src/storage/index.js';
 import { audioOf, bytesUnder, copyDatabase, ingestAudio, runsFoundIn } from '../helpers/encryption.js';
 import { auditEntries } from '../helpers/retention.js';
@@ -124,11 +125,21 @@ for (const kind of ['fs', 's3'] as const) {
 
       await put(original);
       expect((await audioOf(t, trainer, a.id, 'bytes=0-10')).body.equals(audio.subarray(0, 11))).to.equal(true);
-      // The wrong key: the period key replaced in the key store.
+      // The wrong key: the same database and store opened beside another key store, whose period key differs.
+      const wrongKeys = mkdtempSync(path.join(tmpdir(), 'gallra-wrong-keys-'));
       const row = await t.db('recording_data_keys').where({ recording_id: a.id }).first();
-      await t.keyStore!.destroy(row.kek_id);
-      await t.keyStore!.obtain(row.kek_id);
-      await refused('wrong key', 'bytes=0-10');
+      const otherKeys = createDirKeyStore(wrongKeys);
+      await otherKeys.obtain(row.kek_id);
+      const wrong = await startTestApp({ db: t.db, store: t.store, keyStore: otherKeys, clock: t.clock });
+      try {
+        const before = wrong.logs().length;
+        const got = await audioOf(wrong, await wrong.token('admin'), a.id, 'bytes=0-10');
+        expect(got.status, 'wrong key').to.equal(500);
+        expect(wrong.logs().slice(before)).to.match(/DecryptionFailed/);
+      } finally {
+        rmSync(wrongKeys, { recursive: true, force: true });
+        rmSync(wrong.dir, { recursive: true, force: true }); // not close(): it would close the database it shares with t
+      }
     });
   });
 }

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
-  DecryptionFailed, decryptSegments, encryptedSize, encryptSegments, HEADER_BYTES, newHeader, parseHeader, plainSize, sealedSpan, TAG_BYTES,
+  DecryptionFailed, decryptSegments, encryptedSize, encryptSegments, HEADER_BYTES, newHeader, parseHeader, plainSize, SegmentEncryptor, sealedSpan, TAG_BYTES,
 } from '../../src/encryption/segment-format.js';
 
 const SEG = 4096;
@@ -41,6 +41,19 @@ describe('encryption: the streaming segment format', () => {
       if (n) expect(await decryptRange(object, key, 0, n - 1)).to.deep.equal(plain);
     }
     expect(encryptedSize(0, SEG)).to.equal(HEADER_BYTES + TAG_BYTES);
+  });
+
+  it('writes the same format as a Transform (the ingest path) as the generator does', async () => {
+    for (const n of [0, 5, SEG, 3 * SEG + 1]) {
+      const plain = randomBytes(n);
+      const enc = new SegmentEncryptor(key, newHeader(randomBytes(16).toString('hex'), SEG));
+      const chunks = [];
+      for (let i = 0; i < n; i += 999) chunks.push(plain.subarray(i, i + 999));
+      const object = await collect(Readable.from(chunks).pipe(enc));
+      expect(object.length).to.equal(encryptedSize(n, SEG));
+      expect(enc.plainBytes).to.equal(n);
+      if (n) expect(await decryptRange(object, key, 0, n - 1)).to.deep.equal(plain);
+    }
   });
 
   it('returns exactly the plaintext of any byte range, reading only the segments it touches', async () => {
