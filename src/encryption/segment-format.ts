@@ -78,11 +78,16 @@ function nonceOf(prefix: Buffer, index: number, last: boolean): Buffer {
 }
 
 export function sealSegment(key: Buffer, header: SegmentHeader, index: number, last: boolean, plain: Buffer): Buffer {
+  return Buffer.concat(sealSegmentParts(key, header, index, last, plain));
+}
+
+/** A sealed segment as its ciphertext and its tag, to be written one after the other (no copy). */
+export function sealSegmentParts(key: Buffer, header: SegmentHeader, index: number, last: boolean, plain: Buffer): [Buffer, Buffer] {
   const c = createCipheriv('aes-256-gcm', key, nonceOf(header.noncePrefix, index, last));
   c.setAAD(header.raw);
   const body = c.update(plain);
   c.final();
-  return Buffer.concat([body, c.getAuthTag()]);
+  return [body, c.getAuthTag()];
 }
 
 export function openSegment(key: Buffer, header: SegmentHeader, index: number, last: boolean, sealed: Buffer): Buffer {
@@ -225,9 +230,8 @@ export class SegmentEncryptor extends Transform {
       while (chunk.length) {
         if (this.filled === size) {
           // More follows, so the full buffer is not the last segment.
-          this.push(sealSegment(this.key, this.header, this.index++, false, this.buf));
-          this.buf = Buffer.allocUnsafe(size);
-          this.filled = 0;
+          for (const part of sealSegmentParts(this.key, this.header, this.index++, false, this.buf)) this.push(part);
+          this.filled = 0; // the cipher copied what it needed: the buffer is free again
         }
         const n = Math.min(size - this.filled, chunk.length);
         chunk.copy(this.buf, this.filled, 0, n);
@@ -243,7 +247,7 @@ export class SegmentEncryptor extends Transform {
   override _flush(done: TransformCallback): void {
     try {
       if (!this.started) this.push(this.header.raw);
-      this.push(sealSegment(this.key, this.header, this.index, true, this.buf.subarray(0, this.filled)));
+      for (const part of sealSegmentParts(this.key, this.header, this.index, true, this.buf.subarray(0, this.filled))) this.push(part);
       done();
     } catch (err) {
       done(err as Error);
