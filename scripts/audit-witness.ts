@@ -4,6 +4,7 @@
  * Exits 0 when it cosigned, 1 when it refused (and says why), 2 on a usage or network error.
  * --print-key prints the witness's verifier key for TRANSPARENCY_WITNESS_KEYS.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { runWitness, witnessKeyOf } from './witness.js';

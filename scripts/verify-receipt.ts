@@ -2,7 +2,11 @@
  * npm run audit:verify-receipt -- FILE --key PUBLIC.pem [--witness VKEY…] — checks a receipt (a C2SP
  * tlog-proof file, or a JSON receipt with its tlogProof) offline. Prints the entry's public projection
  * as JSON; exits 0 when it verifies, 1 when it does not (and says why), 2 on a usage error.
+ *
+ * The check itself (receipt-check.ts) uses node:crypto only, nothing of gallra's code; the Node.js
+ * version guard below is the one every npm-run CLI starts with.
  */
+import '../src/shared/require-supported-node.js'; // first: refuse an unsupported Node.js before loading anything
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkReceipt } from './receipt-check.js';
