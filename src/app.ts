@@ -14,6 +14,7 @@ import { playbackRoutes } from './recordings/playback.routes.js';
 import { ingestRoutes } from './recordings/recordings.routes.js';
 import { reportsRoutes } from './reports/reports.routes.js';
 import { retentionRoutes } from './retention/retention.routes.js';
+import { retentionPolicyRoutes } from './retention-policy/retention-policy.routes.js';
 import type { Services } from './services.js';
 import { peopleRoutes, staffSignInRoutes } from './staff-sign-in/staff-sign-in.routes.js';
 import { countDatabaseWaits } from './shared/database-waits.js';
@@ -117,6 +118,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Express {
   app.use(playbackRoutes({ playback: s.playback, logger: s.logger }));
   app.use(optOutRoutes({ registry: s.optOuts.registry, calls: s.optOuts.calls }));
   app.use(retentionRoutes({ retention: s.retention, holds: s.holds }));
+  app.use(retentionPolicyRoutes({ policy: s.retentionPolicy }));
   app.use(auditRoutes({ reader: s.auditReader, checkpoints: s.auditCheckpoints, tree: s.auditTree, logger: s.logger }));
   app.use(reportsRoutes({ retentionReport: s.retentionReport, complianceOverview: s.complianceOverview }));
   app.use(sourceRoutes({ admin: s.sources.admin }));

@@ -9,6 +9,7 @@ import { judgeRegion, parseRegionExceptions, RegionRefused, type RegionException
 import { loadSourcesFile, SourcesConfigError, type SourceConfig } from './sources/source-config.js';
 import { transparencyConfig } from './audit-log/transparency-config.js';
 import { parseEncryptionConfig, type EncryptionConfig } from './encryption/encryption-config.js';
+import { PolicyFileError, readPolicyFile } from './retention-policy/retention-policy-config.js';
 
 /**
  * The only reader of process.env. Parses once, fails fast naming the variable, returns a frozen object.
@@ -172,6 +173,8 @@ const coreConfig = z
     SUBJECT_REQUEST_PRESERVE: bool.default(true),
     /** A JSON or YAML file naming the sources polled for recordings (docs/sources.md); none when unset. */
     SOURCES_FILE: z.string().min(1).optional(),
+    /** A JSON or YAML file that is the retention policy per queue (docs/retention.md); edited in the web interface when unset. */
+    RETENTION_POLICY_FILE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
     /** The controller (personuppgiftsansvarig) the register extract and the web interface name. */
     CONTROLLER_NAME: controllerText(200).optional(),
@@ -330,6 +333,8 @@ const coreConfig = z
       subjectRequestPreserve: e.SUBJECT_REQUEST_PRESERVE,
       /** SOURCES_FILE: the places polled for recordings, validated at start; none when unset. */
       sources: e.SOURCES_FILE ? readSources(e.SOURCES_FILE, variablesOf(e)) : undefined,
+      /** RETENTION_POLICY_FILE: its path and rules (checked against RETENTION_DAYS at start); unset: the API edits the policy. */
+      retentionPolicyFile: e.RETENTION_POLICY_FILE ? { path: e.RETENTION_POLICY_FILE, body: readRetentionPolicy(e.RETENTION_POLICY_FILE, e.RETENTION_DAYS) } : undefined,
       /**
        * Why secrets must be given rather than generated into DATA_DIR: on PostgreSQL several instances share
        * the data (each would generate its own), and in production the key must not sit beside the data.
@@ -440,6 +445,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
 /** The variables as given (strings), for the sources file's `…Env` references: they name a source's own secrets. */
 function variablesOf(e: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(e).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+}
+
+function readRetentionPolicy(file: string, ceiling: number): { rules: unknown[] } {
+  try {
+    return readPolicyFile(file, ceiling);
+  } catch (err) {
+    if (err instanceof PolicyFileError) throw new ConfigError(`Invalid configuration:\n  RETENTION_POLICY_FILE: ${err.message}`);
+    throw err;
+  }
 }
 
 function readSources(file: string, env: Record<string, string | undefined>): SourceConfig[] {

@@ -53,6 +53,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // RETENTION_POLICY_FILE is the policy: a new version (audited policy.changed) when the file differs from the stored one.
+  if (config.retentionPolicyFile) {
+    const loaded = await services.retentionPolicy.loadFile(config.retentionPolicyFile.body);
+    logger.info(loaded.changed ? 'retention policy loaded from its file as a new version' : 'retention policy file unchanged', { file: config.retentionPolicyFile.path, version: loaded.view.version });
+  }
   // Its public key in the log, so that the checkpoints it signs verify on every instance and after a rotation.
   await services.auditCheckpoints.registerSigningKey('system:start');
   // A store outside the EU/EEA list starts only by a named exception (config.ts), on the record each time.

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { publicConsistencyQuery, publicReceipt, recordingIdParams, transparencyKey } from './audit-log/transparency.routes.js';
 import { acknowledgementBody, consistencyProof, consistencyQuery, exportQuery, inclusionProof, inclusionQuery } from './audit-log/audit.routes.js';
-import { callBody, callId, numberBody, registerBody } from './opt-outs/opt-outs.routes.js';
+import { callBody, callId, checkBody, numberBody, registerBody } from './opt-outs/opt-outs.routes.js';
+import { policyBodySchema } from './retention-policy/index.js';
 import { callMetadataSchema } from './recordings/index.js';
 import { listQuery } from './recordings/playback.routes.js';
 import { overviewQuery, retentionReportQuery } from './reports/reports.routes.js';
@@ -100,6 +101,25 @@ const activeHold = hold
   .extend({ callId: z.string(), startedAt: instant, deadline: instant, manual: z.boolean().meta({ description: 'Placed by hand (released here); false for a data-subject request\'s hold, released by its case' }) })
   .meta({ id: 'ActiveHold' });
 
+// The ceiling is RETENTION_DAYS, known only at run time: the document states the configuration's largest.
+const rulesBody = policyBodySchema(3650).meta({ id: 'RetentionPolicyRules', description: 'The rules; retainDays is at most RETENTION_DAYS (a larger one is refused with 422 naming it)' });
+const policyRule = z.looseObject({ match: z.object({ queue: z.string() }), retainDays: z.number().int().optional(), record: z.literal(false).optional() });
+const policyView = z
+  .object({
+    version: z.number().int().min(0).meta({ description: 'The stored version (0: no rules set; every call keeps RETENTION_DAYS)' }),
+    rules: z.array(policyRule),
+    changedAt: instant.nullable(),
+    changedBy: z.string().nullable(),
+    origin: z.enum(['api', 'file', 'cli']).nullable(),
+    ceilingDays: z.number().int().meta({ description: 'RETENTION_DAYS: no rule keeps a call longer' }),
+    file: z.string().nullable().meta({ description: 'RETENTION_POLICY_FILE when the policy comes from that file (then read-only here)' }),
+    editable: z.boolean(),
+  })
+  .meta({ id: 'RetentionPolicy' });
+const policyVersion = z
+  .object({ version: z.number().int(), rules: z.array(policyRule), origin: z.enum(['api', 'file', 'cli']), changedBy: z.string(), changedAt: instant, appliedAt: instant.nullable() })
+  .meta({ id: 'RetentionPolicyVersion' });
+
 const PROBLEM_STATUSES = { 400: 'Bad request', 401: 'Authentication required', 403: 'Forbidden', 404: 'Not found', 408: 'Request timeout', 409: 'Conflict', 410: 'Gone', 413: 'Content too large', 415: 'Unsupported media type', 416: 'Range not satisfiable', 422: 'Unprocessable content', 429: 'Too many requests', 500: 'Internal error', 503: 'Service unavailable' } as const;
 type ProblemStatus = keyof typeof PROBLEM_STATUSES;
 /** Every route can answer these: no or a bad credential, a blocked one, a slow client, an outage. */
@@ -192,6 +212,28 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
         post: op({ summary: 'Place a hold', security: bearer, requestParams: { path: recordingIdParam }, requestBody: jsonBody(holdBody), responses: { 201: json(hold, 'Placed') }, extraProblems: [404, 409, 410] }),
         delete: op({ summary: 'Release the hold', security: bearer, requestParams: { path: recordingIdParam }, responses: { 200: json(hold, 'Released') }, extraProblems: [404] }),
       },
+      '/v1/retention-policy': {
+        get: op({ summary: 'The retention policy per queue and its version (admin, auditor)', security: bearer, responses: { 200: json(policyView) } }),
+        put: op({
+          summary: 'Replace the rules (admin); answered with the stored version',
+          description: 'An exact queue name beats a glob, a longer glob a shorter one, and between equals the shortest retention wins (record: false shortest). retainDays is at most RETENTION_DAYS. Refused (409) while RETENTION_POLICY_FILE is the policy.',
+          security: bearer,
+          requestBody: jsonBody(rulesBody),
+          responses: { 200: json(policyView) },
+          extraProblems: [409],
+        }),
+      },
+      '/v1/retention-policy/preview': {
+        post: op({
+          summary: 'What saving these rules would do to stored recordings (admin); nothing changes',
+          security: bearer,
+          requestBody: jsonBody(rulesBody),
+          responses: { 200: json(z.object({ shortened: count, deletedAtNextRun: count })) },
+        }),
+      },
+      '/v1/retention-policy/history': {
+        get: op({ summary: 'Every version of the retention policy, newest first (admin, auditor)', security: bearer, responses: { 200: json(z.object({ items: z.array(policyVersion) })) } }),
+      },
       '/v1/retention/overdue': {
         get: op({ summary: 'Recordings still stored past their deadline', security: bearer, responses: { 200: json(z.object({ count: z.number().int(), recordings: z.array(z.object({ id: uuid, callId: z.string(), startedAt: instant, deadline: instant, holdId: z.string().nullable() })) })) } }),
       },
@@ -212,11 +254,20 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
           description:
             'JSON, or a form (number=…) for IVRs and dialplans that cannot send JSON (Asterisk CURL()). With Accept: text/plain the answer is the single word record or do-not-record.',
           security: bearer,
-          requestBody: { content: { 'application/json': { schema: numberBody }, 'application/x-www-form-urlencoded': { schema: numberBody } } },
+          requestBody: { content: { 'application/json': { schema: checkBody }, 'application/x-www-form-urlencoded': { schema: checkBody } } },
           responses: {
             200: {
-              description: 'The answer',
-              content: { 'application/json': { schema: z.object({ optedOut: z.boolean() }) }, 'text/plain': { schema: z.enum(['record', 'do-not-record']) } },
+              description: 'The answer: phone systems should act on record (optedOut alone does not cover queues that are never recorded)',
+              content: {
+                'application/json': {
+                  schema: z.object({
+                    optedOut: z.boolean().meta({ description: 'The caller opted out (kept for systems that read only this)' }),
+                    record: z.boolean().meta({ description: 'Whether to record the call' }),
+                    reason: z.enum(['caller-opted-out', 'queue-not-recorded']).optional().meta({ description: 'Why not, when record is false' }),
+                  }),
+                },
+                'text/plain': { schema: z.enum(['record', 'do-not-record']) },
+              },
             },
           },
         }),

@@ -11,6 +11,7 @@ import { createWebhookVerifier } from './http/webhook-signature.js';
 import { createCallOptOutStoredText, createOptOutRepository, createOptOuts } from './opt-outs/index.js';
 import { createIngest, createPlayback, createRecordingDeleter, createRecordingReportFacts, createRecordingRepository, createRecordingStoredText } from './recordings/index.js';
 import { createComplianceOverview, createRetentionReport, type ReportFacts } from './reports/index.js';
+import { createPolicyRepository, createRetentionPolicy } from './retention-policy/index.js';
 import {
   createCronSchedule, createDeletionHorizon, createHoldReportFacts, createHoldRepository, createHoldStoredText, createOrphanDeletionRepository, createHolds, createLeaseRepository, createOrphanSweep, createOverdueRecordings, createRetention,
   createRetentionMetrics, createRunLeases, RETENTION_ACTOR,
@@ -126,17 +127,25 @@ export function createServices(infra: Infrastructure) {
     const rows = (await Promise.all(ids.map((id) => recordings.findById(id)))).filter((r) => r !== undefined);
     if (rows.length) await deleteRecordings(rows, { reason: 'retention', actor: RETENTION_ACTOR, details });
   };
+  // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
+  const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
+  // The retention policy per queue: RETENTION_DAYS is its ceiling; the recordings' deadlines through their repository.
+  const retentionPolicy = createRetentionPolicy({
+    versions: createPolicyRepository(db),
+    recordings: { storedPage: recordings.storedDeadlinesPage, bringForward: recordings.bringDeadlineForward },
+    transaction, audit, clock, ceilingDays: config.retentionDays, deletionCutoff: retentionHorizon.cutoff, file: config.retentionPolicyFile?.path,
+  });
   const optOuts = createOptOuts({
     optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db), retentionDays: config.retentionDays,
+    queueRecorded: async (queue) => (await retentionPolicy.decide(queue)).record,
     sourceNames: () => (infra.sources ?? []).map((s) => s.config.name),
   });
 
-  // Ingest and the retention job share one horizon: nothing is stored that the next run could not delete in time.
-  const retentionHorizon = createDeletionHorizon({ schedule: createCronSchedule(config.retentionSchedule, { from: clock.now() }), marginMs: config.retentionMarginMs });
   const ingest = createIngest({
     recordings, transaction, store, audit, clock, logger, retentionDays: config.retentionDays, discardPolicy: optOuts.discardPolicy,
     deletionCutoff: encryption ? (now) => encryption.ingestCutoff(retentionHorizon.cutoff(now)) : retentionHorizon.cutoff,
     sealStored: encryption?.seal,
+    retentionFor: retentionPolicy.decide,
   });
   const subjectRequests = createSubjectRequestServices({
     repo: createSubjectRequestRepository(db), recordings, holds: holds.forRequests, optOutRecords: optOutRows, transaction, store, audit, clock, logger, metrics, callerKeys, deleteRecordings, optOuts: optOuts.registry, preserve: config.subjectRequestPreserve ?? true,
@@ -153,6 +162,7 @@ export function createServices(infra: Infrastructure) {
     expirePendingCallOptOuts: (actor, opts) => optOuts.calls.expirePending(actor, opts),
     storeAnswers: () => store.ping().then(() => true, () => false),
     shredKeys: encryption?.shredKeys,
+    applyPolicy: retentionPolicy.applyToStored,
   });
   const runLeases = createRunLeases({ leases: createLeaseRepository(db), clock, logger });
   // The reports own no table: each capability's read model answers for its own.
@@ -226,7 +236,7 @@ export function createServices(infra: Infrastructure) {
     ? createStaffSignIn({ provider: infra.identityProvider ?? createOpenIdClientProvider(oidc), sessions, failures: signInFailures, roleClaim: oidc.roleClaim, roles: oidc.roles })
     : undefined;
   return {
-    ...infra, store, rawStore, encryption, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditTree, treeHeads, receipts, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests,
+    ...infra, store, rawStore, encryption, sources, transaction, secretFingerprints, recordRegionException, maskStoredNumbers, refusals, quarantine, readiness, playback, sessions, users, signInFailures, staffSignIn, metrics, audit, auditCheckpoints, auditTree, treeHeads, receipts, auditReader, retentionReport, complianceOverview, callerKeys, tokens, verifier, ingest, deleteRecordings, optOuts, holds, retention, runLeases, subjectRequests, retentionPolicy,
   };
 }
 

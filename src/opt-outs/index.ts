@@ -2,7 +2,7 @@ import { createCallOptOuts } from './call-opt-out.js';
 import { createOptOutDiscardPolicy } from './discard-policy.js';
 import { createOptOutRegistry, type RegistryDeps } from './opt-out-registry.js';
 
-export { NUMBER_OPTED_OUT, OPT_OUT_SOURCES, SUBJECT_REQUEST_SOURCE, type OptOutSource, type OptOutRegistry } from './opt-out-registry.js';
+export { NUMBER_OPTED_OUT, OPT_OUT_SOURCES, SUBJECT_REQUEST_SOURCE, type OptOutSource, type OptOutRegistry, type PreCallAnswer } from './opt-out-registry.js';
 export { CALL_OPTED_OUT } from './call-opt-out.js';
 export type { CallOptOut, OptOut, OptOutRepository } from './ports.js';
 export { createOptOutRepository, createCallOptOutStoredText } from './opt-out-repository.js';

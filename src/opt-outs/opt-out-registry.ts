@@ -32,6 +32,16 @@ export interface RegistryDeps {
   checkFromMemory: boolean;
   /** Days a recording is kept; an opt-out of a call that has not arrived within them is forgotten. */
   retentionDays: number;
+  /** Whether the retention policy records calls in this queue (false: a `record: false` rule); all are, without it. */
+  queueRecorded?: (queue: string) => Promise<boolean>;
+}
+
+/** The pre-call check's answer: `record` is what a phone system should act on; `optedOut` is kept for those that read only it. */
+export interface PreCallAnswer {
+  optedOut: boolean;
+  record: boolean;
+  /** Why not to record, when `record` is false. */
+  reason?: 'caller-opted-out' | 'queue-not-recorded';
 }
 
 /** The number is normalised and hashed at once and never leaves this module in clear. */
@@ -47,10 +57,16 @@ export function createOptOutRegistry(deps: RegistryDeps) {
   return {
     isCallerOptedOut,
 
-    /** Throws InvalidInput (pointer /number) for a number that cannot be understood. */
-    async check(number: string): Promise<{ optedOut: boolean }> {
+    /**
+     * Throws InvalidInput (pointer /number) for a number that cannot be understood. With a queue, a
+     * queue the retention policy never records is answered record: false as well.
+     */
+    async check(number: string, queue?: string): Promise<PreCallAnswer> {
       const callerKey = callerKeys.of(number, '/number');
-      return { optedOut: index ? await index.has(callerKey) : await isCallerOptedOut(callerKey) };
+      const optedOut = index ? await index.has(callerKey) : await isCallerOptedOut(callerKey);
+      if (optedOut) return { optedOut, record: false, reason: 'caller-opted-out' };
+      if (queue !== undefined && deps.queueRecorded && !(await deps.queueRecorded(queue))) return { optedOut, record: false, reason: 'queue-not-recorded' };
+      return { optedOut, record: true };
     },
 
     /** How many recordings of the number are stored: what `deleteExisting` would delete. */

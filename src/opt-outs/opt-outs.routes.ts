@@ -12,6 +12,10 @@ import { OPT_OUT_SOURCES, type OptOutRegistry } from './opt-out-registry.js';
 const number = z.string().max(40, 'at most 40 characters');
 export const registerBody = z.object({ number, deleteExisting: z.boolean().optional(), source: z.enum(OPT_OUT_SOURCES).optional() });
 export const numberBody = z.object({ number });
+/** The pre-call check: the number, and the queue when the IVR knows it (a queue the retention policy never records answers record: false). */
+export const checkBody = numberBody.extend({
+  queue: z.string().trim().min(1, 'a queue name').max(64, 'at most 64 characters').optional().describe('The queue the call is in, when known: a queue whose calls are never recorded answers record: false'),
+});
 export const callBody = z.object({
   source: z.enum(OPT_OUT_SOURCES).optional().describe('The channel the opt-out came through (ivr, agent, web, letter).'),
   recordingSource: z
@@ -36,11 +40,11 @@ export function optOutRoutes(deps: { registry: OptOutRegistry; calls: CallOptOut
     if (req.get('content-length') !== '0' && req.is(['application/json', 'application/x-www-form-urlencoded']) === false) {
       throw new UnsupportedMedia('expected-json', 'Send the body as JSON (Content-Type: application/json) or as a form (application/x-www-form-urlencoded)');
     }
-    const { number: n } = parseInput(numberBody, req.body);
-    const answer = await deps.registry.check(n);
+    const { number: n, queue } = parseInput(checkBody, req.body);
+    const answer = await deps.registry.check(n, queue);
     res.set('Cache-Control', 'no-store').vary('Accept');
     // An IVR lookup that reads only a plain answer asks for it with Accept: text/plain.
-    if (req.accepts(['application/json', 'text/plain']) === 'text/plain') res.type('text/plain').send(answer.optedOut ? 'do-not-record' : 'record');
+    if (req.accepts(['application/json', 'text/plain']) === 'text/plain') res.type('text/plain').send(answer.record ? 'record' : 'do-not-record');
     else res.json(answer);
   });
 

@@ -1,4 +1,4 @@
-export { createIngest, type Ingest, type DiscardPolicy, type IngestOutcome, type ReceiveOptions } from './ingest-recording.js';
+export { createIngest, QUEUE_NOT_RECORDED, type Ingest, type DiscardPolicy, type IngestOutcome, type ReceiveOptions, type QueueRetention } from './ingest-recording.js';
 export { callMetadataSchema, parseCallMetadata, type CallMetadata } from './call-metadata.js';
 export { detectAudioFormat } from './audio-format.js';
 export { storageKeyFor, RECORDINGS_PREFIX, type Recording } from './recording.js';

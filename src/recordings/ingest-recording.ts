@@ -56,6 +56,12 @@ export interface IngestDeps {
   clock: Clock;
   logger: Logger;
   retentionDays: number;
+  /**
+   * The retention policy per queue: how long a call in this queue is kept (at most retentionDays), or
+   * that it is not recorded at all (then it is discarded before a byte is stored), and the policy
+   * version and rule that decided. Without it every call keeps retentionDays.
+   */
+  retentionFor?: (queue: string | null) => Promise<QueueRetention>;
   discardPolicy?: DiscardPolicy;
   /**
    * The retention horizon (next retention run + margin): a call whose deadline falls before it would be
@@ -70,6 +76,18 @@ export interface IngestDeps {
 }
 
 const WEBHOOK_ACTOR = 'phone-system:webhook';
+/** The discard reason of a call in a queue the retention policy says is never recorded. */
+export const QUEUE_NOT_RECORDED = 'queue-not-recorded';
+
+/** What the retention policy says about one queue's calls. */
+export interface QueueRetention {
+  record: boolean;
+  retainDays: number;
+  /** The policy version (0: none set). */
+  version: number;
+  /** The matching rule's queue pattern; null: RETENTION_DAYS. */
+  rule: string | null;
+}
 
 /** How a call that did not come through the webhook (a polled source) is received. */
 export interface ReceiveOptions {
@@ -94,6 +112,8 @@ interface Received {
   extra: Record<string, unknown>;
   endFromDuration: boolean;
   onRecorded?: ReceiveOptions['onRecorded'];
+  /** The retention policy version and rule the call is received under. */
+  policy: { version: number | null; rule: string | null };
 }
 
 export function createIngest(deps: IngestDeps) {
@@ -106,7 +126,9 @@ export function createIngest(deps: IngestDeps) {
      */
     async receive(meta: CallMetadata, audio: Readable, authenticated: Promise<boolean>, opts: ReceiveOptions = {}): Promise<IngestOutcome> {
       const now = clock.now();
-      const deadline = new Date(meta.startedAt.getTime() + deps.retentionDays * DAY_MS);
+      const policy = (await deps.retentionFor?.(meta.queue)) ?? { record: true, retainDays: deps.retentionDays, version: null, rule: null };
+      const retainDays = Math.min(policy.retainDays, deps.retentionDays);
+      const deadline = new Date(meta.startedAt.getTime() + retainDays * DAY_MS);
       const source = opts.source ?? 'webhook';
       const via: Received = {
         source,
@@ -114,6 +136,7 @@ export function createIngest(deps: IngestDeps) {
         extra: { ...(source === 'webhook' ? {} : { source }), ...opts.auditDetails },
         endFromDuration: opts.endFromDuration ?? false,
         onRecorded: opts.onRecorded,
+        policy: { version: policy.version || null, rule: policy.rule },
       };
       const existing = await repo.findBySourceCall(source, meta.callId);
 
@@ -125,7 +148,9 @@ export function createIngest(deps: IngestDeps) {
 
       const reason = meta.optOut
         ? 'caller-opted-out'
-        : deadline <= now || (deps.deletionCutoff && deadline < deps.deletionCutoff(now))
+        : !policy.record
+          ? QUEUE_NOT_RECORDED
+          : deadline <= now || (deps.deletionCutoff && deadline < deps.deletionCutoff(now))
           ? 'retention-expired'
           : await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey, source });
       if (reason) {
@@ -219,7 +244,9 @@ export function createIngest(deps: IngestDeps) {
     durationMs: number | null = null,
   ): Promise<IngestOutcome> {
     const at = clock.now().toISOString();
-    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'stored', source: via.source, callerKey: meta.callerKey, storageKey: key, contentType, durationMs });
+    const recording = recordingOf(meta, id, deadline, digest, at, {
+      status: 'stored', source: via.source, callerKey: meta.callerKey, storageKey: key, contentType, durationMs, policyVersion: via.policy.version, policyRule: via.policy.rule,
+    });
     if (via.endFromDuration) recording.endedAt = new Date(meta.startedAt.getTime() + (durationMs ?? 0)).toISOString();
     try {
       const late = await transaction(async (tx) => {
@@ -231,7 +258,10 @@ export function createIngest(deps: IngestDeps) {
           actor: via.actor,
           action: 'recording.ingested',
           subject: `recording:${id}`,
-          details: { recordingId: id, callId: meta.callId, storageKey: key, bytes: digest.bytes, sha256: digest.sha256, contentType, deadline: recording.deadline, ...via.extra },
+          details: {
+            recordingId: id, callId: meta.callId, storageKey: key, bytes: digest.bytes, sha256: digest.sha256, contentType, deadline: recording.deadline,
+            ...(via.policy.version ? { policyVersion: via.policy.version, rule: via.policy.rule } : {}), ...via.extra,
+          },
         });
         await via.onRecorded?.(tx, { recordingId: id, outcome: 'stored' });
         return null;
@@ -264,7 +294,7 @@ export function createIngest(deps: IngestDeps) {
   ): Promise<IngestOutcome> {
     const at = clock.now().toISOString();
     // A discarded call keeps no caller key and no storage: only what proves it arrived and was dropped.
-    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'discarded', source: via.source, reason });
+    const recording = recordingOf(meta, id, deadline, digest, at, { status: 'discarded', source: via.source, reason, policyVersion: via.policy.version, policyRule: via.policy.rule });
     try {
       await transaction(async (tx) => {
         await repo.insert(tx, recording);
@@ -273,7 +303,10 @@ export function createIngest(deps: IngestDeps) {
           actor: via.actor,
           action: 'recording.discarded',
           subject: `recording:${id}`,
-          details: { recordingId: id, callId: meta.callId, reason, bytes: digest.bytes, sha256: digest.sha256, ...(because ?? {}), ...via.extra },
+          details: {
+            recordingId: id, callId: meta.callId, reason, bytes: digest.bytes, sha256: digest.sha256,
+            ...(reason === QUEUE_NOT_RECORDED ? { policyVersion: via.policy.version, rule: via.policy.rule } : {}), ...(because ?? {}), ...via.extra,
+          },
         });
         await via.onRecorded?.(tx, { recordingId: id, outcome: 'discarded' });
       });

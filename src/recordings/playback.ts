@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit-log/index.js';
 import { actorOf, type Principal, type Role } from '../shared/principal.js';
+import { foldCase } from '../shared/case-fold.js';
 import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
 import type { Transact } from '../shared/transaction.js';
@@ -49,9 +50,8 @@ export interface ListQuery {
 
 /** The stored spellings that are `typed` but for case (Swedish rules: Å/å, Ä/ä, Ö/ö). */
 const sameWords = (stored: string[], typed: string): string[] => {
-  const fold = (v: string) => v.normalize('NFC').toLocaleLowerCase('sv-SE');
-  const want = fold(typed);
-  return stored.filter((v) => fold(v) === want);
+  const want = foldCase(typed);
+  return stored.filter((v) => foldCase(v) === want);
 };
 
 /** Trainers see only calls whose audio is there to be heard. */

@@ -78,6 +78,10 @@ export interface RecordingRepository {
   storedOfCaller(callerKey: string): Promise<Recording[]>;
   /** Which of these storage keys belong to a stored recording. */
   storedKeysAmong(keys: string[]): Promise<Set<string>>;
+  /** Stored recordings' deadlines, a page at a time in id order (a retention policy's shortening). */
+  storedDeadlinesPage(after: string | undefined, limit: number): Promise<{ id: string; queue: string | null; startedAt: string; deadline: string }[]>;
+  /** Moves a stored recording's deadline to `deadline` if that is earlier; whether it moved. */
+  bringDeadlineForward(tx: Tx, id: string, deadline: string, at: string): Promise<boolean>;
   /** Every recording row that still carries the caller key (in practice: the stored ones), by start then id. */
   withCallerKey(callerKey: string): Promise<Recording[]>;
   /** These recordings, those that exist, in no particular order. */

@@ -25,6 +25,8 @@ export function fromRow(r: Record<string, unknown>): Recording {
     status: r.status as Recording['status'],
     reason: (r.reason as string | null) ?? null,
     deadline: r.deadline as string,
+    policyVersion: r.policy_version == null ? null : toNumber(r.policy_version),
+    policyRule: (r.policy_rule as string | null | undefined) ?? null,
     deletedAt: (r.deleted_at as string | null) ?? null,
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
@@ -49,6 +51,8 @@ export function toRow(r: Recording): Record<string, unknown> {
     status: r.status,
     reason: r.reason,
     deadline: r.deadline,
+    policy_version: r.policyVersion ?? null,
+    policy_rule: r.policyRule ?? null,
     deleted_at: r.deletedAt,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
@@ -195,6 +199,20 @@ async function claimedNotDue(db: Db, cutoff: string, after: string | undefined, 
   return (await q.orderBy('id').limit(limit)).map((r: Record<string, unknown>) => ({ recording: fromRow(r), claim: claimOf(r)! }));
 }
 
+/** Stored recordings by id after `after`: what a retention policy change is measured against. */
+async function storedDeadlinesPage(db: Db, after: string | undefined, limit: number): Promise<{ id: string; queue: string | null; startedAt: string; deadline: string }[]> {
+  const q = db('recordings').select('id', 'queue', 'started_at', 'deadline').where({ status: 'stored' });
+  if (after) q.andWhere('id', '>', after);
+  const rows: Record<string, string | null>[] = await q.orderBy('id').limit(limit);
+  return rows.map((r) => ({ id: r.id!, queue: r.queue ?? null, startedAt: r.started_at!, deadline: r.deadline! }));
+}
+
+/** Brings a stored recording's deadline forward to `deadline` (never later); whether it changed. */
+async function bringDeadlineForward(trx: Transaction, id: string, deadline: string, at: string): Promise<boolean> {
+  const n = await trx('recordings').where({ id, status: 'stored' }).andWhere('deadline', '>', deadline).update({ deadline, updated_at: at });
+  return Number(n) === 1;
+}
+
 /** The recordings of this caller still in the store. */
 async function storedOfCaller(db: Db, callerKey: string): Promise<Recording[]> {
   return (await db('recordings').where({ caller_key: callerKey, status: 'stored' })).map(fromRow);
@@ -231,6 +249,8 @@ export function createRecordingRepository(db: Database): RecordingRepository {
     claimForDeletion: (tx: Tx, ids: string[], claim: DeletionClaim) => claimForDeletion(trxOf(tx), ids, claim),
     claimedNotDue: (cutoff: Date, after: string | undefined, limit: number) => claimedNotDue(db, cutoff.toISOString(), after, limit),
     storedOfCaller: (callerKey: string) => storedOfCaller(db, callerKey),
+    storedDeadlinesPage: (after: string | undefined, limit: number) => storedDeadlinesPage(db, after, limit),
+    bringDeadlineForward: (tx: Tx, id: string, deadline: string, at: string) => bringDeadlineForward(trxOf(tx), id, deadline, at),
     storedKeysAmong: (keys: string[]) => storedKeysAmong(db, keys),
     async withCallerKey(callerKey: string): Promise<Recording[]> {
       return (await db('recordings').where({ caller_key: callerKey }).orderBy([{ column: 'started_at' }, { column: 'id' }])).map(fromRow);

@@ -17,7 +17,12 @@ export interface Recording {
   /** stored: the audio is in the store; deleted: a tombstone; discarded: never stored. */
   status: 'stored' | 'deleted' | 'discarded';
   reason: string | null;
+  /** The latest deadline: a shortened retention rule may have brought it forward since the call arrived. */
   deadline: string;
+  /** The retention policy version the call arrived under (null: none set, or before policies). */
+  policyVersion?: number | null;
+  /** The queue pattern of the rule that set its first deadline (null: RETENTION_DAYS). */
+  policyRule?: string | null;
   deletedAt: string | null;
   createdAt: string;
   updatedAt: string;

@@ -39,6 +39,11 @@ export interface RetentionRunReport {
   /** Read as due but not attempted: the run stopped early, or another run had finished them first. */
   skipped: number;
   lapsedHolds: string[];
+  /**
+   * Stored deadlines a shortened retention policy brought forward at the start of this run (each
+   * audited as recording.deadline-changed), and the policy version; absent on a dry run.
+   */
+  policy?: { version: number; deadlinesChanged: number };
   /** Opt-outs of calls that never arrived, forgotten after the retention period (listed only on a dry run). */
   expiredCallOptOuts: string[];
   orphans: OrphanReport;
@@ -83,6 +88,11 @@ export function createRetention(deps: {
    * Runs even when the store is down: a destroyed key deletes every copy, the unreachable live one too.
    */
   shredKeys?: (opts: { actor: string; cutoff: Date }) => Promise<{ destroyed: string[]; rewrapped: number; failed: { key: string; error: string }[] }>;
+  /**
+   * Brings stored deadlines in line with a shortened retention policy (once per policy version) before
+   * anything is read as due, so a deadline brought forward is deleted by this same run.
+   */
+  applyPolicy?: (actor: string) => Promise<{ version: number; changed: number }>;
 }) {
   const { recordings, clock, logger, holds, deleteRecordings, horizon, sweepOrphans } = deps;
 
@@ -115,6 +125,15 @@ export function createRetention(deps: {
       };
 
       if (!dryRun) report.lapsedHolds = await holds.lapseExpired(RETENTION_ACTOR);
+      if (!dryRun && deps.applyPolicy) {
+        try {
+          const applied = await deps.applyPolicy(RETENTION_ACTOR);
+          report.policy = { version: applied.version, deadlinesChanged: applied.changed };
+        } catch (err) {
+          // Those changed so far are committed (with their entries); the next run goes on with the rest.
+          logger.error('applying the retention policy to stored recordings failed; the next run retries', { err: errorFacts(err) });
+        }
+      }
 
       const inFlight = new Set<Promise<void>>();
       const storeSlots = pLimit(BATCHES_IN_FLIGHT);
@@ -259,6 +278,7 @@ export function createRetention(deps: {
         held: report.held.length,
         skipped: report.skipped,
         lapsedHolds: report.lapsedHolds.length,
+        ...(report.policy?.deadlinesChanged ? { deadlinesChanged: report.policy.deadlinesChanged, policyVersion: report.policy.version } : {}),
         expiredCallOptOuts: report.expiredCallOptOuts.length,
         orphansDeleted: report.orphans.deleted.length,
         overdue: report.overdue,

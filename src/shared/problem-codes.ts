@@ -18,6 +18,8 @@ export const PROBLEM_CODES = [
   'recording-not-found', 'invalid-recording-id', 'invalid-cursor', 'recording-not-stored', 'recording-deleted', 'recording-discarded',
   'recording-expired', 'recording-opted-out', 'recording-restricted', 'recording-missing', 'recording-held', 'recording-being-deleted',
   'range-not-satisfiable', 'invalid-hold', 'already-held', 'hold-not-found', 'hold-changed',
+  // Retention policy per queue
+  'invalid-retention-policy', 'retention-policy-from-file',
   // Opt-outs and numbers
   'invalid-number', 'already-opted-out', 'opt-out-deletion-incomplete',
   // Data-subject requests

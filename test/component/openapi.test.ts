@@ -32,7 +32,7 @@ describe('/openapi.json', () => {
     expect(checkAgainstOpenApi('POST', '/v1/opt-outs/check', 418, 'application/json', Buffer.from('{}'))).to.match(/status is not described/);
     expect(checkAgainstOpenApi('GET', '/v1/nowhere-described', 200, 'application/json', Buffer.from('{}'))).to.match(/not described/);
     expect(checkAgainstOpenApi('POST', '/v1/opt-outs/check', 401, 'text/html', Buffer.from('<p>no</p>'))).to.match(/content type/);
-    expect(checkAgainstOpenApi('POST', '/v1/opt-outs/check', 200, 'application/json; charset=utf-8', Buffer.from('{"optedOut":false}'))).to.equal(undefined);
+    expect(checkAgainstOpenApi('POST', '/v1/opt-outs/check', 200, 'application/json; charset=utf-8', Buffer.from('{"optedOut":false,"record":true}'))).to.equal(undefined);
   });
 
   it('holds the subject-request answers to their schemas: a field of the wrong type, a missing or an extra one fails the check', async () => {

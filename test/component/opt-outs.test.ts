@@ -97,7 +97,7 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
         const again = await register({ number: n });
         expect(again.status, n).to.equal(200);
         expect(again.body).to.deep.equal({ id: first.body.id, createdAt: first.body.createdAt });
-        expect((await check(n)).body, n).to.deep.equal({ optedOut: true });
+        expect((await check(n)).body, n).to.deep.equal({ optedOut: true, record: false, reason: 'caller-opted-out' });
       }
       expect(await t.db('opt_outs').count({ n: '*' }).first()).to.deep.include({ n: 1 });
       const entries = (await auditOf(t)).filter((e) => e.action === 'opt-out.registered');
@@ -109,8 +109,8 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
 
     it('answers optedOut: false for a number that is not registered, and another number does not match', async () => {
       await register({ number: '+46701234567' });
-      expect((await check('+46701234568')).body).to.deep.equal({ optedOut: false });
-      expect((await check('08-123 456 78')).body).to.deep.equal({ optedOut: false });
+      expect((await check('+46701234568')).body).to.deep.equal({ optedOut: false, record: true });
+      expect((await check('08-123 456 78')).body).to.deep.equal({ optedOut: false, record: true });
     });
 
     it('answers the check for registrations made before this process started (the in-memory index loads them)', async () => {
@@ -121,9 +121,9 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       // A restart: new services over the same database, nothing carried over in memory.
       const restarted = createApp(createServices({ config: t.config, db: t.db, store: t.store, logger: createLogger({ level: 'error' }), clock: t.clock }));
       const check = async (number: string) => (await request(restarted).post('/v1/opt-outs/check').set(auth).send({ number })).body;
-      expect(await check('+46701234567')).to.deep.equal({ optedOut: true });
-      expect(await check('+46707654321')).to.deep.equal({ optedOut: false });
-      expect(await check('+46709999999')).to.deep.equal({ optedOut: false });
+      expect(await check('+46701234567')).to.deep.equal({ optedOut: true, record: false, reason: 'caller-opted-out' });
+      expect(await check('+46707654321')).to.deep.equal({ optedOut: false, record: true });
+      expect(await check('+46709999999')).to.deep.equal({ optedOut: false, record: true });
     });
 
     it('stores only the keyed hash of the number', async () => {
@@ -173,7 +173,7 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       }
       const admin = await t.token('admin');
       expect((await register({ number: '+46701234567' }, admin)).status).to.equal(201);
-      expect((await check('+46701234567', admin)).body).to.deep.equal({ optedOut: true });
+      expect((await check('+46701234567', admin)).body).to.deep.equal({ optedOut: true, record: false, reason: 'caller-opted-out' });
     });
 
     it('answers the check with the headers of an API answer: JSON, no-store, and the security headers', async () => {
@@ -183,7 +183,7 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       expect(res.headers['cache-control']).to.equal('no-store');
       expect(res.headers['x-content-type-options']).to.equal('nosniff');
       expect(res.headers['x-request-id']).to.be.a('string');
-      expect(res.text).to.equal('{"optedOut":false}');
+      expect(res.text).to.equal('{"optedOut":false,"record":true}');
     });
 
     it('gives the check and each of its refusals every header an ordinary answer has, with the same value', async () => {
@@ -239,7 +239,7 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       // Without Accept: text/plain the answer is the JSON one.
       const json = await form('+46707654321');
       expect(json.headers['content-type']).to.match(/^application\/json/);
-      expect(json.body).to.deep.equal({ optedOut: true });
+      expect(json.body).to.deep.equal({ optedOut: true, record: false, reason: 'caller-opted-out' });
       const bad = await form('not a number', 'text/plain');
       expect(bad.status).to.equal(422);
       expect(bad.headers['content-type']).to.match(/^application\/problem\+json/);
@@ -271,7 +271,7 @@ describe('caller opt-out (registry, check, removal, webhook, after-the-fact)', (
       const res = await remove('070-123 45 67');
       expect(res.status).to.equal(200);
       expect(res.body).to.deep.equal({ removed: true, id: reg.body.id });
-      expect((await check('+46701234567')).body).to.deep.equal({ optedOut: false });
+      expect((await check('+46701234567')).body).to.deep.equal({ optedOut: false, record: true });
       const row = await t.db('opt_outs').where({ id: reg.body.id }).first();
       expect(row.caller_key).to.equal(null);
       expect(row.removed_at).to.equal(t.clock.now().toISOString());

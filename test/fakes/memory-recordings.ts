@@ -113,6 +113,19 @@ export class MemoryRecordings extends MemoryTable<string, Row> implements Record
   async storedKeysAmong(keys: string[]): Promise<Set<string>> {
     return new Set(this.all().filter((r) => r.status === 'stored' && r.storageKey && keys.includes(r.storageKey)).map((r) => r.storageKey!));
   }
+  async storedDeadlinesPage(after: string | undefined, limit: number): Promise<{ id: string; queue: string | null; startedAt: string; deadline: string }[]> {
+    return this.all()
+      .filter((r) => r.status === 'stored' && (after === undefined || r.id > after))
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, limit)
+      .map((r) => ({ id: r.id, queue: r.queue, startedAt: r.startedAt, deadline: r.deadline }));
+  }
+  async bringDeadlineForward(_tx: unknown, id: string, deadline: string, at: string): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.recording.status !== 'stored' || !(row.recording.deadline > deadline)) return false;
+    row.recording = { ...row.recording, deadline, updatedAt: at };
+    return true;
+  }
   async withCallerKey(callerKey: string): Promise<Recording[]> {
     return this.all()
       .filter((r) => r.callerKey === callerKey)

@@ -27,9 +27,9 @@ describe('opt-outs under concurrent requests', () => {
     const reg = await request(t.app).post('/v1/opt-outs').set(auth).send({ number: '070-123 45 67' });
     expect(reg.status).to.equal(201);
     expect((await request(t.app).post('/v1/opt-outs').set(auth).send({ number: '0046701234567' })).body.id).to.equal(reg.body.id);
-    expect((await request(t.app).post('/v1/opt-outs/check').set(auth).send({ number: '+46701234567' })).body).to.deep.equal({ optedOut: true });
+    expect((await request(t.app).post('/v1/opt-outs/check').set(auth).send({ number: '+46701234567' })).body).to.deep.equal({ optedOut: true, record: false, reason: 'caller-opted-out' });
     expect((await request(t.app).post('/v1/opt-outs/remove').set(auth).send({ number: '+46701234567' })).body.removed).to.equal(true);
-    expect((await request(t.app).post('/v1/opt-outs/check').set(auth).send({ number: '+46701234567' })).body).to.deep.equal({ optedOut: false });
+    expect((await request(t.app).post('/v1/opt-outs/check').set(auth).send({ number: '+46701234567' })).body).to.deep.equal({ optedOut: false, record: true });
   });
 
   itOn('postgres')('answers a check on one instance for a number registered or removed on another at once (two instances on PostgreSQL: no in-memory copy)', async () => {
@@ -40,11 +40,11 @@ describe('opt-outs under concurrent requests', () => {
       const here = { Authorization: `Bearer ${phone}` };
       const there = { Authorization: `Bearer ${await other.token('phone-system')}` };
       const check = async () => (await request(other.app).post('/v1/opt-outs/check').set(there).send({ number: '070-123 45 67' })).body;
-      expect(await check()).to.deep.equal({ optedOut: false }); // the other instance has answered once before the registration
+      expect(await check()).to.deep.equal({ optedOut: false, record: true }); // the other instance has answered once before the registration
       expect((await request(t.app).post('/v1/opt-outs').set(here).send({ number: '+46701234567' })).status).to.equal(201);
-      expect(await check()).to.deep.equal({ optedOut: true });
+      expect(await check()).to.deep.equal({ optedOut: true, record: false, reason: 'caller-opted-out' });
       expect((await request(t.app).post('/v1/opt-outs/remove').set(here).send({ number: '+46701234567' })).body.removed).to.equal(true);
-      expect(await check()).to.deep.equal({ optedOut: false });
+      expect(await check()).to.deep.equal({ optedOut: false, record: true });
     } finally {
       await other.close();
     }

@@ -53,6 +53,8 @@ export const CODE_TEXT = {
       'already-held': 'Inspelningen har redan gallringsstopp.',
       'hold-not-found': 'Inspelningen har inget gällande gallringsstopp.',
       'hold-changed': 'Gallringsstoppet har hävts eller löpt ut under tiden. Ladda om och försök igen.',
+      'invalid-retention-policy': 'Gallringsreglerna är felaktigt ifyllda. Ingen regel får spara samtal längre än löftet (RETENTION_DAYS).',
+      'retention-policy-from-file': 'Gallringsreglerna läses från en fil (RETENTION_POLICY_FILE) och ändras där, inte här.',
       'invalid-number': 'Telefonnumret går inte att tolka.',
       'already-opted-out': 'Numret är redan registrerat.',
       'opt-out-deletion-incomplete': 'Numret är registrerat, men alla inspelningar kunde inte raderas. Försök igen.',
@@ -139,6 +141,7 @@ export const CODE_TEXT = {
       'source.notified': 'inspelning aviserad av plattformen',
       'recording.played': 'inspelning avlyssnad', 'recording.deleted': 'inspelning raderad', 'recording.orphan-deleted': 'kvarglömd fil raderad',
       'hold.placed': 'gallringsstopp lagt', 'hold.released': 'gallringsstopp hävt', 'hold.lapsed': 'gallringsstopp upphört',
+      'policy.changed': 'gallringsregler ändrade', 'recording.deadline-changed': 'gallringsdag tidigarelagd',
       'opt-out.registered': 'nej till inspelning registrerat', 'opt-out.removed': 'nej till inspelning borttaget',
       'call.opt-out-requested': 'nej till inspelning i samtal', 'call.opt-out-expired': 'nej till inspelning i samtal förfallet (samtalet kom aldrig)',
       'token.created': 'åtkomsttoken skapad', 'token.revoked': 'åtkomsttoken återkallad',
@@ -154,6 +157,7 @@ export const CODE_TEXT = {
     reasons: {
       retention: 'gallringsdagen nådd', 'retention-expired': 'gallringsdagen redan passerad', manual: 'raderad för hand',
       'caller-opted-out': 'nej till inspelning i samtalet', 'number-opted-out': 'numret har sagt nej till inspelning', 'subject-request': 'begäran från den registrerade',
+      'queue-not-recorded': 'kön spelas inte in (gallringsregel)',
     },
     discrepancies: {
       'deleted-without-audit': 'raderad utan loggpost', 'discarded-without-audit': 'kasserad utan loggpost', 'audit-without-recording': 'loggpost utan inspelning',
@@ -239,6 +243,8 @@ export const CODE_TEXT = {
       'already-held': 'The recording is already on hold.',
       'hold-not-found': 'The recording has no hold in force.',
       'hold-changed': 'The hold was released or ran out meanwhile. Reload and try again.',
+      'invalid-retention-policy': 'The retention rules are not filled in correctly. No rule may keep calls longer than the promise (RETENTION_DAYS).',
+      'retention-policy-from-file': 'The retention rules are read from a file (RETENTION_POLICY_FILE) and are changed there, not here.',
       'invalid-number': 'The phone number cannot be understood.',
       'already-opted-out': 'The number is registered already.',
       'opt-out-deletion-incomplete': 'The number is registered, but not every recording could be deleted. Try again.',
@@ -325,6 +331,7 @@ export const CODE_TEXT = {
       'source.notified': 'recording notified by the platform',
       'recording.played': 'recording played', 'recording.deleted': 'recording deleted', 'recording.orphan-deleted': 'orphaned file deleted',
       'hold.placed': 'hold placed', 'hold.released': 'hold released', 'hold.lapsed': 'hold lapsed',
+      'policy.changed': 'retention rules changed', 'recording.deadline-changed': 'deletion date brought forward',
       'opt-out.registered': 'opt-out registered', 'opt-out.removed': 'opt-out removed', 'call.opt-out-requested': 'opt-out during a call',
       'call.opt-out-expired': 'opt-out of a call that never arrived expired',
       'token.created': 'access token created', 'token.revoked': 'access token revoked',
@@ -340,6 +347,7 @@ export const CODE_TEXT = {
     reasons: {
       retention: 'deadline reached', 'retention-expired': 'deadline already past', manual: 'deleted by hand',
       'caller-opted-out': 'caller declined during the call', 'number-opted-out': 'the number has opted out', 'subject-request': "data subject's request",
+      'queue-not-recorded': 'the queue is not recorded (retention rule)',
     },
     discrepancies: {
       'deleted-without-audit': 'deleted without an audit entry', 'discarded-without-audit': 'discarded without an audit entry', 'audit-without-recording': 'audit entry without a recording',
