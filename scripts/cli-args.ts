@@ -163,6 +163,29 @@ function retentionProgram(done: Done<{ dryRun: boolean }>): Command {
 export const RETENTION_HELP = helpOf(retentionProgram);
 export const parseRetentionArgs = (argv: string[]) => parseWith(retentionProgram, argv);
 
+// policy ----------------------------------------------------------------------------------------
+
+export type PolicyArgs = { command: 'show' } | { command: 'set'; file: string };
+
+function policyProgram(done: Done<PolicyArgs>): Command {
+  const p = program(
+    'policy',
+    'Shows or replaces the retention policy per queue (docs/retention.md). set reads the rules from a JSON or YAML file ({ "rules": [ { "match": { "queue": "bygg*" }, "retainDays": 7 } ] }) and stores them as a new version, audited as admin:cli@$USER.',
+    'Reads the same environment as the service. While RETENTION_POLICY_FILE is set, that file is the policy and set\nis refused. Exit codes: 0 done, 2 bad usage, configuration or rules.',
+  );
+  p.command('show')
+    .description('prints the policy in force and its version as JSON')
+    .action(() => done({ command: 'show' }));
+  p.command('set')
+    .description('stores the rules in FILE as the next version and prints it')
+    .argument('<file>', 'a JSON or YAML file with { rules: [...] }')
+    .action((file: string) => done({ command: 'set', file }));
+  return p;
+}
+
+export const POLICY_HELP = helpOf(policyProgram);
+export const parsePolicyArgs = (argv: string[]) => parseWith(policyProgram, argv, 'a command is needed: show or set FILE');
+
 // verify-audit-export ---------------------------------------------------------------------------
 
 export interface VerifyAuditExportArgs {

@@ -116,10 +116,10 @@ export function createRetentionPolicy(deps: {
       return versions.history();
     },
 
-    /** A change through the API or the CLI; refused while RETENTION_POLICY_FILE is the policy. */
+    /** A change through the API or the CLI; refused while RETENTION_POLICY_FILE is the policy (it would be overwritten at the next start). */
     async set(body: unknown, actor: string, origin: Exclude<PolicyOrigin, 'file'> = 'api'): Promise<PolicyView> {
       const rules = parseRules(body);
-      if (deps.file && origin === 'api') {
+      if (deps.file) {
         throw new Conflict('retention-policy-from-file', `The retention policy is read from ${deps.file} (RETENTION_POLICY_FILE); change the file instead`);
       }
       return (await save(rules, actor, origin)).view;

@@ -3,6 +3,7 @@ import {
   parseFetchCheckpointsArgs,
   parseNoArgs,
   parseRetentionArgs,
+  parsePolicyArgs,
   parseSendRecordingArgs,
   parseTokenArgs,
   parseVerifyAuditExportArgs,
@@ -127,6 +128,15 @@ describe('CLI arguments', () => {
       expect(parseNoArgs([])).to.deep.equal({});
       expect(parseNoArgs(['-h'])).to.equal('help');
       expect(() => parseNoArgs(['--all'])).to.throw(UsageError, /unknown option '--all'/);
+    });
+  });
+  describe('policy', () => {
+    it('takes show, or set with one file', () => {
+      expect(parsePolicyArgs(['show'])).to.deep.equal({ command: 'show' });
+      expect(parsePolicyArgs(['set', 'rules.yaml'])).to.deep.equal({ command: 'set', file: 'rules.yaml' });
+      expect(parsePolicyArgs(['--help'])).to.equal('help');
+      expect(() => parsePolicyArgs([])).to.throw(UsageError, /a command is needed: show or set FILE/);
+      expect(() => parsePolicyArgs(['set'])).to.throw(UsageError, /missing required argument 'file'/);
     });
   });
 });
