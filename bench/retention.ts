@@ -7,11 +7,16 @@
  * The recordings are what a month of calls leaves behind: call starts spread evenly over 30 days,
  * each uploaded five minutes after it started, every one past its deadline (a catch-up run).
  *
+ * The job runs twice, each on fresh rows and objects: under a retention policy of one rule, and under
+ * one of 100 rules (exact queue names and globs over the recordings' 100 queues). Each policy is a new
+ * version when the run starts, so the run first walks every stored recording through the rules
+ * (applyToStored) and then deletes: the 100-rule run must keep ≥ 0.9 of the single rule's throughput.
+ *
  * BENCH_RECORDINGS=100000 for the full size (default 5000, which finishes in a few minutes on 2 cores).
- * Prints wall times, deletions/s and the ratio job ÷ baseline (deletions/s).
+ * Prints wall times, deletions/s, the ratio job ÷ baseline (deletions/s) and 100 rules ÷ one rule.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -19,6 +24,7 @@ import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/
 import pLimit from 'p-limit';
 import { storageKeyFor, type Recording } from '../src/recordings/index.js';
 import * as recordingRepository from '../src/recordings/recording-repository.js';
+import type { PolicyRule } from '../src/retention-policy/index.js';
 import { BATCHES_IN_FLIGHT } from '../src/retention/index.js';
 import { createServices } from '../src/services.js';
 import { DAY_MS, ManualClock } from '../src/shared/clock.js';
@@ -33,6 +39,14 @@ const N = Number(process.env.BENCH_RECORDINGS ?? 5000);
 const BATCH = 1000;
 const PUT_CONCURRENCY = 16;
 const BODY = Buffer.alloc(2048, 1);
+const QUEUES = 100;
+const queueOf = (i: number) => `kö-${i % QUEUES}`;
+
+/** One rule over every queue, and 100 rules: an exact name for half the queues, a glob for each of the others. */
+const ONE_RULE: PolicyRule[] = [{ match: { queue: 'kö-*' }, retainDays: 30 }];
+const HUNDRED_RULES: PolicyRule[] = Array.from({ length: 100 }, (_, i) =>
+  i < 50 ? { match: { queue: `KÖ-${i}` }, retainDays: 30 } : { match: { queue: `kö-${i}*` }, retainDays: 30 },
+);
 
 async function seedObjects(client: S3Client, bucket: string, keys: string[]): Promise<void> {
   await pLimit(PUT_CONCURRENCY).map(keys, async (Key) => {
@@ -57,17 +71,17 @@ function recordingsFor(n: number, now: Date): Seeded[] {
 }
 
 async function seedRows(db: Database, items: Seeded[]): Promise<void> {
-  const rows = items.map(({ id, key, startedAt }) => {
+  const rows = items.map(({ id, key, startedAt }, i) => {
     const started = startedAt.toISOString();
     return recordingRepository.toRow({
-      id, callId: `call-${id}`, startedAt: started, endedAt: started, queue: null, agentId: null,
+      id, callId: `call-${id}`, startedAt: started, endedAt: started, queue: queueOf(i), agentId: null,
       callerKey: null, storageKey: key, contentType: 'audio/wav', bytes: BODY.length, sha256: '0'.repeat(64), durationMs: null,
       status: 'stored', reason: null, deadline: new Date(startedAt.getTime() + 30 * DAY_MS).toISOString(), deletedAt: null, createdAt: started, updatedAt: started,
     } satisfies Recording);
   });
-  // SQLite allows 999 bound variables per statement: 18 columns × 50 rows stays below.
+  // SQLite allows 999 bound variables per statement: 20 columns × 40 rows stays below.
   await db.transaction(async (trx) => {
-    for (let i = 0; i < rows.length; i += 50) await trx('recordings').insert(rows.slice(i, i + 50));
+    for (let i = 0; i < rows.length; i += 40) await trx('recordings').insert(rows.slice(i, i + 40));
   });
 }
 
@@ -97,39 +111,50 @@ async function main(): Promise<void> {
     });
     const baselineMs = performance.now() - t0;
 
-    // The job: same number of keys, with rows, through services.retention.run().
-    const config = testConfig(dir, { storageDriver: 's3', s3 });
-    const db = createDatabase(config.databaseUrl);
-    await migrateLatest(db);
-    const s3store = createS3ObjectStore({ client, bucket: s3.bucket, sse: 'none' });
-    // Time inside the store's delete (DeleteObjects + verification), summed over the batches in flight.
-    let storeDeleteMs = 0;
-    const store = {
-      ...s3store,
-      async delete(keys: string[]) {
-        const t = performance.now();
-        try {
-          return await s3store.delete(keys);
-        } finally {
-          storeDeleteMs += performance.now() - t;
-        }
-      },
+    // The job: same number of keys, with rows, through services.retention.run(), under each policy.
+    const runJob = async (name: string, rules: PolicyRule[]) => {
+      const jobDir = path.join(dir, name);
+      const config = testConfig(jobDir, { storageDriver: 's3', s3, databaseUrl: `sqlite:${path.join(jobDir, 'gallra.sqlite')}` });
+      mkdirSync(jobDir, { recursive: true });
+      const db = createDatabase(config.databaseUrl);
+      await migrateLatest(db);
+      const s3store = createS3ObjectStore({ client, bucket: s3.bucket, sse: 'none' });
+      // Time inside the store's delete (DeleteObjects + verification), summed over the batches in flight.
+      let storeDeleteMs = 0;
+      const store = {
+        ...s3store,
+        async delete(keys: string[]) {
+          const t = performance.now();
+          try {
+            return await s3store.delete(keys);
+          } finally {
+            storeDeleteMs += performance.now() - t;
+          }
+        },
+      };
+      const logger = createLogger({ level: 'warn', stream: new PassThrough() });
+      const services = createServices({ config, db, store, logger, clock: new ManualClock(now) });
+      const items = recordingsFor(N, now);
+      let t1 = performance.now();
+      await seedObjects(client, s3.bucket, items.map((k) => k.key));
+      await seedRows(db, items);
+      await services.retentionPolicy.set({ rules }, 'bench', 'cli');
+      process.stderr.write(`  seeded ${N} objects and rows for the job (${rules.length} rule${rules.length === 1 ? '' : 's'}) in ${fmt(performance.now() - t1)}\n`);
+      t1 = performance.now();
+      const report = await services.retention.run();
+      const jobMs = performance.now() - t1;
+      await db.destroy();
+      if (report.deleted.length !== N || report.failed.length) {
+        const reasons = [...new Set(report.failed.map((f) => f.error))].slice(0, 5).join('; ');
+        throw new Error(`the job deleted ${report.deleted.length} of ${N} (${report.failed.length} failed: ${reasons})`);
+      }
+      if (report.policy?.version !== 1) throw new Error('the run did not apply the policy');
+      return { jobMs, storeDeleteMs };
     };
-    const logger = createLogger({ level: 'warn', stream: new PassThrough() });
-    const services = createServices({ config, db, store, logger, clock: new ManualClock(now) });
-    const items = recordingsFor(N, now);
-    t0 = performance.now();
-    await seedObjects(client, s3.bucket, items.map((k) => k.key));
-    await seedRows(db, items);
-    process.stderr.write(`  seeded ${N} objects and rows for the job in ${fmt(performance.now() - t0)}\n`);
-    t0 = performance.now();
-    const report = await services.retention.run();
-    const jobMs = performance.now() - t0;
-    await db.destroy();
-    if (report.deleted.length !== N || report.failed.length) {
-      const reasons = [...new Set(report.failed.map((f) => f.error))].slice(0, 5).join('; ');
-      throw new Error(`the job deleted ${report.deleted.length} of ${N} (${report.failed.length} failed: ${reasons})`);
-    }
+    // 100 rules first: the first job also pays for warming up (JIT, caches), so the comparison is conservative.
+    const hundred = await runJob('hundred-rules', HUNDRED_RULES);
+    const single = await runJob('one-rule', ONE_RULE);
+    const { jobMs, storeDeleteMs } = single;
 
     const baselineRate = N / (baselineMs / 1000);
     const jobRate = N / (jobMs / 1000);
@@ -140,12 +165,17 @@ async function main(): Promise<void> {
       baseline: { wallMs: Math.round(baselineMs), deletionsPerSecond: Math.round(baselineRate) },
       job: { wallMs: Math.round(jobMs), deletionsPerSecond: Math.round(jobRate), storeDeleteMsSummedOverBatches: Math.round(storeDeleteMs) },
       ratio: Number((jobRate / baselineRate).toFixed(3)),
+      hundredRules: { wallMs: Math.round(hundred.jobMs), deletionsPerSecond: Math.round(N / (hundred.jobMs / 1000)), storeDeleteMsSummedOverBatches: Math.round(hundred.storeDeleteMs) },
+      /** Throughput under 100 rules ÷ under one rule (target ≥ 0.9). */
+      policyRatio: Number((single.jobMs / hundred.jobMs).toFixed(3)),
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     process.stderr.write(
       `  baseline DeleteObjects: ${fmt(baselineMs)} (${Math.round(baselineRate)}/s)\n` +
         `  retention job:          ${fmt(jobMs)} (${Math.round(jobRate)}/s), verified gone, tombstoned and audited\n` +
-        `  ratio job ÷ baseline:   ${result.ratio} (target ≥ 0.8)\n`,
+        `  ratio job ÷ baseline:   ${result.ratio} (target ≥ 0.8)\n` +
+        `  job under 100 rules:    ${fmt(hundred.jobMs)} (${result.hundredRules.deletionsPerSecond}/s)\n` +
+        `  100 rules ÷ one rule:   ${result.policyRatio} (target ≥ 0.9)\n`,
     );
   } finally {
     client.destroy();

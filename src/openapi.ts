@@ -95,6 +95,10 @@ const complianceOverview = z
     }),
     latestCheckpoint: z.object({ seq: z.number().int(), hash: z.string(), at: instant, keyId: z.string() }).nullable(),
     copiesKeptAtSources: z.array(z.object({ source: z.string(), reason: z.string() })).meta({ description: 'Sources configured with deleteAtSource: false: copies of their recordings remain there' }),
+    byQueue: z.array(z.object({ queue: z.string().nullable(), totals: outcomeTotals })).meta({ description: "The period's calls per queue, by outcome" }),
+    policyHistory: z
+      .array(z.object({ version: z.number().int(), changedAt: instant, changedBy: z.string(), origin: z.string(), rules: z.array(z.looseObject({})), appliedAt: instant.nullable().optional() }))
+      .meta({ description: 'Every version of the retention policy per queue, newest first' }),
   })
   .meta({ id: 'ComplianceOverview' });
 const activeHold = hold

@@ -173,9 +173,10 @@ export function createServices(infra: Infrastructure) {
   };
   // Stated in the overview and the report: the promise does not reach copies a source keeps.
   const copiesKeptAtSources = () => (infra.sources ?? []).filter((s) => !s.config.deleteAtSource).map((s) => ({ source: s.config.name, reason: s.config.keepReason ?? '' }));
-  const retentionReport = createRetentionReport({ facts: reportFacts, transaction, audit, clock, retentionDays: config.retentionDays, copiesKeptAtSources });
+  const policyHistory = () => retentionPolicy.history();
+  const retentionReport = createRetentionReport({ facts: reportFacts, transaction, audit, clock, retentionDays: config.retentionDays, copiesKeptAtSources, policyHistory });
   const complianceOverview = createComplianceOverview({
-    facts: reportFacts, clock, retentionDays: config.retentionDays, checkChain: () => auditCheckpoints.check('overview'), checkpoints: () => auditCheckpoints.list(), copiesKeptAtSources,
+    facts: reportFacts, clock, retentionDays: config.retentionDays, checkChain: () => auditCheckpoints.check('overview'), checkpoints: () => auditCheckpoints.list(), copiesKeptAtSources, policyHistory,
   });
 
   // Values stored before every field went through the number detector: masked at start (main.ts) and by npm run migrate.

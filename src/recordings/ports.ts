@@ -98,6 +98,10 @@ export interface RecordingFacts {
   deletedAt: string | null;
   reason: string | null;
   status: 'stored' | 'deleted' | 'discarded';
+  queue: string | null;
+  /** The retention policy version the call arrived under, and the rule that set its first deadline (null: RETENTION_DAYS). */
+  policyVersion: number | null;
+  policyRule: string | null;
 }
 
 /** The retention report's read model of the recordings table (never the caller key). */

@@ -269,11 +269,14 @@ export function createRecordingRepository(db: Database): RecordingRepository {
 /** Recordings (and tombstones) of calls that started in [from, to). Never the caller key. */
 async function recordingsStartedIn(db: Db, from: string, to: string): Promise<RecordingFacts[]> {
   const rows = await db('recordings')
-    .select('id', 'call_id', 'started_at', 'deadline', 'deleted_at', 'reason', 'status')
+    .select('id', 'call_id', 'started_at', 'deadline', 'deleted_at', 'reason', 'status', 'queue', 'policy_version', 'policy_rule')
     .where('started_at', '>=', from)
     .andWhere('started_at', '<', to)
     .orderBy([{ column: 'started_at' }, { column: 'id' }]);
   return rows.map((r: Record<string, string | null>) => ({
+    queue: r.queue ?? null,
+    policyVersion: r.policy_version == null ? null : toNumber(r.policy_version),
+    policyRule: r.policy_rule ?? null,
     id: r.id!,
     callId: r.call_id!,
     startedAt: r.started_at!,

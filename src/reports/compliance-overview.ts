@@ -3,7 +3,7 @@ import type { Clock } from '../shared/clock.js';
 import { DAY_MS } from '../shared/clock.js';
 import { addDays, localDateOf, startOfLocalDay } from '../subject-requests/index.js';
 import type { ReportFacts } from './ports.js';
-import { OUTCOMES, type RetentionReport } from './retention-report.js';
+import { OUTCOMES, type PolicyHistoryEntry, type QueueOutcomes, type RetentionReport } from './retention-report.js';
 
 /** Ages of what is stored are counted in whole days up to this; older calls share the last bucket. */
 export const AGE_DAYS = 30;
@@ -53,6 +53,10 @@ export interface ComplianceOverview {
   latestCheckpoint: { seq: number; hash: string; at: string; keyId: string } | null;
   /** Sources configured to keep their copies (deleteAtSource: false), with the written reason: copies remain there. */
   copiesKeptAtSources: Array<{ source: string; reason: string }>;
+  /** The period's calls per queue, by outcome (the report's byQueue). */
+  byQueue: QueueOutcomes[];
+  /** Every version of the retention policy, newest first. */
+  policyHistory: PolicyHistoryEntry[];
 }
 
 /**
@@ -68,14 +72,19 @@ export function createComplianceOverview(deps: {
   checkpoints: () => Promise<{ seq: number; hash: string; at: string; keyId: string }[]>;
   /** Sources that keep their copies (deleteAtSource: false); none by default. */
   copiesKeptAtSources?: () => Array<{ source: string; reason: string }>;
+  policyHistory?: () => Promise<PolicyHistoryEntry[]>;
 }) {
   const { facts, clock } = deps;
   return async function complianceOverview(input: { from: string; to: string }): Promise<ComplianceOverview> {
     const now = clock.now();
     const nowIso = now.toISOString();
 
-    const counts = await facts.outcomeCounts(input.from, input.to, nowIso);
-    const totals = Object.fromEntries([...OUTCOMES.map((o) => [o, counts[o] ?? 0]), ['all', Object.values(counts).reduce((a, b) => a + b, 0)]]) as ComplianceOverview['totals'];
+    const totalsOf = (counts: Record<string, number>) =>
+      Object.fromEntries([...OUTCOMES.map((o) => [o, counts[o] ?? 0]), ['all', Object.values(counts).reduce((a, b) => a + b, 0)]]) as ComplianceOverview['totals'];
+    const perQueue = await facts.outcomeCountsByQueue(input.from, input.to, nowIso);
+    const counts: Record<string, number> = {};
+    for (const q of perQueue) for (const [o, n] of Object.entries(q.counts)) counts[o] = (counts[o] ?? 0) + n;
+    const totals = totalsOf(counts);
 
     // One entry per Stockholm day of the period, the days with nothing included.
     const days: DeletionDay[] = [];
@@ -127,6 +136,8 @@ export function createComplianceOverview(deps: {
       },
       latestCheckpoint: latest ? { seq: latest.seq, hash: latest.hash, at: latest.at, keyId: latest.keyId } : null,
       copiesKeptAtSources: deps.copiesKeptAtSources?.() ?? [],
+      byQueue: perQueue.map((q) => ({ queue: q.queue, totals: totalsOf(q.counts) })),
+      policyHistory: (await deps.policyHistory?.()) ?? [],
     };
   };
 }

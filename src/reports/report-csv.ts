@@ -24,6 +24,7 @@ export const REASON_SV: Record<string, string> = {
   'caller-opted-out': 'nej till inspelning i samtalet',
   'number-opted-out': 'numret har sagt nej till inspelning',
   'subject-request': 'begäran från den registrerade',
+  'queue-not-recorded': 'kön spelas inte in (gallringsregel)',
 };
 
 export const DISCREPANCY_SV: Record<DiscrepancyKind, string> = {
@@ -72,7 +73,9 @@ export function durationSv(ms: number | undefined): string {
   return parts.filter(Boolean).join(' ') || '0 s';
 }
 
-const ROW_HEAD = ['Samtals-id', 'Inspelnings-id', 'Samtalet började', 'Gallringsdag', 'Raderad', 'Utfall', 'Försening', 'Skäl', 'Gallringsstopp'];
+const ROW_HEAD = ['Samtals-id', 'Inspelnings-id', 'Samtalet började', 'Gallringsdag', 'Raderad', 'Utfall', 'Försening', 'Skäl', 'Gallringsstopp', 'Kö', 'Gallringsregel', 'Regelversion'];
+/** The rule column: the queue pattern, or the promise itself when no rule matched. */
+const RULE_DEFAULT_SV = 'standard (RETENTION_DAYS)';
 
 /** gallringsrapport.csv: one row per call that started in the period, and nothing else. */
 export function reportRowsCsv(r: RetentionReport): string {
@@ -88,6 +91,9 @@ export function reportRowsCsv(r: RetentionReport): string {
       row.lateMs === undefined ? '' : row.outcome === 'overdue' ? `${durationSv(row.lateMs)} över tiden` : `${durationSv(row.lateMs)} för sent`,
       row.reason ? (REASON_SV[row.reason] ?? row.reason) : '',
       row.holdId ?? '',
+      row.queue ?? '',
+      row.policyVersion ? (row.rule ?? RULE_DEFAULT_SV) : '',
+      row.policyVersion ?? '',
     ]),
   );
 }
@@ -110,5 +116,7 @@ export function reportTotalsCsv(r: RetentionReport): string {
     ['Antal avvikelser', r.discrepancies.length, ''],
     ...r.discrepancies.map((d) => [`Avvikelse: ${DISCREPANCY_SV[d.kind]}`, d.seq === undefined ? '' : `loggpost ${d.seq}`, d.recordingId]),
     ...r.copiesKeptAtSources.map((k) => [COPIES_KEPT_SV(k.source), k.reason, '']),
+    ...r.byQueue.map((q) => [`Antal i kön ${q.queue ?? '(ingen kö)'}`, q.totals.all, '']),
+    ...r.policyHistory.map((v) => [`Gallringsregler version ${v.version}`, `${excelTime(v.changedAt)} av ${v.changedBy}: ${JSON.stringify(v.rules)}`, '']),
   ]);
 }

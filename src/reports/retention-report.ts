@@ -23,6 +23,25 @@ export interface ReportRow {
   lateMs?: number;
   /** held: the hold in force. */
   holdId?: string;
+  queue: string | null;
+  /** The retention rule (its queue pattern; null: RETENTION_DAYS) and the policy version the call arrived under. */
+  rule: string | null;
+  policyVersion: number | null;
+}
+
+/** A version of the retention policy as the report lists it. */
+export interface PolicyHistoryEntry {
+  version: number;
+  changedAt: string;
+  changedBy: string;
+  origin: string;
+  rules: unknown[];
+}
+
+/** Calls of the period in one queue, by outcome. */
+export interface QueueOutcomes {
+  queue: string | null;
+  totals: Record<Outcome, number> & { all: number };
 }
 
 export type DiscrepancyKind = 'deleted-without-audit' | 'discarded-without-audit' | 'audit-without-recording' | 'audit-without-tombstone' | 'duplicate-audit';
@@ -44,6 +63,10 @@ export interface RetentionReport {
   discrepancies: Discrepancy[];
   /** Sources configured to keep their copies (deleteAtSource: false), with the written reason: copies remain there. */
   copiesKeptAtSources: Array<{ source: string; reason: string }>;
+  /** The period's calls per queue, by outcome. */
+  byQueue: QueueOutcomes[];
+  /** Every version of the retention policy, newest first. */
+  policyHistory: PolicyHistoryEntry[];
 }
 
 /** 93784000 → "P1DT2H3M4S". */
@@ -68,6 +91,8 @@ export function createRetentionReport(deps: {
   facts: ReportFacts; transaction: Transact; audit: AuditLog; clock: Clock; retentionDays: number;
   /** Sources that keep their copies (deleteAtSource: false); none by default. */
   copiesKeptAtSources?: () => Array<{ source: string; reason: string }>;
+  /** The retention policy's versions, newest first; none without policies. */
+  policyHistory?: () => Promise<PolicyHistoryEntry[]>;
 }) {
   const { facts: repo, transaction, audit, clock } = deps;
   return async function retentionReport(actor: string, input: { from: string; to: string; format: ReportFormat }): Promise<RetentionReport> {
@@ -84,7 +109,7 @@ export function createRetentionReport(deps: {
 
     const discrepancies: Discrepancy[] = [];
     const rows = recs.map((r): ReportRow => {
-      const base = { id: r.id, callId: r.callId, startedAt: r.startedAt, deadline: r.deadline, deletedAt: r.deletedAt, reason: r.reason };
+      const base = { id: r.id, callId: r.callId, startedAt: r.startedAt, deadline: r.deadline, deletedAt: r.deletedAt, reason: r.reason, queue: r.queue, rule: r.policyRule, policyVersion: r.policyVersion };
       const entries = byRecording.get(r.id) ?? [];
       const expected = r.status === 'deleted' ? 'recording.deleted' : r.status === 'discarded' ? 'recording.discarded' : undefined;
       const matching = entries.filter((e) => e.action === expected);
@@ -127,6 +152,14 @@ export function createRetentionReport(deps: {
 
     const totals = Object.fromEntries([...OUTCOMES.map((o) => [o, 0]), ['all', rows.length]]) as RetentionReport['totals'];
     for (const r of rows) totals[r.outcome]++;
+    const queues = new Map<string | null, QueueOutcomes>();
+    for (const r of rows) {
+      const q = queues.get(r.queue) ?? { queue: r.queue, totals: Object.fromEntries([...OUTCOMES.map((o) => [o, 0]), ['all', 0]]) as QueueOutcomes['totals'] };
+      q.totals[r.outcome]++;
+      q.totals.all++;
+      queues.set(r.queue, q);
+    }
+    const byQueue = [...queues.values()].sort((a, b) => (a.queue ?? '').localeCompare(b.queue ?? '', 'sv'));
     await transaction((tx) =>
       audit.append(tx, {
         actor,
@@ -135,7 +168,10 @@ export function createRetentionReport(deps: {
         details: { from: input.from, to: input.to, format: input.format, recordings: rows.length, discrepancies: discrepancies.length },
       }),
     );
-    return { from: input.from, to: input.to, generatedAt: nowIso, recordings: rows, totals, discrepancies, copiesKeptAtSources: deps.copiesKeptAtSources?.() ?? [] };
+    return {
+      from: input.from, to: input.to, generatedAt: nowIso, recordings: rows, totals, discrepancies, copiesKeptAtSources: deps.copiesKeptAtSources?.() ?? [],
+      byQueue, policyHistory: (await deps.policyHistory?.()) ?? [],
+    };
   };
 }
 

@@ -141,9 +141,17 @@ export function createHoldRepository(db: Database): HoldRepository {
  * reached. Timestamps are ISO-8601 UTC text on both databases, so comparing them as text is exact.
  */
 async function outcomeCounts(db: Database, from: string, to: string, now: string): Promise<Record<string, number>> {
+  const byQueue = await outcomeCountsByQueue(db, from, to, now);
+  const out: Record<string, number> = {};
+  for (const q of byQueue) for (const [o, n] of Object.entries(q.counts)) out[o] = (out[o] ?? 0) + n;
+  return out;
+}
+
+/** outcomeCounts per queue (null: calls without a queue), queues in name order. */
+async function outcomeCountsByQueue(db: Database, from: string, to: string, now: string): Promise<{ queue: string | null; counts: Record<string, number> }[]> {
   const firstHold = holdsInForce(db, now, 'h').select('h.reason').whereRaw('h.recording_id = r.id').orderBy('h.placed_at').limit(1);
   const facts = db('recordings as r')
-    .select('r.status', 'r.reason', 'r.deadline', 'r.deleted_at')
+    .select('r.status', 'r.reason', 'r.deadline', 'r.deleted_at', 'r.queue')
     .select(firstHold.as('hold_reason'))
     .where('r.started_at', '>=', from)
     .andWhere('r.started_at', '<', to)
@@ -158,9 +166,11 @@ async function outcomeCounts(db: Database, from: string, to: string, now: string
       when hold_reason is not null then 'held'
       when deadline <= ? then 'overdue'
       else 'stored-not-yet-due' end`;
-  const classified = db.from(facts).select(db.raw(`${outcome} as outcome`, [now, now])).as('c');
-  const rows: { outcome: string; n: number | string }[] = await db.from(classified).select('outcome').count({ n: '*' }).groupBy('outcome');
-  return Object.fromEntries(rows.map((r) => [r.outcome, toNumber(r.n)]));
+  const classified = db.from(facts).select('queue').select(db.raw(`${outcome} as outcome`, [now, now])).as('c');
+  const rows: { queue: string | null; outcome: string; n: number | string }[] = await db.from(classified).select('queue', 'outcome').count({ n: '*' }).groupBy('queue', 'outcome');
+  const byQueue = new Map<string | null, Record<string, number>>();
+  for (const r of rows) byQueue.set(r.queue, { ...byQueue.get(r.queue), [r.outcome]: toNumber(r.n) });
+  return [...byQueue].sort(([a], [b]) => (a ?? '').localeCompare(b ?? '', 'sv')).map(([queue, counts]) => ({ queue, counts }));
 }
 
 /**
@@ -197,6 +207,7 @@ export function createHoldReportFacts(db: Database): HoldReportFacts {
       return out;
     },
     outcomeCounts: (from: string, to: string, now: string) => outcomeCounts(db, from, to, now),
+    outcomeCountsByQueue: (from: string, to: string, now: string) => outcomeCountsByQueue(db, from, to, now),
     storedAges: (now: string, after: string[]) => storedAges(db, now, after),
   };
 }

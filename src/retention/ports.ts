@@ -113,6 +113,8 @@ export interface HoldReportFacts {
    * rules the retention report applies row by row.
    */
   outcomeCounts(from: string, to: string, now: string): Promise<Record<string, number>>;
+  /** outcomeCounts per queue (null: calls without a queue), queues in name order. */
+  outcomeCountsByQueue(from: string, to: string, now: string): Promise<{ queue: string | null; counts: Record<string, number> }[]>;
   /**
    * What is stored now, with and without a hold in force: how many, the oldest call's start, and how
    * many started after each of `after` (ISO instants, newest first).

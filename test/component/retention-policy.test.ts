@@ -199,6 +199,36 @@ describe('retention policy per queue', () => {
     expect((await verifyChain(readAuditEntries(t.db))).ok).to.equal(true);
   });
 
+  it("shows every call's rule and version, outcomes per queue and the policy history in the report, its CSV and the overview", async () => {
+    await put([{ match: { queue: 'bygg*' }, retainDays: 7 }, { match: { queue: 'hr' }, record: false }]);
+    const short = callMeta(t.clock.now(), { queue: 'bygglov' });
+    const other = callMeta(t.clock.now(), { queue: 'parkering' });
+    const hr = callMeta(t.clock.now(), { queue: 'HR' });
+    for (const m of [short, other, hr]) expect((await post(t, m)).status).to.be.oneOf([200, 201]);
+    const period = { from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' };
+    const report = await request(t.app).get('/v1/reports/retention').query(period).set('Authorization', `Bearer ${auditor}`);
+    expect(report.status).to.equal(200);
+    const rowOf = (callId: string) => report.body.recordings.find((r: { callId: string }) => r.callId === callId);
+    expect(rowOf(short.callId)).to.include({ queue: 'bygglov', rule: 'bygg*', policyVersion: 1, outcome: 'stored-not-yet-due' });
+    expect(rowOf(other.callId)).to.include({ queue: 'parkering', rule: null, policyVersion: 1 });
+    expect(rowOf(hr.callId)).to.include({ queue: 'HR', rule: 'hr', policyVersion: 1, outcome: 'discarded', reason: 'queue-not-recorded' });
+    expect(report.body.byQueue.map((q: { queue: string; totals: { all: number } }) => [q.queue, q.totals.all])).to.deep.equal([['bygglov', 1], ['HR', 1], ['parkering', 1]]);
+    expect(report.body.policyHistory.map((v: { version: number }) => v.version)).to.deep.equal([1]);
+
+    const csv = await request(t.app).get('/v1/reports/retention').query({ ...period, format: 'csv' }).set('Authorization', `Bearer ${auditor}`);
+    const lines = csv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).to.match(/;Kö;Gallringsregel;Regelversion$/);
+    expect(lines.find((l) => l.startsWith(short.callId))).to.match(/;bygglov;bygg\*;1$/);
+    expect(lines.find((l) => l.startsWith(other.callId))).to.match(/;parkering;standard \(RETENTION_DAYS\);1$/);
+    const totals = await request(t.app).get('/v1/reports/retention').query({ ...period, format: 'csv-totals' }).set('Authorization', `Bearer ${auditor}`);
+    expect(totals.text).to.contain('Gallringsregler version 1');
+
+    const overview = await request(t.app).get('/v1/reports/overview').query(period).set('Authorization', `Bearer ${auditor}`);
+    expect(overview.status).to.equal(200);
+    expect(overview.body.byQueue.find((q: { queue: string }) => q.queue === 'HR').totals).to.include({ discarded: 1, all: 1 });
+    expect(overview.body.policyHistory[0]).to.include({ version: 1, origin: 'api' });
+  });
+
   it('the overdue check uses the latest deadline', async () => {
     const now = t.clock.now();
     await seedRecordings(t, [{ deadline: new Date(now.getTime() + 20 * DAY), at: new Date(now.getTime() - 10 * DAY) }]);

@@ -115,7 +115,7 @@ describe('GET /v1/reports/retention', () => {
     expect(res.headers['content-disposition']).to.equal('attachment; filename="gallringsrapport.csv"');
     expect(res.text.charCodeAt(0), 'a UTF-8 byte-order mark for Excel').to.equal(0xfeff);
     const rows: Record<string, string>[] = parse(res.text, { bom: true, delimiter: ';', columns: true, record_delimiter: '\r\n', skip_empty_lines: false });
-    expect(Object.keys(rows[0]!)).to.deep.equal(['Samtals-id', 'Inspelnings-id', 'Samtalet började', 'Gallringsdag', 'Raderad', 'Utfall', 'Försening', 'Skäl', 'Gallringsstopp']);
+    expect(Object.keys(rows[0]!)).to.deep.equal(['Samtals-id', 'Inspelnings-id', 'Samtalet började', 'Gallringsdag', 'Raderad', 'Utfall', 'Försening', 'Skäl', 'Gallringsstopp', 'Kö', 'Gallringsregel', 'Regelversion']);
     // One sheet: every row is a call of the period, no totals or discrepancies appended.
     const json = (await request(t.app).get(`/v1/reports/retention?${period}`).set('Authorization', `Bearer ${auditor}`).expect(200)).body;
     expect(rows.map((r) => r['Inspelnings-id']).sort()).to.deep.equal(json.recordings.map((r: { id: string }) => r.id).sort());
