@@ -6,6 +6,7 @@ import { auditSearchView, overviewView } from './auditor.js';
 import { holdsView } from './holds.js';
 import { optOutsView } from './opt-outs.js';
 import { overdueView } from './overdue.js';
+import { policiesView } from './policies.js';
 import { recordingsView } from './recordings.js';
 import { reportView } from './report.js';
 import { sourcesView } from './sources.js';
@@ -42,8 +43,9 @@ const VIEWS = {
   overdue: { roles: ['admin', 'auditor'], render: overdueView },
   subjectRequests: { roles: ['admin'], render: (main) => subjectRequestsView(main, ui) },
   sources: { roles: ['admin'], render: (main) => sourcesView(main, { ...ui, formatTime: (iso) => formatTime(session.lang, iso) }) },
+  policies: { roles: ['admin', 'auditor'], render: (main) => policiesView(main, { ...ui, isAdmin: () => rolesOf(session.me).includes('admin') }) },
 };
-const MENU = { trainer: ['recordings'], auditor: ['overview', 'recordings', 'audit', 'verification', 'report', 'overdue'], admin: ['overview', 'recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests', 'sources'] };
+const MENU = { trainer: ['recordings'], auditor: ['overview', 'recordings', 'audit', 'verification', 'report', 'overdue', 'policies'], admin: ['overview', 'recordings', 'holds', 'optOuts', 'overdue', 'subjectRequests', 'sources', 'policies'] };
 /** What the auditor's views (auditor.js) take as `ui`: the common one, and the people who acted. */
 const auditorUi = {
   ...ui,

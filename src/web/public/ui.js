@@ -72,6 +72,7 @@ const SV = {
   controllerFooter: 'Personuppgiftsansvarig', controller: 'Personuppgiftsansvarig', orgNumber: 'org.nr', contact: 'Kontakt', dpo: 'Dataskyddsombud',
   noAccess: 'Du har inte behörighet', noAccessBody: 'Den här sidan är inte öppen för din roll. Välj en sida i menyn eller gå till startsidan.', toStart: 'Till startsidan',
   overview: CODE_TEXT.sv.auditor.overview,
+  policies: CODE_TEXT.sv.policies.title,
 };
 
 /** @type {Texts} */
@@ -127,6 +128,7 @@ const EN = {
   controllerFooter: 'Controller', controller: 'Controller', orgNumber: 'org. no.', contact: 'Contact', dpo: 'Data-protection officer',
   noAccess: 'You are not allowed here', noAccessBody: 'This page is not open to your role. Pick a page in the menu or go to the start page.', toStart: 'To the start page',
   overview: CODE_TEXT.en.auditor.overview,
+  policies: CODE_TEXT.en.policies.title,
 };
 
 /** The page's texts; English has every Swedish key (the type says so). */
