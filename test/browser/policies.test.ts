@@ -81,6 +81,13 @@ describe('Gallringsregler (retention rules) in a real browser', function () {
     expect(await auditor.locator('tr.rule').count()).to.equal(0);
     expect(await auditor.getByRole('button', { name: 'Spara reglerna' }).count()).to.equal(0);
     expect(await axeViolations(auditor)).to.deep.equal([]);
+    // The compliance overview lists the history and the period's calls per queue too.
+    await auditor.getByRole('link', { name: 'Översikt' }).click();
+    const inOverview = auditor.locator('#overview-policy-history tr[data-version="2"]');
+    await inOverview.waitFor();
+    expect(await inOverview.textContent()).to.contain('bygglov: 7 dagar');
+    expect(await auditor.locator('#overview-queues tr[data-queue="bygglov"]').textContent()).to.match(/^bygglov3/);
+    expect(await axeViolations(auditor)).to.deep.equal([]);
     await auditor.context().close();
   });
 });

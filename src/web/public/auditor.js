@@ -4,6 +4,7 @@
 // its own node_modules (/vendor/uplot/); every chart has its numbers in a table beside it for screen
 // readers, and tells its series apart by pattern, marker and label, not by colour alone.
 
+import { policyHistorySection, queueOutcomesSection } from './policies.js';
 import { CODE_TEXT, daysBefore, formatTime, stockholmDate, stockholmDayStart } from './text.js';
 
 const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue'];
@@ -217,7 +218,7 @@ export async function overviewView(main, ui) {
         h('dd', { id: 'overview-checkpoint' }, cp ? `#${cp.seq} · ${formatTime(lang, cp.at)} · ${T.key} ${cp.keyId.slice(0, 12)}…` : T.noCheckpoint)),
       h('p', {}, h('a', { href: '#/verification' }, T.toVerification)));
 
-    out.replaceChildren(headline, shares, h('section', { class: 'charts' }, deletions.fig, age.fig), chain);
+    out.replaceChildren(headline, shares, queueOutcomesSection(ui, o.byQueue, 'overview-queues'), h('section', { class: 'charts' }, deletions.fig, age.fig), chain, policyHistorySection(ui, o.policyHistory, 'overview-policy-history'));
     await Promise.all([
       drawStackedBars(ui, deletions.plot, {
         labels: days.map((d) => shortDate(lang, d.date)), lower: days.map((d) => d.onTime), upper: days.map((d) => d.late),

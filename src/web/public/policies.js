@@ -95,3 +95,36 @@ export async function policiesView(main, ui) {
       historyRows.length ? table(['Version', T.changedAt, T.changedBy, T.origin, T.rules], historyRows) : h('p', {}, T.none)),
   );
 }
+
+/** A report row's rule and version: `bygg* (v2)`, `standard (v2)`, or – for a call from before any policy. */
+export function ruleOfRow(lang, row) {
+  if (!row.policyVersion) return '–';
+  return `${row.rule ?? CODE_TEXT[lang].policies.defaultRule} (v${row.policyVersion})`;
+}
+
+/** The report's and the overview's outcomes per queue: each queue, its calls, and its outcomes that occurred. */
+export function queueOutcomesSection(ui, byQueue, id) {
+  const { h, table } = ui;
+  const lang = ui.lang();
+  const T = CODE_TEXT[lang].policies;
+  const words = CODE_TEXT[lang].outcomes;
+  const rows = (byQueue ?? []).map((q) => h('tr', { 'data-queue': q.queue ?? '' },
+    h('td', {}, q.queue ?? T.noQueue), h('td', { class: 'num' }, String(q.totals.all)),
+    h('td', {}, Object.entries(q.totals).filter(([k, n]) => k !== 'all' && n > 0).map(([k, n]) => `${words[k] ?? k} ${n}`).join(' · '))));
+  return h('section', { 'aria-labelledby': `${id}-title`, id },
+    h('h2', { id: `${id}-title` }, T.byQueue),
+    rows.length ? table([T.queueColumn, CODE_TEXT[lang].auditor.count, CODE_TEXT[lang].auditor.outcome], rows) : h('p', {}, T.none));
+}
+
+/** The policy's versions, newest first, for the report and the overview. */
+export function policyHistorySection(ui, history, id) {
+  const { h, table } = ui;
+  const lang = ui.lang();
+  const T = CODE_TEXT[lang].policies;
+  const rows = (history ?? []).map((v) => h('tr', { 'data-version': v.version },
+    h('td', { class: 'num' }, String(v.version)), h('td', {}, formatTime(lang, v.changedAt)), h('td', {}, v.changedBy), h('td', {}, T.origins[v.origin] ?? v.origin),
+    h('td', {}, v.rules.length ? h('ul', { class: 'plain' }, v.rules.map((r) => h('li', {}, T.ruleText(r)))) : T.none)));
+  return h('section', { 'aria-labelledby': `${id}-title`, id },
+    h('h2', { id: `${id}-title` }, `${T.title}: ${T.history.toLowerCase()}`),
+    rows.length ? table(['Version', T.changedAt, T.changedBy, T.origin, T.rules], rows) : h('p', {}, T.none));
+}

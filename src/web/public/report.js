@@ -2,8 +2,9 @@
 // The retention report: every recording of a period with its outcome against its deadline, the totals, and the
 // discrepancies between the recordings and the audit log; both as CSV files too.
 
-import { durationWords, stockholmDate } from './text.js';
-import { api, busy, dayEnd, dayStart, field, fmtDate, h, problemBox, query, session, t, table, word } from './ui.js';
+import { policyHistorySection, queueOutcomesSection, ruleOfRow } from './policies.js';
+import { CODE_TEXT, durationWords, stockholmDate } from './text.js';
+import { api, busy, dayEnd, dayStart, field, fmtDate, h, problemBox, query, session, t, table, ui, word } from './ui.js';
 
 const OUTCOMES = ['deleted-on-time', 'deleted-late', 'deleted-on-request', 'held', 'held-for-request', 'discarded', 'stored-not-yet-due', 'overdue'];
 
@@ -26,7 +27,9 @@ export async function reportView(main) {
   const form = h('form', { class: 'filters' }, field(t('from'), from), field(t('to'), to), field(t('outcome'), outcome), h('button', { type: 'submit' }, t('show')));
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
   outcome.addEventListener('change', () => { page = 0; if (report) draw(); });
-  main.replaceChildren(h('h1', {}, t('report')), form, h('p', { class: 'downloads' }, csv, ' · ', totalsCsv), out);
+  // Outcomes per queue and the retention rules' history (policies.js), beside the rows.
+  const byPolicy = h('div', { id: 'report-policy' });
+  main.replaceChildren(h('h1', {}, t('report')), form, h('p', { class: 'downloads' }, csv, ' · ', totalsCsv), out, byPolicy);
 
   const lateness = (row) => (row.lateMs == null ? '–' : row.outcome === 'overdue' ? t('overdueBy')(durationWords(session.lang, row.lateMs)) : t('lateBy')(durationWords(session.lang, row.lateMs)));
   function draw() {
@@ -35,10 +38,10 @@ export async function reportView(main) {
     page = Math.min(page, pages - 1);
     const shown = rows.slice(page * PAGE, (page + 1) * PAGE);
     const totals = report.totals ?? {};
-    const head = [t('callId'), t('recordingId'), t('started'), t('deadline'), t('deletedAt'), t('outcome'), t('lateness'), t('reason')];
+    const head = [t('callId'), t('recordingId'), t('started'), t('deadline'), t('deletedAt'), t('outcome'), t('lateness'), t('reason'), CODE_TEXT[session.lang].policies.ruleAndVersion];
     const body = shown.map((row) => h('tr', { 'data-id': row.id, 'data-outcome': row.outcome },
       h('td', {}, row.callId ?? '–'), h('td', { class: 'id' }, row.id), h('td', {}, fmtDate(row.startedAt)), h('td', {}, fmtDate(row.deadline)),
-      h('td', {}, fmtDate(row.deletedAt)), h('td', {}, word('outcomes', row.outcome)), h('td', {}, lateness(row)), h('td', {}, row.reason ? word('reasons', row.reason) : '–')));
+      h('td', {}, fmtDate(row.deletedAt)), h('td', {}, word('outcomes', row.outcome)), h('td', {}, lateness(row)), h('td', {}, row.reason ? word('reasons', row.reason) : '–'), h('td', { class: 'rule' }, ruleOfRow(session.lang, row))));
     const pager = h('nav', { class: 'pager', 'aria-label': t('reportRecordings') },
       h('button', { type: 'button', class: 'secondary', disabled: page === 0, onclick: () => { page--; draw(); } }, t('prev')),
       h('span', { id: 'report-page' }, t('pageOf')(page + 1, pages)),
@@ -53,6 +56,7 @@ export async function reportView(main) {
       h('h2', {}, `${t('discrepancies')} (${report.discrepancies?.length ?? 0})`),
       report.discrepancies?.length ? h('ul', { id: 'report-discrepancies' }, report.discrepancies.map((d) => h('li', { 'data-kind': d.kind }, `${word('discrepancies', d.kind)} · ${d.recordingId}${d.seq !== undefined ? ` · ${t('entryNo')(d.seq)}` : ''}`))) : h('p', {}, t('none')),
     );
+    byPolicy.replaceChildren(queueOutcomesSection(ui, report.byQueue, 'report-queues'), policyHistorySection(ui, report.policyHistory, 'report-policy-history'));
   }
   async function load() {
     csv.href = `/v1/reports/retention?${query({ ...range(), format: 'csv' })}`;
