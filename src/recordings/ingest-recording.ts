@@ -61,7 +61,7 @@ export interface IngestDeps {
    * that it is not recorded at all (then it is discarded before a byte is stored), and the policy
    * version and rule that decided. Without it every call keeps retentionDays.
    */
-  retentionFor?: (queue: string | null) => Promise<QueueRetention>;
+  retentionFor?: (queue: string | null, tx?: Tx) => Promise<QueueRetention>;
   discardPolicy?: DiscardPolicy;
   /**
    * The retention horizon (next retention run + margin): a call whose deadline falls before it would be
@@ -252,6 +252,14 @@ export function createIngest(deps: IngestDeps) {
       const late = await transaction(async (tx) => {
         const reason = await deps.discardPolicy?.reasonToDiscard({ callId: meta.callId, callerKey: meta.callerKey, source: via.source }, tx);
         if (reason) return reason;
+        // The policy changed while the audio streamed in: the newer version decides (a retention run that
+        // applied it before this commits could not see this recording). Only ever an earlier deadline.
+        const policy = await deps.retentionFor?.(meta.queue, tx);
+        if (policy && (policy.version || null) !== via.policy.version) {
+          if (!policy.record) return QUEUE_NOT_RECORDED;
+          const sooner = new Date(meta.startedAt.getTime() + Math.min(policy.retainDays, deps.retentionDays) * DAY_MS).toISOString();
+          if (sooner < recording.deadline) Object.assign(recording, { deadline: sooner, policyVersion: policy.version, policyRule: policy.rule });
+        }
         await repo.insert(tx, recording);
         await deps.sealStored?.(tx, { recordingId: id, storageKey: key, deadline });
         await audit.append(tx, {
@@ -260,7 +268,7 @@ export function createIngest(deps: IngestDeps) {
           subject: `recording:${id}`,
           details: {
             recordingId: id, callId: meta.callId, storageKey: key, bytes: digest.bytes, sha256: digest.sha256, contentType, deadline: recording.deadline,
-            ...(via.policy.version ? { policyVersion: via.policy.version, rule: via.policy.rule } : {}), ...via.extra,
+            ...(recording.policyVersion ? { policyVersion: recording.policyVersion, rule: recording.policyRule } : {}), ...via.extra,
           },
         });
         await via.onRecorded?.(tx, { recordingId: id, outcome: 'stored' });

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit-log/index.js';
 import type { Clock } from '../shared/clock.js';
 import { Conflict, InvalidInput, type FieldError } from '../shared/errors.js';
 import { fieldErrorOf } from '../shared/field-errors.js';
-import type { Transact } from '../shared/transaction.js';
+import type { Transact, Tx } from '../shared/transaction.js';
 import { createChangeRecordingDeadline } from './deadline-change.js';
 import { compilePolicy, deadlineUnder, type Retention } from './policy-rules.js';
 import { policyBodySchema } from './retention-policy-config.js';
@@ -131,8 +131,8 @@ export function createRetentionPolicy(deps: {
     },
 
     /** What a call in `queue` gets now. Asked by the pre-call check and by ingest. */
-    async decide(queue: string | null): Promise<RetentionDecision> {
-      const r = resolverOf(await versions.latest());
+    async decide(queue: string | null, tx?: Tx): Promise<RetentionDecision> {
+      const r = resolverOf(await versions.latest(tx));
       return { ...r.resolve(queue), version: r.version };
     },
 

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import type { CallMetadata } from '../../src/recordings/index.js';
 import * as recordingRepository from '../../src/recordings/recording-repository.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { createFsObjectStore } from '../../src/storage/index.js';
 import { auditEntries, seedRecordings } from '../helpers/retention.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
@@ -240,6 +241,53 @@ describe('retention policy per queue', () => {
     const report = await t.services.retention.run();
     expect(report.deleted).to.have.length(1);
     expect(report.overdue).to.equal(0);
+  });
+});
+
+describe('a policy change while an upload streams in', () => {
+  let t: TestApp;
+  let stored: () => void;
+  let putDone: Promise<void>;
+  beforeEach(async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gallra-policy-race-'));
+    const inner = createFsObjectStore({ root: path.join(dir, 'objects') });
+    // Tells the test when the audio is in the store, before the upload commits.
+    const store = { ...inner, put: async (...args: Parameters<typeof inner.put>) => { const r = await inner.put(...args); stored(); return r; } };
+    t = await startTestApp({ clock: new ManualClock('2026-11-23T10:00:00.000Z'), store });
+    putDone = new Promise((r) => (stored = r));
+    await t.services.retentionPolicy.set({ rules: [{ match: { queue: 'bygglov' }, retainDays: 20 }] }, 'admin:test');
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const upload = () => {
+    const m = callMeta(t.clock.now(), { queue: 'bygglov' });
+    const meta: CallMetadata = { callId: m.callId, startedAt: new Date(m.startedAt), endedAt: new Date(m.endedAt), callerKey: null, queue: m.queue!, agentId: null, optOut: false };
+    let authenticate!: (ok: boolean) => void;
+    const outcome = t.services.ingest.receive(meta, Readable.from([fixture('call-pcm16-8k.wav')]), new Promise<boolean>((r) => (authenticate = r)));
+    return { meta, outcome, authenticate };
+  };
+
+  it('commits under the newer version when it shortens the rule', async () => {
+    const u = upload();
+    await putDone;
+    await t.services.retentionPolicy.set({ rules: [{ match: { queue: 'bygglov' }, retainDays: 7 }] }, 'admin:test');
+    u.authenticate(true);
+    const r = await u.outcome;
+    expect(r.outcome).to.equal('stored');
+    expect((r.body as { deadline: string }).deadline).to.equal(new Date(u.meta.startedAt.getTime() + 7 * DAY).toISOString());
+    expect(await recordingRepository.findByCallId(t.db, u.meta.callId)).to.include({ policyVersion: 2, policyRule: 'bygglov' });
+  });
+
+  it('discards the call, its object removed, when the newer version says record: false', async () => {
+    const u = upload();
+    await putDone;
+    await t.services.retentionPolicy.set({ rules: [{ match: { queue: 'bygglov' }, record: false }] }, 'admin:test');
+    u.authenticate(true);
+    expect(await u.outcome).to.deep.include({ outcome: 'discarded' });
+    expect(await recordingRepository.findByCallId(t.db, u.meta.callId)).to.include({ status: 'discarded', reason: 'queue-not-recorded', storageKey: null });
+    expect(filesUnder(path.join(t.dir, 'objects'))).to.deep.equal([]);
   });
 });
 
