@@ -80,19 +80,13 @@ export async function policiesView(main, ui) {
       : h('p', {}, T.none);
   }
 
-  const items = history.ok ? history.data.items : [];
-  const historyRows = items.map((v) => h('tr', { 'data-version': v.version },
-    h('td', { class: 'num' }, String(v.version)), h('td', {}, when(v.changedAt)), h('td', {}, v.changedBy), h('td', {}, T.origins[v.origin] ?? v.origin),
-    h('td', {}, v.rules.length ? h('ul', { class: 'plain' }, v.rules.map((r) => h('li', {}, T.ruleText(r)))) : T.none)));
   main.replaceChildren(
     h('h1', {}, T.title),
     h('p', {}, T.intro(p.ceilingDays)),
     p.file ? h('p', { class: 'note', 'data-file': p.file }, T.fromFile(p.file)) : null,
     h('p', { class: 'policy-version' }, T.version(p.version, p.changedAt && when(p.changedAt), p.changedBy)),
     rulesSection,
-    h('section', { 'aria-labelledby': 'policy-history' },
-      h('h2', { id: 'policy-history' }, T.history),
-      historyRows.length ? table(['Version', T.changedAt, T.changedBy, T.origin, T.rules], historyRows) : h('p', {}, T.none)),
+    policyHistorySection(ui, history.ok ? history.data.items : [], 'policy-history'),
   );
 }
 

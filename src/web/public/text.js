@@ -176,7 +176,7 @@ export const CODE_TEXT = {
       history: 'Historik', changedAt: 'Ändrad', changedBy: 'Av', origin: 'Källa', rules: 'Regler', none: 'Inga regler.',
       origins: { api: 'webben/API', file: 'fil', cli: 'kommandorad' },
       ruleText: (r) => (r.record === false ? `${r.match.queue}: spelas inte in` : `${r.match.queue}: ${r.retainDays} dagar`),
-      defaultRule: 'standard', byQueue: 'Utfall per kö', queueColumn: 'Kö', noQueue: '(ingen kö)', ruleAndVersion: 'Regel (version)',
+      defaultRule: 'standard', byQueue: 'Samtalen per kö', queueColumn: 'Kö', noQueue: '(ingen kö)', ruleAndVersion: 'Regel (version)',
     },
     auditor: {
       overview: 'Översikt', period: 'Period', show: 'Visa',
@@ -380,7 +380,7 @@ export const CODE_TEXT = {
       history: 'History', changedAt: 'Changed', changedBy: 'By', origin: 'Source', rules: 'Rules', none: 'No rules.',
       origins: { api: 'web/API', file: 'file', cli: 'command line' },
       ruleText: (r) => (r.record === false ? `${r.match.queue}: not recorded` : `${r.match.queue}: ${r.retainDays} days`),
-      defaultRule: 'default', byQueue: 'Outcomes per queue', queueColumn: 'Queue', noQueue: '(no queue)', ruleAndVersion: 'Rule (version)',
+      defaultRule: 'default', byQueue: 'Calls per queue', queueColumn: 'Queue', noQueue: '(no queue)', ruleAndVersion: 'Rule (version)',
     },
     auditor: {
       overview: 'Overview', period: 'Period', show: 'Show',
