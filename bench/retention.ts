@@ -7,10 +7,11 @@
  * The recordings are what a month of calls leaves behind: call starts spread evenly over 30 days,
  * each uploaded five minutes after it started, every one past its deadline (a catch-up run).
  *
- * The job runs twice, each on fresh rows and objects: under a retention policy of one rule, and under
- * one of 100 rules (exact queue names and globs over the recordings' 100 queues). Each policy is a new
- * version when the run starts, so the run first walks every stored recording through the rules
- * (applyToStored) and then deletes: the 100-rule run must keep ≥ 0.9 of the single rule's throughput.
+ * The job runs four times, each on fresh rows and objects: twice under a retention policy of 100 rules
+ * (exact queue names and globs over the recordings' 100 queues) and twice under one rule, alternating.
+ * Each policy is a new version when the job starts, so it first walks every stored recording through
+ * the rules (applyToStored, timed on its own too) and then deletes: the faster 100-rule job must keep
+ * ≥ 0.9 of the faster single-rule job's throughput.
  *
  * BENCH_RECORDINGS=100000 for the full size (default 5000, which finishes in a few minutes on 2 cores).
  * Prints wall times, deletions/s, the ratio job ÷ baseline (deletions/s) and 100 rules ÷ one rule.
@@ -142,19 +143,28 @@ async function main(): Promise<void> {
       await services.retentionPolicy.set({ rules }, 'bench', 'cli');
       process.stderr.write(`  seeded ${N} objects and rows for the job (${rules.length} rule${rules.length === 1 ? '' : 's'}) in ${fmt(performance.now() - t1)}\n`);
       t1 = performance.now();
+      // The step whose cost depends on the rules: every stored recording through them (the run below then finds the version applied).
+      const applied = await services.retentionPolicy.applyToStored('system:retention');
+      const applyMs = performance.now() - t1;
       const report = await services.retention.run();
       const jobMs = performance.now() - t1;
+      if (applied.version !== 1) throw new Error('the policy was not applied');
       await db.destroy();
       if (report.deleted.length !== N || report.failed.length) {
         const reasons = [...new Set(report.failed.map((f) => f.error))].slice(0, 5).join('; ');
         throw new Error(`the job deleted ${report.deleted.length} of ${N} (${report.failed.length} failed: ${reasons})`);
       }
-      if (report.policy?.version !== 1) throw new Error('the run did not apply the policy');
-      return { jobMs, storeDeleteMs };
+      return { jobMs, applyMs, storeDeleteMs };
     };
-    // 100 rules first: the first job also pays for warming up (JIT, caches), so the comparison is conservative.
-    const hundred = await runJob('hundred-rules', HUNDRED_RULES);
-    const single = await runJob('one-rule', ONE_RULE);
+    // Each policy twice, alternating and 100 rules first (the first job also pays for warming up); the
+    // faster of each pair counts, so that a burst of load on a shared machine does not decide the ratio.
+    const runs: Array<{ name: string; jobMs: number; applyMs: number; storeDeleteMs: number }> = [];
+    for (const [name, rules] of [['hundred-rules-1', HUNDRED_RULES], ['one-rule-1', ONE_RULE], ['hundred-rules-2', HUNDRED_RULES], ['one-rule-2', ONE_RULE]] as const) {
+      runs.push({ name, ...(await runJob(name, rules)) });
+    }
+    const best = (prefix: string) => runs.filter((r) => r.name.startsWith(prefix)).reduce((a, b) => (b.jobMs < a.jobMs ? b : a));
+    const hundred = best('hundred');
+    const single = best('one');
     const { jobMs, storeDeleteMs } = single;
 
     const baselineRate = N / (baselineMs / 1000);
@@ -167,6 +177,9 @@ async function main(): Promise<void> {
       job: { wallMs: Math.round(jobMs), deletionsPerSecond: Math.round(jobRate), storeDeleteMsSummedOverBatches: Math.round(storeDeleteMs) },
       ratio: Number((jobRate / baselineRate).toFixed(3)),
       hundredRules: { wallMs: Math.round(hundred.jobMs), deletionsPerSecond: Math.round(N / (hundred.jobMs / 1000)), storeDeleteMsSummedOverBatches: Math.round(hundred.storeDeleteMs) },
+      /** Walking every stored recording through the rules, within each job's wall time. */
+      applyPolicyMs: { oneRule: Math.round(single.applyMs), hundredRules: Math.round(hundred.applyMs) },
+      runs: runs.map((r) => ({ name: r.name, wallMs: Math.round(r.jobMs), applyMs: Math.round(r.applyMs) })),
       /** Throughput under 100 rules ÷ under one rule (target ≥ 0.9). */
       policyRatio: Number((single.jobMs / hundred.jobMs).toFixed(3)),
     };
@@ -175,7 +188,7 @@ async function main(): Promise<void> {
       `  baseline DeleteObjects: ${fmt(baselineMs)} (${Math.round(baselineRate)}/s)\n` +
         `  retention job:          ${fmt(jobMs)} (${Math.round(jobRate)}/s), verified gone, tombstoned and audited\n` +
         `  ratio job ÷ baseline:   ${result.ratio} (target ≥ 0.8)\n` +
-        `  job under 100 rules:    ${fmt(hundred.jobMs)} (${result.hundredRules.deletionsPerSecond}/s)\n` +
+        `  job under 100 rules:    ${fmt(hundred.jobMs)} (${result.hundredRules.deletionsPerSecond}/s); applying the rules: ${fmt(hundred.applyMs)} (one rule: ${fmt(single.applyMs)})\n` +
         `  100 rules ÷ one rule:   ${result.policyRatio} (target ≥ 0.9)\n`,
     );
   } finally {
