@@ -134,6 +134,7 @@ export function createServices(infra: Infrastructure) {
     versions: createPolicyRepository(db),
     recordings: { storedPage: recordings.storedDeadlinesPage, bringForward: recordings.bringDeadlineForward },
     transaction, audit, clock, ceilingDays: config.retentionDays, deletionCutoff: retentionHorizon.cutoff, file: config.retentionPolicyFile?.path,
+    rewrapDataKey: encryption?.rewrapForDeadline,
   });
   const optOuts = createOptOuts({
     optOuts: optOutRows, recordings, transaction, audit, clock, callerKeys, deleteRecordings, checkFromMemory: !isPostgres(db), retentionDays: config.retentionDays,

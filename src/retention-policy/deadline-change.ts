@@ -22,13 +22,22 @@ export interface DeadlineChange {
  * deadline); returns false, changing and auditing nothing, when the recording is gone or already due
  * as early.
  */
-export function createChangeRecordingDeadline(deps: { recordings: RecordingDeadlines; audit: AuditLog }) {
+export function createChangeRecordingDeadline(deps: {
+  recordings: RecordingDeadlines;
+  audit: AuditLog;
+  /**
+   * Encryption at rest: re-wraps the recording's data key under its new deadline period's key, so that
+   * every copy dies by the new deadline. Absent when recordings are stored unencrypted.
+   */
+  rewrapDataKey?: (tx: Tx, recordingId: string, newDeadline: Date) => Promise<void>;
+}) {
   return async function changeRecordingDeadline(tx: Tx, change: DeadlineChange): Promise<boolean> {
     if (!(change.to < change.from)) return false;
     const changed = await deps.recordings.bringForward(tx, change.recordingId, change.to, change.at);
     if (!changed) return false;
-    // ENCRYPTION (#27): the recording's data key is re-wrapped here, in this same transaction `tx`,
-    // for its new deadline (the integrator wires the encryption capability's call in).
+    // In the same transaction: a deadline brought forward with its key still in the old period's would
+    // leave the backups' copies readable until the old deadline.
+    await deps.rewrapDataKey?.(tx, change.recordingId, new Date(change.to));
     await deps.audit.append(tx, {
       actor: change.actor,
       action: 'recording.deadline-changed',

@@ -54,10 +54,12 @@ export function createRetentionPolicy(deps: {
   deletionCutoff: (now: Date) => Date;
   /** RETENTION_POLICY_FILE, when the policy comes from a file (then the API cannot change it). */
   file?: string;
+  /** Encryption at rest: re-wraps a recording's data key when its deadline is brought forward (deadline-change.ts). */
+  rewrapDataKey?: (tx: Tx, recordingId: string, newDeadline: Date) => Promise<void>;
 }) {
   const { versions, transaction, audit, clock, ceilingDays } = deps;
   const schema = policyBodySchema(ceilingDays);
-  const changeRecordingDeadline = createChangeRecordingDeadline({ recordings: deps.recordings, audit });
+  const changeRecordingDeadline = createChangeRecordingDeadline({ recordings: deps.recordings, audit, rewrapDataKey: deps.rewrapDataKey });
   let compiled: { version: number; resolve: (queue: string | null) => Retention } = { version: 0, resolve: compilePolicy([], ceilingDays) };
 
   /** The rules of `v`, compiled once per version. */

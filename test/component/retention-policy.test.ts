@@ -9,6 +9,7 @@ import { verifyChain } from '../../src/audit-log/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { CallMetadata } from '../../src/recordings/index.js';
 import * as recordingRepository from '../../src/recordings/recording-repository.js';
+import { periodOf } from '../../src/encryption/periods.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createFsObjectStore } from '../../src/storage/index.js';
 import { auditEntries, seedRecordings } from '../helpers/retention.js';
@@ -156,6 +157,25 @@ describe('retention policy per queue', () => {
     expect(after.status).to.equal('deleted');
     expect(after.deletedAt! < s.deadline).to.equal(true);
     expect(await recordingRepository.findByCallId(t.db, long.callId)).to.include({ status: 'stored' });
+  });
+
+  it("re-wraps an encrypted recording's data key under its new deadline's period when a rule shortens it, and it still plays", async () => {
+    const meta = callMeta(t.clock.now(), { queue: 'bygglov' });
+    const stored = (await post(t, meta)).body;
+    const before = await t.db('recording_data_keys').where({ recording_id: stored.id }).first();
+    expect(before.kek_id).to.equal(periodOf(new Date(stored.deadline)).id);
+
+    await put([{ match: { queue: 'bygglov' }, retainDays: 7 }]);
+    expect((await t.services.retention.run()).policy).to.deep.equal({ version: 1, deadlinesChanged: 1 });
+    const newDeadline = (await recordingRepository.findById(t.db, stored.id))!.deadline;
+    const after = await t.db('recording_data_keys').where({ recording_id: stored.id }).first();
+    // Wrapped under the period of the new deadline: its copies die with that period's key, not the old one.
+    expect(after.kek_id).to.equal(periodOf(new Date(newDeadline)).id).and.not.equal(before.kek_id);
+    expect(after.wrapped_key).to.exist.and.not.deep.equal(before.wrapped_key);
+    const audio = await t.services.store.get(stored.storageKey ?? (await recordingRepository.findById(t.db, stored.id))!.storageKey!);
+    const chunks: Buffer[] = [];
+    for await (const c of audio.body) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(fixture('call-pcm16-8k.wav'))).to.equal(true);
   });
 
   it('shortening brings stored deadlines forward at the next run, each audited once; lengthening changes none', async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // The Gallringsregler page: the retention policy per queue. Administrators edit the rules (unless
 // RETENTION_POLICY_FILE is the policy), preview what a change does to stored recordings and save;
 // auditors read the rules and their history. Its own module so that it merges cleanly with work on
