@@ -15,11 +15,14 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 describe(`the service starts on a store outside the EU/EEA only by a named, audited exception (${TEST_DATABASE})`, function () {
   this.timeout(120_000);
   let dir: string;
+  // The key store apart from the database's directory (a SQLite file sits in `dir`), as the service requires.
+  let keyDir: string;
   let database: TestDatabase;
   let s3: S3TestServer;
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'gallra-region-'));
+    keyDir = mkdtempSync(path.join(tmpdir(), 'gallra-region-keys-'));
     database = await createTestDatabase(dir);
     s3 = await startS3Server();
   });
@@ -27,6 +30,7 @@ describe(`the service starts on a store outside the EU/EEA only by a named, audi
     await s3.close();
     await database.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   // One set of secrets for every start: a database refuses an instance started with other secrets.
@@ -42,7 +46,7 @@ describe(`the service starts on a store outside the EU/EEA only by a named, audi
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info',
-        DATA_DIR: path.join(dir, 'data'), DATABASE_URL: database.url,
+        DATA_DIR: path.join(dir, 'data'), DATABASE_URL: database.url, KEY_STORE_DIR: keyDir,
         ...secrets,
         STORAGE_DRIVER: 's3', S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true',
         S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', S3_REQUEST_CHECKSUM: 'when_required',

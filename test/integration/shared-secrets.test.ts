@@ -89,12 +89,15 @@ async function stop(s: Started): Promise<void> {
 describe(`several instances on one database agree on their secrets (${TEST_DATABASE})`, function () {
   this.timeout(300_000);
   let dir: string;
+  // The key store apart from the database's directory (a SQLite file sits in `dir`), as the service requires.
+  let keyDir: string;
   let shared: TestDatabase;
   let db: Database;
   const running: Started[] = [];
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'gallra-instances-'));
+    keyDir = mkdtempSync(path.join(tmpdir(), 'gallra-instances-keys-'));
     shared = await createTestDatabase(dir);
     db = shared.db;
   });
@@ -103,9 +106,10 @@ describe(`several instances on one database agree on their secrets (${TEST_DATAB
     await Promise.all(running.splice(0).map(stop));
     await shared.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
-  const envFor = (name: string, secrets: Secrets) => ({ DATA_DIR: path.join(dir, name), DATABASE_URL: shared.url, ...secrets });
+  const envFor = (name: string, secrets: Secrets) => ({ DATA_DIR: path.join(dir, name), DATABASE_URL: shared.url, KEY_STORE_DIR: keyDir, ...secrets });
 
   it('refuses to start an instance whose caller-key or webhook secret differs, naming the variable in one line; the same secrets start, and an opt-out registered on one is honoured by the other', async () => {
     const secrets = newSecrets();

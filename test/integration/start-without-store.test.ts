@@ -29,6 +29,8 @@ async function until<T>(ask: () => Promise<T>, ok: (v: T) => boolean, withinMs: 
 describe(`the service starts while the S3 store is unreachable (${TEST_DATABASE})`, function () {
   this.timeout(180_000);
   let dir: string;
+  // The key store apart from the database's directory (a SQLite file sits in `dir`), as the service requires.
+  let keyDir: string;
   let database: TestDatabase;
   let s3: S3TestServer;
   let port: FaultyPort;
@@ -37,6 +39,7 @@ describe(`the service starts while the S3 store is unreachable (${TEST_DATABASE}
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'gallra-nostore-'));
+    keyDir = mkdtempSync(path.join(tmpdir(), 'gallra-nostore-keys-'));
     database = await createTestDatabase(dir);
     s3 = await startS3Server();
     port = await FaultyPort.open(Number(new URL(s3.endpoint).port));
@@ -53,6 +56,7 @@ describe(`the service starts while the S3 store is unreachable (${TEST_DATABASE}
     await s3.close();
     await database.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   it('answers /healthz, the pre-call check and opt-out registration at once, uploads 503, /readyz names the pending verification; ready once the store is back', async () => {
@@ -78,7 +82,7 @@ describe(`the service starts while the S3 store is unreachable (${TEST_DATABASE}
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info',
-        DATA_DIR: path.join(dir, 'data'), DATABASE_URL: database.url, ...secrets,
+        DATA_DIR: path.join(dir, 'data'), DATABASE_URL: database.url, KEY_STORE_DIR: keyDir, ...secrets,
         STORAGE_DRIVER: 's3', S3_BUCKET: s3.bucket, S3_ENDPOINT: `http://127.0.0.1:${port.port}`, S3_FORCE_PATH_STYLE: 'true',
         S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', S3_REQUEST_CHECKSUM: 'when_required', S3_OPERATION_TIMEOUT: '2s',
       },
