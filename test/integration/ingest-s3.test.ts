@@ -31,7 +31,8 @@ describe('ingest through the S3 adapter to a local S3-compatible server', functi
     expect(res.body.sha256).to.equal(sha(audio));
 
     const row = await t.db('recordings').where({ id: res.body.id }).first();
-    const got = await store.get(row.storage_key);
+    // Read through the service's store, which decrypts (the bucket holds the encrypted object).
+    const got = await t.services.store.get(row.storage_key);
     const chunks: Buffer[] = [];
     for await (const c of got.body) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).length).to.equal(audio.length);
@@ -59,11 +60,15 @@ describe('ingest through the S3 adapter to a local S3-compatible server', functi
 
     const puts = sent.filter((r) => r.method === 'PUT');
     expect(puts, 'one PutObject, no multipart upload').to.have.length(1);
-    expect(puts[0]!.headers['x-amz-content-sha256']).to.equal(sha(audio));
     expect(puts[0]!.headers.authorization).to.match(/SignedHeaders=[^,]*x-amz-content-sha256/);
     expect(sent.filter((r) => r.method === 'GET'), 'the duration comes from the WAV header, not a read-back').to.have.length(0);
     const row = await t.db('recordings').where({ id: res.body.id }).first();
-    const got = await store.get(row.storage_key);
+    // The bucket holds the encrypted object, signed with its own SHA-256; the service reads the audio back.
+    const raw = await store.get(row.storage_key);
+    const sealed: Buffer[] = [];
+    for await (const c of raw.body) sealed.push(c as Buffer);
+    expect(puts[0]!.headers['x-amz-content-sha256']).to.equal(sha(Buffer.concat(sealed))).and.not.equal(sha(audio));
+    const got = await t.services.store.get(row.storage_key);
     const chunks: Buffer[] = [];
     for await (const c of got.body) chunks.push(c as Buffer);
     expect(sha(Buffer.concat(chunks))).to.equal(sha(audio));
