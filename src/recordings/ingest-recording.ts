@@ -126,10 +126,18 @@ export function createIngest(deps: IngestDeps) {
      */
     async receive(meta: CallMetadata, audio: Readable, authenticated: Promise<boolean>, opts: ReceiveOptions = {}): Promise<IngestOutcome> {
       const now = clock.now();
+      const source = opts.source ?? 'webhook';
+      // A retry of a stored call is answered from this one read, before anything else is asked.
+      const existing = await repo.findBySourceCall(source, meta.callId);
+      if (existing) {
+        const digest = await drain(audio);
+        await mustBeAuthentic(authenticated);
+        return asDuplicate(existing, digest.sha256);
+      }
+
       const policy = (await deps.retentionFor?.(meta.queue)) ?? { record: true, retainDays: deps.retentionDays, version: null, rule: null };
       const retainDays = Math.min(policy.retainDays, deps.retentionDays);
       const deadline = new Date(meta.startedAt.getTime() + retainDays * DAY_MS);
-      const source = opts.source ?? 'webhook';
       const via: Received = {
         source,
         actor: opts.actor ?? WEBHOOK_ACTOR,
@@ -138,14 +146,6 @@ export function createIngest(deps: IngestDeps) {
         onRecorded: opts.onRecorded,
         policy: { version: policy.version || null, rule: policy.rule },
       };
-      const existing = await repo.findBySourceCall(source, meta.callId);
-
-      if (existing) {
-        const digest = await drain(audio);
-        await mustBeAuthentic(authenticated);
-        return asDuplicate(existing, digest.sha256);
-      }
-
       const reason = meta.optOut
         ? 'caller-opted-out'
         : !policy.record

@@ -31,10 +31,13 @@ for (const dialect of [TEST_DATABASE]) {
       await t.close();
     });
 
-    // Before the audio: is it a retry, has the call opted out. After it: the transaction that
-    // checks the opt-outs again under their locks, writes the row and appends the audit entry.
-    const expected = dialect === 'sqlite' ? 8 : 10;
-    it(`stores a recording in ${expected} statements: two reads before the audio, one transaction after it`, async () => {
+    // Before the audio: is it a retry, which retention rule holds for its queue, has the call opted
+    // out. After it: the transaction that checks the opt-outs and the rule again under their locks,
+    // writes the row, wraps its data key under the deadline period's key (an upsert counting the
+    // recordings the key covers, a read of its state, the wrapped key), and appends the audit entry
+    // with its Merkle tree nodes (the peaks read, the new nodes written).
+    const expected = dialect === 'sqlite' ? 15 : 17;
+    it(`stores a recording in ${expected} statements: three reads before the audio, one transaction after it`, async () => {
       // Warm: the first upload may load what later ones find at hand.
       await upload(t, callMeta(t.clock.now()));
       const { status, sql } = await statementsOf(t, () => upload(t, callMeta(t.clock.now())));
