@@ -209,12 +209,15 @@ export function createEncryptingStore(deps: EncryptionDeps) {
     async delete(keys) {
       const result = await inner.delete(keys);
       const gone = result.deleted.filter(ours);
+      // An object whose data key was never sealed (its ingest failed before the transaction) has no
+      // row: its clean-up must not wait on a database that may be the very thing that failed.
+      const sealed = gone.filter((k) => !pending.has(k));
       for (const k of gone) {
         pending.delete(k);
         dataKeyCache.delete(k);
       }
       // The wrapped data key goes with the object: copies in backups become noise when their period key dies.
-      if (gone.length) await dataKeys.deleteByStorageKeys(gone);
+      if (sealed.length) await dataKeys.deleteByStorageKeys(sealed);
       return result;
     },
     exists: (key) => inner.exists(key),
