@@ -101,7 +101,7 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     await trainer.context().close();
 
     const admin = await signIn('adam.admin');
-    expect(await menu(admin)).to.deep.equal(['Översikt', 'Inspelningar', 'Gallringsstopp', 'Nej till inspelning', 'Försenad gallring', 'Begäran från registrerad', 'Inleverans']);
+    expect(await menu(admin)).to.deep.equal(['Översikt', 'Inspelningar', 'Gallringsstopp', 'Nej till inspelning', 'Försenad gallring', 'Begäran från registrerad', 'Inleverans', 'Gallringsregler']);
     await admin.getByRole('link', { name: 'Gallringsstopp' }).click();
     await admin.getByLabel('Inspelnings-id').first().fill(recordingId);
     await admin.getByLabel('Skäl').fill('Begäran om utlämnande');
@@ -110,7 +110,7 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
     await admin.context().close();
 
     const auditor = await signIn('agnes.auditor');
-    expect(await menu(auditor)).to.deep.equal(['Översikt', 'Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport', 'Försenad gallring']);
+    expect(await menu(auditor)).to.deep.equal(['Översikt', 'Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport', 'Försenad gallring', 'Gallringsregler']);
     await auditor.getByRole('link', { name: 'Granskningslogg' }).click();
     // The audit view names the action in words and the actor by name only; the rows of these two people are found by their names.
     await auditor.locator('#audit-list td.actor', { hasText: /^Tove Utbildare$/ }).first().waitFor();
@@ -151,7 +151,7 @@ describe('Staff sign-in with OpenID Connect in a real browser', function () {
 
   it('gives a person in two mapped groups both menus', async () => {
     const page = await signIn('tilda.two-roles');
-    expect(await menu(page)).to.deep.equal(['Översikt', 'Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport', 'Försenad gallring']);
+    expect(await menu(page)).to.deep.equal(['Översikt', 'Inspelningar', 'Granskningslogg', 'Kedjeverifiering', 'Gallringsrapport', 'Försenad gallring', 'Gallringsregler']);
     await page.getByRole('link', { name: 'Inspelningar' }).click();
     await page.locator(`#recordings-list tr[data-id="${recordingId}"]`).waitFor();
     expect(await page.locator(`#recordings-list tr[data-id="${recordingId}"] button`).count(), 'the trainer role lets her play').to.equal(1);
