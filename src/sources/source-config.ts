@@ -320,7 +320,6 @@ function resolve(s: Parsed, env: Record<string, string | undefined>, baseDir: st
     ...(s.keepReason ? { keepReason: s.keepReason } : {}),
   };
   if (s.adapter === 'folder') return { ...common, adapter: 'folder', path: path.resolve(baseDir, s.path) };
-  if (s.adapter === 'notify') return resolveNotify(s, common, env, baseDir);
   const r = s as Record<string, unknown>;
   const secret = (what: string): Buffer | undefined => {
     const file = r[`${what}File`] as string | undefined;
@@ -340,6 +339,7 @@ function resolve(s: Parsed, env: Record<string, string | undefined>, baseDir: st
     return undefined;
   };
   if (s.adapter === 'bucket') return resolveBucket(s, common, secret, env);
+  if (s.adapter === 'notify') return resolveNotify(s, common, secret);
   const privateKey = s.auth === 'key' ? secret('privateKey') : undefined;
   const passphrase = secret('passphrase')?.toString('utf8').trimEnd();
   const password = s.auth === 'password' ? secret('password')?.toString('utf8').replace(/\r?\n$/, '') : undefined;
@@ -446,25 +446,8 @@ export interface NotifySourceConfig extends CommonConfig {
   retryAfterMs: number;
 }
 
-function resolveNotify(s: ParsedNotify, common: CommonConfig, env: Record<string, string | undefined>, baseDir: string): NotifySourceConfig {
-  const r = s as Record<string, unknown>;
-  const secret = (what: string): string | undefined => {
-    const file = r[`${what}File`] as string | undefined;
-    const variable = r[`${what}Env`] as string | undefined;
-    if (file) {
-      try {
-        return readFileSync(path.resolve(baseDir, file), 'utf8').replace(/\r?\n$/, '');
-      } catch (err) {
-        throw new Error(`${what}File: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-    }
-    if (variable) {
-      const v = env[variable];
-      if (v === undefined || v === '') throw new Error(`${what}Env: the variable ${variable} is not set`);
-      return v;
-    }
-    return undefined;
-  };
+function resolveNotify(s: ParsedNotify, common: CommonConfig, read: (what: string) => Buffer | undefined): NotifySourceConfig {
+  const secret = (what: string): string | undefined => read(what)?.toString('utf8').replace(/\r?\n$/, '');
   const apiBase = (s.apiBase ?? PLATFORM_API[s.platform]).replace(/\/+$/, '');
   const authToken = secret('authToken');
   const signingKey = secret('signingKey');
