@@ -97,6 +97,22 @@ export function createS3Client(cfg: S3Config): S3Client {
 }
 
 /**
+ * The client as lib-storage's Upload should use it: its one-part PutObject takes the upload's abort
+ * signal. lib-storage sends that PutObject without one (aws/aws-sdk-js-v3#5109), so `abort()` only
+ * rejected `done()` while the PUT went on, and the SDK retried it: an upload answered 503, and whose
+ * clean-up had run, could still be stored after the store came back.
+ */
+function withAbortablePut(client: S3Client, abortSignal: AbortSignal): S3Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown;
+      return (command: unknown, options?: { abortSignal?: AbortSignal }) =>
+        (target.send as (c: unknown, o?: object) => Promise<unknown>)(command, command instanceof PutObjectCommand && !options?.abortSignal ? { ...options, abortSignal } : options);
+    },
+  });
+}
+
+/**
  * The ObjectStore on an S3 bucket. Uploads are streamed multipart (lib-storage); deletes remove every
  * version and delete marker on a versioned bucket and are verified afterwards. SDK errors become
  * `Unavailable` (name, status and request id only, never the SDK's message or request details).
@@ -208,8 +224,10 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
           done(null, chunk);
         },
       });
+      const aborting = new AbortController();
       const upload = new Upload({
-        client,
+        client: withAbortablePut(client, aborting.signal),
+        abortController: aborting,
         params: { Bucket: bucket, Key: key, Body: counter, ContentType: meta.contentType, ...sse },
         partSize,
         queueSize,

@@ -176,6 +176,24 @@ describe('outages are answered as outages: 503 problem+json with Retry-After', f
         expectNoStacks(t);
       });
 
+      it('ends a one-part upload it gave up at the deadline, so that no retry can store it after the 503', async () => {
+        s3 = await startS3Server();
+        port = await FaultyPort.open(Number(new URL(s3.endpoint).port));
+        const client = createS3Client({ ...s3ConfigFor({ endpoint: `http://127.0.0.1:${port.port}`, bucket: s3.bucket }), requestTimeoutMs: REQUEST_MS });
+        const store = createS3ObjectStore({ client, bucket: s3.bucket, sse: 'none', versioned: false, operationTimeoutMs: OPERATION_MS });
+        await port.set('blackhole');
+        // No digest of the body (as from the encrypting store): lib-storage's one-part PutObject.
+        const [err, ms] = await timed(() => store.put('recordings/given-up', Readable.from([Buffer.alloc(64 * 1024, 3)]), { contentType: 'audio/wav' }).then(() => undefined, (e: unknown) => e));
+        expect(err).to.be.instanceOf(Unavailable);
+        expect(ms, 'given up within the deadline').to.be.below(REQUEST_MS);
+        // A PUT still in flight would hold its connection until the SDK's request timeout, then be
+        // retried: once the store answers again, the object the caller was told failed would appear.
+        const [, closedMs] = await timed(() => port!.idle());
+        expect(closedMs, 'the PUT was ended with the upload, not left to the request timeout').to.be.below(REQUEST_MS / 2);
+        await port.set('pass');
+        expect(await store.exists('recordings/given-up')).to.equal(false);
+      });
+
       it('gives up a streamed multipart upload once the store has taken nothing for the deadline, and not a slow sender', async () => {
         s3 = await startS3Server();
         port = await FaultyPort.open(Number(new URL(s3.endpoint).port));

@@ -15,6 +15,9 @@ export class FaultyPort {
   mode: PortMode = 'pass';
   private server: net.Server;
   private sockets = new Set<net.Socket>();
+  /** Connections from clients still open, and who waits for there to be none. */
+  private clients = new Set<net.Socket>();
+  private onIdle: (() => void)[] = [];
   private constructor(readonly target: number) {
     this.server = this.makeServer();
   }
@@ -28,9 +31,15 @@ export class FaultyPort {
   private makeServer(): net.Server {
     return net.createServer((client) => {
       this.sockets.add(client);
-      client.on('close', () => this.sockets.delete(client));
+      this.clients.add(client);
+      client.on('close', () => {
+        this.sockets.delete(client);
+        this.clients.delete(client);
+        if (!this.clients.size) for (const resolve of this.onIdle.splice(0)) resolve();
+      });
       client.on('error', () => undefined);
-      if (this.mode === 'blackhole') return; // accepted, read, never answered
+      // Accepted, read (so that a client's close is seen) and never answered.
+      if (this.mode === 'blackhole') return void client.resume();
       const upstream = net.connect(this.target, HOST);
       this.sockets.add(upstream);
       upstream.on('close', () => this.sockets.delete(upstream));
@@ -51,6 +60,12 @@ export class FaultyPort {
         resolve();
       });
     });
+  }
+
+  /** Resolves once every client connection has been closed, by the client or by the port. */
+  idle(): Promise<void> {
+    if (!this.clients.size) return Promise.resolve();
+    return new Promise((resolve) => this.onIdle.push(resolve));
   }
 
   private dropConnections() {
