@@ -122,10 +122,8 @@ describe('What staff read, in a real browser: the overdue list, the chain verifi
       const page = await signIn(lang, width);
       await page.goto(`${base}/#/holds`);
       await page.locator('#holds-list').waitFor();
-      const until = await page.evaluate(() => {
-        const d = new Date(Date.now() + 20 * 86_400_000);
-        return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Stockholm' }).format(d);
-      });
+      // Twenty days on by the service's clock, which the test controls, not the browser's own.
+      const until = addDays(localDateOf(t.clock.now()), 20);
       await page.locator('input[name="recordingId"]').fill(target);
       await page.locator('input[name="reason"]').fill('Tillsyn');
       await page.locator('input[name="until"]').fill(until);
