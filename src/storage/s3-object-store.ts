@@ -262,6 +262,8 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
         if ((sourceEnded || counter.writableNeedDrain) && performance.now() - lastProgress > operationTimeoutMs) void upload.abort();
       }, STALL_CHECK_MS);
       // A failed Upload aborts its multipart upload before rejecting, so nothing is left at the key.
+      // After our abort() it rejects at once and aborts the multipart upload once its parts in flight
+      // have ended; one that cannot be aborted then (the store gone) is the orphan sweep's.
       const stored = upload.done().catch((err: unknown) => {
         firstFailure ??= 'store';
         counter.destroy(err instanceof Error ? err : new Error(String(err)));
