@@ -1,4 +1,3 @@
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -6,17 +5,7 @@ import request from 'supertest';
 import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, multipartBody, recordingBody, signedHeaders } from '../helpers/webhook.js';
-
-function filesUnder(dir: string): string[] {
-  try {
-    return readdirSync(dir).flatMap((f) => {
-      const p = path.join(dir, f);
-      return statSync(p).isDirectory() ? filesUnder(p) : [p];
-    });
-  } catch {
-    return [];
-  }
-}
+import { filesUnder } from '../helpers/files.js';
 
 async function auditCount(t: TestApp): Promise<number> {
   let n = 0;

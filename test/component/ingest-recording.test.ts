@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -8,6 +7,7 @@ import { verifyChain } from '../../src/audit-log/index.js';
 import { readAll as readAuditEntries } from '../../src/audit-log/audit-repository.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, multipartBody, recordingBody, signedHeaders } from '../helpers/webhook.js';
+import { filesUnder } from '../helpers/files.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -20,17 +20,6 @@ async function audit(t: TestApp) {
 function post(t: TestApp, meta: object | string, audio: Buffer, sign: { secret?: string; timestamp?: number } = {}) {
   const { body, contentType } = recordingBody(meta as never, audio);
   return request(t.app).post('/v1/recordings').set(signedHeaders(body, t.clock.now(), sign)).set('Content-Type', contentType).send(body);
-}
-
-function filesUnder(dir: string): string[] {
-  try {
-    return readdirSync(dir).flatMap((f) => {
-      const p = path.join(dir, f);
-      return statSync(p).isDirectory() ? filesUnder(p) : [p];
-    });
-  } catch {
-    return [];
-  }
 }
 
 describe('POST /v1/recordings (webhook ingest)', () => {

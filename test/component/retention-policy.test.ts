@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import { createFsObjectStore } from '../../src/storage/index.js';
 import { auditEntries, seedRecordings } from '../helpers/retention.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { callMeta, fixture, recordingBody, signedHeaders } from '../helpers/webhook.js';
+import { filesUnder } from '../helpers/files.js';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -22,17 +23,6 @@ const MIN = 60_000;
 function post(t: TestApp, meta: object) {
   const { body, contentType } = recordingBody(meta as never, fixture('call-pcm16-8k.wav'));
   return request(t.app).post('/v1/recordings').set(signedHeaders(body, t.clock.now())).set('Content-Type', contentType).send(body);
-}
-
-function filesUnder(dir: string): string[] {
-  try {
-    return readdirSync(dir).flatMap((f) => {
-      const p = path.join(dir, f);
-      return statSync(p).isDirectory() ? filesUnder(p) : [p];
-    });
-  } catch {
-    return [];
-  }
 }
 
 describe('retention policy per queue', () => {

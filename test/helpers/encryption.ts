@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
@@ -7,17 +7,7 @@ import { createDatabase, type Database } from '../../src/shared/database.js';
 import { createPostgresDatabase } from './postgres.js';
 import type { TestApp } from './test-app.js';
 import { callMeta, recordingBody, signedHeaders } from './webhook.js';
-
-export function filesUnder(dir: string): string[] {
-  try {
-    return readdirSync(dir).flatMap((f) => {
-      const p = path.join(dir, f);
-      return statSync(p).isDirectory() ? filesUnder(p) : [p];
-    });
-  } catch {
-    return [];
-  }
-}
+import { filesUnder } from './files.js';
 
 /** Every byte of every file under `dir`. */
 export function bytesUnder(dir: string): Buffer {
